@@ -1,0 +1,71 @@
+# convlab: the two commands a user needs are `make experiments` and `make test`.
+GO        ?= go
+BIN       := bin/convlab
+# The experiment files `make experiments` runs; override to run others, e.g.
+#   make experiments EXPERIMENTS="experiments/subset.yaml experiments/figure1.yaml"
+EXPERIMENTS ?= experiments/report.yaml experiments/figure1.yaml
+JOBS      ?= 1
+
+.PHONY: all build experiments smoke report test vet fmt-check fuzz bench bench-peer test-ops slurm-up slurm-down slurm-e2e clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) .
+
+# Train every run of the study that is not done yet, then write the tables,
+# figures and REPORT.md under results/<file name>/.
+experiments: build
+	$(BIN) run -j $(JOBS) $(EXPERIMENTS)
+
+# A grid that finishes in about a minute on 2 cores.
+smoke: build
+	$(BIN) run experiments/smoke.yaml
+
+# Rebuild tables, figures and REPORT.md from stored results, without training.
+report: build
+	$(BIN) report $(EXPERIMENTS)
+
+test: vet fmt-check
+	$(GO) test -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+# Run every fuzz target for FUZZTIME each.
+FUZZTIME ?= 20s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+# The operations packages' tests (killed child process, cache, shards,
+# progress modes, sbatch script goldens), with the race detector.
+test-ops:
+	$(GO) test -race -count=1 ./runner/exec/... ./runner/progress/... ./runner/slurm/...
+
+# A one-node Slurm cluster on localhost (Debian slurm-wlm + munge), state in
+# /tmp/convlab-slurm; then: eval "$$(scripts/slurm/cluster.sh env)".
+slurm-up:
+	scripts/slurm/cluster.sh start
+
+slurm-down:
+	scripts/slurm/cluster.sh stop
+
+# Submit a grid through `convlab slurm` on the local cluster (started if
+# needed), wait for the array and the report job, check every run is in
+# REPORT.md. SLURM_GRID defaults to experiments/smoke.yaml once the CLI has
+# the slurm command (until then the stand-in grid scripts/slurm/tiny.yaml).
+SLURM_GRID ?=
+SHARDS ?= 3
+slurm-e2e:
+	SHARDS=$(SHARDS) scripts/slurm/e2e.sh $(SLURM_GRID)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,225 @@
+// Package cli implements the convlab command line: a table of commands in
+// the style of cmd/go, each with its own flags and help text.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// Version is the convlab release; the git commit comes from the build info.
+const Version = "0.1.0"
+
+// command is one convlab subcommand.
+type command struct {
+	name  string
+	usage string // arguments after the command name
+	short string // one line for the command list
+	long  string // paragraphs for "convlab help NAME"
+	// setup declares the flags and returns the function that runs the
+	// command once they are parsed.
+	setup func(fs *flag.FlagSet, env *env) func(args []string) error
+}
+
+// env is what a command runs with.
+type env struct {
+	ctx    context.Context
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// usageError makes Main print the command's usage and exit 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// exitError carries a specific exit status with an already-printed message.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+var commands []*command
+
+func register(c *command) { commands = append(commands, c) }
+
+func lookup(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Main runs convlab with the given arguments and returns the exit status.
+func Main(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, args, stdout, stderr)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		printCommands(stderr)
+		return 2
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		return help(args[1:], stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, VersionString())
+		return 0
+	}
+	c := lookup(name)
+	if c == nil {
+		fmt.Fprintf(stderr, "convlab %s: unknown command%s\nRun 'convlab help' for usage.\n", name, suggestCommand(name))
+		return 2
+	}
+	fs := flag.NewFlagSet("convlab "+c.name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	e := &env{ctx: ctx, stdout: stdout, stderr: stderr}
+	runFn := c.setup(fs, e)
+	fs.Usage = func() { printCommandHelp(stderr, c, fs) }
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	err := runFn(fs.Args())
+	var ue usageError
+	var ee exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "convlab %s: %s\n", c.name, ue.msg)
+		fmt.Fprintf(stderr, "usage: convlab %s %s\nRun 'convlab help %s' for details.\n", c.name, c.usage, c.name)
+		return 2
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(stderr, "convlab %s: interrupted\n", c.name)
+		return 130
+	default:
+		fmt.Fprintf(stderr, "convlab %s: %v\n", c.name, err)
+		return 1
+	}
+}
+
+func help(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		printCommands(stdout)
+		return 0
+	}
+	c := lookup(args[0])
+	if c == nil {
+		fmt.Fprintf(stderr, "convlab help %s: unknown command%s\n", args[0], suggestCommand(args[0]))
+		return 2
+	}
+	fs := flag.NewFlagSet("convlab "+c.name, flag.ContinueOnError)
+	c.setup(fs, &env{ctx: context.Background(), stdout: stdout, stderr: stderr})
+	printCommandHelp(stdout, c, fs)
+	return 0
+}
+
+func printCommands(w io.Writer) {
+	fmt.Fprint(w, "convlab trains and compares small convolutional networks declared in YAML.\n\n")
+	fmt.Fprint(w, "Usage:\n\n\tconvlab <command> [flags] [arguments]\n\nThe commands are:\n\n")
+	sorted := append([]*command(nil), commands...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
+	for _, c := range sorted {
+		fmt.Fprintf(w, "\t%-10s %s\n", c.name, c.short)
+	}
+	fmt.Fprintf(w, "\t%-10s %s\n", "version", "print the convlab version and commit")
+	fmt.Fprint(w, "\nUse \"convlab help <command>\" or \"convlab <command> -h\" for more about a command.\n")
+}
+
+func printCommandHelp(w io.Writer, c *command, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "usage: convlab %s %s\n\n%s\n", c.name, c.usage, strings.TrimSpace(c.long))
+	hasFlags := false
+	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+	if hasFlags {
+		fmt.Fprint(w, "\nFlags:\n")
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+	}
+}
+
+func suggestCommand(name string) string {
+	best, bestDist := "", 3
+	for _, c := range commands {
+		if d := editDistance(name, c.name); d < bestDist {
+			best, bestDist = c.name, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf("; did you mean %q?", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// VersionString is the version line, with the commit when the binary was
+// built from a git checkout.
+func VersionString() string {
+	commit, dirty := BuildCommit()
+	s := "convlab " + Version
+	if commit != "" {
+		s += " (" + commit
+		if dirty {
+			s += ", modified"
+		}
+		s += ")"
+	}
+	return s
+}
+
+// BuildCommit reports the git commit the binary was built from, as far as
+// the Go toolchain recorded it.
+func BuildCommit() (commit string, dirty bool) {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "", false
+	}
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			commit = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	return commit, dirty
+}

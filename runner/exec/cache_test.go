@@ -1,0 +1,146 @@
+package exec
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"convlab/runner/spec"
+)
+
+func TestDataIdentity(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, data string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("data_batch_1.bin", "abc")
+	write("test_batch.bin", "de")
+	run := spec.Run{ID: "r", Dataset: "cifar10", DataDir: dir}
+	id1, err := DataIdentity(run)
+	if err != nil || !strings.HasPrefix(id1, "cifar10:") || len(id1) != len("cifar10:")+16 {
+		t.Fatalf("DataIdentity = %q, %v", id1, err)
+	}
+	// Partial downloads and hidden files do not count.
+	write("cifar-10.tar.gz.part", "zzz")
+	write(".lock", "")
+	if id, _ := DataIdentity(run); id != id1 {
+		t.Errorf("identity changed with a .part file: %q vs %q", id, id1)
+	}
+	// Content counts, even at the same size.
+	write("test_batch.bin", "dX")
+	id2, _ := DataIdentity(run)
+	if id2 == id1 {
+		t.Error("identity unchanged after the content changed")
+	}
+	// The environment variable is used when the run has no data_dir.
+	t.Setenv("CIFAR10_DIR", dir)
+	if id, _ := DataIdentity(spec.Run{Dataset: "cifar10"}); id != id2 {
+		t.Errorf("identity via CIFAR10_DIR = %q, want %q", id, id2)
+	}
+	t.Setenv("CIFAR10_DIR", "")
+	if id, _ := DataIdentity(spec.Run{Dataset: "cifar10"}); id != "cifar10:default" {
+		t.Errorf("identity without a directory = %q", id)
+	}
+	_, err = DataIdentity(spec.Run{ID: "r", Dataset: "cifar10", DataDir: filepath.Join(dir, "missing")})
+	if err == nil || !strings.Contains(err.Error(), "data set cifar10 of run r: fingerprint data directory") {
+		t.Errorf("missing directory: %v", err)
+	}
+}
+
+func TestDataIdentityErrorFailsRuns(t *testing.T) {
+	root := t.TempDir()
+	runs := grid(2)
+	runs[1].Dataset = "fashion-mnist"
+	o := opts(root, &fakeTrainer{})
+	calls := 0
+	o.DataIdentity = func(r spec.Run) (string, error) {
+		calls++
+		if r.Dataset == "fashion-mnist" {
+			return "", os.ErrNotExist
+		}
+		return "cifar10:test", nil
+	}
+	sum, err := Execute(context.Background(), append(runs, grid(1)...), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Done) != 1 || len(sum.Failed) != 1 || sum.Failed[0].Run.ID != runs[1].ID {
+		t.Errorf("%s; want the fashion-mnist run failed, the other done once (its duplicate ignored)", sum)
+	}
+	if calls != 2 {
+		t.Errorf("identity computed %d times, want once per data set", calls)
+	}
+}
+
+func TestParseDone(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`{"key":"a|b|code-1","run_id":"r"}`, ""},
+		{`{"key":""}`, "DONE: done marker has no key"},
+		{`{"key":"k","extra":1}`, `DONE: not a done marker: json: unknown field "extra"`},
+		{`not json`, "DONE: not a done marker"},
+	}
+	for _, tt := range tests {
+		_, err := ParseDone("DONE", []byte(tt.in))
+		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.want)) {
+			t.Errorf("ParseDone(%q) = %v, want %q", tt.in, err, tt.want)
+		}
+	}
+}
+
+func FuzzParseDone(f *testing.F) {
+	f.Add([]byte(`{"key":"a|b|code-1","run_id":"r","hash":"h","code_version":"1","finished":"x"}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := ParseDone("DONE", b)
+		if err == nil && d.Key == "" {
+			t.Error("accepted a marker without a key")
+		}
+	})
+}
+
+func TestOptionErrors(t *testing.T) {
+	train := (&fakeTrainer{}).train
+	tests := []struct {
+		opt  Options
+		want string
+	}{
+		{Options{Train: train}, "exec options: Root is empty"},
+		{Options{Root: "r"}, "exec options: Train is nil"},
+		{Options{Root: "r", Train: train, Jobs: -1}, "exec options: jobs -1 is negative"},
+		{Options{Root: "r", Train: train, Shard: 3, Shards: 2}, "exec options: shard 3/2 is out of range; want i/n with 1 <= i <= n"},
+		{Options{Root: "r", Train: train, Shard: 1}, "exec options: shard 1/0 is out of range"},
+	}
+	for _, tt := range tests {
+		_, err := Execute(context.Background(), grid(1), tt.opt)
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("Execute(%+v) = %v, want %q", tt.opt, err, tt.want)
+		}
+	}
+}
+
+func TestExecuteShards(t *testing.T) {
+	// Three processes' worth of shards fill one tree with every run.
+	root := t.TempDir()
+	runs := grid(7)
+	total := 0
+	for i := 1; i <= 3; i++ {
+		o := opts(root, &fakeTrainer{})
+		o.Shard, o.Shards = i, 3
+		sum, err := Execute(context.Background(), runs, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += len(sum.Done)
+		if len(sum.Skipped) != 0 {
+			t.Errorf("shard %d/3 skipped %d runs of another shard", i, len(sum.Skipped))
+		}
+	}
+	if total != len(runs) {
+		t.Errorf("shards trained %d runs, want %d", total, len(runs))
+	}
+	checkTree(t, root, runs)
+}

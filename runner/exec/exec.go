@@ -1,0 +1,405 @@
+// Package exec runs a grid of training runs: it skips the runs already done
+// (a cache keyed by the run's content hash, the data set's identity and the
+// training code's version), trains the others N at a time with crash-safe
+// commits into the results tree, selects runs by pattern or by shard, and
+// gives training a per-run checkpoint directory to resume from.
+//
+// Layout under Options.Root (results/<name>/):
+//
+//	runs/<dir>/           finished runs; a run counts as done iff runs/<dir>/DONE
+//	                      exists and records the run's current key
+//	tmp/<dir>.<pid>.<r>/  runs being trained by process pid (OWNER names the host)
+//	checkpoints/<dir>/    per-epoch checkpoints of unfinished runs
+//	.lock                 advisory lock serialising commits and AfterRun across processes
+//
+// A run trains in its tmp directory; on success its files are written, then
+// DONE, everything is fsynced and the directory is renamed into runs/ in one
+// step (an older run directory is swapped out atomically). A process killed
+// at any moment therefore leaves either the old state or the new one; the
+// next Execute removes the tmp directories of dead processes.
+package exec
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"time"
+
+	"convlab/runner/progress"
+	"convlab/runner/results"
+	"convlab/runner/spec"
+)
+
+// CodeVersion names the meaning of the training code. It is part of every
+// run's cache key: bump it when a change to training changes results, and
+// every run is trained again.
+const CodeVersion = "1"
+
+// TrainFunc trains one run. dir is the run's temporary directory, which
+// becomes the run's results directory on success: training may write
+// weights, checkpoints or a log there. Training reports its progress to p,
+// reads its thread budget with Threads(ctx) and its checkpointer with
+// CheckpointerFrom(ctx), and stops with ctx.Err() when ctx is done.
+type TrainFunc func(ctx context.Context, run spec.Run, dir string, p progress.Reporter) (*results.Record, error)
+
+// Options configure Execute.
+type Options struct {
+	// Jobs is how many runs train at once; 0 means 1.
+	Jobs int
+	// Cores is the thread budget split between the Jobs; 0 means
+	// $SLURM_CPUS_PER_TASK when set, else runtime.NumCPU().
+	Cores int
+	// Force trains the selected runs even when they are done.
+	Force bool
+	// Only selects runs whose ID matches: a glob (path.Match) or a regular
+	// expression, either matching the whole ID. Empty selects all.
+	Only string
+	// Shard and Shards select the deterministic slice Shard of Shards
+	// (1-based; see SelectShard). Zero Shards means no sharding.
+	Shard, Shards int
+	// Root is the results tree of one experiment: results/<name>.
+	Root string
+	// Train trains one run; required.
+	Train TrainFunc
+	// Progress shows the progress; nil shows nothing.
+	Progress progress.Sink
+	// AfterRun, when set, is called after each run is committed, with the
+	// run's record and final directory. Calls are serialised in one
+	// goroutine and hold the results tree's lock, so that they may rewrite
+	// shared files such as runs.csv. Its errors end up in Summary.Errors.
+	AfterRun func(rec *results.Record, dir string) error
+	// DataIdentity names the content of the run's data set; nil means
+	// DataIdentity (this package's function). Results are memoised per
+	// data set and directory within one Execute.
+	DataIdentity func(run spec.Run) (string, error)
+	// DirName names a run's directory under runs/; nil means DirName.
+	DirName func(run spec.Run) string
+	// WriteFiles writes a finished run's files into its directory; nil
+	// means WriteRecord.
+	WriteFiles func(dir string, rec *results.Record) error
+}
+
+// Outcome is what happened to one run.
+type Outcome struct {
+	Run     spec.Run
+	Key     string
+	Dir     string // runs/<dir> of a done or skipped run
+	Err     error  // why a run failed or was canceled
+	Elapsed time.Duration
+}
+
+// Summary lists what Execute did with every selected run.
+type Summary struct {
+	Done     []Outcome // trained and committed now
+	Skipped  []Outcome // already done with the same key
+	Failed   []Outcome // training or committing failed
+	Canceled []Outcome // stopped or never started because ctx was done
+	// Errors are AfterRun's errors (their runs are done nonetheless).
+	Errors []error
+	// Cleaned lists stale temporary directories removed at the start.
+	Cleaned []string
+}
+
+// Err is nil when every selected run is done or skipped and every AfterRun
+// call succeeded; otherwise it lists each failure.
+func (s Summary) Err() error {
+	var errs []error
+	for _, o := range s.Failed {
+		errs = append(errs, fmt.Errorf("run %s failed: %w", o.Run.ID, o.Err))
+	}
+	if n := len(s.Canceled); n > 0 {
+		errs = append(errs, fmt.Errorf("%d run%s canceled", n, plural(n)))
+	}
+	errs = append(errs, s.Errors...)
+	return errors.Join(errs...)
+}
+
+// String is a one-line account such as "3 done, 2 skipped, 1 failed".
+func (s Summary) String() string {
+	out := fmt.Sprintf("%d done, %d skipped, %d failed", len(s.Done), len(s.Skipped), len(s.Failed))
+	if len(s.Canceled) > 0 {
+		out += fmt.Sprintf(", %d canceled", len(s.Canceled))
+	}
+	return out
+}
+
+// Key is a run's cache key: its content hash, its data set's identity and
+// CodeVersion.
+func Key(run spec.Run, dataID string) string {
+	return run.Hash() + "|" + dataID + "|code-" + CodeVersion
+}
+
+// DirName is the default name of a run's directory: "<ID>-<hash>".
+func DirName(run spec.Run) string { return run.ID + "-" + run.Hash() }
+
+// Paths under Root.
+const (
+	RunsDir        = "runs"
+	TmpDir         = "tmp"
+	CheckpointsDir = "checkpoints"
+	LockFile       = ".lock"
+	DoneFile       = "DONE"
+	OwnerFile      = "OWNER"
+)
+
+type job struct {
+	run spec.Run
+	key string
+}
+
+type committed struct {
+	rec *results.Record
+	dir string
+}
+
+// Execute trains the selected runs that are not done yet and commits each
+// into opt.Root/runs. A failing run does not stop the others: it is listed
+// in Summary.Failed. Execute returns an error for invalid options or a
+// results tree it cannot use, and ctx.Err() when ctx was canceled (the
+// runs it stopped are in Summary.Canceled, and nothing half-written counts
+// as done).
+func Execute(ctx context.Context, runs []spec.Run, opt Options) (Summary, error) {
+	var sum Summary
+	if err := opt.validate(); err != nil {
+		return sum, err
+	}
+	if opt.DataIdentity == nil {
+		opt.DataIdentity = DataIdentity
+	}
+	if opt.DirName == nil {
+		opt.DirName = DirName
+	}
+	if opt.WriteFiles == nil {
+		opt.WriteFiles = WriteRecord
+	}
+	sink := opt.Progress
+	if sink == nil {
+		sink = progress.Discard
+	}
+
+	selected, err := SelectOnly(runs, opt.Only)
+	if err != nil {
+		return sum, err
+	}
+	if opt.Shards > 0 {
+		selected = SelectShard(selected, opt.Shard, opt.Shards)
+	}
+
+	for _, d := range []string{RunsDir, TmpDir, CheckpointsDir} {
+		if err := os.MkdirAll(filepath.Join(opt.Root, d), 0o755); err != nil {
+			return sum, fmt.Errorf("results tree %s: %w", opt.Root, err)
+		}
+	}
+	sum.Cleaned, err = CleanStale(opt.Root)
+	if err != nil {
+		return sum, err
+	}
+
+	ids := newIdentities(opt.DataIdentity)
+	var todo []job
+	seen := map[string]bool{}
+	for _, run := range selected {
+		name := opt.DirName(run)
+		if seen[name] {
+			continue // the same run listed twice
+		}
+		seen[name] = true
+		dataID, err := ids.get(run)
+		if err != nil {
+			sum.Failed = append(sum.Failed, Outcome{Run: run, Err: err})
+			continue
+		}
+		key := Key(run, dataID)
+		dir := filepath.Join(opt.Root, RunsDir, name)
+		if !opt.Force && IsDone(dir, key) {
+			// Checkpoints left by a process killed right after the commit.
+			_ = os.RemoveAll(filepath.Join(opt.Root, CheckpointsDir, name))
+			sum.Skipped = append(sum.Skipped, Outcome{Run: run, Key: key, Dir: dir})
+			continue
+		}
+		todo = append(todo, job{run, key})
+	}
+	if len(todo) == 0 {
+		return sum, ctx.Err()
+	}
+
+	jobs := max(opt.Jobs, 1)
+	jobs = min(jobs, len(todo))
+	threads := max(cores(opt.Cores)/jobs, 1)
+
+	lock := &treeLock{path: filepath.Join(opt.Root, LockFile)}
+	var mu sync.Mutex // guards sum
+	after := make(chan committed)
+	afterDone := make(chan struct{})
+	go func() {
+		defer close(afterDone)
+		for c := range after {
+			if opt.AfterRun == nil {
+				continue
+			}
+			err := lock.with(func() error { return opt.AfterRun(c.rec, c.dir) })
+			if err != nil {
+				mu.Lock()
+				sum.Errors = append(sum.Errors, fmt.Errorf("after run %s: %w", c.rec.Run.ID, err))
+				mu.Unlock()
+			}
+		}
+	}()
+
+	sink.Begin(len(todo))
+	queue := make(chan job)
+	var wg sync.WaitGroup
+	for range jobs {
+		wg.Go(func() {
+			for j := range queue {
+				o, rec := runOne(ctx, j, opt, threads, sink, lock)
+				mu.Lock()
+				switch {
+				case o.Err == nil:
+					sum.Done = append(sum.Done, o)
+				case ctx.Err() != nil:
+					sum.Canceled = append(sum.Canceled, o)
+				default:
+					sum.Failed = append(sum.Failed, o)
+				}
+				mu.Unlock()
+				if rec != nil {
+					after <- committed{rec, o.Dir}
+				}
+			}
+		})
+	}
+dispatch:
+	for i, j := range todo {
+		if ctx.Err() == nil {
+			select {
+			case queue <- j:
+				continue
+			case <-ctx.Done():
+			}
+		}
+		mu.Lock()
+		for _, j := range todo[i:] {
+			sum.Canceled = append(sum.Canceled, Outcome{Run: j.run, Key: j.key, Err: ctx.Err()})
+		}
+		mu.Unlock()
+		break dispatch
+	}
+	close(queue)
+	wg.Wait()
+	close(after)
+	<-afterDone
+	sink.End()
+	return sum, ctx.Err()
+}
+
+// runOne trains and commits one run; it returns the record only when the
+// run was committed.
+func runOne(ctx context.Context, j job, opt Options, threads int, sink progress.Sink, lock *treeLock) (o Outcome, rec *results.Record) {
+	o = Outcome{Run: j.run, Key: j.key}
+	name := opt.DirName(j.run)
+	final := filepath.Join(opt.Root, RunsDir, name)
+	start := time.Now()
+	rep := sink.Start(progress.RunInfo{ID: j.run.ID, Epochs: j.run.Epochs})
+	defer func() {
+		o.Elapsed = time.Since(start)
+		sink.Finish(j.run.ID, o.Err, o.Elapsed)
+	}()
+
+	tmp, err := makeTmp(filepath.Join(opt.Root, TmpDir), name)
+	if err != nil {
+		o.Err = err
+		return o, nil
+	}
+	defer os.RemoveAll(tmp) // no-op after the commit renamed it
+
+	ck := NewCheckpointer(filepath.Join(opt.Root, CheckpointsDir, name), j.key)
+	tctx := WithCheckpointer(WithThreads(ctx, threads), ck)
+	rec, err = safeTrain(tctx, opt.Train, j.run, tmp, rep)
+	if err == nil && rec == nil {
+		err = errors.New("training returned no record")
+	}
+	if err != nil {
+		o.Err = err
+		return o, nil
+	}
+	if rec.Run.ID == "" {
+		rec.Run = j.run
+	}
+	if rec.Hash == "" {
+		rec.Hash = j.run.Hash()
+	}
+	if err := opt.WriteFiles(tmp, rec); err != nil {
+		o.Err = fmt.Errorf("write run files in %s: %w", tmp, err)
+		return o, nil
+	}
+	if err := writeDone(tmp, j.run, j.key); err != nil {
+		o.Err = err
+		return o, nil
+	}
+	if err := syncTree(tmp); err != nil {
+		o.Err = err
+		return o, nil
+	}
+	if err := lock.with(func() error { return commit(tmp, final) }); err != nil {
+		o.Err = err
+		return o, nil
+	}
+	o.Dir = final
+	// The run is done: its checkpoints are of no more use (a leftover one
+	// would only waste space, so an error here is not the run's).
+	_ = ck.Clear()
+	return o, rec
+}
+
+// safeTrain calls train, turning a panic into an error so that one broken
+// run does not take the grid down.
+func safeTrain(ctx context.Context, train TrainFunc, run spec.Run, dir string, p progress.Reporter) (rec *results.Record, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			rec, err = nil, fmt.Errorf("training panicked: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return train(ctx, run, dir, p)
+}
+
+func (opt *Options) validate() error {
+	switch {
+	case opt.Root == "":
+		return errors.New("exec options: Root is empty; want the results directory of the experiment, e.g. results/<name>")
+	case opt.Train == nil:
+		return errors.New("exec options: Train is nil; want the function that trains one run")
+	case opt.Jobs < 0:
+		return fmt.Errorf("exec options: jobs %d is negative; want 1 or more runs at once", opt.Jobs)
+	case opt.Cores < 0:
+		return fmt.Errorf("exec options: cores %d is negative; want 0 (all) or more", opt.Cores)
+	case opt.Shards < 0 || (opt.Shards == 0 && opt.Shard != 0) || (opt.Shards > 0 && (opt.Shard < 1 || opt.Shard > opt.Shards)):
+		return fmt.Errorf("exec options: shard %d/%d is out of range; want i/n with 1 <= i <= n", opt.Shard, opt.Shards)
+	}
+	return nil
+}
+
+// cores is the thread budget: n when positive, else $SLURM_CPUS_PER_TASK
+// when set, else the machine's CPUs.
+func cores(n int) int {
+	if n > 0 {
+		return n
+	}
+	if v, err := strconv.Atoi(os.Getenv("SLURM_CPUS_PER_TASK")); err == nil && v > 0 {
+		return v
+	}
+	return runtime.NumCPU()
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

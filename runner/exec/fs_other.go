@@ -1,0 +1,9 @@
+//go:build !linux
+
+package exec
+
+import "errors"
+
+// exchange is only atomic on Linux; elsewhere commit moves the old run
+// aside first.
+func exchange(a, b string) error { return errors.New("atomic exchange not supported") }

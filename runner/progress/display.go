@@ -1,0 +1,296 @@
+package progress
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/term"
+
+	"convlab/runner/results"
+)
+
+// Options configure a Display.
+type Options struct {
+	// Terminal selects the live multi-line display; false writes plain
+	// lines. Auto sets it from whether the output is a terminal.
+	Terminal bool
+	// Width truncates live lines to this many columns; 0 does not.
+	Width int
+	// Interval is the shortest time between two redraws of the live display
+	// caused by batches (epochs, starts and finishes always redraw);
+	// 0 means 100ms.
+	Interval time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Display is a Sink writing to an io.Writer.
+type Display struct {
+	out  io.Writer
+	opt  Options
+	mu   sync.Mutex
+	runs []*runState // running, in start order
+
+	total, finished, failed int
+	begun                   time.Time
+	lastDraw                time.Time
+	drawn                   int // lines of the live block on screen
+}
+
+type runState struct {
+	d       *Display
+	info    RunInfo
+	started time.Time
+	last    Batch
+	epochs  int // finished epochs
+}
+
+// New returns a Display writing to w.
+func New(w io.Writer, opt Options) *Display {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Interval == 0 {
+		opt.Interval = 100 * time.Millisecond
+	}
+	return &Display{out: w, opt: opt}
+}
+
+// Auto returns a Display on f (usually os.Stderr): live when f is a
+// terminal, plain lines otherwise.
+func Auto(f *os.File) *Display {
+	fd := int(f.Fd())
+	opt := Options{Terminal: term.IsTerminal(fd)}
+	if opt.Terminal {
+		if w, _, err := term.GetSize(fd); err == nil && w > 0 {
+			opt.Width = w - 1
+		}
+	}
+	return New(f, opt)
+}
+
+// Begin implements Sink.
+func (d *Display) Begin(total int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.total = total
+	d.begun = d.opt.Now()
+	if !d.opt.Terminal {
+		fmt.Fprintf(d.out, "training %d run%s\n", total, plural(total))
+		return
+	}
+	d.draw()
+}
+
+// Start implements Sink.
+func (d *Display) Start(run RunInfo) Reporter {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	r := &runState{d: d, info: run, started: d.opt.Now()}
+	d.runs = append(d.runs, r)
+	if d.opt.Terminal {
+		d.draw()
+	}
+	return r
+}
+
+// Finish implements Sink.
+func (d *Display) Finish(id string, err error, elapsed time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i, r := range d.runs {
+		if r.info.ID == id {
+			d.runs = append(d.runs[:i], d.runs[i+1:]...)
+			break
+		}
+	}
+	d.finished++
+	var line string
+	if err != nil {
+		d.failed++
+		line = fmt.Sprintf("FAILED %s after %s: %v", id, fmtDur(elapsed), err)
+	} else {
+		line = fmt.Sprintf("done %s in %s", id, fmtDur(elapsed))
+	}
+	line += fmt.Sprintf(" [%d/%d runs%s]", d.finished, d.total, d.etaText())
+	if d.opt.Terminal {
+		d.clear()
+		fmt.Fprintln(d.out, line)
+		d.draw()
+		return
+	}
+	fmt.Fprintln(d.out, line)
+}
+
+// End implements Sink.
+func (d *Display) End() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.opt.Terminal {
+		d.clear()
+	}
+	fmt.Fprintf(d.out, "finished %d of %d run%s", d.finished, d.total, plural(d.total))
+	if d.failed > 0 {
+		fmt.Fprintf(d.out, ", %d failed", d.failed)
+	}
+	fmt.Fprintf(d.out, " in %s\n", fmtDur(d.opt.Now().Sub(d.begun)))
+}
+
+// Batch implements Reporter.
+func (r *runState) Batch(b Batch) {
+	d := r.d
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	r.last = b
+	if d.opt.Terminal && d.opt.Now().Sub(d.lastDraw) >= d.opt.Interval {
+		d.draw()
+	}
+}
+
+// Epoch implements Reporter.
+func (r *runState) Epoch(e results.Epoch) {
+	d := r.d
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	r.epochs = e.Epoch
+	if r.last.Epoch < e.Epoch || (r.last.Epoch == e.Epoch && r.last.Batch < r.last.Batches) {
+		r.last = Batch{Epoch: e.Epoch, Batch: r.last.Batches, Batches: r.last.Batches,
+			ImagesPerSec: r.last.ImagesPerSec, Loss: e.Loss, Accuracy: e.Accuracy}
+	}
+	if d.opt.Terminal {
+		d.draw()
+		return
+	}
+	fmt.Fprintf(d.out, "%s epoch %d/%d: loss %.4f accuracy %.4f val_loss %.4f val_accuracy %.4f (%s, ETA %s)\n",
+		r.info.ID, e.Epoch, r.info.Epochs, e.Loss, e.Accuracy, e.ValLoss, e.ValAccuracy,
+		fmtDur(time.Duration(e.Seconds*float64(time.Second))), r.eta(d.opt.Now()))
+}
+
+// fraction is how much of the run is done, in [0, 1].
+func (r *runState) fraction() float64 {
+	if r.info.Epochs <= 0 {
+		return 0
+	}
+	f := float64(r.epochs)
+	if r.last.Epoch > r.epochs && r.last.Batches > 0 {
+		f = float64(r.last.Epoch-1) + float64(r.last.Batch)/float64(r.last.Batches)
+	}
+	return clamp(f / float64(r.info.Epochs))
+}
+
+func (r *runState) eta(now time.Time) string {
+	return eta(now.Sub(r.started), r.fraction())
+}
+
+func (d *Display) etaText() string {
+	if d.finished >= d.total {
+		return ""
+	}
+	return ", ETA " + eta(d.opt.Now().Sub(d.begun), d.gridFraction())
+}
+
+func (d *Display) gridFraction() float64 {
+	if d.total <= 0 {
+		return 0
+	}
+	f := float64(d.finished)
+	for _, r := range d.runs {
+		f += r.fraction()
+	}
+	return clamp(f / float64(d.total))
+}
+
+// clear erases the live block so that plain lines can be printed above it.
+func (d *Display) clear() {
+	if d.drawn > 0 {
+		fmt.Fprintf(d.out, "\x1b[%dF\x1b[J", d.drawn)
+		d.drawn = 0
+	}
+}
+
+// draw repaints the live block: one line per running run and one for the
+// whole grid.
+func (d *Display) draw() {
+	now := d.opt.Now()
+	d.lastDraw = now
+	var lines []string
+	idw := 0
+	for _, r := range d.runs {
+		idw = max(idw, len(r.info.ID))
+	}
+	for _, r := range d.runs {
+		b := r.last
+		f := r.fraction()
+		line := fmt.Sprintf("%-*s %s epoch %d/%d", idw, r.info.ID, bar(f, 20), max(b.Epoch, 1), r.info.Epochs)
+		if b.Batches > 0 {
+			line += fmt.Sprintf(" batch %d/%d %.0f img/s loss %.4f acc %.4f", b.Batch, b.Batches, b.ImagesPerSec, b.Loss, b.Accuracy)
+		}
+		line += " ETA " + r.eta(now)
+		lines = append(lines, line)
+	}
+	grid := fmt.Sprintf("grid %s %d/%d runs done", bar(d.gridFraction(), 20), d.finished, d.total)
+	if d.failed > 0 {
+		grid += fmt.Sprintf(" (%d failed)", d.failed)
+	}
+	grid += fmt.Sprintf(", %d running, elapsed %s%s", len(d.runs), fmtDur(now.Sub(d.begun)), d.etaText())
+	lines = append(lines, grid)
+
+	var sb strings.Builder
+	if d.drawn > 0 {
+		fmt.Fprintf(&sb, "\x1b[%dF", d.drawn)
+	}
+	for _, l := range lines {
+		if d.opt.Width > 0 && len(l) > d.opt.Width {
+			l = l[:d.opt.Width]
+		}
+		sb.WriteString("\x1b[2K")
+		sb.WriteString(l)
+		sb.WriteByte('\n')
+	}
+	sb.WriteString("\x1b[J")
+	io.WriteString(d.out, sb.String())
+	d.drawn = len(lines)
+}
+
+// bar draws a progress bar of the given width for f in [0, 1].
+func bar(f float64, width int) string {
+	n := int(f*float64(width) + 0.5)
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
+}
+
+// eta estimates the time left when a fraction f took elapsed.
+func eta(elapsed time.Duration, f float64) string {
+	if f <= 0 {
+		return "?"
+	}
+	return fmtDur(time.Duration(float64(elapsed) * (1 - f) / f))
+}
+
+// fmtDur formats a duration compactly: 45s, 3m07s, 2h05m.
+func fmtDur(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	s := int64(d.Round(time.Second) / time.Second)
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%ds", s)
+	case s < 3600:
+		return fmt.Sprintf("%dm%02ds", s/60, s%60)
+	default:
+		return fmt.Sprintf("%dh%02dm", s/3600, s%3600/60)
+	}
+}
+
+func clamp(f float64) float64 { return min(max(f, 0), 1) }
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

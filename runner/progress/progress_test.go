@@ -1,0 +1,220 @@
+package progress
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"convlab/runner/results"
+)
+
+// clock is a fake clock the test moves by hand.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time      { return c.t }
+func (c *clock) set(d time.Duration) { c.t = time.Unix(1000, 0).Add(d) }
+func newClock() *clock               { c := &clock{}; c.set(0); return c }
+func sec(n float64) time.Duration    { return time.Duration(n * float64(time.Second)) }
+func epoch(e int, s float64) results.Epoch {
+	return results.Epoch{Epoch: e, Loss: 0.5, Accuracy: 0.6, ValLoss: 0.7, ValAccuracy: 0.8, Seconds: s}
+}
+
+func TestPlainLines(t *testing.T) {
+	var buf bytes.Buffer
+	c := newClock()
+	d := New(&buf, Options{Now: c.now})
+	d.Begin(2)
+	a := d.Start(RunInfo{ID: "strided-n5000-s1", Epochs: 3})
+	c.set(sec(5))
+	a.Batch(Batch{Epoch: 1, Batch: 1, Batches: 4, ImagesPerSec: 900, Loss: 2, Accuracy: 0.1})
+	c.set(sec(10))
+	a.Epoch(epoch(1, 10))
+	c.set(sec(30))
+	d.Finish("strided-n5000-s1", nil, sec(30))
+	d.Start(RunInfo{ID: "maxpool-n5000-s1", Epochs: 3})
+	c.set(sec(40))
+	d.Finish("maxpool-n5000-s1", errors.New("loss became NaN"), sec(5))
+	d.End()
+	// ETAs by hand: after epoch 1 of 3 in 10s, 2 epochs are left: 20s.
+	// After one of two runs in 30s (nothing else running): 30s left.
+	want := `training 2 runs
+strided-n5000-s1 epoch 1/3: loss 0.5000 accuracy 0.6000 val_loss 0.7000 val_accuracy 0.8000 (10s, ETA 20s)
+done strided-n5000-s1 in 30s [1/2 runs, ETA 30s]
+FAILED maxpool-n5000-s1 after 5s: loss became NaN [2/2 runs]
+finished 2 of 2 runs, 1 failed in 40s
+`
+	if got := buf.String(); got != want {
+		t.Errorf("plain output:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// screen replays what a terminal shows for the escape sequences the display
+// uses: ESC[nF (up n lines, column 0), ESC[2K (erase line), ESC[J (erase to
+// the end of the screen).
+func screen(t *testing.T, out string) []string {
+	t.Helper()
+	lines := []string{""}
+	row := 0
+	esc := regexp.MustCompile(`^\x1b\[(\d*)([A-Za-z])`)
+	for len(out) > 0 {
+		if m := esc.FindStringSubmatch(out); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			switch m[2] {
+			case "F":
+				row = max(row-n, 0)
+				lines[row] = lines[row][:0]
+			case "K":
+				lines[row] = ""
+			case "J":
+				lines = lines[:row+1]
+			default:
+				t.Fatalf("unexpected escape sequence %q", m[0])
+			}
+			out = out[len(m[0]):]
+			continue
+		}
+		ch := out[0]
+		out = out[1:]
+		if ch == '\n' {
+			row++
+			if row == len(lines) {
+				lines = append(lines, "")
+			}
+			continue
+		}
+		lines[row] += string(ch)
+	}
+	return lines[:row] // the cursor sits on an empty line after the output
+}
+
+func TestTerminalDisplay(t *testing.T) {
+	var buf bytes.Buffer
+	c := newClock()
+	d := New(&buf, Options{Terminal: true, Now: c.now})
+	d.Begin(3)
+	a := d.Start(RunInfo{ID: "a", Epochs: 4})
+	b := d.Start(RunInfo{ID: "bb", Epochs: 2})
+	c.set(sec(10))
+	a.Batch(Batch{Epoch: 2, Batch: 5, Batches: 10, ImagesPerSec: 1234, Loss: 0.1234, Accuracy: 0.5678})
+	// Run a: (1 + 5/10)/4 = 0.375 done in 10s -> 16.7s left, bar 8 of 20.
+	// Run bb: nothing yet. Grid: 0.375/3 = 0.125 in 10s -> 70s left, bar 3.
+	want := []string{
+		"a  [########............] epoch 2/4 batch 5/10 1234 img/s loss 0.1234 acc 0.5678 ETA 17s",
+		"bb [....................] epoch 1/2 ETA ?",
+		"grid [###.................] 0/3 runs done, 2 running, elapsed 10s, ETA 1m10s",
+	}
+	if got := screen(t, buf.String()); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("screen:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// Batches within Interval of the last redraw do not redraw.
+	n := buf.Len()
+	c.set(sec(10.05))
+	a.Batch(Batch{Epoch: 2, Batch: 6, Batches: 10})
+	if buf.Len() != n {
+		t.Error("redrew within the interval")
+	}
+
+	c.set(sec(20))
+	b.Epoch(epoch(1, 20))
+	c.set(sec(40))
+	b.Epoch(epoch(2, 20))
+	d.Finish("bb", nil, sec(40))
+	// Finished runs leave a permanent line above the live block.
+	// Grid: 1 run done + a at 0.4 (epoch 2 batch 6/10: (1+0.6)/4) = 1.4/3.
+	got := screen(t, buf.String())
+	want = []string{
+		"done bb in 40s [1/3 runs, ETA 46s]",
+		"a [########............] epoch 2/4 batch 6/10 0 img/s loss 0.0000 acc 0.0000 ETA 1m00s",
+		"grid [#########...........] 1/3 runs done, 1 running, elapsed 40s, ETA 46s",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("screen after a finish:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	d.Finish("a", errors.New("boom"), sec(40))
+	d.End()
+	got = screen(t, buf.String())
+	want = []string{
+		"done bb in 40s [1/3 runs, ETA 46s]",
+		"FAILED a after 40s: boom [2/3 runs, ETA 20s]",
+		"finished 2 of 3 runs, 1 failed in 40s",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("final screen:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestTerminalWidth(t *testing.T) {
+	var buf bytes.Buffer
+	d := New(&buf, Options{Terminal: true, Width: 30, Now: newClock().now})
+	d.Begin(1)
+	d.Start(RunInfo{ID: "a-very-long-run-id-that-goes-on", Epochs: 20})
+	for _, l := range screen(t, buf.String()) {
+		if len(l) > 30 {
+			t.Errorf("line of %d columns: %q", len(l), l)
+		}
+	}
+}
+
+func TestConcurrentReporters(t *testing.T) {
+	var buf bytes.Buffer
+	d := New(&buf, Options{})
+	d.Begin(4)
+	done := make(chan bool)
+	for i := range 4 {
+		go func() {
+			id := fmt.Sprintf("run%d", i)
+			r := d.Start(RunInfo{ID: id, Epochs: 3})
+			for e := 1; e <= 3; e++ {
+				for b := 1; b <= 10; b++ {
+					r.Batch(Batch{Epoch: e, Batch: b, Batches: 10})
+				}
+				r.Epoch(epoch(e, 1))
+			}
+			d.Finish(id, nil, time.Second)
+			done <- true
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	d.End()
+	out := buf.String()
+	if c := strings.Count(out, " epoch "); c != 12 {
+		t.Errorf("%d epoch lines, want 4 runs x 3 epochs = 12", c)
+	}
+	if c := strings.Count(out, "\ndone run"); c != 4 {
+		t.Errorf("%d done lines, want 4", c)
+	}
+	if !strings.HasSuffix(out, "finished 4 of 4 runs in 0s\n") {
+		t.Errorf("last line of %q", out)
+	}
+}
+
+func TestFmtDur(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0: "0s", sec(59.4): "59s", sec(60): "1m00s", sec(187): "3m07s", sec(3600): "1h00m", sec(7500): "2h05m", -sec(3): "0s",
+	} {
+		if got := fmtDur(d); got != want {
+			t.Errorf("fmtDur(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func ExampleNew() {
+	var buf bytes.Buffer
+	d := New(&buf, Options{}) // plain lines, as when stderr is not a terminal
+	d.Begin(1)
+	r := d.Start(RunInfo{ID: "strided-n5000-s1", Epochs: 20})
+	r.Batch(Batch{Epoch: 1, Batch: 1, Batches: 36, ImagesPerSec: 800, Loss: 2.3, Accuracy: 0.1})
+	r.Epoch(results.Epoch{Epoch: 1, Loss: 2.1, Accuracy: 0.2, ValLoss: 1.9, ValAccuracy: 0.3})
+	fmt.Print(strings.SplitAfter(buf.String(), "(")[0])
+	// Output:
+	// training 1 run
+	// strided-n5000-s1 epoch 1/20: loss 2.1000 accuracy 0.2000 val_loss 1.9000 val_accuracy 0.3000 (
+}
