@@ -1,0 +1,21 @@
+// Package figure1 runs part i of the study from an experiment file of
+// kind convolution: it loads a colour photo, splits it into its red, green
+// and blue channels, convolves the chosen channel(s) with each named
+// kernel (see package convolve) and writes every result, plus Figure 1
+// (one grey-scale picture: top row R, G, B; below, the channel and its
+// convolutions), as PNG files.
+//
+// The file format:
+//
+//	kind: convolution
+//	name: figure1                 # output directory RESULTS/figure1/
+//	image: images/chelsea.png     # relative to this file; PNG or JPEG
+//	channel: blue                 # red, green or blue; or channels: [red, blue]
+//	kernels:                      # name -> square kernel of odd size, in order
+//	  kernel_1: [[-1,-1,-1],[-1,8,-1],[-1,-1,-1]]
+//	  kernel_2: [[0,-1,0],[-1,8,-1],[0,-1,0]]
+//
+// Decoding is strict: unknown keys, wrong types and impossible kernels are
+// reported as FILE:LINE:COL errors. name defaults to the file's base name
+// and channel to blue.
+package figure1

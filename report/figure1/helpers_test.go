@@ -1,0 +1,10 @@
+package figure1
+
+import (
+	"os"
+	"path/filepath"
+)
+
+func readTestdata(name string) ([]byte, error) {
+	return os.ReadFile(filepath.Join("testdata", name))
+}
