@@ -1,0 +1,112 @@
+package dataset
+
+import (
+	"fmt"
+	"math"
+)
+
+// Tensor is a batch of images ready for training: X holds N images as
+// float32 values in [0, 1], channels first (image i occupies
+// X[i*C*H*W : (i+1)*C*H*W] as C planes of H rows of W values), and Y holds
+// the N class labels.
+type Tensor struct {
+	X          []float32
+	Y          []uint8
+	N, C, H, W int
+}
+
+// Size is the number of values in one image.
+func (t *Tensor) Size() int { return t.C * t.H * t.W }
+
+// Prepared is a data set prepared as the study does: the training images
+// split into a training part and a held-out validation part, and the test
+// set, all scaled to [0, 1].
+type Prepared struct {
+	Train, Val, Test Tensor
+	Classes          []string
+}
+
+// SplitAt returns the number of the first n images kept for training when
+// the fraction valSplit is held out for validation, exactly as Keras
+// computes it: int(n * (1 - valSplit)).
+func SplitAt(n int, valSplit float64) int {
+	return int(float64(n) * (1 - valSplit))
+}
+
+// Prepare takes the first n training images, scales every pixel to [0, 1]
+// as float32 and holds out the LAST valSplit fraction of them for
+// validation (Keras: split_at = int(n * (1 - valSplit)); train = [:split_at],
+// val = [split_at:]), before any shuffling. The whole test set is scaled
+// the same way. The sets are not modified.
+func Prepare(train, test *Set, n int, valSplit float64) (*Prepared, error) {
+	if train == nil || test == nil {
+		return nil, fmt.Errorf("prepare data: training and test sets are required")
+	}
+	if err := train.check("training"); err != nil {
+		return nil, err
+	}
+	if err := test.check("test"); err != nil {
+		return nil, err
+	}
+	if train.C != test.C || train.H != test.H || train.W != test.W {
+		return nil, fmt.Errorf("prepare data: training images are %dx%dx%d but test images are %dx%dx%d; both sets must have the same shape",
+			train.C, train.H, train.W, test.C, test.H, test.W)
+	}
+	if n <= 0 {
+		return nil, fmt.Errorf("prepare data: n = %d training images; n must be at least 1", n)
+	}
+	if n > train.N {
+		return nil, fmt.Errorf("prepare data: n = %d training images requested but only %d are available; "+
+			"use n <= %d, or point CIFAR10_DIR (or data_dir: in the experiment file) at the full data set", n, train.N, train.N)
+	}
+	if math.IsNaN(valSplit) || valSplit < 0 || valSplit >= 1 {
+		return nil, fmt.Errorf("prepare data: validation split %v; valid values are 0 <= split < 1", valSplit)
+	}
+	at := SplitAt(n, valSplit)
+	if at < 1 {
+		return nil, fmt.Errorf("prepare data: validation split %v of n = %d leaves no training images; use a larger n or a smaller split", valSplit, n)
+	}
+	p := &Prepared{
+		Train:   toTensor(train, 0, at),
+		Val:     toTensor(train, at, n),
+		Test:    toTensor(test, 0, test.N),
+		Classes: append([]string(nil), train.Classes...),
+	}
+	return p, nil
+}
+
+// check reports whether the set's slices agree with its declared shape.
+func (s *Set) check(what string) error {
+	if s.N < 0 || s.C <= 0 || s.H <= 0 || s.W <= 0 {
+		return fmt.Errorf("prepare data: %s set has shape N=%d C=%d H=%d W=%d; all must be positive", what, s.N, s.C, s.H, s.W)
+	}
+	if len(s.Pixels) != s.N*s.Size() {
+		return fmt.Errorf("prepare data: %s set has %d pixel values, want N*C*H*W = %d", what, len(s.Pixels), s.N*s.Size())
+	}
+	if len(s.Labels) != s.N {
+		return fmt.Errorf("prepare data: %s set has %d labels for %d images", what, len(s.Labels), s.N)
+	}
+	return nil
+}
+
+// scaled[v] is float32(v) / 255, the value Keras' x.astype("float32") / 255
+// gives, looked up instead of divided for every pixel.
+var scaled = func() (t [256]float32) {
+	for v := range t {
+		t[v] = float32(v) / 255
+	}
+	return t
+}()
+
+// toTensor scales images [from, to) of s to [0, 1].
+func toTensor(s *Set, from, to int) Tensor {
+	size := s.Size()
+	src := s.Pixels[from*size : to*size]
+	x := make([]float32, len(src))
+	for i, v := range src {
+		x[i] = scaled[v]
+	}
+	y := make([]uint8, to-from)
+	copy(y, s.Labels[from:to])
+	return Tensor{X: x, Y: y, N: to - from, C: s.C, H: s.H, W: s.W}
+}
