@@ -1,0 +1,55 @@
+package spec
+
+// FormatHelp describes the experiment file format, for `convlab help
+// experiments` and for users writing files by hand.
+const FormatHelp = `An experiment file is one YAML mapping:
+
+  kind: training          # optional: training (the default) or convolution;
+                          #   convolution files (Part i, Figure 1) run with
+                          #   'convlab conv FILE'
+  name: report            # optional: results go to results/<name>/; default:
+                          #   the file's base name without extension
+  description: ...        # optional free text
+  defaults:               # settings of every run; omitted ones are the study's
+    dataset: cifar10      #   cifar10 or fashion-mnist
+    data_dir: DIR         #   optional: where the data set lives; relative to this
+                          #   file, ~ and $VARS expanded; default: $CIFAR10_DIR /
+                          #   $FASHION_MNIST_DIR or the data set's own location
+    arch: strided         #   a preset (strided, maxpool, deeper) or a name
+                          #   declared under architectures:
+    n: 5000               #   the first n training images are used
+    l1: 0.0001            #   L1 penalty on the last dense layer's weights
+    epochs: 20
+    batch_size: 128
+    validation_split: 0.1 #   the last fraction of the n images is held out
+    seed: 1
+    optimizer: {name: adam, learning_rate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1.0e-7}
+  architectures:          # optional: networks of your own, layer by layer
+    tiny:
+      - conv2d: {filters: 8, kernel: 3, stride: 1, padding: same, activation: relu}
+      - maxpool2d: {pool: 2}
+      - dropout: {rate: 0.5}
+      - flatten           # a layer without settings may be written bare
+      - dense: {units: 10, activation: softmax}
+  sweeps:                 # named sweeps, run in file order
+    data_amount:
+      description: ...    # optional
+      feeds: [table1, figure3]   # report items: table1 table2 figure2 figure3
+                                 #   figure4 figure5 figure6
+      set: {epochs: 10}          # settings of this sweep's runs
+      grid:                      # axes: one run per combination, the first
+        n: [5000, 10000]         #   axis varying slowest
+        seed: [1, 2]
+
+Layers: conv2d (filters, kernel: odd; stride 1, padding same|valid, activation
+relu|none by default relu), maxpool2d (pool, default 2), dropout (rate in
+[0, 1)), flatten, dense (units, activation relu|softmax|none, l2, and l1 on
+inner dense layers). The last layer must be dense, softmax, one unit per
+class; the run's l1 setting applies to it. Optimizer fields and data_dir go in
+defaults or set, not in a grid.
+
+A run reached by several sweeps (or files) with the same settings is trained
+once and feeds all of them. Runs are named by their settings, e.g.
+strided-n5000-l1_0.0001-e20-s1 (the data set, batch size, validation split and
+optimizer appear only when they differ from the study's).
+`

@@ -1,0 +1,821 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"convlab/arch"
+	"convlab/runner/dataset"
+)
+
+// Keys accepted at each level of an experiment file, in the order the
+// error messages list them.
+var (
+	topKeys       = []string{"kind", "name", "description", "defaults", "architectures", "sweeps"}
+	runKeys       = []string{"dataset", "data_dir", "arch", "n", "l1", "epochs", "batch_size", "validation_split", "seed", "optimizer"}
+	gridKeys      = []string{"dataset", "arch", "n", "l1", "epochs", "batch_size", "validation_split", "seed"}
+	sweepKeys     = []string{"description", "feeds", "set", "grid"}
+	optimizerKeys = []string{"name", "learning_rate", "beta1", "beta2", "epsilon"}
+	optimizers    = []string{"adam"}
+	layerKeys     = map[string][]string{
+		arch.KindConv2D:    {"filters", "kernel", "stride", "padding", "activation"},
+		arch.KindMaxPool2D: {"pool"},
+		arch.KindDropout:   {"rate"},
+		arch.KindFlatten:   {},
+		arch.KindDense:     {"units", "activation", "l1", "l2"},
+	}
+)
+
+// The study's settings, used for whatever a file leaves out.
+const (
+	DefaultDataset         = "cifar10"
+	DefaultArch            = "strided"
+	DefaultN               = 5000
+	DefaultL1              = 0.0001
+	DefaultEpochs          = 20
+	DefaultBatchSize       = 128
+	DefaultValidationSplit = 0.1
+	DefaultSeed            = 1
+)
+
+var safeName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+const safeNameRule = "letters, digits, '_', '.' and '-', starting with a letter or digit"
+
+// setting is one value of a run field and where it was written.
+type setting struct {
+	val   any        // string, int, int64, float64, or []optField for optimizer
+	node  *yaml.Node // nil for the study's defaults
+	field string     // where it was written, e.g. "sweeps.l1.grid.l1[2]"
+	ok    bool       // false when the value was invalid (already reported)
+}
+
+// optField is one optimizer key written in defaults or set.
+type optField struct {
+	name string
+	val  any
+	node *yaml.Node
+}
+
+// config maps run keys to their settings.
+type config map[string]setting
+
+// overlay returns base with over's settings on top; optimizer overrides
+// accumulate rather than replace.
+func overlay(base, over config) config {
+	out := make(config, len(base)+len(over))
+	for k, v := range base {
+		out[k] = v
+	}
+	for k, v := range over {
+		if k == "optimizer" {
+			prev := out[k]
+			var fields []optField
+			if f, ok := prev.val.([]optField); ok {
+				fields = append(fields, f...)
+			}
+			if f, ok := v.val.([]optField); ok {
+				fields = append(fields, f...)
+			}
+			out[k] = setting{val: fields, node: v.node, ok: v.ok && prev.ok}
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func studyDefaults() config {
+	return config{
+		"dataset":          {val: DefaultDataset, ok: true},
+		"arch":             {val: DefaultArch, ok: true},
+		"n":                {val: DefaultN, ok: true},
+		"l1":               {val: DefaultL1, ok: true},
+		"epochs":           {val: DefaultEpochs, ok: true},
+		"batch_size":       {val: DefaultBatchSize, ok: true},
+		"validation_split": {val: DefaultValidationSplit, ok: true},
+		"seed":             {val: int64(DefaultSeed), ok: true},
+		"optimizer":        {val: []optField(nil), ok: true},
+	}
+}
+
+// userArch is an architecture declared under architectures:.
+type userArch struct {
+	arch   arch.Arch
+	node   *yaml.Node   // the name key
+	layers []*yaml.Node // one per layer
+	ok     bool
+}
+
+// fileSpec is a parsed experiment file before expansion.
+type fileSpec struct {
+	d        *decoder
+	path     string
+	name     string
+	nameNode *yaml.Node
+	desc     string
+	defaults config
+	archs    map[string]*userArch
+	sweeps   []*sweepSpec
+}
+
+type sweepSpec struct {
+	name  string
+	desc  string
+	node  *yaml.Node
+	feeds []string
+	set   config
+	axes  []axis
+}
+
+type axis struct {
+	name   string
+	node   *yaml.Node
+	values []setting
+}
+
+// Load reads, checks and expands the experiment files at paths into one
+// plan. Every problem of every file is reported at once, as an Errors
+// listing each with its FILE:LINE:COL; nothing is returned when any is
+// found. A path given twice is read once.
+func Load(paths ...string) (*Plan, error) {
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("no experiment files given; pass one or more YAML files such as experiments/report.yaml")
+	}
+	var errs Errors
+	var specs []*fileSpec
+	seen := map[string]bool{}
+	for _, p := range paths {
+		key := p
+		if abs, err := filepath.Abs(p); err == nil {
+			key = abs
+		}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		data, err := os.ReadFile(p)
+		if err != nil {
+			errs = append(errs, readError(p, err))
+			continue
+		}
+		f := parseFile(p, data)
+		errs = append(errs, f.d.errs...)
+		specs = append(specs, f)
+	}
+	return build(paths, specs, errs)
+}
+
+// readError words a failure to read an experiment file.
+func readError(path string, err error) *Error {
+	msg := err.Error()
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		msg = pe.Err.Error()
+	}
+	return &Error{File: path, Msg: "cannot read the experiment file: " + msg, Err: err}
+}
+
+// LoadData is Load for one file already in memory; path names it in errors
+// and is the base of its relative data_dir.
+func LoadData(path string, data []byte) (*Plan, error) {
+	f := parseFile(path, data)
+	return build([]string{path}, []*fileSpec{f}, f.d.errs)
+}
+
+// parseFile decodes one file; its problems are in fs.d.errs.
+func parseFile(path string, data []byte) *fileSpec {
+	d := &decoder{file: path}
+	fs := &fileSpec{d: d, path: path, archs: map[string]*userArch{}}
+	base := filepath.Base(path)
+	fs.name = strings.TrimSuffix(base, filepath.Ext(base))
+	if !safeName.MatchString(fs.name) {
+		fs.name = sanitize(fs.name)
+	}
+	root := d.parseDocument(data)
+	if root == nil {
+		return fs
+	}
+	kind, kindNode := d.kind(root)
+	if len(d.errs) > 0 {
+		return fs
+	}
+	if kind == KindConvolution {
+		d.errorAt(kindNode, "kind", "this is a convolution experiment (Part i); run it with `convlab conv %s`, not as a training experiment", path)
+		return fs
+	}
+	entries, _ := d.mapping(root, "", "a mapping")
+	byKey := map[string]entry{}
+	for _, e := range entries {
+		if !contains(topKeys, e.name) {
+			if contains(runKeys, e.name) {
+				d.errorAt(e.key, e.name, "a run setting belongs under defaults: (or a sweep's set:); valid here: %s", strings.Join(topKeys, ", "))
+				continue
+			}
+			d.unknownKey(e, "", topKeys)
+			continue
+		}
+		byKey[e.name] = e
+	}
+	if e, ok := byKey["name"]; ok {
+		if s, ok := d.str(e.val, "name"); ok {
+			if safeName.MatchString(s) {
+				fs.name, fs.nameNode = s, e.val
+			} else {
+				d.errorAt(e.val, "name", "%s is not usable as a results directory name; valid: %s", quote(s), safeNameRule)
+			}
+		}
+	}
+	if e, ok := byKey["description"]; ok {
+		fs.desc, _ = d.str(e.val, "description")
+	}
+	// Architectures first: defaults and sweeps refer to them by name.
+	if e, ok := byKey["architectures"]; ok {
+		fs.parseArchitectures(e.val)
+	}
+	fs.defaults = config{}
+	if e, ok := byKey["defaults"]; ok {
+		fs.defaults = fs.parseSettings(e.val, "defaults")
+	}
+	if e, ok := byKey["sweeps"]; ok {
+		fs.parseSweeps(e.val)
+	} else {
+		d.errorAt(root, "", "no sweeps: nothing to run; add a sweeps: mapping, e.g. sweeps: {baseline: {feeds: [figure2]}}")
+	}
+	return fs
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// unknownKey reports a key that is not valid where it is.
+func (d *decoder) unknownKey(e entry, field string, valid []string) {
+	d.errorAt(e.key, join(field, e.name), "%s", unknownMsg("key", e.name, valid))
+}
+
+func sanitize(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range s {
+		if (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') || r == '_' || r == '.' || r == '-' {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	out := strings.TrimLeft(b.String(), "-._")
+	if out == "" {
+		out = "experiment"
+	}
+	return out
+}
+
+// parseSettings decodes a defaults: or set: mapping.
+func (fs *fileSpec) parseSettings(n *yaml.Node, field string) config {
+	cfg := config{}
+	entries, _ := fs.d.mapping(n, field, "a mapping of run settings ("+strings.Join(runKeys, ", ")+")")
+	for _, e := range entries {
+		if !contains(runKeys, e.name) {
+			if contains(optimizerKeys, e.name) && e.name != "name" {
+				fs.d.errorAt(e.key, join(field, e.name), "an optimizer setting; write optimizer: {%s: ...}", e.name)
+				continue
+			}
+			fs.d.unknownKey(e, field, runKeys)
+			continue
+		}
+		cfg[e.name] = fs.parseValue(e.name, e.val, join(field, e.name))
+	}
+	return cfg
+}
+
+// parseValue decodes and checks one run setting.
+func (fs *fileSpec) parseValue(key string, n *yaml.Node, field string) setting {
+	d := fs.d
+	s := setting{node: deref(n), field: field}
+	if s.node == nil {
+		s.node = n
+	}
+	switch key {
+	case "dataset":
+		v, ok := d.str(n, field)
+		if ok {
+			if _, err := dataset.Lookup(v); err != nil {
+				d.errorAt(n, field, "%s", unknownMsg("data set", v, dataset.Names()))
+				ok = false
+			}
+		}
+		s.val, s.ok = v, ok
+	case "data_dir":
+		v, ok := d.str(n, field)
+		if ok {
+			v, ok = fs.dataDir(v, n, field)
+		}
+		s.val, s.ok = v, ok
+	case "arch":
+		v, ok := d.str(n, field)
+		if ok {
+			if _, err := arch.Preset(v); err != nil {
+				if _, user := fs.archs[v]; !user {
+					d.errorAt(n, field, "%s", unknownMsg("architecture", v, fs.archNames()))
+					ok = false
+				}
+			}
+		}
+		s.val, s.ok = v, ok
+	case "n", "epochs", "batch_size":
+		v, ok := d.integer(n, field)
+		if ok && v < 1 {
+			d.errorAt(n, field, "must be at least 1, got %d", v)
+			ok = false
+		}
+		if ok && v > 1<<31 {
+			d.errorAt(n, field, "%d is too large; valid: 1 to %d", v, 1<<31)
+			ok = false
+		}
+		s.val, s.ok = int(v), ok
+	case "seed":
+		v, ok := d.integer(n, field)
+		s.val, s.ok = v, ok
+	case "l1":
+		v, ok := d.number(n, field)
+		if ok && v < 0 {
+			d.errorAt(n, field, "must be 0 or more, got %s", fmtFloat(v))
+			ok = false
+		}
+		s.val, s.ok = v, ok
+	case "validation_split":
+		v, ok := d.number(n, field)
+		if ok && (v < 0 || v >= 1) {
+			d.errorAt(n, field, "%s is out of range; valid: 0 <= validation_split < 1 (the fraction of the n images held out)", fmtFloat(v))
+			ok = false
+		}
+		s.val, s.ok = v, ok
+	case "optimizer":
+		s.val, s.ok = fs.parseOptimizer(n, field)
+	}
+	return s
+}
+
+// dataDir expands ~ and $VARS and makes a relative directory relative to
+// the experiment file's own directory.
+func (fs *fileSpec) dataDir(v string, n *yaml.Node, field string) (string, bool) {
+	if strings.TrimSpace(v) == "" {
+		fs.d.errorAt(n, field, "empty directory; remove data_dir to use the data set's default location")
+		return "", false
+	}
+	var missing []string
+	v = os.Expand(v, func(name string) string {
+		val, ok := os.LookupEnv(name)
+		if !ok {
+			missing = append(missing, name)
+		}
+		return val
+	})
+	if len(missing) > 0 {
+		fs.d.errorAt(n, field, "environment variable %s is not set", strings.Join(missing, ", "))
+		return "", false
+	}
+	if v == "~" || strings.HasPrefix(v, "~/") {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			fs.d.errorAt(n, field, "cannot expand ~: %v", err)
+			return "", false
+		}
+		v = filepath.Join(home, v[1:])
+	}
+	if !filepath.IsAbs(v) {
+		v = filepath.Join(filepath.Dir(fs.path), v)
+	}
+	return filepath.Clean(v), true
+}
+
+func (fs *fileSpec) archNames() []string {
+	names := arch.PresetNames()
+	user := make([]string, 0, len(fs.archs))
+	for n := range fs.archs {
+		user = append(user, n)
+	}
+	sort.Strings(user)
+	return append(names, user...)
+}
+
+// parseOptimizer decodes an optimizer: mapping into field overrides.
+func (fs *fileSpec) parseOptimizer(n *yaml.Node, field string) ([]optField, bool) {
+	d := fs.d
+	entries, ok := d.mapping(n, field, "a mapping ("+strings.Join(optimizerKeys, ", ")+")")
+	if !ok {
+		return nil, false
+	}
+	var out []optField
+	for _, e := range entries {
+		f := join(field, e.name)
+		switch e.name {
+		case "name":
+			v, good := d.str(e.val, f)
+			if good && !contains(optimizers, v) {
+				d.errorAt(e.val, f, "%s", unknownMsg("optimizer", v, optimizers))
+				good = false
+			}
+			ok = ok && good
+			out = append(out, optField{e.name, v, e.val})
+		case "learning_rate", "epsilon":
+			v, good := d.number(e.val, f)
+			if good && v <= 0 {
+				d.errorAt(e.val, f, "must be more than 0, got %s", fmtFloat(v))
+				good = false
+			}
+			ok = ok && good
+			out = append(out, optField{e.name, v, e.val})
+		case "beta1", "beta2":
+			v, good := d.number(e.val, f)
+			if good && (v < 0 || v >= 1) {
+				d.errorAt(e.val, f, "%s is out of range; valid: 0 <= %s < 1", fmtFloat(v), e.name)
+				good = false
+			}
+			ok = ok && good
+			out = append(out, optField{e.name, v, e.val})
+		default:
+			d.unknownKey(e, field, optimizerKeys)
+			ok = false
+		}
+	}
+	return out, ok
+}
+
+// parseArchitectures decodes the architectures: mapping.
+func (fs *fileSpec) parseArchitectures(n *yaml.Node) {
+	d := fs.d
+	entries, _ := d.mapping(n, "architectures", "a mapping of names to layer lists")
+	for _, e := range entries {
+		field := join("architectures", e.name)
+		ua := &userArch{node: e.key, ok: true}
+		if !safeName.MatchString(e.name) {
+			d.errorAt(e.key, field, "%s is not usable as an architecture name; valid: %s", quote(e.name), safeNameRule)
+			ua.ok = false
+		} else if _, err := arch.Preset(e.name); err == nil {
+			d.errorAt(e.key, field, "%s is a built-in preset; give your architecture another name", e.name)
+			continue
+		}
+		items, ok := d.sequence(e.val, field, "a list of layers such as - conv2d: {filters: 16, kernel: 3}")
+		if ok && len(items) == 0 {
+			d.errorAt(e.val, field, "no layers; list them, e.g. - conv2d: {filters: 16, kernel: 3}")
+			ok = false
+		}
+		ua.ok = ua.ok && ok
+		ua.arch.Name = e.name
+		lastOK := false
+		for i, item := range items {
+			l, good := fs.parseLayer(item, index(field, i))
+			ua.ok = ua.ok && good
+			lastOK = good
+			ua.arch.Layers = append(ua.arch.Layers, l.Normalize())
+			ua.layers = append(ua.layers, item)
+		}
+		if lastOK {
+			fs.checkOutputLayer(ua, field)
+		}
+		fs.archs[e.name] = ua
+	}
+}
+
+// checkOutputLayer insists on what training needs at the end of a network:
+// a softmax dense layer, whose l1 is the run's l1 setting.
+func (fs *fileSpec) checkOutputLayer(ua *userArch, field string) {
+	last := len(ua.arch.Layers) - 1
+	l := ua.arch.Layers[last]
+	if l.Kind != arch.KindDense || l.Activation != arch.ActSoftmax {
+		fs.d.errorAt(ua.layers[last], index(field, last), "the last layer must be dense with activation: softmax (one unit per class, e.g. dense: {units: 10, activation: softmax}), got %s", layerDesc(l))
+		ua.ok = false
+		return
+	}
+	if l.L1 != 0 {
+		fs.d.errorAt(ua.layers[last], index(field, last)+".dense.l1", "the last dense layer's l1 is the run's l1 setting; set l1: in defaults, set or grid instead")
+		ua.ok = false
+	}
+}
+
+func layerDesc(l arch.Layer) string {
+	if l.Kind == arch.KindDense {
+		return fmt.Sprintf("dense with activation %s", l.Activation)
+	}
+	return l.Kind
+}
+
+// parseLayer decodes one layer: "- conv2d: {filters: 16, kernel: 3}", a
+// bare "- flatten", or the flat form "- {kind: conv2d, filters: 16, ...}".
+func (fs *fileSpec) parseLayer(n *yaml.Node, field string) (arch.Layer, bool) {
+	d := fs.d
+	n = deref(n)
+	const want = "a layer such as conv2d: {filters: 16, kernel: 3}"
+	var kindNode, params *yaml.Node
+	var kind string
+	var entries []entry
+	flat := false
+	switch {
+	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str":
+		kind, kindNode = n.Value, n
+	case n.Kind == yaml.MappingNode:
+		es, _ := d.mapping(n, field, want)
+		for _, e := range es {
+			if e.name == "kind" {
+				flat = true
+			}
+		}
+		if flat {
+			for _, e := range es {
+				if e.name == "kind" {
+					k, ok := d.str(e.val, join(field, "kind"))
+					if !ok {
+						return arch.Layer{}, false
+					}
+					kind, kindNode = k, e.val
+				} else {
+					entries = append(entries, e)
+				}
+			}
+		} else {
+			if len(es) != 1 {
+				names := make([]string, len(es))
+				for i, e := range es {
+					names[i] = e.name
+				}
+				d.errorAt(n, field, "a layer is one kind with its settings, e.g. - conv2d: {filters: 16, kernel: 3}; got keys %s", strings.Join(names, ", "))
+				return arch.Layer{}, false
+			}
+			kind, kindNode, params = es[0].name, es[0].key, es[0].val
+		}
+	default:
+		d.errorAt(n, field, "must be %s, got %s", want, describe(n))
+		return arch.Layer{}, false
+	}
+	valid, known := layerKeys[kind]
+	if !known {
+		d.errorAt(kindNode, field, "%s", unknownMsg("layer kind", kind, arch.Kinds))
+		return arch.Layer{}, false
+	}
+	field = join(field, kind)
+	if !flat && params != nil {
+		var ok bool
+		entries, ok = d.mapping(params, field, "a mapping of "+kind+" settings ("+strings.Join(valid, ", ")+")")
+		if !ok {
+			return arch.Layer{}, false
+		}
+	}
+	l := arch.Layer{Kind: kind}
+	ok := true
+	seen := map[string]bool{}
+	for _, e := range entries {
+		f := join(field, e.name)
+		if !contains(valid, e.name) {
+			if len(valid) == 0 {
+				d.errorAt(e.key, f, "unknown key; %s takes no settings", kind)
+			} else {
+				d.unknownKey(e, field, valid)
+			}
+			ok = false
+			continue
+		}
+		seen[e.name] = true
+		good := true
+		switch e.name {
+		case "filters", "units", "stride", "pool", "kernel":
+			v, g := d.integer(e.val, f)
+			good = g
+			if g && v < 1 {
+				d.errorAt(e.val, f, "must be at least 1, got %d", v)
+				good = false
+			} else if g && v > 1<<20 {
+				d.errorAt(e.val, f, "%d is too large; valid: 1 to %d", v, 1<<20)
+				good = false
+			} else if g && e.name == "kernel" && v%2 == 0 {
+				d.errorAt(e.val, f, "must be odd so the kernel has a centre, got %d; valid: odd numbers such as 1, 3 and 5", v)
+				good = false
+			}
+			switch e.name {
+			case "filters":
+				l.Filters = int(v)
+			case "units":
+				l.Units = int(v)
+			case "stride":
+				l.Stride = int(v)
+			case "pool":
+				l.Pool = int(v)
+			case "kernel":
+				l.Kernel = int(v)
+			}
+		case "padding":
+			v, g := d.str(e.val, f)
+			good = g
+			if g && v != "same" && v != "valid" {
+				d.errorAt(e.val, f, "%s", unknownMsg("padding", v, []string{"same", "valid"}))
+				good = false
+			}
+			l.Padding = v
+		case "activation":
+			v, g := d.str(e.val, f)
+			good = g
+			acts := []string{arch.ActReLU, arch.ActNone}
+			if kind == arch.KindDense {
+				acts = []string{arch.ActReLU, arch.ActSoftmax, arch.ActNone}
+			}
+			if g && !contains(acts, v) {
+				d.errorAt(e.val, f, "%s", unknownMsg("activation", v, acts))
+				good = false
+			}
+			l.Activation = v
+		case "rate":
+			v, g := d.number(e.val, f)
+			good = g
+			if g && (v < 0 || v >= 1) {
+				d.errorAt(e.val, f, "%s is out of range; valid: 0 <= rate < 1 (the fraction of values dropped)", fmtFloat(v))
+				good = false
+			}
+			l.Rate = v
+		case "l1", "l2":
+			v, g := d.number(e.val, f)
+			good = g
+			if g && v < 0 {
+				d.errorAt(e.val, f, "must be 0 or more, got %s", fmtFloat(v))
+				good = false
+			}
+			if e.name == "l1" {
+				l.L1 = v
+			} else {
+				l.L2 = v
+			}
+		}
+		ok = ok && good
+	}
+	required := map[string][]string{
+		arch.KindConv2D:  {"filters", "kernel"},
+		arch.KindDense:   {"units"},
+		arch.KindDropout: {"rate"},
+	}
+	for _, r := range required[kind] {
+		if !seen[r] {
+			d.errorAt(kindNode, field, "missing %s; %s needs %s", r, kind, strings.Join(required[kind], " and "))
+			ok = false
+		}
+	}
+	return l, ok
+}
+
+// parseSweeps decodes the sweeps: mapping.
+func (fs *fileSpec) parseSweeps(n *yaml.Node) {
+	d := fs.d
+	entries, ok := d.mapping(n, "sweeps", "a mapping of sweep names to sweeps")
+	if ok && len(entries) == 0 {
+		d.errorAt(n, "sweeps", "no sweeps: nothing to run; add one, e.g. baseline: {feeds: [figure2]}")
+	}
+	fedBy := map[string]fedAt{}
+	for _, e := range entries {
+		field := join("sweeps", e.name)
+		sw := &sweepSpec{name: e.name, node: e.key, set: config{}}
+		if !safeName.MatchString(e.name) {
+			d.errorAt(e.key, field, "%s is not usable as a sweep name (it names the sweep's table file); valid: %s", quote(e.name), safeNameRule)
+		}
+		body, _ := d.mapping(e.val, field, "a mapping ("+strings.Join(sweepKeys, ", ")+")")
+		var gridEntry *entry
+		for i := range body {
+			b := body[i]
+			switch b.name {
+			case "description":
+				sw.desc, _ = d.str(b.val, join(field, "description"))
+			case "feeds":
+				sw.feeds = fs.parseFeeds(b.val, join(field, "feeds"), e.name, fedBy)
+			case "set":
+				sw.set = fs.parseSettings(b.val, join(field, "set"))
+			case "grid":
+				gridEntry = &body[i]
+			default:
+				if contains(runKeys, b.name) {
+					d.errorAt(b.key, join(field, b.name), "a run setting belongs under this sweep's set: (one value) or grid: (a list); valid here: %s", strings.Join(sweepKeys, ", "))
+					continue
+				}
+				d.unknownKey(b, field, sweepKeys)
+			}
+		}
+		if gridEntry != nil {
+			fs.parseGrid(sw, gridEntry.val, join(field, "grid"))
+		}
+		fs.sweeps = append(fs.sweeps, sw)
+	}
+}
+
+// parseFeeds decodes a feeds: list (or a single item).
+// fedAt is where a report item was first claimed by a sweep.
+type fedAt struct {
+	sweep string
+	node  *yaml.Node
+}
+
+func (fs *fileSpec) parseFeeds(n *yaml.Node, field, sweep string, fedBy map[string]fedAt) []string {
+	d := fs.d
+	n = deref(n)
+	items := []*yaml.Node{n}
+	if n != nil && n.Kind == yaml.SequenceNode {
+		items = n.Content
+	} else if isNull(n) {
+		return nil
+	}
+	var out []string
+	for i, item := range items {
+		f := field
+		if n.Kind == yaml.SequenceNode {
+			f = index(field, i)
+		}
+		v, ok := d.str(item, f)
+		if !ok {
+			continue
+		}
+		if !contains(ReportItems, v) {
+			d.errorAt(item, f, "%s", unknownMsg("report item", v, ReportItems))
+			continue
+		}
+		if first, dup := fedBy[v]; dup {
+			if first.sweep == sweep {
+				d.errorAt(item, f, "%s is listed twice", v)
+			} else {
+				d.errorAt(item, f, "%s is already fed by sweep %s (line %d:%d); each report item comes from one sweep of a file", v, first.sweep, first.node.Line, first.node.Column)
+			}
+			continue
+		}
+		fedBy[v] = fedAt{sweep, item}
+		out = append(out, v)
+	}
+	return out
+}
+
+// parseGrid decodes a grid: mapping of axes to value lists.
+func (fs *fileSpec) parseGrid(sw *sweepSpec, n *yaml.Node, field string) {
+	d := fs.d
+	entries, _ := d.mapping(n, field, "a mapping of settings to lists of values, e.g. {l1: [0, 0.001]}")
+	for _, e := range entries {
+		f := join(field, e.name)
+		if !contains(gridKeys, e.name) {
+			switch e.name {
+			case "optimizer":
+				d.errorAt(e.key, f, "cannot be a grid axis; set it in defaults or in a sweep's set (one sweep per optimizer setting)")
+			case "data_dir":
+				d.errorAt(e.key, f, "cannot be a grid axis: where the data lives does not change a run; set it in defaults or set")
+			default:
+				d.unknownKey(e, field, gridKeys)
+			}
+			continue
+		}
+		if s, dup := sw.set[e.name]; dup && s.node != nil {
+			d.errorAt(e.key, f, "also given in this sweep's set (line %d); a setting is either set or swept, not both", s.node.Line)
+			continue
+		}
+		v := deref(e.val)
+		if v == nil || v.Kind != yaml.SequenceNode {
+			d.errorAt(e.val, f, "must be a list of values, got %s; write [%s], or put a single value in the sweep's set", describe(v), scalarText(v))
+			continue
+		}
+		if len(v.Content) == 0 {
+			d.errorAt(v, f, "empty list: a grid axis needs at least one value")
+			continue
+		}
+		ax := axis{name: e.name, node: e.key}
+		firstAt := map[string]*yaml.Node{}
+		for i, item := range v.Content {
+			s := fs.parseValue(e.name, item, index(f, i))
+			if s.ok {
+				key := fmt.Sprint(s.val)
+				if first, dup := firstAt[key]; dup {
+					d.errorAt(item, index(f, i), "duplicate value %s; first at line %d:%d", deref(item).Value, first.Line, first.Column)
+					continue
+				}
+				firstAt[key] = deref(item)
+			}
+			ax.values = append(ax.values, s)
+		}
+		sw.axes = append(sw.axes, ax)
+	}
+}
+
+func scalarText(n *yaml.Node) string {
+	if n != nil && n.Kind == yaml.ScalarNode && n.Value != "" {
+		return n.Value
+	}
+	return "..."
+}
+
+// fmtFloat formats a number as it is shortest written.
+func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }

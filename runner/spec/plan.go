@@ -1,0 +1,156 @@
+package spec
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Plan is everything a set of experiment files asks for: the files with
+// their sweeps, and the distinct runs they expand to. A run reached from
+// several sweeps (or files) appears once in Runs, listing them all.
+type Plan struct {
+	Files []*File
+	// Runs in order of first appearance: file order, then sweep order,
+	// then grid order (first axis slowest).
+	Runs []Run
+}
+
+// File is one loaded experiment file.
+type File struct {
+	// Path is the file as given to Load; Name its results directory name
+	// (the name: key, or the file's base name without extension).
+	Path, Name string
+	// Description is the optional description: text.
+	Description string
+	Sweeps      []Sweep
+}
+
+// Sweep is one named sweep of a file after expansion.
+type Sweep struct {
+	Name        string
+	Description string
+	// Feeds are the report items the sweep's runs feed (see ReportItems).
+	Feeds []string
+	// Axes are the grid keys in the order written; the runs vary along them.
+	// Empty for a sweep of a single run.
+	Axes []string
+	// RunIDs are the IDs of the sweep's runs in grid order (first axis
+	// slowest); each is the ID of one of the plan's Runs.
+	RunIDs []string
+}
+
+// ReportItems are the report items a sweep can feed, from the study.
+var ReportItems = []string{"table1", "table2", "figure2", "figure3", "figure4", "figure5", "figure6"}
+
+// File returns the loaded file with the given name or path, or nil.
+func (p *Plan) File(nameOrPath string) *File {
+	for _, f := range p.Files {
+		if f.Name == nameOrPath {
+			return f
+		}
+	}
+	for _, f := range p.Files {
+		if f.Path == nameOrPath {
+			return f
+		}
+	}
+	return nil
+}
+
+// Sweep returns the sweep called name of the file with the given name or
+// path, or nil.
+func (p *Plan) Sweep(file, name string) *Sweep {
+	f := p.File(file)
+	if f == nil {
+		return nil
+	}
+	return f.Sweep(name)
+}
+
+// Sweep returns the file's sweep called name, or nil.
+func (f *File) Sweep(name string) *Sweep {
+	for i := range f.Sweeps {
+		if f.Sweeps[i].Name == name {
+			return &f.Sweeps[i]
+		}
+	}
+	return nil
+}
+
+// Run returns the run with the given ID.
+func (p *Plan) Run(id string) (Run, bool) {
+	for _, r := range p.Runs {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return Run{}, false
+}
+
+// SweepRuns returns the runs of a sweep, in the sweep's order.
+func (p *Plan) SweepRuns(s *Sweep) []Run {
+	byID := make(map[string]int, len(p.Runs))
+	for i, r := range p.Runs {
+		byID[r.ID] = i
+	}
+	out := make([]Run, 0, len(s.RunIDs))
+	for _, id := range s.RunIDs {
+		if i, ok := byID[id]; ok {
+			out = append(out, p.Runs[i])
+		}
+	}
+	return out
+}
+
+// FileRuns returns the runs the file's sweeps list, in plan order. A run
+// shared with an earlier file is included although its File is the other
+// file's path.
+func (p *Plan) FileRuns(f *File) []Run {
+	want := map[string]bool{}
+	for _, s := range f.Sweeps {
+		for _, id := range s.RunIDs {
+			want[id] = true
+		}
+	}
+	var out []Run
+	for _, r := range p.Runs {
+		if want[r.ID] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Describe writes a human-readable outline of the plan: each file's sweeps
+// with their axes, feeds and runs, then the number of distinct runs. It is
+// what a dry run prints.
+func (p *Plan) Describe(w io.Writer) error {
+	var b strings.Builder
+	for _, f := range p.Files {
+		fmt.Fprintf(&b, "%s (results/%s/)\n", f.Path, f.Name)
+		for _, s := range f.Sweeps {
+			fmt.Fprintf(&b, "  sweep %s: %d run%s", s.Name, len(s.RunIDs), plural(len(s.RunIDs)))
+			if len(s.Axes) > 0 {
+				fmt.Fprintf(&b, " over %s", strings.Join(s.Axes, " x "))
+			}
+			if len(s.Feeds) > 0 {
+				fmt.Fprintf(&b, "; feeds %s", strings.Join(s.Feeds, ", "))
+			}
+			b.WriteString("\n")
+			for _, id := range s.RunIDs {
+				fmt.Fprintf(&b, "    %s\n", id)
+			}
+		}
+	}
+	fmt.Fprintf(&b, "%d distinct run%s\n", len(p.Runs), plural(len(p.Runs)))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
