@@ -1,0 +1,314 @@
+// Package report turns the finished runs of an experiment file into the
+// study's tables (CSV), figures (PNG) and a Markdown report, all under the
+// results tree results/<file name>/:
+//
+//	tables/runs.csv            one row per run
+//	tables/<sweep>.csv         a sweep's table (Table 1, Table 2, or its axes)
+//	tables/architectures.csv   the architecture comparison (Figures 5, 6)
+//	tables/baselines.csv       majority-class baselines
+//	figures/runs/<id>/curves.png, confusion_test.png
+//	figures/<sweep>_curves.png       a sweep's curves overlaid (Figures 3, 4)
+//	figures/<sweep>_comparison.png   architectures side by side (Figures 5, 6)
+//	REPORT.md
+//
+// Everything is derived from the run directories and sweeps.json, so that
+// a report can be rebuilt without retraining, and it is deterministic:
+// rebuilding an unchanged tree rewrites identical bytes.
+package report
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"convlab/runner/results"
+	"convlab/runner/spec"
+)
+
+// Paths under the results tree.
+const (
+	ReportFile = "REPORT.md"
+	TablesDir  = "tables"
+	FiguresDir = "figures"
+	RunsTable  = "runs.csv"
+)
+
+// Build reads the finished runs under root (results/<file name>) and writes
+// the tables, figures and REPORT.md there. The plan is optional: when one
+// is given and holds the file named filepath.Base(root), its sweeps are
+// used (and saved to sweeps.json, as WritePlan does); otherwise the sweeps
+// come from root/sweeps.json, else they are reconstructed from the records
+// (see DeriveSweeps). Every file is written atomically; generated CSV and
+// PNG files that no longer belong to the report are removed.
+func Build(root string, plan ...*spec.Plan) error {
+	if len(plan) > 1 {
+		return fmt.Errorf("build report in %s: %d plans given; want one or none", root, len(plan))
+	}
+	if len(plan) == 1 {
+		if idx := indexFromPlan(plan[0], filepath.Base(filepath.Clean(root))); idx != nil {
+			if err := writeIndex(root, idx); err != nil {
+				return err
+			}
+			return buildFromIndex(root, idx)
+		}
+	}
+	return BuildFromSweeps(root, nil)
+}
+
+// WritePlan saves the sweeps of the plan's file whose results tree is root
+// (the file named filepath.Base(root)) to root/sweeps.json, so that Build
+// can later run without the experiment file.
+func WritePlan(root string, plan *spec.Plan) error {
+	name := filepath.Base(filepath.Clean(root))
+	idx := indexFromPlan(plan, name)
+	if idx == nil {
+		return fmt.Errorf("write sweep index in %s: the plan has no experiment file named %q", root, name)
+	}
+	return writeIndex(root, idx)
+}
+
+// BuildFromSweeps is Build with the sweeps given; nil sweeps means those
+// of root/sweeps.json, else those DeriveSweeps reconstructs. It does not
+// write sweeps.json.
+func BuildFromSweeps(root string, sweeps []SweepInfo) error {
+	idx := &planIndex{Sweeps: sweeps}
+	if sweeps == nil {
+		saved, ok, err := readIndex(root)
+		if err != nil {
+			return err
+		}
+		if ok {
+			idx = saved
+		}
+	}
+	return buildFromIndex(root, idx)
+}
+
+func buildFromIndex(root string, idx *planIndex) error {
+	recs, err := results.ReadTree(root)
+	if err != nil {
+		return err
+	}
+	if idx.Sweeps == nil {
+		idx.Sweeps = DeriveSweeps(recs)
+	}
+	m := newModel(filepath.Base(filepath.Clean(root)), recs, idx.Sweeps)
+	m.File, m.Description = idx.File, idx.Description
+	out, err := generateModel(m)
+	if err != nil {
+		return err
+	}
+	return writeOutputs(root, out)
+}
+
+// WriteRunsCSV rewrites only root/tables/runs.csv from the finished runs;
+// it is cheap enough to call after every run (exec.Options.AfterRun).
+func WriteRunsCSV(root string) error {
+	recs, err := results.ReadTree(root)
+	if err != nil {
+		return err
+	}
+	b, err := EncodeRuns(recs)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(root, TablesDir), 0o755); err != nil {
+		return fmt.Errorf("write runs table: %w", err)
+	}
+	return results.WriteFileAtomic(filepath.Join(root, TablesDir, RunsTable), b)
+}
+
+// Generate renders every file of the report of the experiment file name
+// from its records and sweeps, by path relative to the results tree.
+func Generate(name string, recs []*results.Record, sweeps []SweepInfo) (map[string][]byte, error) {
+	return generateModel(newModel(name, recs, sweeps))
+}
+
+func generateModel(m *model) (map[string][]byte, error) {
+	o := &outputs{}
+	if err := generate(m, o); err != nil {
+		return nil, err
+	}
+	return o.files, nil
+}
+
+func writeOutputs(root string, files map[string][]byte) error {
+	rels := make([]string, 0, len(files))
+	for rel := range files {
+		rels = append(rels, rel)
+	}
+	sort.Strings(rels)
+	for _, rel := range rels {
+		p := filepath.Join(root, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, files[rel]) {
+			continue // unchanged: leave it (and its time stamp) alone
+		}
+		if err := results.WriteFileAtomic(p, files[rel]); err != nil {
+			return err
+		}
+	}
+	return removeStale(root, files)
+}
+
+// removeStale deletes generated files (CSV, PNG) under tables/ and figures/
+// that this build did not write, and directories left empty.
+func removeStale(root string, keep map[string][]byte) error {
+	var dirs []string
+	for _, top := range []string{TablesDir, FiguresDir} {
+		base := filepath.Join(root, top)
+		err := filepath.WalkDir(base, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil
+				}
+				return err
+			}
+			if d.IsDir() {
+				if p != base {
+					dirs = append(dirs, p)
+				}
+				return nil
+			}
+			rel, _ := filepath.Rel(root, p)
+			ext := filepath.Ext(p)
+			if (ext == ".csv" || ext == ".png") && keep[filepath.ToSlash(rel)] == nil {
+				if err := os.Remove(p); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("remove stale report files: %w", err)
+		}
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(dirs))) // children first
+	for _, d := range dirs {
+		_ = os.Remove(d) // fails, harmlessly, unless empty
+	}
+	return nil
+}
+
+// figure paths, relative to the root.
+func runFigureDir(m *model, r *results.Record) string {
+	id := r.Run.ID
+	n := 0
+	for _, x := range m.Recs {
+		if x.Run.ID == id {
+			n++
+		}
+	}
+	if n > 1 {
+		id = dirName(r)
+	}
+	return path.Join(FiguresDir, "runs", fileName(id))
+}
+
+func tableName(sweep string) string {
+	switch sweep {
+	case "runs", "architectures", "baselines":
+		return path.Join(TablesDir, "sweep_"+fileName(sweep)+".csv")
+	}
+	return path.Join(TablesDir, fileName(sweep)+".csv")
+}
+
+func generate(m *model, o *outputs) error {
+	runsCSV, err := EncodeRuns(m.Recs)
+	if err != nil {
+		return err
+	}
+	o.add(path.Join(TablesDir, RunsTable), runsCSV)
+	base := baselineTable(m.Recs)
+	o.add(path.Join(TablesDir, "baselines.csv"), base.csv())
+	archRecs := archRecords(m)
+	if len(archRecs) > 0 {
+		o.add(path.Join(TablesDir, "architectures.csv"), archTable(archRecs).csv())
+	}
+
+	// Per-run figures.
+	curves := map[*results.Record]string{}
+	confusion := map[*results.Record]string{}
+	for _, r := range m.Recs {
+		dir := runFigureDir(m, r)
+		b, err := CurvesFigure(r)
+		if err != nil {
+			return fmt.Errorf("figure of run %s: %w", r.Run.ID, err)
+		}
+		curves[r] = path.Join(dir, "curves.png")
+		o.add(curves[r], b)
+		if cm := r.Metrics.Test.Confusion; len(cm) > 0 {
+			b, err := ConfusionFigure(fmt.Sprintf("Confusion matrix on the test set: %s", r.Run.ID), cm, classNames(r))
+			if err != nil {
+				return fmt.Errorf("figure of run %s: %w", r.Run.ID, err)
+			}
+			confusion[r] = path.Join(dir, "confusion_test.png")
+			o.add(confusion[r], b)
+		}
+	}
+
+	// Per-sweep tables and figures.
+	tables := map[*sweepView]string{}
+	overlays := map[*sweepView]string{}
+	comparisons := map[*sweepView]string{}
+	for _, v := range m.Sweeps {
+		if len(v.Recs) == 0 {
+			continue
+		}
+		// The runs of Figures 5 and 6 are tabled in architectures.csv.
+		if v.feeds("table1", "table2") || (len(v.Axes) > 0 && !v.feeds("figure5", "figure6")) {
+			tables[v] = tableName(v.Name)
+			o.add(tables[v], sweepTable(v).csv())
+		}
+		if v.feeds("figure3", "figure4") || (!v.feeds(spec.ReportItems...) && len(v.Recs) > 1) {
+			b, err := OverlayFigure(sweepTitle(v), v.Recs, v.Axes)
+			if err != nil {
+				return fmt.Errorf("figure of sweep %s: %w", v.Name, err)
+			}
+			overlays[v] = path.Join(FiguresDir, fileName(v.Name)+"_curves.png")
+			o.add(overlays[v], b)
+		}
+		if v.feeds("figure5", "figure6") {
+			b, err := ArchFigure(sweepTitle(v), v.Recs)
+			if err != nil {
+				return fmt.Errorf("figure of sweep %s: %w", v.Name, err)
+			}
+			comparisons[v] = path.Join(FiguresDir, fileName(v.Name)+"_comparison.png")
+			o.add(comparisons[v], b)
+		}
+	}
+
+	w := &reportWriter{}
+	writeReport(w, m, reportFiles{curves, confusion, tables, overlays, comparisons, base, archRecs})
+	o.add(ReportFile, []byte(w.String()))
+	return nil
+}
+
+func sweepTitle(v *sweepView) string {
+	var items []string
+	for _, f := range v.Feeds {
+		items = append(items, itemTitle(f))
+	}
+	if len(items) == 0 {
+		return "Sweep " + v.Name
+	}
+	return strings.Join(items, " / ") + " (sweep " + v.Name + ")"
+}
+
+func itemTitle(item string) string {
+	if n, ok := strings.CutPrefix(item, "table"); ok {
+		return "Table " + n
+	}
+	if n, ok := strings.CutPrefix(item, "figure"); ok {
+		return "Figure " + n
+	}
+	return item
+}

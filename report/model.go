@@ -1,0 +1,99 @@
+package report
+
+import (
+	"regexp"
+	"sort"
+
+	"convlab/runner/results"
+)
+
+// sweepView is a sweep with its finished runs, in the sweep's order.
+type sweepView struct {
+	SweepInfo
+	Recs    []*results.Record
+	Missing []string // IDs of runs not finished yet
+}
+
+func (s *sweepView) feeds(items ...string) bool {
+	for _, it := range items {
+		if contains(s.Feeds, it) {
+			return true
+		}
+	}
+	return false
+}
+
+// model is everything the report shows.
+type model struct {
+	Name string
+	// File and Description are the experiment file's, when known.
+	File, Description string
+	Recs              []*results.Record // runs of the report, by ID
+	Sweeps            []*sweepView
+	// Others are finished runs in the tree that no sweep holds (older
+	// versions of runs, or runs of sweeps since removed).
+	Others []*results.Record
+}
+
+func dirName(r *results.Record) string {
+	h := r.Hash
+	if h == "" {
+		h = r.Run.Hash()
+	}
+	return r.Run.ID + "-" + h
+}
+
+// newModel matches the sweeps' runs with the records. When sweeps is
+// empty, every record is in the report.
+func newModel(name string, recs []*results.Record, sweeps []SweepInfo) *model {
+	m := &model{Name: name}
+	byDir := map[string]*results.Record{}
+	byID := map[string]*results.Record{}
+	for _, r := range recs {
+		byDir[dirName(r)] = r
+		// With several versions of one ID, the latest finished wins.
+		if old, ok := byID[r.Run.ID]; !ok || old.Provenance.Finished < r.Provenance.Finished {
+			byID[r.Run.ID] = r
+		}
+	}
+	used := map[*results.Record]bool{}
+	for _, s := range sweeps {
+		v := &sweepView{SweepInfo: s}
+		for i, id := range s.RunIDs {
+			var r *results.Record
+			if len(s.RunDirs) == len(s.RunIDs) {
+				r = byDir[s.RunDirs[i]]
+			} else {
+				r = byID[id]
+			}
+			if r == nil {
+				v.Missing = append(v.Missing, id)
+				continue
+			}
+			v.Recs = append(v.Recs, r)
+			used[r] = true
+		}
+		m.Sweeps = append(m.Sweeps, v)
+	}
+	for _, r := range recs {
+		switch {
+		case len(sweeps) == 0 || used[r]:
+			m.Recs = append(m.Recs, r)
+		default:
+			m.Others = append(m.Others, r)
+		}
+	}
+	sort.SliceStable(m.Recs, func(i, j int) bool { return m.Recs[i].Run.ID < m.Recs[j].Run.ID })
+	return m
+}
+
+var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// fileName makes a name safe as a file name.
+func fileName(s string) string {
+	s = unsafeChars.ReplaceAllString(s, "_")
+	if s == "" || s == "." || s == ".." {
+		return "_"
+	}
+	return s
+}

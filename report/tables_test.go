@@ -1,0 +1,116 @@
+package report
+
+import (
+	"strings"
+	"testing"
+
+	"convlab/runner/results"
+)
+
+func TestFormatting(t *testing.T) {
+	for _, tt := range []struct {
+		v    int
+		want string
+	}{{0, "0"}, {999, "999"}, {1000, "1,000"}, {37146, "37,146"}, {1234567, "1,234,567"}, {-5000, "-5,000"}} {
+		if got := groupThousands(tt.v); got != tt.want {
+			t.Errorf("groupThousands(%d) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		s    float64
+		want string
+	}{{0, "0.0 s"}, {38.698, "38.7 s"}, {59.94, "59.9 s"}, {76.674, "1 min 16 s"}, {301.07, "5 min 01 s"}, {3725, "1 h 02 min"}} {
+		if got := formatSeconds(tt.s); got != tt.want {
+			t.Errorf("formatSeconds(%v) = %q, want %q", tt.s, got, tt.want)
+		}
+	}
+}
+
+func TestEncodeRunsColumns(t *testing.T) {
+	empty, err := EncodeRuns(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(empty), strings.Join(RunColumns(), ",")+"\n"; got != want {
+		t.Errorf("empty runs.csv = %q, want %q", got, want)
+	}
+	recs, _ := fixtureRecords()
+	b, err := EncodeRuns(recs[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 2 || lines[0] != strings.Join(RunColumns(), ",") {
+		t.Fatalf("runs.csv header %q, want %q", lines[0], strings.Join(RunColumns(), ","))
+	}
+	// Numbers are unformatted: l1 1e-4 is written as strconv 'g' writes it.
+	if !strings.Contains(lines[1], ",0.0001,20,128,0.1,1,adam,0.001,37146,") {
+		t.Errorf("runs.csv row %q lacks the run's settings", lines[1])
+	}
+}
+
+// Table 1 sorts by data amount whatever the sweep's order; Table 2 keeps
+// the sweep's order.
+func TestSweepTableOrder(t *testing.T) {
+	recs, _ := fixtureRecords()
+	byID := map[string]*results.Record{}
+	for _, r := range recs {
+		byID[r.Run.ID] = r
+	}
+	v := &sweepView{SweepInfo: SweepInfo{Name: "data_amount", Feeds: []string{"table1"}, Axes: []string{"n"}},
+		Recs: []*results.Record{byID["strided-n40000-l1_0.0001"], byID["strided-n5000-l1_0.0001"], byID["strided-n20000-l1_0.0001"]}}
+	tab := sweepTable(v)
+	if got := strings.Join(tab.Header, ","); got != "Data Amount,Train Accuracy,Validate Accuracy,Running Time,Test Accuracy,Params,Run ID" {
+		t.Errorf("Table 1 header %q", got)
+	}
+	var ns []string
+	for _, r := range tab.Rows {
+		ns = append(ns, r[0].Raw)
+	}
+	if got := strings.Join(ns, " "); got != "5000 20000 40000" {
+		t.Errorf("Table 1 order %q, want 5000 20000 40000", got)
+	}
+	last := byID["strided-n5000-l1_0.0001"].History[19]
+	if tab.Rows[0][1].Raw != results.FormatFloat(last.Accuracy) || tab.Rows[0][2].Raw != results.FormatFloat(last.ValAccuracy) {
+		t.Errorf("Table 1 accuracies %q %q, want the last epoch's %v %v", tab.Rows[0][1].Raw, tab.Rows[0][2].Raw, last.Accuracy, last.ValAccuracy)
+	}
+
+	v = &sweepView{SweepInfo: SweepInfo{Name: "l1", Feeds: []string{"table2"}, Axes: []string{"l1"}},
+		Recs: []*results.Record{byID["strided-n5000-l1_0.1"], byID["strided-n5000-l1_0"], byID["strided-n5000-l1_10"]}}
+	tab = sweepTable(v)
+	var l1s []string
+	for _, r := range tab.Rows {
+		l1s = append(l1s, r[0].Raw)
+	}
+	if got := strings.Join(l1s, " "); got != "0.1 0 10" || tab.Header[0] != "L1" {
+		t.Errorf("Table 2: header %q, order %q; want L1 and 0.1 0 10", tab.Header[0], got)
+	}
+
+	// A generic sweep: its axes first.
+	v = &sweepView{SweepInfo: SweepInfo{Name: "grid", Axes: []string{"arch", "n"}}, Recs: recs[10:12]}
+	tab = sweepTable(v)
+	if got := strings.Join(tab.Header[:3], ","); got != "Architecture,Data Amount,Train Accuracy" {
+		t.Errorf("generic header %q", got)
+	}
+	if got := tab.Rows[1][0].Raw + " " + tab.Rows[1][1].Raw + " " + tab.Rows[1][1].Text; got != "deeper 50000 50,000" {
+		t.Errorf("generic row %q", got)
+	}
+}
+
+func TestMarkdownEscapes(t *testing.T) {
+	tab := table{Header: []string{"a|b"}, Rows: [][]cell{{textCell("x|y")}}}
+	if got, want := tab.markdown(), "| a\\|b |\n| --- |\n| x\\|y |\n"; got != want {
+		t.Errorf("markdown %q, want %q", got, want)
+	}
+}
+
+func TestTableName(t *testing.T) {
+	for _, tt := range []struct{ sweep, want string }{
+		{"l1", "tables/l1.csv"}, {"runs", "tables/sweep_runs.csv"}, {"baselines", "tables/sweep_baselines.csv"},
+		{"a b/c", "tables/a_b_c.csv"}, {"..", "tables/_.csv"},
+	} {
+		if got := tableName(tt.sweep); got != tt.want {
+			t.Errorf("tableName(%q) = %q, want %q", tt.sweep, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,328 @@
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"convlab/runner/spec"
+)
+
+// Layout of a results tree: results/<file name>/runs/<RunDirName>/ holds
+// one finished run; the run counts as complete iff it holds DoneFile.
+const (
+	RunsDir  = "runs"
+	DoneFile = "DONE"
+)
+
+// Files of one run directory, as WriteRunFiles writes them.
+const (
+	ConfigFile              = "config.yaml"
+	HistoryFile             = "history.csv"
+	MetricsFile             = "metrics.json"
+	ClassificationTrainFile = "classification_train.csv"
+	ClassificationTestFile  = "classification_test.csv"
+	ConfusionTrainFile      = "confusion_train.csv"
+	ConfusionTestFile       = "confusion_test.csv"
+	// LegacyRecordFile is the single-file record the runner writes when it
+	// is not given WriteRunFiles; ReadRunDir reads it when config.yaml is
+	// missing.
+	LegacyRecordFile = "record.json"
+)
+
+// RunDirName names a run's directory under runs/: "<ID>-<hash>".
+func RunDirName(run spec.Run) string { return run.ID + "-" + run.Hash() }
+
+// RunDir is the directory of run under the results tree root
+// (results/<file name>).
+func RunDir(root string, run spec.Run) string {
+	return filepath.Join(root, RunsDir, RunDirName(run))
+}
+
+// configFile is config.yaml: the fully resolved run plus its hash.
+type configFile struct {
+	spec.Run `yaml:",inline"`
+	Hash     string `yaml:"hash"`
+}
+
+// metricsFile is metrics.json: the record without its history.
+type metricsFile struct {
+	RunID      string     `json:"run_id"`
+	Hash       string     `json:"hash"`
+	Run        spec.Run   `json:"run"`
+	Metrics    Metrics    `json:"metrics"`
+	Provenance Provenance `json:"provenance"`
+	// NonFinite lists the NaN and infinite numbers, written as 0 above
+	// (JSON has none), by path, e.g. "metrics.test.loss": "NaN".
+	NonFinite map[string]string `json:"nonfinite,omitempty"`
+}
+
+// copyMetrics copies m deeply enough that changing its numbers leaves m
+// alone.
+func copyMetrics(m Metrics) Metrics {
+	for _, ev := range []*Evaluation{&m.Train, &m.Validation, &m.Test} {
+		ev.Report.Classes = append([]ClassScores(nil), ev.Report.Classes...)
+	}
+	return m
+}
+
+// WriteRunFiles writes the files of a finished run into the existing
+// directory dir: config.yaml, history.csv, metrics.json, and the
+// classification reports and confusion matrices of the training and test
+// sets as CSV. Each file is written atomically.
+func WriteRunFiles(dir string, rec *Record) error {
+	if rec == nil {
+		return errors.New("write run files: record is nil")
+	}
+	hash := rec.Hash
+	if hash == "" {
+		hash = rec.Run.Hash()
+	}
+	var cfg bytes.Buffer
+	enc := yaml.NewEncoder(&cfg)
+	enc.SetIndent(2)
+	if err := enc.Encode(configFile{Run: rec.Run, Hash: hash}); err != nil {
+		return fmt.Errorf("encode %s of run %s: %w", ConfigFile, rec.Run.ID, err)
+	}
+	if err := enc.Close(); err != nil {
+		return fmt.Errorf("encode %s of run %s: %w", ConfigFile, rec.Run.ID, err)
+	}
+	mf := metricsFile{RunID: rec.Run.ID, Hash: hash, Run: rec.Run, Metrics: copyMetrics(rec.Metrics), Provenance: rec.Provenance}
+	mf.NonFinite = extractNonFinite(&mf)
+	met, err := json.MarshalIndent(mf, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s of run %s: %w", MetricsFile, rec.Run.ID, err)
+	}
+	classes := classNames(rec)
+	files := []struct {
+		name string
+		data []byte
+	}{
+		{ConfigFile, cfg.Bytes()},
+		{HistoryFile, EncodeHistory(rec.History)},
+		{MetricsFile, append(met, '\n')},
+		{ClassificationTrainFile, EncodeClassificationReport(rec.Metrics.Train.Report)},
+		{ClassificationTestFile, EncodeClassificationReport(rec.Metrics.Test.Report)},
+		{ConfusionTrainFile, EncodeConfusion(rec.Metrics.Train.Confusion, classes)},
+		{ConfusionTestFile, EncodeConfusion(rec.Metrics.Test.Confusion, classes)},
+	}
+	for _, f := range files {
+		if err := WriteFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// classNames are the labels of a run's classes, from its classification
+// reports; when they are missing, the class indexes.
+func classNames(rec *Record) []string {
+	for _, ev := range []Evaluation{rec.Metrics.Test, rec.Metrics.Train, rec.Metrics.Validation} {
+		if len(ev.Report.Classes) > 0 {
+			out := make([]string, len(ev.Report.Classes))
+			for i, c := range ev.Report.Classes {
+				out[i] = c.Label
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+// ReadRunDir reads back the record that WriteRunFiles wrote in dir (or,
+// when dir holds no config.yaml, the runner's record.json).
+func ReadRunDir(dir string) (*Record, error) {
+	cfgPath := filepath.Join(dir, ConfigFile)
+	cfgData, err := os.ReadFile(cfgPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, lerr := os.Stat(filepath.Join(dir, LegacyRecordFile)); lerr == nil {
+			return readLegacyRecord(filepath.Join(dir, LegacyRecordFile))
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read run: %w", err)
+	}
+	cfg, err := decodeConfig(cfgData)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfgPath, err)
+	}
+	metPath := filepath.Join(dir, MetricsFile)
+	metData, err := os.ReadFile(metPath)
+	if err != nil {
+		return nil, fmt.Errorf("read run: %w", err)
+	}
+	met, err := decodeMetrics(metData)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", metPath, err)
+	}
+	histPath := filepath.Join(dir, HistoryFile)
+	histData, err := os.ReadFile(histPath)
+	if err != nil {
+		return nil, fmt.Errorf("read run: %w", err)
+	}
+	hist, err := DecodeHistory(histData)
+	if err != nil {
+		return nil, fmt.Errorf("%s:%w", histPath, err)
+	}
+	rec := &Record{Run: cfg.Run, Hash: met.Hash, History: hist, Metrics: met.Metrics, Provenance: met.Provenance}
+	if rec.Hash == "" {
+		rec.Hash = cfg.Hash
+	}
+	normalizeRun(&rec.Run)
+	return rec, nil
+}
+
+// decodeConfig parses config.yaml strictly.
+func decodeConfig(data []byte) (*configFile, error) {
+	var cfg configFile
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, fmt.Errorf("not a run's config: %w", err)
+	}
+	return &cfg, nil
+}
+
+// decodeMetrics parses metrics.json strictly, non-finite numbers restored.
+func decodeMetrics(data []byte) (*metricsFile, error) {
+	var met metricsFile
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&met); err != nil {
+		return nil, fmt.Errorf("not a run's metrics: %w", err)
+	}
+	nf := met.NonFinite
+	met.NonFinite = nil
+	if err := restoreNonFinite(&met, nf); err != nil {
+		return nil, err
+	}
+	return &met, nil
+}
+
+// normalizeRun makes empty lists nil, so that a record read back equals
+// the one written.
+func normalizeRun(r *spec.Run) {
+	if len(r.Sweeps) == 0 {
+		r.Sweeps = nil
+	}
+	if len(r.Feeds) == 0 {
+		r.Feeds = nil
+	}
+	if len(r.Arch.Layers) == 0 {
+		r.Arch.Layers = nil
+	}
+}
+
+// legacyRecord is the runner's record.json: the record plus the run
+// fields its JSON leaves out.
+type legacyRecord struct {
+	RunID  string   `json:"run_id"`
+	Sweeps []string `json:"sweeps,omitempty"`
+	Feeds  []string `json:"feeds,omitempty"`
+	File   string   `json:"file,omitempty"`
+	*Record
+}
+
+func readLegacyRecord(path string) (*Record, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read run: %w", err)
+	}
+	f := legacyRecord{Record: &Record{}}
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("%s: not a run record: %w", path, err)
+	}
+	f.Run.ID, f.Run.Sweeps, f.Run.Feeds, f.Run.File = f.RunID, f.Sweeps, f.Feeds, f.File
+	normalizeRun(&f.Run)
+	if len(f.History) == 0 {
+		f.History = nil
+	}
+	return f.Record, nil
+}
+
+// ReadTree reads every complete run under root/runs (a directory holding
+// DONE; others, such as runs being replaced, are skipped), sorted by run
+// ID then hash. A missing runs directory is an empty tree.
+func ReadTree(root string) ([]*Record, error) {
+	runsDir := filepath.Join(root, RunsDir)
+	entries, err := os.ReadDir(runsDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read results tree: %w", err)
+	}
+	var recs []*Record
+	var errs []error
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(runsDir, e.Name())
+		if _, err := os.Stat(filepath.Join(dir, DoneFile)); err != nil {
+			continue
+		}
+		rec, err := ReadRunDir(dir)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		recs = append(recs, rec)
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("read results tree %s: %w", root, errors.Join(errs...))
+	}
+	sort.SliceStable(recs, func(i, j int) bool {
+		if recs[i].Run.ID != recs[j].Run.ID {
+			return recs[i].Run.ID < recs[j].Run.ID
+		}
+		return recs[i].Hash < recs[j].Hash
+	})
+	return recs, nil
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// directory renamed over path, so that readers see the old file or the new
+// one, never a part.
+func WriteFileAtomic(path string, data []byte) error {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+strings.TrimPrefix(base, ".")+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	fail := func(err error) error {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
