@@ -8,6 +8,7 @@ package kernels
 
 import (
 	"fmt"
+	"unsafe"
 
 	"convlab/arch"
 )
@@ -22,6 +23,11 @@ type ConvGeom struct {
 	F, K, Stride    int
 	PadTop, PadLeft int
 	OH, OW          int
+
+	// Workers is how many goroutines a float32 call may use (it splits the
+	// batch); 0 or less means GOMAXPROCS. Results do not depend on it
+	// beyond float32 rounding of the filter-gradient sum.
+	Workers int
 }
 
 // NewConvGeom computes the output size and padding of a convolution;
@@ -53,112 +59,93 @@ func (g ConvGeom) InSize() int     { return g.N * g.C * g.H * g.W }
 func (g ConvGeom) WeightSize() int { return g.F * g.C * g.K * g.K }
 func (g ConvGeom) OutSize() int    { return g.N * g.F * g.OH * g.OW }
 
+// as32 reinterprets a slice of a float type as []float32 when the type is
+// 32 bits wide.
+func as32[T Float](s []T) ([]float32, bool) {
+	var z T
+	if unsafe.Sizeof(z) != 4 {
+		return nil, false
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(s))), len(s)), true
+}
+
 // Conv2DForward sets out = act(conv(x, w) + b), where act is ReLU when relu
 // is set and the identity otherwise.
 func Conv2DForward[T Float](g ConvGeom, x, w, b, out []T, relu bool) {
-	for n := 0; n < g.N; n++ {
-		for f := 0; f < g.F; f++ {
-			for oy := 0; oy < g.OH; oy++ {
-				for ox := 0; ox < g.OW; ox++ {
-					sum := b[f]
-					for c := 0; c < g.C; c++ {
-						for i := 0; i < g.K; i++ {
-							y := oy*g.Stride + i - g.PadTop
-							if y < 0 || y >= g.H {
-								continue
-							}
-							for j := 0; j < g.K; j++ {
-								xx := ox*g.Stride + j - g.PadLeft
-								if xx < 0 || xx >= g.W {
-									continue
-								}
-								sum += x[((n*g.C+c)*g.H+y)*g.W+xx] * w[((f*g.C+c)*g.K+i)*g.K+j]
-							}
-						}
-					}
-					if relu && sum < 0 {
-						sum = 0
-					}
-					out[((n*g.F+f)*g.OH+oy)*g.OW+ox] = sum
-				}
-			}
-		}
+	if x32, ok := as32(x); ok && !forceRef && g.geomOK() && len(x) >= g.InSize() && len(w) >= g.WeightSize() &&
+		len(b) >= g.F && len(out) >= g.OutSize() {
+		w32, _ := as32(w)
+		b32, _ := as32(b)
+		o32, _ := as32(out)
+		conv2DForward32(g, x32, w32, b32, o32, relu)
+		return
 	}
+	refConv2DForward(g, x, w, b, out, relu)
 }
 
 // ReLUGrad sets dz = dOut where out > 0 and 0 elsewhere: the gradient
-// through a ReLU, given the ReLU's output.
+// through a ReLU, given the ReLU's output. It reads len(out) values.
 func ReLUGrad[T Float](out, dOut, dz []T) {
-	for i, o := range out {
-		if o > 0 {
-			dz[i] = dOut[i]
-		} else {
-			dz[i] = 0
-		}
+	if o32, ok := as32(out); ok && !forceRef && len(dOut) >= len(out) && len(dz) >= len(out) {
+		d32, _ := as32(dOut)
+		z32, _ := as32(dz)
+		reluGradParallel(o32, d32, z32, 0)
+		return
 	}
+	refReLUGrad(out, dOut, dz)
+}
+
+// ReLUGradWorkers is ReLUGrad using at most workers goroutines for
+// float32 (0 or less: GOMAXPROCS).
+func ReLUGradWorkers[T Float](out, dOut, dz []T, workers int) {
+	if o32, ok := as32(out); ok && !forceRef && len(dOut) >= len(out) && len(dz) >= len(out) {
+		d32, _ := as32(dOut)
+		z32, _ := as32(dz)
+		reluGradParallel(o32, d32, z32, workers)
+		return
+	}
+	refReLUGrad(out, dOut, dz)
 }
 
 // Conv2DBackwardData sets dx to the gradient of the loss with respect to
 // the convolution's input, given dz, its gradient with respect to the
 // pre-activation output.
 func Conv2DBackwardData[T Float](g ConvGeom, w, dz, dx []T) {
-	clear(dx[:g.InSize()])
-	for n := 0; n < g.N; n++ {
-		for f := 0; f < g.F; f++ {
-			for oy := 0; oy < g.OH; oy++ {
-				for ox := 0; ox < g.OW; ox++ {
-					d := dz[((n*g.F+f)*g.OH+oy)*g.OW+ox]
-					for c := 0; c < g.C; c++ {
-						for i := 0; i < g.K; i++ {
-							y := oy*g.Stride + i - g.PadTop
-							if y < 0 || y >= g.H {
-								continue
-							}
-							for j := 0; j < g.K; j++ {
-								xx := ox*g.Stride + j - g.PadLeft
-								if xx < 0 || xx >= g.W {
-									continue
-								}
-								dx[((n*g.C+c)*g.H+y)*g.W+xx] += d * w[((f*g.C+c)*g.K+i)*g.K+j]
-							}
-						}
-					}
-				}
-			}
-		}
+	if w32, ok := as32(w); ok && !forceRef && g.geomOK() && len(w) >= g.WeightSize() && len(dz) >= g.OutSize() &&
+		len(dx) >= g.InSize() {
+		dz32, _ := as32(dz)
+		dx32, _ := as32(dx)
+		conv2DBackwardData32(g, w32, dz32, dx32)
+		return
 	}
+	refConv2DBackwardData(g, w, dz, dx)
 }
 
 // Conv2DBackwardFilter sets dw and db to the gradients of the loss with
 // respect to the filters and biases, given the input x and dz.
 func Conv2DBackwardFilter[T Float](g ConvGeom, x, dz, dw, db []T) {
-	clear(dw[:g.WeightSize()])
-	clear(db[:g.F])
-	for n := 0; n < g.N; n++ {
-		for f := 0; f < g.F; f++ {
-			for oy := 0; oy < g.OH; oy++ {
-				for ox := 0; ox < g.OW; ox++ {
-					d := dz[((n*g.F+f)*g.OH+oy)*g.OW+ox]
-					db[f] += d
-					for c := 0; c < g.C; c++ {
-						for i := 0; i < g.K; i++ {
-							y := oy*g.Stride + i - g.PadTop
-							if y < 0 || y >= g.H {
-								continue
-							}
-							for j := 0; j < g.K; j++ {
-								xx := ox*g.Stride + j - g.PadLeft
-								if xx < 0 || xx >= g.W {
-									continue
-								}
-								dw[((f*g.C+c)*g.K+i)*g.K+j] += d * x[((n*g.C+c)*g.H+y)*g.W+xx]
-							}
-						}
-					}
-				}
-			}
-		}
+	if x32, ok := as32(x); ok && !forceRef && g.geomOK() && len(x) >= g.InSize() && len(dz) >= g.OutSize() &&
+		len(dw) >= g.WeightSize() && len(db) >= g.F {
+		dz32, _ := as32(dz)
+		dw32, _ := as32(dw)
+		db32, _ := as32(db)
+		conv2DBackwardFilter32(g, x32, dz32, dw32, db32)
+		return
 	}
+	refConv2DBackwardFilter(g, x, dz, dw, db)
+}
+
+// BiasGrad sets db[j] to the sum of dz over every axis but axis 1, where
+// dz is n×c×inner: the gradient of a bias added along axis 1 (inner = 1
+// for a dense layer, OH·OW for a convolution). workers bounds the
+// goroutines a float32 call uses (0 or less: GOMAXPROCS).
+func BiasGrad[T Float](dz, db []T, n, c, inner, workers int) {
+	if d32, ok := as32(dz); ok && !forceRef && n > 0 && c > 0 && inner > 0 && len(dz) >= n*c*inner && len(db) >= c {
+		b32, _ := as32(db)
+		biasGrad32(d32, b32, n, c, inner, workers)
+		return
+	}
+	refBiasGrad(dz, db, n, c, inner)
 }
 
 // PoolGeom is the geometry of a P×P max pooling with stride P (Keras'
@@ -166,6 +153,10 @@ func Conv2DBackwardFilter[T Float](g ConvGeom, x, dz, dw, db []T) {
 type PoolGeom struct {
 	N, C, H, W, P int
 	OH, OW        int
+
+	// Workers is how many goroutines a float32 call may use (it splits
+	// the N·C planes); 0 or less means GOMAXPROCS.
+	Workers int
 }
 
 // NewPoolGeom computes a pooling's output size.
@@ -182,45 +173,24 @@ func (g PoolGeom) OutSize() int { return g.N * g.C * g.OH * g.OW }
 
 // MaxPoolForward sets out to the maximum of each window.
 func MaxPoolForward[T Float](g PoolGeom, x, out []T) {
-	for nc := 0; nc < g.N*g.C; nc++ {
-		plane := x[nc*g.H*g.W:]
-		for oy := 0; oy < g.OH; oy++ {
-			for ox := 0; ox < g.OW; ox++ {
-				m := plane[oy*g.P*g.W+ox*g.P]
-				for i := 0; i < g.P; i++ {
-					for j := 0; j < g.P; j++ {
-						if v := plane[(oy*g.P+i)*g.W+ox*g.P+j]; v > m {
-							m = v
-						}
-					}
-				}
-				out[(nc*g.OH+oy)*g.OW+ox] = m
-			}
-		}
+	if x32, ok := as32(x); ok && !forceRef && g.geomOK() && len(x) >= g.InSize() && len(out) >= g.OutSize() {
+		o32, _ := as32(out)
+		maxPool32(g, x32, nil, nil, o32, false)
+		return
 	}
+	refMaxPoolForward(g, x, out)
 }
 
 // MaxPoolBackward sets dx: each window's gradient goes to the first
 // position (row-major) that holds the window's maximum, as TensorFlow does.
 func MaxPoolBackward[T Float](g PoolGeom, x, out, dOut, dx []T) {
-	clear(dx[:g.InSize()])
-	for nc := 0; nc < g.N*g.C; nc++ {
-		base := nc * g.H * g.W
-		for oy := 0; oy < g.OH; oy++ {
-			for ox := 0; ox < g.OW; ox++ {
-				o := (nc*g.OH+oy)*g.OW + ox
-				m := out[o]
-			window:
-				for i := 0; i < g.P; i++ {
-					for j := 0; j < g.P; j++ {
-						idx := base + (oy*g.P+i)*g.W + ox*g.P + j
-						if x[idx] == m {
-							dx[idx] += dOut[o]
-							break window
-						}
-					}
-				}
-			}
-		}
+	if x32, ok := as32(x); ok && !forceRef && g.geomOK() && len(x) >= g.InSize() && len(out) >= g.OutSize() &&
+		len(dOut) >= g.OutSize() && len(dx) >= g.InSize() {
+		o32, _ := as32(out)
+		d32, _ := as32(dOut)
+		dx32, _ := as32(dx)
+		maxPool32(g, x32, o32, d32, dx32, true)
+		return
 	}
+	refMaxPoolBackward(g, x, out, dOut, dx)
 }

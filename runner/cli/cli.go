@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"convlab/runner/spec"
 )
 
 // Version is the convlab release; the git commit comes from the build info.
@@ -124,6 +126,10 @@ func help(args []string, stdout, stderr io.Writer) int {
 		printCommands(stdout)
 		return 0
 	}
+	if args[0] == "experiments" {
+		fmt.Fprint(stdout, spec.FormatHelp)
+		return 0
+	}
 	c := lookup(args[0])
 	if c == nil {
 		fmt.Fprintf(stderr, "convlab help %s: unknown command%s\n", args[0], suggestCommand(args[0]))
@@ -144,7 +150,8 @@ func printCommands(w io.Writer) {
 		fmt.Fprintf(w, "\t%-10s %s\n", c.name, c.short)
 	}
 	fmt.Fprintf(w, "\t%-10s %s\n", "version", "print the convlab version and commit")
-	fmt.Fprint(w, "\nUse \"convlab help <command>\" or \"convlab <command> -h\" for more about a command.\n")
+	fmt.Fprint(w, "\nUse \"convlab help <command>\" or \"convlab <command> -h\" for more about a command,\n")
+	fmt.Fprint(w, "and \"convlab help experiments\" for the format of experiment files.\n")
 }
 
 func printCommandHelp(w io.Writer, c *command, fs *flag.FlagSet) {

@@ -1,0 +1,124 @@
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// The study's convolution layers at the training batch size.
+var benchLayers = []convCase{
+	{128, 3, 32, 32, 16, 3, 1, "same"},
+	{128, 16, 32, 32, 16, 3, 2, "same"},
+	{128, 16, 16, 16, 32, 3, 1, "same"},
+	{128, 32, 16, 16, 32, 3, 2, "same"},
+	{128, 16, 32, 32, 16, 3, 1, "same"},
+	{128, 32, 8, 8, 32, 3, 2, "same"},
+}
+
+type benchBufs struct {
+	g                             ConvGeom
+	x, w, b, out, dz, dx, dw, db []float32
+}
+
+func newBenchBufs(b *testing.B, c convCase, workers int) *benchBufs {
+	g, err := NewConvGeom(c.n, c.c, c.h, c.w, c.f, c.k, c.stride, c.pad)
+	if err != nil {
+		b.Fatal(err)
+	}
+	g.Workers = workers
+	r := rand.New(rand.NewPCG(1, 1))
+	return &benchBufs{g: g, x: randSlice32(r, g.InSize()), w: randSlice32(r, g.WeightSize()),
+		b: randSlice32(r, g.F), out: make([]float32, g.OutSize()), dz: randSlice32(r, g.OutSize()),
+		dx: make([]float32, g.InSize()), dw: make([]float32, g.WeightSize()), db: make([]float32, g.F)}
+}
+
+func (bb *benchBufs) macs() float64 {
+	g := bb.g
+	return float64(g.N * g.F * g.OH * g.OW * g.C * g.K * g.K)
+}
+
+// BenchmarkConv reports each kernel's speed; compare the fast and ref
+// sub-benchmarks for the speed-up (ref runs the reference loops).
+func BenchmarkConv(b *testing.B) {
+	for _, c := range benchLayers {
+		for _, impl := range []string{"fast1", "fast", "ref"} {
+			workers := 0
+			if impl == "fast1" {
+				workers = 1
+			}
+			bb := newBenchBufs(b, c, workers)
+			g := bb.g
+			run := map[string]func(){
+				"fwd":  func() { Conv2DForward(g, bb.x, bb.w, bb.b, bb.out, true) },
+				"bwdd": func() { Conv2DBackwardData(g, bb.w, bb.dz, bb.dx) },
+				"bwdf": func() { Conv2DBackwardFilter(g, bb.x, bb.dz, bb.dw, bb.db) },
+			}
+			if impl == "ref" {
+				run = map[string]func(){
+					"fwd":  func() { refConv2DForward(g, bb.x, bb.w, bb.b, bb.out, true) },
+					"bwdd": func() { refConv2DBackwardData(g, bb.w, bb.dz, bb.dx) },
+					"bwdf": func() { refConv2DBackwardFilter(g, bb.x, bb.dz, bb.dw, bb.db) },
+				}
+			}
+			for _, op := range []string{"fwd", "bwdd", "bwdf"} {
+				f := run[op]
+				b.Run(fmt.Sprintf("%s/%s/%s", c, op, impl), func(b *testing.B) {
+					c0 := threadSeconds()
+					for b.Loop() {
+						f()
+					}
+					b.ReportMetric(bb.macs()*2*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+					if cpu := threadSeconds() - c0; cpu > 0 {
+						b.ReportMetric(bb.macs()*2*float64(b.N)/cpu/1e9, "threadGFLOP/s")
+					}
+				})
+			}
+		}
+	}
+}
+
+func BenchmarkMaxPool(b *testing.B) {
+	for _, impl := range []string{"fast", "ref"} {
+		g, err := NewPoolGeom(128, 16, 32, 32, 2)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := rand.New(rand.NewPCG(1, 1))
+		x, out, dx := randSlice32(r, g.InSize()), make([]float32, g.OutSize()), make([]float32, g.InSize())
+		b.Run("fwd/"+impl, func(b *testing.B) {
+			for b.Loop() {
+				if impl == "ref" {
+					refMaxPoolForward(g, x, out)
+				} else {
+					MaxPoolForward(g, x, out)
+				}
+			}
+		})
+		b.Run("bwd/"+impl, func(b *testing.B) {
+			for b.Loop() {
+				if impl == "ref" {
+					refMaxPoolBackward(g, x, out, out, dx)
+				} else {
+					MaxPoolBackward(g, x, out, out, dx)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkReLUGrad(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	n := 128 * 16 * 32 * 32
+	out, dOut, dz := randSlice32(r, n), randSlice32(r, n), make([]float32, n)
+	b.Run("fast", func(b *testing.B) {
+		for b.Loop() {
+			ReLUGrad(out, dOut, dz)
+		}
+	})
+	b.Run("ref", func(b *testing.B) {
+		for b.Loop() {
+			refReLUGrad(out, dOut, dz)
+		}
+	})
+}

@@ -1,0 +1,518 @@
+package kernels
+
+import "sync"
+
+// The float32 convolutions lower each image to a matrix product (im2col):
+// with KK = C·K·K and P = OH·OW,
+//
+//	forward          out[F×P]  = W[F×KK] · col[KK×P] (+ bias, ReLU fused)
+//	backward data    dcol[KK×P] = Wᵀ[KK×F] · dz[F×P], then col2im into dx
+//	backward filter  dWᵀ[KK×F] += col[KK×P] · dzᵀ[P×F], summed over images
+//
+// The batch is split over workers; each owns its scratch, and the
+// filter gradient is reduced over workers at the end.
+
+const (
+	jobForward = iota
+	jobBackData
+	jobBackFilter
+)
+
+type convScratch struct {
+	col, cbuf, dzT, acc, dbAcc, sub []float32
+}
+
+type convJob struct {
+	kind  int
+	g     ConvGeom
+	parts int
+	relu  bool
+
+	x, w, b, out, dz, dx, dw, db []float32
+
+	// Shared, prepared by the caller before the parts start.
+	wpad, bpad, wT []float32
+	taps           []tapPlan
+
+	scr []convScratch
+	wg  sync.WaitGroup
+}
+
+var convJobs = sync.Pool{New: func() any { return new(convJob) }}
+
+func getConvJob(kind int, g ConvGeom) *convJob {
+	j := convJobs.Get().(*convJob)
+	j.kind, j.g = kind, g
+	j.parts = resolveWorkers(g.Workers, g.N)
+	for len(j.scr) < j.parts {
+		j.scr = append(j.scr, convScratch{})
+	}
+	j.taps = g.taps(j.taps)
+	return j
+}
+
+func putConvJob(j *convJob) {
+	j.x, j.w, j.b, j.out, j.dz, j.dx, j.dw, j.db = nil, nil, nil, nil, nil, nil, nil, nil
+	convJobs.Put(j)
+}
+
+// geomOK reports whether g is a geometry the fast paths handle; anything
+// else goes to the reference loops.
+func (g ConvGeom) geomOK() bool {
+	return g.N > 0 && g.C > 0 && g.H > 0 && g.W > 0 && g.F > 0 && g.K > 0 && g.Stride > 0 &&
+		g.OH > 0 && g.OW > 0 && g.PadTop >= 0 && g.PadLeft >= 0
+}
+
+func conv2DForward32(g ConvGeom, x, w, b, out []float32, relu bool) {
+	j := getConvJob(jobForward, g)
+	j.x, j.w, j.b, j.out, j.relu = x, w, b, out, relu
+	kk := g.C * g.K * g.K
+	if g.F%4 != 0 {
+		fp := roundUp(g.F, 4)
+		j.wpad = grow(j.wpad, fp*kk)
+		copy(j.wpad, w[:g.F*kk])
+		clear(j.wpad[g.F*kk:])
+		j.bpad = grow(j.bpad, fp)
+		copy(j.bpad, b[:g.F])
+		clear(j.bpad[g.F:])
+	}
+	runParallel(j, j.parts, &j.wg)
+	putConvJob(j)
+}
+
+func conv2DBackwardData32(g ConvGeom, w, dz, dx []float32) {
+	j := getConvJob(jobBackData, g)
+	j.w, j.dz, j.dx = w, dz, dx
+	kk := g.C * g.K * g.K
+	kkp := roundUp(kk, 4)
+	j.wT = grow(j.wT, kkp*g.F)
+	for f := 0; f < g.F; f++ {
+		row := w[f*kk : f*kk+kk]
+		for r, v := range row {
+			j.wT[r*g.F+f] = v
+		}
+	}
+	clear(j.wT[kk*g.F:])
+	runParallel(j, j.parts, &j.wg)
+	putConvJob(j)
+}
+
+func conv2DBackwardFilter32(g ConvGeom, x, dz, dw, db []float32) {
+	j := getConvJob(jobBackFilter, g)
+	j.x, j.dz, j.dw, j.db = x, dz, dw, db
+	runParallel(j, j.parts, &j.wg)
+	// Reduce the per-part accumulators dWᵀ[KKp×F16] into dw[F×KK].
+	kk := g.C * g.K * g.K
+	f16 := roundUp(g.F, 16)
+	dw = dw[:g.F*kk]
+	db = db[:g.F]
+	for f := 0; f < g.F; f++ {
+		var s float32
+		for p := 0; p < j.parts; p++ {
+			s += j.scr[p].dbAcc[f]
+		}
+		db[f] = s
+		row := dw[f*kk : f*kk+kk]
+		for r := range row {
+			v := j.scr[0].acc[r*f16+f]
+			for p := 1; p < j.parts; p++ {
+				v += j.scr[p].acc[r*f16+f]
+			}
+			row[r] = v
+		}
+	}
+	putConvJob(j)
+}
+
+func (j *convJob) runPart(p int) {
+	g := j.g
+	if g.Stride > 1 {
+		hq, wq := g.subSize()
+		j.scr[p].sub = grow(j.scr[p].sub, g.C*g.Stride*g.Stride*hq*wq)
+	}
+	lo, hi := split(g.N, j.parts, p)
+	if lo >= hi {
+		if j.kind == jobBackFilter {
+			s := &j.scr[p]
+			kk := g.C * g.K * g.K
+			s.acc = grow(s.acc, roundUp(kk, 4)*roundUp(g.F, 16))
+			clear(s.acc)
+			s.dbAcc = grow(s.dbAcc, g.F)
+			clear(s.dbAcc)
+		}
+		return
+	}
+	switch j.kind {
+	case jobForward:
+		j.forward(p, lo, hi)
+	case jobBackData:
+		j.backData(p, lo, hi)
+	case jobBackFilter:
+		j.backFilter(p, lo, hi)
+	}
+}
+
+func (j *convJob) forward(p, lo, hi int) {
+	g := j.g
+	s := &j.scr[p]
+	kk := g.C * g.K * g.K
+	np := g.OH * g.OW
+	npp := roundUp(np, 16)
+	fp := roundUp(g.F, 4)
+	in := g.C * g.H * g.W
+	ld := padLd(npp)
+	s.col = grow(s.col, kk*ld)
+	a, bias := j.w, j.b
+	if g.F != fp {
+		a, bias = j.wpad, j.bpad
+	}
+	direct := g.F == fp && np == npp
+	if !direct {
+		s.cbuf = grow(s.cbuf, fp*npp)
+	}
+	flags := 0
+	if j.relu {
+		flags |= kReLU
+	}
+	for n := lo; n < hi; n++ {
+		im2col(g, j.taps, j.x[n*in:(n+1)*in], s.col, ld, s.sub)
+		out := j.out[n*g.F*np : (n+1)*g.F*np]
+		if direct {
+			gemm(fp, npp, kk, a, kk, s.col, ld, out, np, bias, flags)
+			continue
+		}
+		gemm(fp, npp, kk, a, kk, s.col, ld, s.cbuf, npp, bias, flags)
+		for f := 0; f < g.F; f++ {
+			copy(out[f*np:(f+1)*np], s.cbuf[f*npp:])
+		}
+	}
+}
+
+func (j *convJob) backData(p, lo, hi int) {
+	g := j.g
+	s := &j.scr[p]
+	kk := g.C * g.K * g.K
+	kkp := roundUp(kk, 4)
+	np := g.OH * g.OW
+	npp := roundUp(np, 16)
+	in := g.C * g.H * g.W
+	ld := padLd(npp)
+	s.col = grow(s.col, kkp*ld)
+	// dz is B; it is copied into a padded buffer when its rows are not a
+	// whole number of tiles or when their stride would make the rows of a
+	// panel collide in the L1 cache.
+	copyDz := ld != np
+	if copyDz {
+		s.cbuf = grow(s.cbuf, g.F*ld)
+	}
+	for n := lo; n < hi; n++ {
+		dz := j.dz[n*g.F*np : (n+1)*g.F*np]
+		b, ldb := dz, np
+		if copyDz {
+			for f := 0; f < g.F; f++ {
+				copy(s.cbuf[f*ld:f*ld+np], dz[f*np:])
+			}
+			b, ldb = s.cbuf, ld
+		}
+		gemm(kkp, npp, g.F, j.wT, g.F, b, ldb, s.col, ld, nil, 0)
+		col2im(g, j.taps, s.col, ld, j.dx[n*in:(n+1)*in], s.sub)
+	}
+}
+
+func (j *convJob) backFilter(p, lo, hi int) {
+	g := j.g
+	s := &j.scr[p]
+	kk := g.C * g.K * g.K
+	kkp := roundUp(kk, 4)
+	np := g.OH * g.OW
+	f16 := roundUp(g.F, 16)
+	in := g.C * g.H * g.W
+	ld := padLd(np)
+	s.col = grow(s.col, kkp*ld)
+	clear(s.col[kk*ld:])
+	s.dzT = grow(s.dzT, np*f16)
+	clear(s.dzT)
+	s.acc = grow(s.acc, kkp*f16)
+	clear(s.acc)
+	s.dbAcc = grow(s.dbAcc, g.F)
+	clear(s.dbAcc)
+	for n := lo; n < hi; n++ {
+		im2col(g, j.taps, j.x[n*in:(n+1)*in], s.col, ld, s.sub)
+		dz := j.dz[n*g.F*np : (n+1)*g.F*np]
+		transposeInto(dz, g.F, np, s.dzT, f16)
+		for f := 0; f < g.F; f++ {
+			s.dbAcc[f] += sum32(dz[f*np : f*np+np])
+		}
+		gemm(kkp, f16, np, s.col, ld, s.dzT, f16, s.acc, f16, nil, kAccum)
+	}
+}
+
+// Strided convolutions work on a polyphase split of the image: for stride
+// s, sub-image (qy, qx) of channel c is hq×wq with
+// sub[ty][tx] = x[ty·s+qy][tx·s+qx] (0 past the image's edge). Kernel tap
+// (i, j) then reads sub-image ((i−pt) mod s, (j−pl) mod s) shifted by
+// (⌊(i−pt)/s⌋, ⌊(j−pl)/s⌋), a plain shifted copy as at stride 1; when the
+// output is as wide as the sub-image ('same' padding) one tap's whole
+// column block is a single contiguous copy.
+
+func (g ConvGeom) subSize() (hq, wq int) {
+	return (g.H + g.Stride - 1) / g.Stride, (g.W + g.Stride - 1) / g.Stride
+}
+
+// floorDivMod returns ⌊a/s⌋ and a mod s (in [0, s)) for s > 0.
+func floorDivMod(a, s int) (q, r int) {
+	q, r = a/s, a%s
+	if r < 0 {
+		q--
+		r += s
+	}
+	return q, r
+}
+
+// polyphase splits one image xn (C×H×W) into its C·s·s sub-images.
+func polyphase(g ConvGeom, xn, sub []float32) {
+	s := g.Stride
+	hq, wq := g.subSize()
+	if s == 2 {
+		polyphase2(g, xn, sub, hq, wq)
+		return
+	}
+	for c := 0; c < g.C; c++ {
+		plane := xn[c*g.H*g.W : (c+1)*g.H*g.W]
+		for qy := 0; qy < s; qy++ {
+			for ty := 0; ty < hq; ty++ {
+				y := ty*s + qy
+				for qx := 0; qx < s; qx++ {
+					d := sub[(((c*s+qy)*s+qx)*hq+ty)*wq:][:wq]
+					if y >= g.H {
+						clear(d)
+						continue
+					}
+					src := plane[y*g.W : y*g.W+g.W]
+					n := (g.W - qx + s - 1) / s // columns qx, qx+s, ... below W
+					for t := 0; t < n; t++ {
+						d[t] = src[t*s+qx]
+					}
+					for t := n; t < wq; t++ {
+						d[t] = 0
+					}
+				}
+			}
+		}
+	}
+}
+
+// unpolyphase is polyphase's inverse: it writes dxn from the sub-images.
+func unpolyphase(g ConvGeom, sub, dxn []float32) {
+	s := g.Stride
+	hq, wq := g.subSize()
+	if s == 2 {
+		unpolyphase2(g, sub, dxn, hq, wq)
+		return
+	}
+	for c := 0; c < g.C; c++ {
+		plane := dxn[c*g.H*g.W : (c+1)*g.H*g.W]
+		for y := 0; y < g.H; y++ {
+			ty, qy := y/s, y%s
+			dst := plane[y*g.W : y*g.W+g.W]
+			for qx := 0; qx < s; qx++ {
+				src := sub[(((c*s+qy)*s+qx)*hq+ty)*wq:][:wq]
+				for t := 0; t*s+qx < g.W; t++ {
+					dst[t*s+qx] = src[t]
+				}
+			}
+		}
+	}
+}
+
+func polyphase2(g ConvGeom, xn, sub []float32, hq, wq int) {
+	half := g.W / 2
+	for c := 0; c < g.C; c++ {
+		plane := xn[c*g.H*g.W : (c+1)*g.H*g.W]
+		for y := 0; y < g.H; y++ {
+			ty, qy := y/2, y%2
+			src := plane[y*g.W : y*g.W+g.W]
+			d0 := sub[((c*2+qy)*2*hq+ty)*wq:][:wq]
+			d1 := sub[(((c*2+qy)*2+1)*hq+ty)*wq:][:wq]
+			deinterleave2(src, d0[:half], d1[:half])
+			if g.W%2 == 1 {
+				d0[half], d1[half] = src[g.W-1], 0
+			}
+		}
+		if g.H%2 == 1 { // sub-images of odd rows have a padding row
+			clear(sub[((c*2+1)*2*hq+hq-1)*wq:][:wq])
+			clear(sub[(((c*2+1)*2+1)*hq+hq-1)*wq:][:wq])
+		}
+	}
+}
+
+func unpolyphase2(g ConvGeom, sub, dxn []float32, hq, wq int) {
+	half := g.W / 2
+	for c := 0; c < g.C; c++ {
+		plane := dxn[c*g.H*g.W : (c+1)*g.H*g.W]
+		for y := 0; y < g.H; y++ {
+			ty, qy := y/2, y%2
+			dst := plane[y*g.W : y*g.W+g.W]
+			s0 := sub[((c*2+qy)*2*hq+ty)*wq:][:wq]
+			s1 := sub[(((c*2+qy)*2+1)*hq+ty)*wq:][:wq]
+			interleave2(dst, s0[:half], s1[:half])
+			if g.W%2 == 1 {
+				dst[g.W-1] = s0[half]
+			}
+		}
+	}
+}
+
+// tapPlan locates kernel tap (c, i, j) in the (sub-)image planes: the
+// plane's offset, the shift (dy, dx) and the output rows [oy0, oy1) and
+// columns [lo, hi) that read inside the plane.
+type tapPlan struct {
+	plane, dy, dx, oy0, oy1, lo, hi int
+}
+
+func (g ConvGeom) tap(i, j, hq, wq int) tapPlan {
+	s := g.Stride
+	dy, qy := floorDivMod(i-g.PadTop, s)
+	dx, qx := floorDivMod(j-g.PadLeft, s)
+	t := tapPlan{plane: (qy*s + qx) * hq * wq, dy: dy, dx: dx}
+	t.oy0, t.oy1 = max(0, -dy), min(g.OH, hq-dy)
+	t.lo, t.hi = max(0, -dx), min(g.OW, wq-dx)
+	if t.oy0 >= t.oy1 || t.lo >= t.hi {
+		t.oy0, t.oy1, t.lo, t.hi = 0, 0, 0, 0
+	}
+	return t
+}
+
+// taps plans the K·K taps of channel 0 (row-major); channel c's planes
+// follow at c·s·s·hq·wq.
+func (g ConvGeom) taps(buf []tapPlan) []tapPlan {
+	hq, wq := g.H, g.W
+	if g.Stride > 1 {
+		hq, wq = g.subSize()
+	}
+	buf = buf[:0]
+	for i := 0; i < g.K; i++ {
+		for j := 0; j < g.K; j++ {
+			buf = append(buf, g.tap(i, j, hq, wq))
+		}
+	}
+	return buf
+}
+
+// im2col writes the patches of one image xn (C×H×W) as rows of col: row
+// (c·K+i)·K+j, column oy·OW+ox holds x[c][oy·s+i−pt][ox·s+j−pl] or 0; ld
+// is col's row stride; sub is scratch for the polyphase split (stride > 1).
+// Padding columns past OH·OW are left as they are.
+func im2col(g ConvGeom, taps []tapPlan, xn, col []float32, ld int, sub []float32) {
+	planes, hq, wq := xn, g.H, g.W
+	if g.Stride > 1 {
+		polyphase(g, xn, sub)
+		planes = sub
+		hq, wq = g.subSize()
+	}
+	ow := g.OW
+	for c := 0; c < g.C; c++ {
+		for i := 0; i < g.K; i++ {
+			for jj := 0; jj < g.K; jj++ {
+				row := col[((c*g.K+i)*g.K+jj)*ld:][:g.OH*ow]
+				t := taps[i*g.K+jj]
+				t.plane += c * g.Stride * g.Stride * hq * wq
+				if t.oy0 == t.oy1 {
+					clear(row)
+					continue
+				}
+				plane := planes[t.plane : t.plane+hq*wq]
+				first, last := t.oy0*ow+t.lo, (t.oy1-1)*ow+t.hi
+				clear(row[:first])
+				clear(row[last:])
+				if ow == wq {
+					src := (t.oy0+t.dy)*wq + t.lo + t.dx
+					copy(row[first:last], plane[src:src+last-first])
+					if t.lo > 0 || t.hi < ow {
+						// The block copy wrapped row ends into the
+						// padding columns: zero them.
+						for oy := t.oy0; oy < t.oy1; oy++ {
+							d := row[oy*ow : oy*ow+ow]
+							if oy > t.oy0 {
+								for k := 0; k < t.lo; k++ {
+									d[k] = 0
+								}
+							}
+							if oy < t.oy1-1 {
+								for k := t.hi; k < ow; k++ {
+									d[k] = 0
+								}
+							}
+						}
+					}
+					continue
+				}
+				for oy := t.oy0; oy < t.oy1; oy++ {
+					d := row[oy*ow : oy*ow+ow]
+					for k := 0; k < t.lo; k++ {
+						d[k] = 0
+					}
+					src := (oy+t.dy)*wq + t.dx
+					copy(d[t.lo:t.hi], plane[src+t.lo:src+t.hi])
+					for k := t.hi; k < ow; k++ {
+						d[k] = 0
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2im sets dxn (C×H×W) to the sum of the patch gradients in col, the
+// inverse scatter of im2col; it clobbers col's padding positions. sub is
+// scratch for the polyphase split (stride > 1).
+func col2im(g ConvGeom, taps []tapPlan, col []float32, ld int, dxn, sub []float32) {
+	planes, hq, wq := dxn, g.H, g.W
+	if g.Stride > 1 {
+		hq, wq = g.subSize()
+		planes = sub[:g.C*g.Stride*g.Stride*hq*wq]
+	}
+	clear(planes)
+	ow := g.OW
+	for c := 0; c < g.C; c++ {
+		for i := 0; i < g.K; i++ {
+			for jj := 0; jj < g.K; jj++ {
+				t := taps[i*g.K+jj]
+				t.plane += c * g.Stride * g.Stride * hq * wq
+				if t.oy0 == t.oy1 {
+					continue
+				}
+				row := col[((c*g.K+i)*g.K+jj)*ld:][:g.OH*ow]
+				plane := planes[t.plane : t.plane+hq*wq]
+				if ow == wq {
+					first, last := t.oy0*ow+t.lo, (t.oy1-1)*ow+t.hi
+					if t.lo > 0 || t.hi < ow {
+						for oy := t.oy0; oy < t.oy1; oy++ {
+							d := row[oy*ow : oy*ow+ow]
+							if oy > t.oy0 {
+								for k := 0; k < t.lo; k++ {
+									d[k] = 0
+								}
+							}
+							if oy < t.oy1-1 {
+								for k := t.hi; k < ow; k++ {
+									d[k] = 0
+								}
+							}
+						}
+					}
+					dst := (t.oy0+t.dy)*wq + t.lo + t.dx
+					add32(plane[dst:dst+last-first], row[first:last])
+					continue
+				}
+				for oy := t.oy0; oy < t.oy1; oy++ {
+					dst := (oy+t.dy)*wq + t.dx
+					add32(plane[dst+t.lo:dst+t.hi], row[oy*ow+t.lo:oy*ow+t.hi])
+				}
+			}
+		}
+	}
+	if g.Stride > 1 {
+		unpolyphase(g, planes, dxn)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package kernels
+
+func threadSeconds() float64 { return 0 }

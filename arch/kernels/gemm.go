@@ -1,0 +1,144 @@
+package kernels
+
+// Micro-kernel flags.
+const (
+	kAccum = 1 // start from C instead of the bias or zero
+	kReLU  = 2 // clamp the result at zero
+)
+
+// kcBlock is the depth of one pass over B: kcBlock rows of a 16-wide B
+// panel (16 KiB) stay in the L1 cache while every row block of A uses them.
+const kcBlock = 256
+
+// kern4x16Go is the portable micro-kernel: the same contract as the
+// assembly sgemm4x16.
+func kern4x16Go(mb, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	for blk := 0; blk < mb; blk++ {
+		var bi []float32
+		if bias != nil {
+			bi = bias[4*blk:]
+		}
+		kern4x16Block(k, a[4*blk*lda:], lda, b, ldb, c[4*blk*ldc:], ldc, bi, flags)
+	}
+}
+
+func kern4x16Block(k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	var acc [4][16]float32
+	for r := 0; r < 4; r++ {
+		switch {
+		case flags&kAccum != 0:
+			copy(acc[r][:], c[r*ldc:r*ldc+16])
+		case bias != nil:
+			for j := range acc[r] {
+				acc[r][j] = bias[r]
+			}
+		}
+	}
+	for p := 0; p < k; p++ {
+		brow := b[p*ldb : p*ldb+16]
+		for r := 0; r < 4; r++ {
+			av := a[r*lda+p]
+			row := &acc[r]
+			for j, bv := range brow {
+				row[j] += av * bv
+			}
+		}
+	}
+	for r := 0; r < 4; r++ {
+		dst := c[r*ldc : r*ldc+16]
+		for j, v := range acc[r] {
+			if flags&kReLU != 0 && v < 0 {
+				v = 0
+			}
+			dst[j] = v
+		}
+	}
+}
+
+// gemm sets C (m×n, row stride ldc) = init + A (m×k, lda) · B (k×n, ldb),
+// where init is C (kAccum), the per-row bias, or zero; kReLU clamps the
+// result. m must be a multiple of 4 and n of 16: callers pad their
+// scratch buffers so that every tile is full.
+func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	if k == 0 {
+		return
+	}
+	for k0 := 0; k0 < k; k0 += kcBlock {
+		kc := min(kcBlock, k-k0)
+		fl := flags
+		if k0 > 0 {
+			fl |= kAccum
+		}
+		if k0+kc < k {
+			fl &^= kReLU
+		}
+		var bi []float32
+		if bias != nil && fl&kAccum == 0 {
+			bi = bias[:m]
+		}
+		for j := 0; j < n; j += 16 {
+			kern4x16(m/4, kc, a[k0:], lda, b[k0*ldb+j:], ldb, c[j:], ldc, bi, fl)
+		}
+	}
+}
+
+func reluGradGo(out, dOut, dz []float32) {
+	for i, o := range out {
+		if o > 0 {
+			dz[i] = dOut[i]
+		} else {
+			dz[i] = 0
+		}
+	}
+}
+
+// sum32 adds up s with eight independent partial sums, so that the adds
+// pipeline instead of waiting on one another.
+func sum32(s []float32) float32 {
+	var a [8]float32
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		v := s[i : i+8 : i+8]
+		a[0] += v[0]
+		a[1] += v[1]
+		a[2] += v[2]
+		a[3] += v[3]
+		a[4] += v[4]
+		a[5] += v[5]
+		a[6] += v[6]
+		a[7] += v[7]
+	}
+	for ; i < len(s); i++ {
+		a[i%8] += s[i]
+	}
+	return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]))
+}
+
+func transpose8Go(src []float32, lds int, dst []float32, ldd int, nb int) {
+	for b := 0; b < nb; b++ {
+		for i := 0; i < 8; i++ {
+			row := src[i*lds+8*b : i*lds+8*b+8]
+			for j, v := range row {
+				dst[(8*b+j)*ldd+i] = v
+			}
+		}
+	}
+}
+
+// transposeInto sets dst[q·ldd + f] = src[f·np + q] for f < nf, q < np.
+func transposeInto(src []float32, nf, np int, dst []float32, ldd int) {
+	f8, q8 := nf&^7, np&^7
+	for f := 0; f < f8; f += 8 {
+		transpose8(src[f*np:], np, dst[f:], ldd, q8/8)
+	}
+	for f := 0; f < nf; f++ {
+		q0 := q8
+		if f >= f8 {
+			q0 = 0
+		}
+		row := src[f*np : f*np+np]
+		for q := q0; q < np; q++ {
+			dst[q*ldd+f] = row[q]
+		}
+	}
+}

@@ -1,0 +1,327 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func sgemm4x16(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+//
+// For each of mb row blocks r0 = 0, 4, 8, ...:
+// C[r0:r0+4][0:16] = init + A[r0:r0+4][0:k] * B[0:k][0:16], all row-major
+// with the given leading dimensions (in elements). init is C itself when
+// flags&1, else bias[r] broadcast along row r when bias is not nil, else
+// zero. When flags&2 the result is clamped at zero (ReLU) before it is
+// stored. k must be at least 1.
+TEXT ·sgemm4x16(SB), NOSPLIT, $0-80
+	MOVQ mb+0(FP), R13
+	MOVQ a+16(FP), R14
+	MOVQ lda+24(FP), R8
+	MOVQ ldb+40(FP), R10
+	MOVQ c+48(FP), BX
+	MOVQ ldc+56(FP), R11
+	MOVQ bias+64(FP), DX
+	MOVQ flags+72(FP), AX
+
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	SHLQ $2, R10
+	SHLQ $2, R11
+	LEAQ (R11)(R11*2), R12
+
+block:
+	MOVQ k+8(FP), CX
+	MOVQ R14, SI
+	MOVQ b+32(FP), DI
+
+	TESTQ $1, AX
+	JNZ   loadc
+	TESTQ DX, DX
+	JNZ   loadbias
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	JMP   body
+
+loadbias:
+	VBROADCASTSS 0(DX), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(DX), Y2
+	VMOVAPS      Y2, Y3
+	VBROADCASTSS 8(DX), Y4
+	VMOVAPS      Y4, Y5
+	VBROADCASTSS 12(DX), Y6
+	VMOVAPS      Y6, Y7
+	JMP          body
+
+loadc:
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS (BX)(R11*1), Y2
+	VMOVUPS 32(BX)(R11*1), Y3
+	VMOVUPS (BX)(R11*2), Y4
+	VMOVUPS 32(BX)(R11*2), Y5
+	VMOVUPS (BX)(R12*1), Y6
+	VMOVUPS 32(BX)(R12*1), Y7
+
+body:
+	CMPQ CX, $2
+	JL   tail
+
+loop2:
+	VMOVUPS      (DI), Y8
+	VMOVUPS      32(DI), Y9
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (SI)(R8*1), Y11
+	VFMADD231PS  Y8, Y11, Y2
+	VFMADD231PS  Y9, Y11, Y3
+	VBROADCASTSS (SI)(R8*2), Y12
+	VFMADD231PS  Y8, Y12, Y4
+	VFMADD231PS  Y9, Y12, Y5
+	VBROADCASTSS (SI)(R9*1), Y13
+	VFMADD231PS  Y8, Y13, Y6
+	VFMADD231PS  Y9, Y13, Y7
+	VMOVUPS      (DI)(R10*1), Y14
+	VMOVUPS      32(DI)(R10*1), Y15
+	VBROADCASTSS 4(SI), Y10
+	VFMADD231PS  Y14, Y10, Y0
+	VFMADD231PS  Y15, Y10, Y1
+	VBROADCASTSS 4(SI)(R8*1), Y11
+	VFMADD231PS  Y14, Y11, Y2
+	VFMADD231PS  Y15, Y11, Y3
+	VBROADCASTSS 4(SI)(R8*2), Y12
+	VFMADD231PS  Y14, Y12, Y4
+	VFMADD231PS  Y15, Y12, Y5
+	VBROADCASTSS 4(SI)(R9*1), Y13
+	VFMADD231PS  Y14, Y13, Y6
+	VFMADD231PS  Y15, Y13, Y7
+	ADDQ         $8, SI
+	LEAQ         (DI)(R10*2), DI
+	SUBQ         $2, CX
+	CMPQ         CX, $2
+	JGE          loop2
+
+tail:
+	TESTQ CX, CX
+	JZ    store
+	VMOVUPS      (DI), Y8
+	VMOVUPS      32(DI), Y9
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (SI)(R8*1), Y11
+	VFMADD231PS  Y8, Y11, Y2
+	VFMADD231PS  Y9, Y11, Y3
+	VBROADCASTSS (SI)(R8*2), Y12
+	VFMADD231PS  Y8, Y12, Y4
+	VFMADD231PS  Y9, Y12, Y5
+	VBROADCASTSS (SI)(R9*1), Y13
+	VFMADD231PS  Y8, Y13, Y6
+	VFMADD231PS  Y9, Y13, Y7
+
+store:
+	TESTQ $2, AX
+	JZ    write
+	VXORPS Y8, Y8, Y8
+	VMAXPS Y8, Y0, Y0
+	VMAXPS Y8, Y1, Y1
+	VMAXPS Y8, Y2, Y2
+	VMAXPS Y8, Y3, Y3
+	VMAXPS Y8, Y4, Y4
+	VMAXPS Y8, Y5, Y5
+	VMAXPS Y8, Y6, Y6
+	VMAXPS Y8, Y7, Y7
+
+write:
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, (BX)(R11*1)
+	VMOVUPS Y3, 32(BX)(R11*1)
+	VMOVUPS Y4, (BX)(R11*2)
+	VMOVUPS Y5, 32(BX)(R11*2)
+	VMOVUPS Y6, (BX)(R12*1)
+	VMOVUPS Y7, 32(BX)(R12*1)
+
+	LEAQ  (R14)(R8*4), R14
+	LEAQ  (BX)(R11*4), BX
+	TESTQ DX, DX
+	JZ    nobias
+	ADDQ  $16, DX
+nobias:
+	DECQ R13
+	JNZ  block
+	VZEROUPPER
+	RET
+
+// func reluGradAVX(out, dOut, dz *float32, n int)
+// dz[i] = dOut[i] if out[i] > 0 else 0, for i < n rounded down to 8.
+TEXT ·reluGradAVX(SB), NOSPLIT, $0-32
+	MOVQ out+0(FP), SI
+	MOVQ dOut+8(FP), DI
+	MOVQ dz+16(FP), BX
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JZ   rgdone
+	VXORPS Y15, Y15, Y15
+rgloop:
+	VMOVUPS (SI), Y0
+	VCMPPS  $0x1e, Y15, Y0, Y1 // out > 0 (GT_OQ)
+	VANDPS  (DI), Y1, Y2
+	VMOVUPS Y2, (BX)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	ADDQ    $32, BX
+	DECQ    CX
+	JNZ     rgloop
+rgdone:
+	VZEROUPPER
+	RET
+
+// func addAVX(dst, src *float32, n int)
+// dst[i] += src[i] for i < n rounded down to 8.
+TEXT ·addAVX(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), BX
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ   adddone
+addloop:
+	VMOVUPS (BX), Y0
+	VADDPS  (SI), Y0, Y0
+	VMOVUPS Y0, (BX)
+	ADDQ    $32, SI
+	ADDQ    $32, BX
+	DECQ    CX
+	JNZ     addloop
+adddone:
+	VZEROUPPER
+	RET
+
+// func deinterleave2AVX(src, even, odd *float32, n int)
+// even[t] = src[2t], odd[t] = src[2t+1] for t < n rounded down to 8.
+TEXT ·deinterleave2AVX(SB), NOSPLIT, $0-32
+	MOVQ src+0(FP), SI
+	MOVQ even+8(FP), DI
+	MOVQ odd+16(FP), BX
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JZ   didone
+diloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, (BX)
+	ADDQ    $64, SI
+	ADDQ    $32, DI
+	ADDQ    $32, BX
+	DECQ    CX
+	JNZ     diloop
+didone:
+	VZEROUPPER
+	RET
+
+// func interleave2AVX(dst, even, odd *float32, n int)
+// dst[2t] = even[t], dst[2t+1] = odd[t] for t < n rounded down to 8.
+TEXT ·interleave2AVX(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ even+8(FP), SI
+	MOVQ odd+16(FP), BX
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JZ   ildone
+illoop:
+	VMOVUPS    (SI), Y0
+	VMOVUPS    (BX), Y1
+	VUNPCKLPS  Y1, Y0, Y2
+	VUNPCKHPS  Y1, Y0, Y3
+	VPERM2F128 $0x20, Y3, Y2, Y4
+	VPERM2F128 $0x31, Y3, Y2, Y5
+	VMOVUPS    Y4, (DI)
+	VMOVUPS    Y5, 32(DI)
+	ADDQ       $32, SI
+	ADDQ       $32, BX
+	ADDQ       $64, DI
+	DECQ       CX
+	JNZ        illoop
+ildone:
+	VZEROUPPER
+	RET
+
+// func transpose8AVX(src *float32, lds int, dst *float32, ldd int, nb int)
+// For b < nb: dst[(8b+j)*ldd + i] = src[i*lds + 8b+j] for i, j < 8, i.e.
+// nb 8×8 blocks along src's rows, transposed.
+TEXT ·transpose8AVX(SB), NOSPLIT, $0-40
+	MOVQ src+0(FP), SI
+	MOVQ lds+8(FP), R8
+	MOVQ dst+16(FP), DI
+	MOVQ ldd+24(FP), R10
+	MOVQ nb+32(FP), CX
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R11
+	TESTQ CX, CX
+	JZ    trdone
+trloop:
+	LEAQ    (SI)(R8*4), DX
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R8*1), Y1
+	VMOVUPS (SI)(R8*2), Y2
+	VMOVUPS (SI)(R9*1), Y3
+	VMOVUPS (DX), Y4
+	VMOVUPS (DX)(R8*1), Y5
+	VMOVUPS (DX)(R8*2), Y6
+	VMOVUPS (DX)(R9*1), Y7
+
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+
+	LEAQ    (DI)(R10*4), DX
+	VMOVUPS Y8, (DI)
+	VMOVUPS Y9, (DI)(R10*1)
+	VMOVUPS Y10, (DI)(R10*2)
+	VMOVUPS Y11, (DI)(R11*1)
+	VMOVUPS Y12, (DX)
+	VMOVUPS Y13, (DX)(R10*1)
+	VMOVUPS Y14, (DX)(R10*2)
+	VMOVUPS Y15, (DX)(R11*1)
+
+	ADDQ $32, SI
+	LEAQ (DX)(R10*4), DI
+	DECQ CX
+	JNZ  trloop
+trdone:
+	VZEROUPPER
+	RET

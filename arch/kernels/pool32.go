@@ -1,0 +1,181 @@
+package kernels
+
+import "sync"
+
+// elemJob is a parallel float32 pooling or ReLU-gradient call.
+type elemJob struct {
+	kind  int
+	pg    PoolGeom
+	parts int
+	n     int // items to split: planes or elements
+
+	x, out, dOut, dx []float32
+	c, inner         int
+	partial          [][]float32 // per-part bias sums
+	wg               sync.WaitGroup
+}
+
+const (
+	elemPoolFwd = iota
+	elemPoolBwd
+	elemReLUGrad
+	elemBiasGrad
+)
+
+var elemJobs = sync.Pool{New: func() any { return new(elemJob) }}
+
+// Below these sizes a call runs on one goroutine: handing work to another
+// costs more than it saves.
+const (
+	minPlanesPerPart = 8
+	minElemsPerPart  = 1 << 14
+)
+
+func (g PoolGeom) geomOK() bool {
+	return g.N > 0 && g.C > 0 && g.P > 0 && g.H >= g.P && g.W >= g.P &&
+		g.OH > 0 && g.OW > 0 && g.OH*g.P <= g.H && g.OW*g.P <= g.W
+}
+
+func maxPool32(g PoolGeom, x, out, dOut, dst []float32, backward bool) {
+	j := elemJobs.Get().(*elemJob)
+	j.pg, j.n = g, g.N*g.C
+	j.x, j.out, j.dOut = x, out, dOut
+	if backward {
+		j.kind, j.dx = elemPoolBwd, dst
+	} else {
+		j.kind, j.out = elemPoolFwd, dst
+	}
+	j.parts = resolveWorkers(g.Workers, j.n/minPlanesPerPart)
+	runParallel(j, j.parts, &j.wg)
+	j.x, j.out, j.dOut, j.dx = nil, nil, nil, nil
+	elemJobs.Put(j)
+}
+
+func reluGradParallel(out, dOut, dz []float32, workers int) {
+	if len(out) < 2*minElemsPerPart {
+		reluGrad32(out, dOut, dz)
+		return
+	}
+	j := elemJobs.Get().(*elemJob)
+	j.kind, j.n = elemReLUGrad, len(out)
+	j.out, j.dOut, j.dx = out, dOut, dz
+	j.parts = resolveWorkers(workers, j.n/minElemsPerPart)
+	runParallel(j, j.parts, &j.wg)
+	j.out, j.dOut, j.dx = nil, nil, nil
+	elemJobs.Put(j)
+}
+
+func (j *elemJob) runPart(p int) {
+	lo, hi := split(j.n, j.parts, p)
+	switch j.kind {
+	case elemReLUGrad:
+		if lo < hi {
+			reluGrad32(j.out[lo:hi], j.dOut[lo:hi], j.dx[lo:hi])
+		}
+	case elemBiasGrad:
+		acc := j.partial[p][:j.c]
+		clear(acc)
+		for i := lo; i < hi; i++ {
+			for ch := range acc {
+				acc[ch] += sum32(j.x[(i*j.c+ch)*j.inner : (i*j.c+ch+1)*j.inner])
+			}
+		}
+	case elemPoolFwd:
+		poolFwdPlanes(j.pg, j.x, j.out, lo, hi)
+	case elemPoolBwd:
+		poolBwdPlanes(j.pg, j.x, j.out, j.dOut, j.dx, lo, hi)
+	}
+}
+
+func poolFwdPlanes(g PoolGeom, x, out []float32, lo, hi int) {
+	hw, ohw := g.H*g.W, g.OH*g.OW
+	for nc := lo; nc < hi; nc++ {
+		plane := x[nc*hw : (nc+1)*hw]
+		o := out[nc*ohw : (nc+1)*ohw]
+		if g.P == 2 {
+			for oy := 0; oy < g.OH; oy++ {
+				r0 := plane[2*oy*g.W : 2*oy*g.W+2*g.OW]
+				r1 := plane[(2*oy+1)*g.W : (2*oy+1)*g.W+2*g.OW]
+				orow := o[oy*g.OW : oy*g.OW+g.OW]
+				for ox := range orow {
+					a, b, c, d := r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1]
+					m := a
+					if b > m {
+						m = b
+					}
+					if c > m {
+						m = c
+					}
+					if d > m {
+						m = d
+					}
+					orow[ox] = m
+				}
+			}
+			continue
+		}
+		for oy := 0; oy < g.OH; oy++ {
+			for ox := 0; ox < g.OW; ox++ {
+				m := plane[oy*g.P*g.W+ox*g.P]
+				for i := 0; i < g.P; i++ {
+					row := plane[(oy*g.P+i)*g.W+ox*g.P : (oy*g.P+i)*g.W+ox*g.P+g.P]
+					for _, v := range row {
+						if v > m {
+							m = v
+						}
+					}
+				}
+				o[oy*g.OW+ox] = m
+			}
+		}
+	}
+}
+
+func poolBwdPlanes(g PoolGeom, x, out, dOut, dx []float32, lo, hi int) {
+	hw, ohw := g.H*g.W, g.OH*g.OW
+	for nc := lo; nc < hi; nc++ {
+		plane := x[nc*hw : (nc+1)*hw]
+		d := dx[nc*hw : (nc+1)*hw]
+		clear(d)
+		o := out[nc*ohw : (nc+1)*ohw]
+		do := dOut[nc*ohw : (nc+1)*ohw]
+		for oy := 0; oy < g.OH; oy++ {
+			for ox := 0; ox < g.OW; ox++ {
+				m := o[oy*g.OW+ox]
+			window:
+				for i := 0; i < g.P; i++ {
+					base := (oy*g.P+i)*g.W + ox*g.P
+					for jj, v := range plane[base : base+g.P] {
+						if v == m {
+							d[base+jj] = do[oy*g.OW+ox]
+							break window
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func biasGrad32(dz, db []float32, n, c, inner, workers int) {
+	j := elemJobs.Get().(*elemJob)
+	j.kind, j.n, j.c, j.inner, j.x = elemBiasGrad, n, c, inner, dz
+	j.parts = resolveWorkers(workers, n*c*inner/minElemsPerPart)
+	j.parts = min(j.parts, n)
+	for len(j.partial) < j.parts {
+		j.partial = append(j.partial, nil)
+	}
+	for p := 0; p < j.parts; p++ {
+		j.partial[p] = grow(j.partial[p], c)
+	}
+	runParallel(j, j.parts, &j.wg)
+	for ch := 0; ch < c; ch++ {
+		v := j.partial[0][ch]
+		for p := 1; p < j.parts; p++ {
+			v += j.partial[p][ch]
+		}
+		db[ch] = v
+	}
+	j.x = nil
+	elemJobs.Put(j)
+}

@@ -1,0 +1,117 @@
+//go:build !purego
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+// useAVX selects the AVX2/FMA assembly micro-kernels; the pure-Go ones are
+// used on CPUs without them (and are what the tests compare both against).
+var useAVX = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+//go:noescape
+func sgemm4x16(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+
+// kern4x16 computes mb row blocks of 4×16: see sgemm4x16.
+func kern4x16(mb, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	if mb <= 0 || k <= 0 {
+		return
+	}
+	if !useAVX {
+		kern4x16Go(mb, k, a, lda, b, ldb, c, ldc, bias, flags)
+		return
+	}
+	// Bounds checks standing in for the assembly's reads and writes.
+	_ = a[(4*mb-1)*lda+k-1]
+	_ = b[(k-1)*ldb+15]
+	_ = c[(4*mb-1)*ldc+15]
+	var bp *float32
+	if bias != nil {
+		_ = bias[4*mb-1]
+		bp = &bias[0]
+	}
+	sgemm4x16(mb, k, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags)
+}
+
+//go:noescape
+func reluGradAVX(out, dOut, dz *float32, n int)
+
+//go:noescape
+func addAVX(dst, src *float32, n int)
+
+func reluGrad32(out, dOut, dz []float32) {
+	n := len(out)
+	dOut, dz = dOut[:n], dz[:n]
+	done := 0
+	if useAVX && n >= 8 {
+		reluGradAVX(&out[0], &dOut[0], &dz[0], n)
+		done = n &^ 7
+	}
+	reluGradGo(out[done:], dOut[done:], dz[done:])
+}
+
+func add32(dst, src []float32) {
+	n := len(src)
+	dst = dst[:n]
+	done := 0
+	if useAVX && n >= 8 {
+		addAVX(&dst[0], &src[0], n)
+		done = n &^ 7
+	}
+	for i := done; i < n; i++ {
+		dst[i] += src[i]
+	}
+}
+
+//go:noescape
+func deinterleave2AVX(src, even, odd *float32, n int)
+
+//go:noescape
+func interleave2AVX(dst, even, odd *float32, n int)
+
+// deinterleave2 sets even[t] = src[2t] and odd[t] = src[2t+1] for
+// t < len(even).
+func deinterleave2(src, even, odd []float32) {
+	n := len(even)
+	src, odd = src[:2*n], odd[:n]
+	done := 0
+	if useAVX && n >= 8 {
+		deinterleave2AVX(&src[0], &even[0], &odd[0], n)
+		done = n &^ 7
+	}
+	for t := done; t < n; t++ {
+		even[t], odd[t] = src[2*t], src[2*t+1]
+	}
+}
+
+// interleave2 sets dst[2t] = even[t] and dst[2t+1] = odd[t] for
+// t < len(even).
+func interleave2(dst, even, odd []float32) {
+	n := len(even)
+	dst, odd = dst[:2*n], odd[:n]
+	done := 0
+	if useAVX && n >= 8 {
+		interleave2AVX(&dst[0], &even[0], &odd[0], n)
+		done = n &^ 7
+	}
+	for t := done; t < n; t++ {
+		dst[2*t], dst[2*t+1] = even[t], odd[t]
+	}
+}
+
+//go:noescape
+func transpose8AVX(src *float32, lds int, dst *float32, ldd int, nb int)
+
+// transpose8 transposes nb 8×8 blocks: dst[(8b+j)·ldd + i] =
+// src[i·lds + 8b+j] for b < nb and i, j < 8.
+func transpose8(src []float32, lds int, dst []float32, ldd int, nb int) {
+	if nb <= 0 {
+		return
+	}
+	_ = src[7*lds+8*nb-1]
+	_ = dst[(8*nb-1)*ldd+7]
+	if useAVX {
+		transpose8AVX(&src[0], lds, &dst[0], ldd, nb)
+		return
+	}
+	transpose8Go(src, lds, dst, ldd, nb)
+}

@@ -1,0 +1,463 @@
+package net
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"convlab/arch"
+	"convlab/arch/ops"
+)
+
+// machine is one compiled graph for a fixed number of images.
+type machine struct {
+	n      int
+	g      *G.ExprGraph
+	vm     G.VM
+	x      *tensor.Dense // input images, N×C×H×W
+	target *tensor.Dense // one-hot labels, N×K (training)
+	masks  []*tensor.Dense
+	rates  []float64
+	logits *G.Node
+	layers G.Nodes // each layer's output node (nil for a skipped dropout)
+	ce     *ops.SoftmaxCEOp
+	pens   []*ops.PenaltyOp
+	grads  G.Nodes       // one per param, in param order (training)
+	vgs    []G.ValueGrad // adapters handed to the solver
+}
+
+// paramGrad adapts a weight tensor and its gradient to G.ValueGrad.
+type paramGrad struct {
+	v, g G.Value
+}
+
+func (p *paramGrad) Value() G.Value         { return p.v }
+func (p *paramGrad) Grad() (G.Value, error) { return p.g, nil }
+
+// build compiles a graph for n images; training graphs have dropout on,
+// the loss and the gradients.
+func (m *Model) build(n int, training bool) (*machine, error) {
+	dt := m.cfg.dtype
+	g := G.NewGraph()
+	mc := &machine{n: n, g: g}
+	mc.x = tensor.New(tensor.Of(dt), tensor.WithShape(n, m.in.C, m.in.H, m.in.W))
+	x := G.NewTensor(g, dt, 4, G.WithShape(n, m.in.C, m.in.H, m.in.W), G.WithValue(mc.x), G.WithName("x"))
+	weights := make(G.Nodes, len(m.params))
+	for i, p := range m.params {
+		// Names keep gorgonia from merging inputs of equal shape.
+		weights[i] = G.NewTensor(g, dt, len(p.Shape), G.WithShape(p.Shape...), G.WithValue(p.value), G.WithName(p.Name))
+	}
+	cur := x
+	pi := 0
+	var err error
+	var penalties G.Nodes
+	for i, li := range m.infos {
+		l := li.Layer
+		fail := func(err error) (*machine, error) {
+			return nil, fmt.Errorf("build %s: layer %d (%s): %w", m.arch.Name, i+1, li.Name, err)
+		}
+		switch l.Kind {
+		case arch.KindConv2D:
+			p := ops.ConvParams{Stride: l.Stride, Padding: l.Padding, ReLU: l.Activation == arch.ActReLU, NoInputGrad: cur == x}
+			if cur, err = ops.Conv2D(m.opsCfg, cur, weights[pi], weights[pi+1], p); err != nil {
+				return fail(err)
+			}
+			pi += 2
+		case arch.KindMaxPool2D:
+			if cur, err = ops.MaxPool2D(m.opsCfg, cur, l.Pool); err != nil {
+				return fail(err)
+			}
+		case arch.KindDropout:
+			if !training || l.Rate == 0 {
+				mc.layers = append(mc.layers, nil)
+				continue
+			}
+			shape := append([]int(nil), cur.Shape()...)
+			mask := tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+			mn := G.NewTensor(g, dt, len(shape), G.WithShape(shape...), G.WithValue(mask), G.WithName(fmt.Sprintf("mask%d", i)))
+			if cur, err = ops.Mask(m.opsCfg, cur, mn); err != nil {
+				return fail(err)
+			}
+			mc.masks = append(mc.masks, mask)
+			mc.rates = append(mc.rates, l.Rate)
+		case arch.KindFlatten:
+			if cur.Dims() > 2 {
+				if cur, err = ops.Flatten(m.opsCfg, cur); err != nil {
+					return fail(err)
+				}
+			}
+		case arch.KindDense:
+			w := weights[pi]
+			if cur, err = ops.Dense(m.opsCfg, cur, w, weights[pi+1], l.Activation == arch.ActReLU); err != nil {
+				return fail(err)
+			}
+			pi += 2
+			if training && (l.L1 > 0 || l.L2 > 0) {
+				pn, pop, err := ops.Penalty(m.opsCfg, w, l.L1, l.L2)
+				if err != nil {
+					return fail(err)
+				}
+				penalties = append(penalties, pn)
+				mc.pens = append(mc.pens, pop)
+			}
+		default:
+			return fail(fmt.Errorf("unknown layer kind %q", l.Kind))
+		}
+		mc.layers = append(mc.layers, cur)
+	}
+	mc.logits = cur
+	if !training {
+		mc.vm = G.NewTapeMachine(g)
+		return mc, nil
+	}
+	mc.target = tensor.New(tensor.Of(dt), tensor.WithShape(n, m.classes))
+	tn := G.NewTensor(g, dt, 2, G.WithShape(n, m.classes), G.WithValue(mc.target), G.WithName("target"))
+	loss, ce, err := ops.SoftmaxCE(m.opsCfg, cur, tn)
+	if err != nil {
+		return nil, fmt.Errorf("build %s: loss: %w", m.arch.Name, err)
+	}
+	mc.ce = ce
+	for _, p := range penalties {
+		if loss, err = G.Add(loss, p); err != nil {
+			return nil, fmt.Errorf("build %s: loss: %w", m.arch.Name, err)
+		}
+	}
+	if mc.grads, err = G.Grad(loss, weights...); err != nil {
+		return nil, fmt.Errorf("build %s: gradients: %w", m.arch.Name, err)
+	}
+	mc.vgs = make([]G.ValueGrad, len(m.params))
+	for i, p := range m.params {
+		mc.vgs[i] = &paramGrad{v: p.value}
+	}
+	mc.vm = G.NewTapeMachine(g)
+	return mc, nil
+}
+
+func (m *Model) trainMachine(n int) (*machine, error) {
+	if mc, ok := m.train[n]; ok {
+		return mc, nil
+	}
+	mc, err := m.build(n, true)
+	if err != nil {
+		return nil, err
+	}
+	m.train[n] = mc
+	return mc, nil
+}
+
+// checkBatch validates a batch of n images.
+func (m *Model) checkBatch(what string, x []float32, n int, y []uint8) error {
+	size := m.in.Size()
+	if n < 1 {
+		return fmt.Errorf("%s: %d images; want 1 or more", what, n)
+	}
+	if len(x) != n*size {
+		return fmt.Errorf("%s: %d input values for %d images of %dx%dx%d; want %d", what, len(x), n, m.in.C, m.in.H, m.in.W, n*size)
+	}
+	for i, l := range y {
+		if int(l) >= m.classes {
+			return fmt.Errorf("%s: label %d of image %d is out of range; want 0..%d", what, l, i, m.classes-1)
+		}
+	}
+	return nil
+}
+
+func setData(dst *tensor.Dense, x []float32) {
+	switch dst.Dtype() {
+	case tensor.Float32:
+		d := dst.Float32s()
+		copy(d, x)
+	case tensor.Float64:
+		d := dst.Float64s()
+		for i, v := range x {
+			d[i] = float64(v)
+		}
+	}
+}
+
+// TrainStep does one forward pass (dropout on), backward pass and Adam
+// update on the batch of len(y) images x (N×C×H×W, values in [0, 1]). It
+// returns the batch's loss (mean cross-entropy plus the penalties, before
+// the update) and accuracy. A non-finite loss returns an error wrapping
+// ErrNonFinite and leaves the weights unchanged.
+func (m *Model) TrainStep(x []float32, y []uint8) (loss, acc float64, err error) {
+	n := len(y)
+	if err := m.checkBatch("train step", x, n, y); err != nil {
+		return 0, 0, err
+	}
+	mc, loss, acc, err := m.forwardBackward(x, y)
+	if err != nil {
+		return loss, acc, err
+	}
+	for i, gn := range mc.grads {
+		mc.vgs[i].(*paramGrad).g = gn.Value()
+	}
+	if err := m.adam.Step(mc.vgs); err != nil {
+		return loss, acc, fmt.Errorf("train step: %w", err)
+	}
+	return loss, acc, nil
+}
+
+// forwardBackward runs the training machine for len(y) images: the loss,
+// accuracy and gradients (in mc.grads), without updating anything.
+func (m *Model) forwardBackward(x []float32, y []uint8) (mc *machine, loss, acc float64, err error) {
+	n := len(y)
+	if mc, err = m.trainMachine(n); err != nil {
+		return nil, 0, 0, err
+	}
+	setData(mc.x, x)
+	setOneHot(mc.target, y, m.classes)
+	if !m.frozenMasks {
+		for i, mask := range mc.masks {
+			m.fillMask(mask, mc.rates[i])
+		}
+	}
+	mc.vm.Reset()
+	if err := mc.vm.RunAll(); err != nil {
+		return nil, 0, 0, fmt.Errorf("train step: %w", err)
+	}
+	loss = mc.ce.Loss()
+	for _, p := range mc.pens {
+		loss += p.Value()
+	}
+	acc = accuracy(mc.ce.Probs(), y, m.classes)
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return nil, loss, acc, fmt.Errorf("train step %d: loss %v: %w", m.adam.t+1, loss, ErrNonFinite)
+	}
+	return mc, loss, acc, nil
+}
+
+func setOneHot(t *tensor.Dense, y []uint8, k int) {
+	switch t.Dtype() {
+	case tensor.Float32:
+		d := t.Float32s()
+		clear(d)
+		for i, l := range y {
+			d[i*k+int(l)] = 1
+		}
+	case tensor.Float64:
+		d := t.Float64s()
+		clear(d)
+		for i, l := range y {
+			d[i*k+int(l)] = 1
+		}
+	}
+}
+
+// fillMask draws an inverted-dropout mask: 0 with probability rate,
+// 1/(1-rate) otherwise. Each value compares a uniform 24-bit fraction
+// u/2^24 with the rate (kept when u/2^24 >= rate, as TensorFlow keeps
+// values whose uniform draw is at least the rate); one 64-bit draw serves
+// two values.
+func (m *Model) fillMask(t *tensor.Dense, rate float64) {
+	keep := 1 / (1 - rate)
+	thr := uint64(math.Ceil(rate * (1 << 24)))
+	switch t.Dtype() {
+	case tensor.Float32:
+		fillMask(m.pcg, t.Float32s(), thr, float32(keep))
+	case tensor.Float64:
+		fillMask(m.pcg, t.Float64s(), thr, keep)
+	}
+}
+
+func fillMask[T float32 | float64](src *rand.PCG, d []T, thr uint64, keep T) {
+	for i := 0; i < len(d); i += 2 {
+		u := src.Uint64()
+		if (u>>8)&(1<<24-1) >= thr {
+			d[i] = keep
+		} else {
+			d[i] = 0
+		}
+		if i+1 < len(d) {
+			if u>>40 >= thr {
+				d[i+1] = keep
+			} else {
+				d[i+1] = 0
+			}
+		}
+	}
+}
+
+// argmax returns the index of the largest value (the first on ties).
+func argmax[T float32 | float64](row []T) int {
+	best := 0
+	for j, v := range row {
+		if v > row[best] {
+			best = j
+		}
+	}
+	return best
+}
+
+func accuracy(probs *tensor.Dense, y []uint8, k int) float64 {
+	correct := 0
+	switch probs.Dtype() {
+	case tensor.Float32:
+		d := probs.Float32s()
+		for i, l := range y {
+			if argmax(d[i*k:(i+1)*k]) == int(l) {
+				correct++
+			}
+		}
+	case tensor.Float64:
+		d := probs.Float64s()
+		for i, l := range y {
+			if argmax(d[i*k:(i+1)*k]) == int(l) {
+				correct++
+			}
+		}
+	}
+	return float64(correct) / float64(len(y))
+}
+
+// forEachChunk runs the inference machine (dropout off) on x in chunks of
+// the model's batch size, the last one zero-padded, and calls f with the
+// chunk's first image index, its real image count and the logits (as
+// float64, row-major N×K; only the first count rows are meaningful).
+func (m *Model) forEachChunk(x []float32, n int, f func(start, count int, logits []float64)) error {
+	if m.infer == nil {
+		mc, err := m.build(m.batch, false)
+		if err != nil {
+			return err
+		}
+		m.infer = mc
+	}
+	mc := m.infer
+	size := m.in.Size()
+	buf := make([]float64, mc.n*m.classes)
+	for start := 0; start < n; start += mc.n {
+		count := min(mc.n, n-start)
+		chunk := x[start*size : (start+count)*size]
+		switch mc.x.Dtype() {
+		case tensor.Float32:
+			d := mc.x.Float32s()
+			copy(d, chunk)
+			clear(d[len(chunk):])
+		case tensor.Float64:
+			d := mc.x.Float64s()
+			for i, v := range chunk {
+				d[i] = float64(v)
+			}
+			clear(d[len(chunk):])
+		}
+		mc.vm.Reset()
+		if err := mc.vm.RunAll(); err != nil {
+			return fmt.Errorf("predict: %w", err)
+		}
+		lv, ok := mc.logits.Value().(*tensor.Dense)
+		if !ok {
+			return fmt.Errorf("predict: logits are a %T, want a dense tensor", mc.logits.Value())
+		}
+		switch lv.Dtype() {
+		case tensor.Float32:
+			d := lv.Float32s()
+			for i, v := range d {
+				buf[i] = float64(v)
+			}
+		case tensor.Float64:
+			d := lv.Float64s()
+			copy(buf, d)
+		}
+		f(start, count, buf)
+	}
+	return nil
+}
+
+// Predict returns the class probabilities (n×K, row-major) of the n
+// images x, with dropout off.
+func (m *Model) Predict(x []float32, n int) (probs []float32, err error) {
+	if err := m.checkBatch("predict", x, n, nil); err != nil {
+		return nil, err
+	}
+	k := m.classes
+	probs = make([]float32, n*k)
+	row := make([]float64, k)
+	err = m.forEachChunk(x, n, func(start, count int, logits []float64) {
+		for i := 0; i < count; i++ {
+			softmax(logits[i*k:(i+1)*k], row)
+			for j, p := range row {
+				probs[(start+i)*k+j] = float32(p)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return probs, nil
+}
+
+// Evaluate scores the model on the images x with labels y, dropout off:
+// the loss as Keras' evaluate reports it (mean cross-entropy plus the
+// weight penalties), the accuracy and each image's predicted class.
+func (m *Model) Evaluate(x []float32, y []uint8) (loss, acc float64, pred []int, err error) {
+	n := len(y)
+	if err := m.checkBatch("evaluate", x, n, y); err != nil {
+		return 0, 0, nil, err
+	}
+	k := m.classes
+	pred = make([]int, n)
+	row := make([]float64, k)
+	var ce float64
+	correct := 0
+	err = m.forEachChunk(x, n, func(start, count int, logits []float64) {
+		for i := 0; i < count; i++ {
+			z := logits[i*k : (i+1)*k]
+			lse := softmax(z, row)
+			l := int(y[start+i])
+			ce += lse - z[l]
+			p := argmax(z)
+			pred[start+i] = p
+			if p == l {
+				correct++
+			}
+		}
+	})
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	return ce/float64(n) + m.Penalty(), float64(correct) / float64(n), pred, nil
+}
+
+// Penalty is the current value of every dense layer's weight penalty.
+func (m *Model) Penalty() float64 {
+	var total float64
+	pi := 0
+	for _, li := range m.infos {
+		switch li.Layer.Kind {
+		case arch.KindConv2D:
+			pi += 2
+		case arch.KindDense:
+			l := li.Layer
+			if l.L1 > 0 || l.L2 > 0 {
+				var a, q float64
+				for _, f := range m.params[pi].float64s() {
+					a += math.Abs(f)
+					q += f * f
+				}
+				total += l.L1*a + l.L2*q
+			}
+			pi += 2
+		}
+	}
+	return total
+}
+
+// softmax sets p to softmax(z) and returns log Σ exp(z).
+func softmax(z, p []float64) float64 {
+	mx := z[0]
+	for _, v := range z[1:] {
+		mx = max(mx, v)
+	}
+	var s float64
+	for j, v := range z {
+		p[j] = math.Exp(v - mx)
+		s += p[j]
+	}
+	for j := range p {
+		p[j] /= s
+	}
+	return mx + math.Log(s)
+}

@@ -1,0 +1,203 @@
+// Package ops holds the gorgonia operations convlab's networks are built
+// from: convolution with fused bias and ReLU, max pooling, dense layers,
+// dropout by a given mask, flattening, softmax with cross-entropy, and the
+// L1/L2 weight penalty, each with its backward operations so that
+// gorgonia's symbolic differentiation (G.Grad) can build the training graph.
+//
+// Every op works on float32 and float64 tensors. Each op instance owns its
+// output buffer and reuses it from one run of the machine to the next, so a
+// training step allocates no activation memory once the first step has run.
+// The price is that an op's output is only valid until the op runs again,
+// which is exactly gorgonia's tape-machine semantics. Ops that compute a
+// value the caller wants to read after a run (the loss, the probabilities)
+// also record it on the op (see SoftmaxCE and Penalty).
+//
+// The ops deliberately do not implement gorgonia's UsePreallocDoer: the
+// tape machine offers as "preallocated" whatever value last sat in the
+// output's register, which after register reuse can be another node's
+// tensor, even an input's (a weight's) — writing into it would corrupt it.
+// Owning the buffer is both safe and allocation-free. Likewise the ops
+// never write into their inputs (OverwritesInput is -1), and Flatten
+// copies rather than reshaping a shared tensor in place as gorgonia's
+// stock Reshape may.
+//
+// Each op instance hashes differently (a serial number is part of its
+// hash), so gorgonia never merges two nodes into one. Input nodes, though,
+// are merged by gorgonia when they have the same shape and no name: give
+// every input node a distinct name.
+//
+// Tensors are channels-first: images are N×C×H×W, convolution filters
+// F×C×K×K, dense kernels D×U (inputs × units). Conventions follow Keras:
+// cross-correlation, 'same' padding with the odd extra pixel after, a P×P
+// pool with stride P.
+package ops
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"sync/atomic"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Config is shared by the ops of one network: how many goroutines the
+// convolutions may split a batch across (passed to the kernels as
+// ConvGeom.Workers). It may be changed between runs. A nil *Config means
+// one.
+type Config struct {
+	threads atomic.Int32
+}
+
+// NewConfig returns a configuration using n threads (at least one).
+func NewConfig(n int) *Config {
+	c := &Config{}
+	c.SetThreads(n)
+	return c
+}
+
+// SetThreads sets the number of goroutines (at least one).
+func (c *Config) SetThreads(n int) {
+	if n < 1 {
+		n = 1
+	}
+	c.threads.Store(int32(n))
+}
+
+// Threads is the number of goroutines the ops may use.
+func (c *Config) Threads() int {
+	if c == nil {
+		return 1
+	}
+	return int(c.threads.Load())
+}
+
+var serial atomic.Uint64
+
+// base is embedded in every op: the parts of G.Op that are the same for all
+// of them. id makes each op instance hash differently, so that gorgonia
+// never merges two nodes and every op instance runs (and fills its own
+// buffers).
+type base struct {
+	id   uint64
+	name string
+	cfg  *Config
+}
+
+func newBase(name string, cfg *Config) base {
+	return base{id: serial.Add(1), name: name, cfg: cfg}
+}
+
+func (b *base) ReturnsPtr() bool     { return false }
+func (b *base) CallsExtern() bool    { return false }
+func (b *base) OverwritesInput() int { return -1 }
+func (b *base) String() string       { return b.name }
+func (b *base) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "convlab.%s#%d", b.name, b.id)
+}
+func (b *base) Hashcode() uint32 {
+	h := fnv.New32a()
+	b.WriteHash(h)
+	return h.Sum32()
+}
+
+// tt is a tensor type of the given rank over the type variable a.
+func tt(dims int) G.TensorType { return G.TensorType{Dims: dims, Of: hm.TypeVariable('a')} }
+
+// buffer is an op-owned output tensor, reallocated only when the shape or
+// element type changes.
+type buffer struct{ t *tensor.Dense }
+
+func (b *buffer) get(dt tensor.Dtype, shape ...int) *tensor.Dense {
+	if b.t == nil || b.t.Dtype() != dt || !b.t.Shape().Eq(tensor.Shape(shape)) {
+		b.t = tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+	}
+	return b.t
+}
+
+// dense returns the i-th input as a *tensor.Dense of the given rank (any
+// rank when rank is 0).
+func dense(op string, vals []G.Value, i, rank int) (*tensor.Dense, error) {
+	if i >= len(vals) {
+		return nil, fmt.Errorf("%s: needs at least %d inputs, got %d", op, i+1, len(vals))
+	}
+	d, ok := vals[i].(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("%s: input %d is a %T, want a dense tensor", op, i, vals[i])
+	}
+	if rank > 0 && d.Shape().Dims() != rank {
+		return nil, fmt.Errorf("%s: input %d has shape %v, want rank %d", op, i, d.Shape(), rank)
+	}
+	if d.Dtype() != tensor.Float32 && d.Dtype() != tensor.Float64 {
+		return nil, fmt.Errorf("%s: input %d has element type %v, want float32 or float64", op, i, d.Dtype())
+	}
+	return d, nil
+}
+
+func checkArity(op string, vals []G.Value, n int) error {
+	if len(vals) != n {
+		return fmt.Errorf("%s: takes %d inputs, got %d", op, n, len(vals))
+	}
+	return nil
+}
+
+func sameDtype(op string, ts ...*tensor.Dense) error {
+	for _, t := range ts[1:] {
+		if t.Dtype() != ts[0].Dtype() {
+			return fmt.Errorf("%s: inputs mix %v and %v", op, ts[0].Dtype(), t.Dtype())
+		}
+	}
+	return nil
+}
+
+func shapeOf(op string, ds []G.DimSizer, i int) (tensor.Shape, error) {
+	if i >= len(ds) {
+		return nil, fmt.Errorf("%s: needs at least %d inputs, got %d", op, i+1, len(ds))
+	}
+	s, ok := ds[i].(tensor.Shape)
+	if !ok {
+		return nil, fmt.Errorf("%s: input %d has no shape", op, i)
+	}
+	return s, nil
+}
+
+// scalar is an op-owned scalar output.
+type scalar struct {
+	f32 G.F32
+	f64 G.F64
+}
+
+func (s *scalar) set(dt tensor.Dtype, v float64) G.Value {
+	if dt == tensor.Float32 {
+		s.f32 = G.F32(v)
+		return &s.f32
+	}
+	s.f64 = G.F64(v)
+	return &s.f64
+}
+
+// scalarValue reads a float32 or float64 scalar value.
+func scalarValue(op string, v G.Value) (float64, error) {
+	switch s := v.(type) {
+	case *G.F32:
+		return float64(*s), nil
+	case *G.F64:
+		return float64(*s), nil
+	case *tensor.Dense:
+		if s.Shape().TotalSize() == 1 {
+			switch d := s.Data().(type) {
+			case []float32:
+				return float64(d[0]), nil
+			case []float64:
+				return d[0], nil
+			case float32:
+				return float64(d), nil
+			case float64:
+				return d, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("%s: gradient is a %T, want a float scalar", op, v)
+}

@@ -1,0 +1,132 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+)
+
+// PeerOptions says how to run the PyTorch peer script.
+type PeerOptions struct {
+	Python string // interpreter [/usr/bin/python3]
+	Script string // path to scripts/peer/torch_bench.py (required)
+	// Presets, Batch, Threads, Steps, Repeats and Warmup as in Options;
+	// zero fields take Options' defaults.
+	Options Options
+}
+
+// PeerCommand is the command line RunPeer executes.
+func PeerCommand(p PeerOptions) ([]string, error) {
+	if p.Script == "" {
+		return nil, errors.New("bench peer: no script path; want the path of scripts/peer/torch_bench.py")
+	}
+	o := p.Options.withDefaults()
+	if err := o.check(); err != nil {
+		return nil, err
+	}
+	py := p.Python
+	if py == "" {
+		py = "/usr/bin/python3"
+	}
+	return []string{py, p.Script,
+		"--presets", strings.Join(o.Presets, ","),
+		"--threads", strconv.Itoa(o.Threads),
+		"--batch", strconv.Itoa(o.Batch),
+		"--steps", strconv.Itoa(o.Steps),
+		"--repeats", strconv.Itoa(o.Repeats),
+		"--warmup", strconv.Itoa(o.Warmup),
+		"--l1", strconv.FormatFloat(o.L1, 'g', -1, 64),
+	}, nil
+}
+
+// RunPeer runs the peer script and parses its results.
+func RunPeer(ctx context.Context, p PeerOptions) ([]Result, error) {
+	args, err := PeerCommand(p)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if len(msg) > 2000 {
+			msg = "..." + msg[len(msg)-2000:]
+		}
+		return nil, fmt.Errorf("bench peer %s: %w: %s", strings.Join(args, " "), err, msg)
+	}
+	rs, err := ParsePeer(stdout.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("bench peer %s: %w", p.Script, err)
+	}
+	return rs, nil
+}
+
+// CompareWithPeer measures ours and the peer's throughput in alternating
+// rounds (ours, peer, ours, peer, ...) so that both see the same machine
+// load, and returns per preset the round with the median training rate of
+// each side. rounds < 1 means 1.
+func CompareWithPeer(ctx context.Context, o Options, p PeerOptions, rounds int) (ours, peer []Result, err error) {
+	rounds = max(rounds, 1)
+	p.Options = o
+	var allOurs, allPeer [][]Result
+	for i := 0; i < rounds; i++ {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		r, err := Run(o)
+		if err != nil {
+			return nil, nil, err
+		}
+		allOurs = append(allOurs, r)
+		q, err := RunPeer(ctx, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		allPeer = append(allPeer, q)
+	}
+	return medianRounds(allOurs), medianRounds(allPeer), nil
+}
+
+// medianRounds picks, per preset (in first-seen order), the result whose
+// training rate is the median over the rounds.
+func medianRounds(rounds [][]Result) []Result {
+	var order []string
+	by := map[string][]Result{}
+	for _, rs := range rounds {
+		for _, r := range rs {
+			if _, ok := by[r.Preset]; !ok {
+				order = append(order, r.Preset)
+			}
+			by[r.Preset] = append(by[r.Preset], r)
+		}
+	}
+	out := make([]Result, 0, len(order))
+	for _, name := range order {
+		rs := by[name]
+		rates := make([]float64, len(rs))
+		for i, r := range rs {
+			rates[i] = r.TrainImagesPerS
+		}
+		m := median(rates)
+		best := rs[0]
+		for _, r := range rs {
+			if abs(r.TrainImagesPerS-m) < abs(best.TrainImagesPerS-m) {
+				best = r
+			}
+		}
+		out = append(out, best)
+	}
+	return out
+}
+
+func abs(v float64) float64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}

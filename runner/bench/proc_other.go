@@ -1,0 +1,9 @@
+//go:build !linux
+
+package bench
+
+import "time"
+
+func peakRSS() (int64, bool)                 { return 0, false }
+func processCPU() (time.Duration, bool)      { return 0, false }
+func parseVmHWM(status []byte) (int64, bool) { return 0, false }

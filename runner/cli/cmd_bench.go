@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"convlab/runner/bench"
+)
+
+func init() {
+	register(&command{
+		name:  "bench",
+		usage: "[flags]",
+		short: "measure training and inference throughput of each architecture",
+		long: `Bench measures, for each preset architecture, training throughput (one
+forward pass, backward pass and Adam update per batch) and inference
+throughput (dropout off) in images per second on synthetic data, and the
+process's peak memory, and prints a table. The results are also saved in
+the user cache, where 'convlab plan' finds them to estimate a grid's time.
+
+With --peer, the PyTorch peer (scripts/peer/torch_bench.py, run by
+/usr/bin/python3 with Debian's python3-torch) measures the same
+architectures, batch, optimiser and thread count in alternating rounds, and
+bench prints our throughput as a ratio of PyTorch's.`,
+		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
+			presets := fs.String("presets", "", "comma-separated presets to measure (default: all)")
+			batch := fs.Int("batch", 128, "images per batch")
+			threads := fs.Int("threads", runtime.GOMAXPROCS(0), "threads for training and for the peer")
+			steps := fs.Int("steps", 10, "timed steps per repeat")
+			repeats := fs.Int("repeats", 3, "timed repeats; the median is reported")
+			peer := fs.Bool("peer", false, "also run the PyTorch peer and print the ratio")
+			script := fs.String("peer-script", filepath.Join("scripts", "peer", "torch_bench.py"), "the PyTorch peer script")
+			python := fs.String("python", "/usr/bin/python3", "the Python interpreter that has torch")
+			rounds := fs.Int("rounds", 2, "alternating rounds of ours and the peer's with --peer")
+			return func(args []string) error {
+				if len(args) > 0 {
+					return usagef("unexpected arguments: %s", strings.Join(args, " "))
+				}
+				o := bench.Options{Batch: *batch, Threads: *threads, Steps: *steps, Repeats: *repeats}
+				if *presets != "" {
+					o.Presets = strings.Split(*presets, ",")
+				}
+				var ours []bench.Result
+				if *peer {
+					var theirs []bench.Result
+					var err error
+					ours, theirs, err = bench.CompareWithPeer(e.ctx, o, bench.PeerOptions{Python: *python, Script: *script}, *rounds)
+					if err != nil {
+						return err
+					}
+					fmt.Fprint(e.stdout, bench.Format(append(append([]bench.Result(nil), ours...), theirs...)))
+					fmt.Fprintln(e.stdout)
+					fmt.Fprint(e.stdout, bench.Compare(ours, theirs))
+				} else {
+					var err error
+					if ours, err = bench.Run(o); err != nil {
+						return err
+					}
+					fmt.Fprint(e.stdout, bench.Format(ours))
+				}
+				if path := benchCachePath(); path != "" && *batch == 128 {
+					if err := os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
+						if err := bench.WriteJSON(path, ours); err != nil {
+							fmt.Fprintf(e.stderr, "convlab bench: %v\n", err)
+						}
+					}
+				}
+				return nil
+			}
+		},
+	})
+}
+
+// benchCachePath is where bench keeps its last measurement for plan.
+func benchCachePath() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "convlab", "bench.json")
+}
+
+// benchThroughput is the training speed the last 'convlab bench'
+// measured, per preset on CIFAR-10-sized images at batch 128.
+func benchThroughput() *throughput {
+	t := &throughput{images: map[string]float64{}, seconds: map[string]float64{}}
+	path := benchCachePath()
+	if path == "" {
+		return t
+	}
+	rs, err := bench.ReadJSON(path)
+	if err != nil {
+		return t
+	}
+	for _, r := range rs {
+		if r.TrainImagesPerS > 0 && r.Impl != "pytorch" {
+			k := fmt.Sprintf("%s|%s|%d", r.Preset, "cifar10", r.Batch)
+			t.images[k] += r.TrainImagesPerS
+			t.seconds[k]++
+		}
+	}
+	return t
+}

@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"convlab/runner/dataset"
+	"convlab/runner/results"
+	"convlab/runner/train"
+)
+
+func init() {
+	register(&command{
+		name:  "evaluate",
+		usage: "[flags] RUN_DIR|WEIGHTS_FILE",
+		short: "score a saved model again without retraining",
+		long: `Evaluate loads the weights of a finished run (its directory, or a
+weights file) and scores them with dropout off on the run's training,
+validation and test images: accuracy, loss, the per-class report and the
+confusion matrix, as the run's metrics.json holds them. The run's own
+configuration (config.yaml in its directory) says which data set, n and
+validation split to use; flags override it.`,
+		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
+			ds := fs.String("dataset", "", "data set (default: the run's)")
+			dir := fs.String("data-dir", "", "data set directory (default: the run's, else the data set's usual place)")
+			n := fs.Int("n", 0, "number of training images (default: the run's)")
+			split := fs.Float64("validation-split", -1, "validation fraction (default: the run's)")
+			asJSON := fs.Bool("json", false, "print the metrics as JSON")
+			return func(args []string) error {
+				if len(args) != 1 {
+					return usagef("want one run directory or weights file, got %d arguments", len(args))
+				}
+				weights, runDir := args[0], filepath.Dir(args[0])
+				if isDir(args[0]) {
+					runDir, weights = args[0], filepath.Join(args[0], WeightsFile)
+				}
+				var name, dataDir string
+				var count int
+				var vs float64
+				if rec, err := results.ReadRunDir(runDir); err == nil {
+					name, dataDir, count, vs = rec.Run.Dataset, rec.Run.DataDir, rec.Run.N, rec.Run.ValidationSplit
+				}
+				if *ds != "" {
+					name = *ds
+				}
+				if *dir != "" {
+					dataDir = *dir
+				}
+				if *n > 0 {
+					count = *n
+				}
+				if *split >= 0 {
+					vs = *split
+				}
+				if name == "" || count == 0 {
+					return usagef("%s is not a run directory with a config.yaml: give --dataset and --n", runDir)
+				}
+				tr, te, err := dataset.LoadCached(name, dataDir)
+				if err != nil {
+					return err
+				}
+				data, err := dataset.Prepare(tr, te, count, vs)
+				if err != nil {
+					return err
+				}
+				m, err := train.Evaluate(weights, data)
+				if err != nil {
+					return err
+				}
+				if *asJSON {
+					b, err := json.MarshalIndent(m, "", "  ")
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(e.stdout, "%s\n", b)
+					return nil
+				}
+				fmt.Fprintf(e.stdout, "%s on %s, n=%d (validation split %g), %d parameters\n", weights, name, count, vs, m.Params)
+				fmt.Fprintf(e.stdout, "%-11s %9s %9s\n", "part", "accuracy", "loss")
+				for _, p := range []struct {
+					name string
+					ev   results.Evaluation
+				}{{"train", m.Train}, {"validation", m.Validation}, {"test", m.Test}} {
+					fmt.Fprintf(e.stdout, "%-11s %9.4f %9.4f\n", p.name, p.ev.Accuracy, p.ev.Loss)
+				}
+				fmt.Fprintf(e.stdout, "baseline (always label %d): train %.4f, test %.4f\n\n", m.BaselineLabel, m.BaselineTrain, m.BaselineTest)
+				fmt.Fprint(e.stdout, "test set:\n")
+				fmt.Fprint(e.stdout, formatReport(m.Test.Report))
+				return nil
+			}
+		},
+	})
+}
+
+// formatReport lays out a classification report as scikit-learn prints it.
+func formatReport(r results.ClassificationReport) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%14s %9s %9s %9s %9s\n\n", "", "precision", "recall", "f1-score", "support")
+	for _, c := range r.Classes {
+		fmt.Fprintf(&b, "%14s %9.4f %9.4f %9.4f %9d\n", c.Label, c.Precision, c.Recall, c.F1, c.Support)
+	}
+	fmt.Fprintf(&b, "\n%14s %9s %9s %9.4f %9d\n", "accuracy", "", "", r.Accuracy, r.Macro.Support)
+	fmt.Fprintf(&b, "%14s %9.4f %9.4f %9.4f %9d\n", "macro avg", r.Macro.Precision, r.Macro.Recall, r.Macro.F1, r.Macro.Support)
+	fmt.Fprintf(&b, "%14s %9.4f %9.4f %9.4f %9d\n", "weighted avg", r.Weighted.Precision, r.Weighted.Recall, r.Weighted.F1, r.Weighted.Support)
+	return b.String()
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}

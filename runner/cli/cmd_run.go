@@ -1,0 +1,175 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"convlab/report"
+	"convlab/report/figure1"
+	"convlab/runner/exec"
+	"convlab/runner/progress"
+	"convlab/runner/results"
+	"convlab/runner/spec"
+)
+
+func init() {
+	register(&command{
+		name:  "run",
+		usage: "[flags] FILE...",
+		short: "train every run of experiment files that is not done, then write the report",
+		long: `Run validates every experiment file (nothing runs when any is invalid),
+then trains the runs of each training file whose results do not exist yet
+and writes them under RESULTS/<name>/runs/<run id>-<hash>/. After the runs
+it rebuilds the tables, figures and REPORT.md of each file, as
+'convlab report' does. Files of kind convolution (part i of the study)
+write Figure 1 and its images instead, as 'convlab conv' does.
+
+A run's results appear only when it is complete; a run interrupted at any
+moment (Ctrl-C, kill -9, a crash) leaves nothing that counts as done and
+resumes from its last epoch checkpoint on the next 'run'. A failing run
+does not stop the others: the summary lists it and the exit status is 1.
+
+On a terminal, progress is a live bar per running run plus the grid's total;
+elsewhere it is one plain line per epoch.`,
+		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
+			o := runFlags(fs)
+			return func(args []string) error {
+				if len(args) == 0 {
+					return usagef("no experiment file given")
+				}
+				return runFiles(e, args, *o)
+			}
+		},
+	})
+}
+
+// runOptions are the flags of run.
+type runOptions struct {
+	results  string
+	jobs     int
+	cores    int
+	force    bool
+	only     string
+	shard    string
+	noReport bool
+}
+
+func runFlags(fs *flag.FlagSet) *runOptions {
+	o := &runOptions{}
+	fs.StringVar(&o.results, "results", "results", "directory that holds one results tree per experiment file")
+	fs.IntVar(&o.jobs, "j", 1, "number of runs that train at once; the cores are split between them")
+	fs.IntVar(&o.cores, "cores", 0, "cores to use in all (0: $SLURM_CPUS_PER_TASK when set, else every core)")
+	fs.BoolVar(&o.force, "force", false, "train the selected runs again even when their results exist")
+	fs.StringVar(&o.only, "only", "", "train only runs whose id matches this glob or regular expression")
+	fs.StringVar(&o.shard, "shard", "", "train only shard `i/n` of the grid (1-based), e.g. 2/4; shards share one results tree")
+	fs.BoolVar(&o.noReport, "no-report", false, "do not rebuild the report after the runs")
+	return o
+}
+
+func runFiles(e *env, args []string, o runOptions) error {
+	if o.jobs < 1 {
+		return usagef("-j must be at least 1, not %d", o.jobs)
+	}
+	var shard, shards int
+	if o.shard != "" {
+		var err error
+		if shard, shards, err = exec.ParseShard(o.shard); err != nil {
+			return usagef("--shard: %v", err)
+		}
+	}
+	if _, err := exec.Matcher(o.only); err != nil {
+		return usagef("--only: %v", err)
+	}
+	convFiles, trainFiles, err := splitKinds(args)
+	if err != nil {
+		return err
+	}
+	var files []trainingFile
+	if len(trainFiles) > 0 {
+		if files, err = loadTraining(trainFiles); err != nil {
+			return err
+		}
+	}
+	for _, c := range convFiles {
+		if err := figure1.Validate(c); err != nil {
+			return err
+		}
+	}
+
+	var failed []error
+	for _, c := range convFiles {
+		dir, err := figure1.Run(c, o.results)
+		if err != nil {
+			failed = append(failed, err)
+			continue
+		}
+		fmt.Fprintf(e.stderr, "convlab: %s: figure 1 written to %s\n", c, dir)
+	}
+	for _, f := range files {
+		root := filepath.Join(o.results, f.name)
+		sink := progress.Auto(os.Stderr)
+		sum, err := exec.Execute(e.ctx, f.plan.Runs, exec.Options{
+			Jobs:       o.jobs,
+			Cores:      o.cores,
+			Force:      o.force,
+			Only:       o.only,
+			Shard:      shard,
+			Shards:     shards,
+			Root:       root,
+			Train:      trainRun(),
+			Progress:   sink,
+			WriteFiles: writeRunFiles,
+			AfterRun:   func(_ *results.Record, _ string) error { return report.WriteRunsCSV(root) },
+		})
+		fmt.Fprintf(e.stderr, "convlab: %s: %s\n", f.path, sum)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return fmt.Errorf("%s: %w", f.path, err)
+		}
+		if e.ctx.Err() != nil {
+			return e.ctx.Err()
+		}
+		if serr := sum.Err(); serr != nil {
+			failed = append(failed, fmt.Errorf("%s: %w", f.path, serr))
+		}
+		if !o.noReport {
+			if err := report.WritePlan(root, f.plan); err != nil {
+				return err
+			}
+			if err := report.Build(root); err != nil {
+				failed = append(failed, fmt.Errorf("%s: report: %w", f.path, err))
+			} else {
+				fmt.Fprintf(e.stderr, "convlab: %s: report written to %s\n", f.path, filepath.Join(root, "REPORT.md"))
+			}
+		}
+	}
+	if len(failed) > 0 {
+		for _, err := range failed {
+			fmt.Fprintf(e.stderr, "convlab run: %v\n", err)
+		}
+		return exitError{1}
+	}
+	return nil
+}
+
+// splitKinds sorts experiment files into convolution files and training
+// files by their kind: key.
+func splitKinds(paths []string) (conv, train []string, err error) {
+	var errs []error
+	for _, p := range paths {
+		k, err := spec.Kind(p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if k == "convolution" {
+			conv = append(conv, p)
+		} else {
+			train = append(train, p)
+		}
+	}
+	return conv, train, errors.Join(errs...)
+}
