@@ -116,7 +116,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "convlab %s: interrupted\n", c.name)
 		return 130
 	default:
-		fmt.Fprintf(stderr, "convlab %s: %v\n", c.name, err)
+		if msg := err.Error(); strings.Contains(msg, "\n") {
+			// A list of errors, each naming its own file and position.
+			fmt.Fprintf(stderr, "convlab %s:\n%s\n", c.name, msg)
+		} else {
+			fmt.Fprintf(stderr, "convlab %s: %s\n", c.name, msg)
+		}
 		return 1
 	}
 }

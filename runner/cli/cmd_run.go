@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -111,7 +112,7 @@ func runFiles(e *env, args []string, o runOptions) error {
 	}
 	for _, f := range files {
 		root := filepath.Join(o.results, f.name)
-		sink := progress.Auto(os.Stderr)
+		sink := progressSink(e.stderr)
 		sum, err := exec.Execute(e.ctx, f.plan.Runs, exec.Options{
 			Jobs:       o.jobs,
 			Cores:      o.cores,
@@ -172,4 +173,12 @@ func splitKinds(paths []string) (conv, train []string, err error) {
 		}
 	}
 	return conv, train, errors.Join(errs...)
+}
+
+// progressSink shows live bars when w is a terminal, else plain lines.
+func progressSink(w io.Writer) progress.Sink {
+	if f, ok := w.(*os.File); ok {
+		return progress.Auto(f)
+	}
+	return progress.New(w, progress.Options{})
 }

@@ -1,0 +1,284 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// convlab runs the command line in-process and returns its exit status,
+// stdout and stderr.
+func convlab(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// writeCIFAR writes a data set in CIFAR-10's binary format into dir: each
+// of the five training batches and the test batch holds per records. The
+// images are learnable: the label decides which colour plane is bright.
+func writeCIFAR(t *testing.T, dir string, per int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	write := func(name string, records int) {
+		var b bytes.Buffer
+		for i := 0; i < records; i++ {
+			label := byte(rng.IntN(10))
+			b.WriteByte(label)
+			for plane := 0; plane < 3; plane++ {
+				for p := 0; p < 1024; p++ {
+					v := byte(rng.IntN(40))
+					if int(label)%3 == plane {
+						v += 150
+					}
+					if int(label)/3 == p/256 {
+						v += 60
+					}
+					b.WriteByte(v)
+				}
+			}
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 1; i <= 5; i++ {
+		write("data_batch_"+string(rune('0'+i))+".bin", per)
+	}
+	write("test_batch.bin", per)
+}
+
+const tinyGrid = `name: tiny
+defaults:
+  dataset: cifar10
+  data_dir: data
+  arch: tiny
+  n: 100
+  epochs: 2
+  batch_size: 32
+architectures:
+  tiny:
+    - conv2d: {filters: 4, kernel: 3, stride: 2}
+    - flatten
+    - dense: {units: 10, activation: softmax}
+sweeps:
+  l1:
+    feeds: [table2, figure4]
+    grid: {l1: [0, 0.001]}
+`
+
+// setupGrid writes a tiny experiment and its data into a temporary
+// directory and returns the experiment file and the results directory.
+func setupGrid(t *testing.T) (file, results string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeCIFAR(t, filepath.Join(dir, "data"), 30)
+	file = filepath.Join(dir, "tiny.yaml")
+	if err := os.WriteFile(file, []byte(tinyGrid), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file, filepath.Join(dir, "results")
+}
+
+func TestHelpDocumentsEveryCommand(t *testing.T) {
+	for _, c := range commands {
+		code, out, _ := convlab(t, "help", c.name)
+		if code != 0 || !strings.Contains(out, "usage: convlab "+c.name) {
+			t.Errorf("help %s: status %d, output:\n%s", c.name, code, out)
+		}
+	}
+	code, out, _ := convlab(t, "help", "run")
+	for _, flag := range []string{"-j", "-force", "-only", "-shard", "-results"} {
+		if code != 0 || !strings.Contains(out, flag) {
+			t.Errorf("help run does not document %s:\n%s", flag, out)
+		}
+	}
+	if code, _, errOut := convlab(t, "rnu"); code != 2 || !strings.Contains(errOut, `did you mean "run"`) {
+		t.Errorf("misspelt command: status %d, stderr %q", code, errOut)
+	}
+}
+
+func TestPlanReportsBadYAMLWithPosition(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	body := "defaults:\n  epochs: 2\n  l1: -1\nsweeps:\n  a:\n    gird: {n: [10]}\n"
+	if err := os.WriteFile(bad, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := convlab(t, "plan", bad)
+	if code != 1 || out != "" {
+		t.Fatalf("plan of a bad file: status %d, stdout %q", code, out)
+	}
+	for _, want := range []string{bad + ":3:7:", bad + ":6:5:", "did you mean grid?"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+}
+
+func TestPlanListsRunsAndStatus(t *testing.T) {
+	file, results := setupGrid(t)
+	code, out, errOut := convlab(t, "plan", "--results", results, file)
+	if code != 0 {
+		t.Fatalf("plan: status %d: %s", code, errOut)
+	}
+	for _, want := range []string{"tiny-n100-l1_0-e2-b32-s1", "tiny-n100-l1_0.001-e2-b32-s1", "2 runs, 2 to do"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// readTree maps every regular file under root (but the run directories,
+// which report does not write) to its content.
+func readTree(t *testing.T, root string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if d.IsDir() && (rel == "runs" || rel == "tmp" || rel == "checkpoints") {
+			return filepath.SkipDir
+		}
+		if d.Type().IsRegular() && !strings.HasPrefix(d.Name(), ".") {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			files[rel] = string(b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+func TestRunReportEvaluate(t *testing.T) {
+	file, results := setupGrid(t)
+	code, _, errOut := convlab(t, "run", "--results", results, file)
+	if code != 0 {
+		t.Fatalf("run: status %d:\n%s", code, errOut)
+	}
+	root := filepath.Join(results, "tiny")
+	runs, _ := filepath.Glob(filepath.Join(root, "runs", "*"))
+	if len(runs) != 2 {
+		t.Fatalf("want 2 run directories, got %v", runs)
+	}
+	for _, r := range runs {
+		for _, f := range []string{"DONE", "config.yaml", "history.csv", "metrics.json", "weights.bin", "train.log", "confusion_test.csv", "classification_train.csv"} {
+			if _, err := os.Stat(filepath.Join(r, f)); err != nil {
+				t.Errorf("run %s: %v", filepath.Base(r), err)
+			}
+		}
+	}
+	for _, f := range []string{"REPORT.md", "tables/runs.csv", "tables/l1.csv", "figures/l1_curves.png"} {
+		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
+			t.Errorf("report: %v", err)
+		}
+	}
+	l1csv, _ := os.ReadFile(filepath.Join(root, "tables", "l1.csv"))
+	if !strings.HasPrefix(string(l1csv), "L1,Train Accuracy,Validate Accuracy,Running Time") {
+		t.Errorf("l1.csv header: %q", strings.SplitN(string(l1csv), "\n", 2)[0])
+	}
+
+	// The report rebuilds byte for byte from the stored results.
+	before := readTree(t, root)
+	for name := range before {
+		if strings.HasSuffix(name, ".png") || strings.HasSuffix(name, ".md") || strings.HasSuffix(name, ".csv") {
+			os.Remove(filepath.Join(root, name))
+		}
+	}
+	if code, _, errOut := convlab(t, "report", "--results", results, file); code != 0 {
+		t.Fatalf("report: status %d:\n%s", code, errOut)
+	}
+	after := readTree(t, root)
+	if len(after) != len(before) {
+		t.Errorf("report wrote %d files, run wrote %d", len(after), len(before))
+	}
+	for name, b := range before {
+		if after[name] != b {
+			t.Errorf("%s differs after report", name)
+		}
+	}
+
+	// A second run trains nothing.
+	code, _, errOut = convlab(t, "run", "--results", results, file)
+	if code != 0 || !strings.Contains(errOut, "0 done, 2 skipped, 0 failed") {
+		t.Errorf("second run: status %d:\n%s", code, errOut)
+	}
+	code, out, _ := convlab(t, "plan", "--results", results, file)
+	if code != 0 || !strings.Contains(out, "2 runs, 0 to do") {
+		t.Errorf("plan after run:\n%s", out)
+	}
+
+	// evaluate scores the saved weights as training did.
+	var metrics struct {
+		Metrics struct {
+			Test struct {
+				Accuracy float64 `json:"accuracy"`
+			} `json:"test"`
+		} `json:"metrics"`
+	}
+	b, err := os.ReadFile(filepath.Join(runs[0], "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &metrics); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = convlab(t, "evaluate", "--json", runs[0])
+	if code != 0 {
+		t.Fatalf("evaluate: status %d:\n%s", code, errOut)
+	}
+	var ev struct {
+		Test struct {
+			Accuracy float64 `json:"accuracy"`
+		} `json:"test"`
+	}
+	if err := json.Unmarshal([]byte(out), &ev); err != nil {
+		t.Fatalf("evaluate --json: %v\n%s", err, out)
+	}
+	if ev.Test.Accuracy != metrics.Metrics.Test.Accuracy {
+		t.Errorf("evaluate: test accuracy %v, training recorded %v", ev.Test.Accuracy, metrics.Metrics.Test.Accuracy)
+	}
+}
+
+func TestSummaryMatchesKeras(t *testing.T) {
+	code, out, errOut := convlab(t, "summary", "strided", "deeper")
+	if code != 0 {
+		t.Fatalf("summary: status %d: %s", code, errOut)
+	}
+	// Keras' model.summary() totals for the study's networks.
+	for _, want := range []string{"37,146", "23,314", "(None, 8, 8, 32)", "(None, 4, 4, 32)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestSlurmDryRun(t *testing.T) {
+	file, _ := setupGrid(t)
+	code, out, errOut := convlab(t, "slurm", "--dry-run", "--shards", "3", "--convlab", "/opt/convlab", file)
+	if code != 0 {
+		t.Fatalf("slurm --dry-run: status %d: %s", code, errOut)
+	}
+	for _, want := range []string{"#SBATCH --array=0-2", `run --shard "$((SLURM_ARRAY_TASK_ID + 1))/3"`, "/opt/convlab report"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("scripts lack %q:\n%s", want, out)
+		}
+	}
+}
