@@ -60,12 +60,12 @@ slurm-down:
 
 # Submit a grid through `convlab slurm` on the local cluster (started if
 # needed), wait for the array and the report job, check every run is in
-# REPORT.md. SLURM_GRID defaults to experiments/smoke.yaml once the CLI has
-# the slurm command (until then the stand-in grid scripts/slurm/tiny.yaml).
-SLURM_GRID ?=
+# REPORT.md (the smoke grid has 6 runs).
+SLURM_GRID ?= experiments/smoke.yaml
 SHARDS ?= 3
+EXPECTED_RUNS ?= 6
 slurm-e2e:
-	SHARDS=$(SHARDS) scripts/slurm/e2e.sh $(SLURM_GRID)
+	SHARDS=$(SHARDS) EXPECTED_RUNS=$(EXPECTED_RUNS) scripts/slurm/e2e.sh $(SLURM_GRID)
 
 clean:
 	rm -rf bin

@@ -12,11 +12,9 @@
 # set) and that REPORT.md names every finished run.
 #
 # Environment:
-#   CONVLAB        convlab binary to use (default: build . into $WORK/convlab;
-#                  while the convlab CLI has no `slurm` command yet, the
-#                  stand-in scripts/slurm/standin with tiny.yaml is used)
+#   CONVLAB        convlab binary to use (default: build . into $WORK/convlab)
 #   SHARDS         array tasks (default 3)
-#   EXPECTED_RUNS  number of runs the grid holds (default: 6 for tiny.yaml)
+#   EXPECTED_RUNS  number of runs the grid holds (default: not checked)
 #   RESULTS_NAME   the grid's name, i.e. results/<name> (default: the file's
 #                  `name:` or its base name)
 #   E2E_TIMEOUT    seconds to wait for the jobs (default 900)
@@ -44,12 +42,6 @@ mkdir -p "$WORK"
 if [ -z "${CONVLAB:-}" ]; then
 	CONVLAB=$WORK/convlab
 	(cd "$REPO" && go build -o "$CONVLAB" .) || die "go build of convlab failed"
-	if ! "$CONVLAB" help slurm >/dev/null 2>&1; then
-		echo "e2e.sh: this convlab has no slurm command yet; using the stand-in scripts/slurm/standin"
-		(cd "$REPO" && go build -o "$CONVLAB" ./scripts/slurm/standin) || die "go build of the stand-in failed"
-		EXPERIMENT=${EXPERIMENT:-$HERE/tiny.yaml}
-		EXPECTED_RUNS=${EXPECTED_RUNS:-6}
-	fi
 fi
 EXPERIMENT=${EXPERIMENT:-$REPO/experiments/smoke.yaml}
 [ -f "$EXPERIMENT" ] || die "experiment file $EXPERIMENT not found"
