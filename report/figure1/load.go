@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"convlab/arch/convolve"
+	"convlab/runner/spec"
 )
 
 // Kind is the value of the kind: key of a convolution experiment file.
@@ -423,48 +424,8 @@ func describe(n *yaml.Node) string {
 // didYouMean suggests the closest valid word when it is close enough to be
 // a misspelling.
 func didYouMean(s string, valid []string) string {
-	best, bestD := "", 1<<30
-	for _, v := range valid {
-		if d := editDistance(strings.ToLower(s), v); d < bestD {
-			best, bestD = v, d
-		}
-	}
-	limit := 2
-	if len(s) <= 4 {
-		limit = 1
-	}
-	if bestD <= limit || (best != "" && strings.EqualFold(s, best)) {
+	if best := spec.Closest(s, valid); best != "" {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return ""
-}
-
-// editDistance is the optimal-string-alignment distance: insertions,
-// deletions, substitutions and swaps of two neighbours each cost 1.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) > 64 || len(rb) > 64 {
-		return 1 << 20
-	}
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
 }

@@ -31,9 +31,16 @@ func editDistance(a, b string) int {
 	return d[len(ra)][len(rb)]
 }
 
+// Closest returns the word of valid nearest to got when it is near enough
+// to be a plausible typo, or "": the "did you mean" of every convlab error.
+func Closest(got string, valid []string) string { return closest(got, valid) }
+
 // closest returns the valid word nearest to got, when it is near enough to
 // be a plausible typo, or "".
 func closest(got string, valid []string) string {
+	if len(got) > 64 {
+		return "" // not a typo of a short key, and too costly to compare
+	}
 	best, bestD := "", 0
 	for _, v := range valid {
 		d := editDistance(got, v)
