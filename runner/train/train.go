@@ -62,6 +62,15 @@ const shuffleStream = 0x73687566666c65 // "shuffle"
 
 // Train trains the run's network on data and scores it. The record's
 // Provenance is left for the caller to fill in.
+//
+// Each history row holds Keras' running means over the epoch's batches
+// (loss and accuracy with dropout on, weighted by batch size, the loss
+// including the weight penalties), the validation loss and accuracy with
+// dropout off (0 when the validation part is empty) and the epoch's wall
+// time including validation; Metrics.TrainSeconds is the sum of those
+// times (across resumed attempts too). Results are reproducible for a
+// given seed and thread count: the filter-gradient sums of several
+// threads round differently in float32.
 func Train(ctx context.Context, run spec.Run, data *dataset.Prepared, opt Options) (*results.Record, *net.Model, error) {
 	if data == nil {
 		return nil, nil, fmt.Errorf("train %s: no data", run.ID)
