@@ -6,7 +6,7 @@ BIN       := bin/convlab
 EXPERIMENTS ?= experiments/report.yaml experiments/figure1.yaml
 JOBS      ?= 1
 
-.PHONY: all build experiments smoke report test vet fmt-check fuzz bench bench-peer test-ops slurm-up slurm-down slurm-e2e clean
+.PHONY: all build experiments smoke report test vet fmt-check fuzz bench bench-peer bench-peer-raw bench-kernels bench-step profile-step test-ops slurm-up slurm-down slurm-e2e clean
 
 all: build
 
@@ -44,6 +44,36 @@ fuzz:
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+PYTHON        ?= /usr/bin/python3
+PEER_SCRIPT   ?= scripts/peer/torch_bench.py
+BENCH_THREADS ?= $(shell nproc 2>/dev/null || echo 2)
+
+# Training and inference images/s (batch 128) of every preset, our model.
+bench: build
+	$(BIN) bench --threads $(BENCH_THREADS)
+
+# Ours and PyTorch's side by side (alternating rounds), our throughput as a
+# ratio of PyTorch's, per preset, per wall second and per CPU second.
+bench-peer: build
+	$(BIN) bench --threads $(BENCH_THREADS) --peer --peer-script $(PEER_SCRIPT) --python $(PYTHON)
+
+# The same comparison without the CLI: the peer's JSON lines, then ours.
+bench-peer-raw: build
+	$(PYTHON) $(PEER_SCRIPT) --threads $(BENCH_THREADS)
+	$(BIN) bench --threads $(BENCH_THREADS)
+
+# Kernel speed: fast vs the reference loops on the study's layer shapes.
+bench-kernels:
+	$(GO) test -run XXX -bench 'Conv/.*/.*/fast|GEMM|MaxPool|ReLUGrad' -benchtime 20x ./arch/kernels/
+
+# One training step per preset (go test benchmark), and its CPU profile.
+bench-step:
+	$(GO) test -run XXX -bench TrainStep -benchtime 20x ./runner/bench/
+
+profile-step:
+	$(GO) test -run XXX -bench 'TrainStep/strided' -benchtime 40x -cpuprofile /tmp/convlab-step.prof ./runner/bench/
+	$(GO) tool pprof -top -nodecount 30 /tmp/convlab-step.prof
 
 # The operations packages' tests (killed child process, cache, shards,
 # progress modes, sbatch script goldens), with the race detector.

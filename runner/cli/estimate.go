@@ -67,14 +67,16 @@ func (t *throughput) estimate(runs []spec.Run) (d time.Duration, ok bool) {
 	return time.Duration(secs * float64(time.Second)), true
 }
 
-// estimateTime estimates the training time of runs from the finished runs
-// under resultsDir, else from the last 'convlab bench'.
+// estimateTime estimates the training time of runs at the speed of the
+// finished runs under resultsDir, or for architectures without one, at the
+// speed the last 'convlab bench' measured.
 func estimateTime(resultsDir string, runs []spec.Run) (time.Duration, string, bool) {
-	if d, ok := measuredThroughput(resultsDir).estimate(runs); ok {
-		return d, "at the speed of finished runs", true
+	measured, benched := measuredThroughput(resultsDir), benchThroughput()
+	for k := range benched.seconds {
+		if measured.seconds[k] == 0 {
+			measured.images[k], measured.seconds[k] = benched.images[k], benched.seconds[k]
+		}
 	}
-	if d, ok := benchThroughput().estimate(runs); ok {
-		return d, "at the speed 'convlab bench' measured", true
-	}
-	return 0, "", false
+	d, ok := measured.estimate(runs)
+	return d, "at the measured speed of finished runs, else of 'convlab bench'", ok
 }
