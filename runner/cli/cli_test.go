@@ -224,6 +224,19 @@ func TestRunReportEvaluate(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "2 runs, 0 to do") {
 		t.Errorf("plan after run:\n%s", out)
 	}
+	// After an edit only the new cell is to do, its time estimated from
+	// the speed of the finished runs.
+	edited := strings.Replace(tinyGrid, "l1: [0, 0.001]", "l1: [0, 0.001, 0.01]", 1)
+	if err := os.WriteFile(file, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = convlab(t, "plan", "--results", results, file)
+	if code != 0 || !strings.Contains(out, "3 runs, 1 to do, about") || strings.Count(out, "to do") != 2 {
+		t.Errorf("plan after an edit:\n%s", out)
+	}
+	if err := os.WriteFile(file, []byte(tinyGrid), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	// evaluate scores the saved weights as training did.
 	var metrics struct {
