@@ -27,6 +27,7 @@ import (
 	"sort"
 	"strings"
 
+	"convlab/runner/atomicfile"
 	"convlab/runner/results"
 	"convlab/runner/spec"
 )
@@ -121,7 +122,7 @@ func WriteRunsCSV(root string) error {
 	if err := os.MkdirAll(filepath.Join(root, TablesDir), 0o755); err != nil {
 		return fmt.Errorf("write runs table: %w", err)
 	}
-	return results.WriteFileAtomic(filepath.Join(root, TablesDir, RunsTable), b)
+	return atomicfile.WriteFile(filepath.Join(root, TablesDir, RunsTable), b)
 }
 
 // Generate renders every file of the report of the experiment file name
@@ -152,7 +153,7 @@ func writeOutputs(root string, files map[string][]byte) error {
 		if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, files[rel]) {
 			continue // unchanged: leave it (and its time stamp) alone
 		}
-		if err := results.WriteFileAtomic(p, files[rel]); err != nil {
+		if err := atomicfile.WriteFile(p, files[rel]); err != nil {
 			return err
 		}
 	}

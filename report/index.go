@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 
+	"convlab/runner/atomicfile"
 	"convlab/runner/results"
 	"convlab/runner/spec"
 )
@@ -93,7 +94,7 @@ func writeIndex(root string, idx *planIndex) error {
 	if err != nil {
 		return fmt.Errorf("encode sweep index: %w", err)
 	}
-	return results.WriteFileAtomic(filepath.Join(root, IndexFile), append(b, '\n'))
+	return atomicfile.WriteFile(filepath.Join(root, IndexFile), append(b, '\n'))
 }
 
 // ReadPlanIndex reads the sweeps of root/sweeps.json; ok is false when

@@ -5,13 +5,14 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"gorgonia.org/tensor"
 	"math"
 	"os"
-	"path/filepath"
 	"reflect"
 
+	"gorgonia.org/tensor"
+
 	"convlab/arch"
+	"convlab/runner/atomicfile"
 )
 
 // WeightsMagic opens every weights file.
@@ -95,32 +96,8 @@ func (m *Model) Save(path string) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(path, b); err != nil {
+	if err := atomicfile.WriteFile(path, b); err != nil {
 		return fmt.Errorf("save weights: %w", err)
-	}
-	return nil
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
 	}
 	return nil
 }

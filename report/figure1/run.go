@@ -15,6 +15,7 @@ import (
 	"strconv"
 
 	"convlab/arch/convolve"
+	"convlab/runner/atomicfile"
 )
 
 // MaxPixels bounds the photo's size (width x height).
@@ -137,7 +138,7 @@ var StatsHeader = []string{"channel", "kernel", "kernel_sum", "raw_min", "raw_ma
 
 // writeStats writes one CSV row per convolution, atomically.
 func writeStats(path string, stats []Stat) error {
-	return writeAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		cw := csv.NewWriter(w)
 		if err := cw.Write(StatsHeader); err != nil {
 			return err
@@ -258,44 +259,8 @@ func (e *Experiment) decodeConfig(f *os.File) (image.Config, error) {
 
 // writePNG encodes img to path atomically.
 func writePNG(path string, img image.Image) error {
-	return writeAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, func(w io.Writer) error {
 		enc := png.Encoder{CompressionLevel: png.BestCompression}
 		return enc.Encode(w, img)
 	})
-}
-
-// writeAtomic writes path through a temporary file in the same directory,
-// renamed over path once complete, so a reader never sees a partial file.
-func writeAtomic(path string, write func(io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	w := bufio.NewWriter(f)
-	if err := write(w); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

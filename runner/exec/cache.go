@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"convlab/runner/atomicfile"
 	"convlab/runner/results"
 	"convlab/runner/spec"
 )
@@ -154,7 +155,7 @@ func writeDone(dir string, run spec.Run, key string) error {
 	if err != nil {
 		return fmt.Errorf("encode done marker: %w", err)
 	}
-	return WriteFileAtomic(filepath.Join(dir, DoneFile), append(b, '\n'))
+	return atomicfile.WriteFile(filepath.Join(dir, DoneFile), append(b, '\n'))
 }
 
 // RecordFile is the file WriteRecord writes.
@@ -178,7 +179,7 @@ func WriteRecord(dir string, rec *results.Record) error {
 	if err != nil {
 		return fmt.Errorf("encode record of run %s: %w", rec.Run.ID, err)
 	}
-	return WriteFileAtomic(filepath.Join(dir, RecordFile), append(b, '\n'))
+	return atomicfile.WriteFile(filepath.Join(dir, RecordFile), append(b, '\n'))
 }
 
 // ReadRecord reads the record.json that WriteRecord wrote in dir.

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"bytes"
+	"convlab/runner/atomicfile"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -75,7 +76,7 @@ func (c *Checkpointer) Save(epoch int, state []byte) error {
 	buf.Write(hdr)
 	buf.WriteByte('\n')
 	buf.Write(state)
-	if err := WriteFileAtomic(filepath.Join(c.dir, ckptName(epoch)), buf.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(c.dir, ckptName(epoch)), buf.Bytes()); err != nil {
 		return fmt.Errorf("save checkpoint: %w", err)
 	}
 	if err := syncDir(c.dir); err != nil {

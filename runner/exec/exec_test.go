@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"convlab/runner/atomicfile"
 	"convlab/runner/progress"
 	"convlab/runner/results"
 	"convlab/runner/spec"
@@ -206,7 +207,7 @@ func TestParallelThreadsAndAfterRun(t *testing.T) {
 		if rec.Run.ID == runs[5].ID {
 			return errors.New("disk full")
 		}
-		return WriteFileAtomic(p, b)
+		return atomicfile.WriteFile(p, b)
 	}
 	sum, err := Execute(context.Background(), runs, o)
 	if err != nil {

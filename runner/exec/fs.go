@@ -13,31 +13,6 @@ import (
 	"syscall"
 )
 
-// WriteFileAtomic writes data to path through a temporary file in the same
-// directory, fsynced and renamed over path.
-func WriteFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
 // syncDir fsyncs a directory so that renames in it are durable.
 func syncDir(dir string) error {
 	d, err := os.Open(dir)

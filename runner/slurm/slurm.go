@@ -16,7 +16,7 @@ import (
 	"regexp"
 	"strings"
 
-	runexec "convlab/runner/exec"
+	"convlab/runner/atomicfile"
 )
 
 // Options describe the jobs to submit.
@@ -235,7 +235,7 @@ func Submit(ctx context.Context, o Options, dir string) (Submitted, error) {
 	s.ArrayScript = filepath.Join(dir, o.JobName+"-array.sbatch")
 	s.ReportScript = filepath.Join(dir, o.JobName+"-report.sbatch")
 	for path, text := range map[string]string{s.ArrayScript: array, s.ReportScript: report} {
-		if err := runexec.WriteFileAtomic(path, []byte(text)); err != nil {
+		if err := atomicfile.WriteFile(path, []byte(text)); err != nil {
 			return s, fmt.Errorf("slurm: %w", err)
 		}
 	}
