@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -17,7 +18,7 @@ var benchLayers = []convCase{
 }
 
 type benchBufs struct {
-	g                             ConvGeom
+	g                            ConvGeom
 	x, w, b, out, dz, dx, dw, db []float32
 }
 
@@ -42,11 +43,12 @@ func (bb *benchBufs) macs() float64 {
 // sub-benchmarks for the speed-up (ref runs the reference loops).
 func BenchmarkConv(b *testing.B) {
 	for _, c := range benchLayers {
-		for _, impl := range []string{"fast1", "fast", "ref"} {
+		for _, impl := range []string{"fast1", "wide1", "im2col1", "fast", "ref"} {
 			workers := 0
-			if impl == "fast1" {
+			if strings.HasSuffix(impl, "1") {
 				workers = 1
 			}
+			mode := map[string]int{"wide1": wideAlways, "im2col1": wideNever}[impl]
 			bb := newBenchBufs(b, c, workers)
 			g := bb.g
 			run := map[string]func(){
@@ -64,6 +66,8 @@ func BenchmarkConv(b *testing.B) {
 			for _, op := range []string{"fwd", "bwdd", "bwdf"} {
 				f := run[op]
 				b.Run(fmt.Sprintf("%s/%s/%s", c, op, impl), func(b *testing.B) {
+					wideMode = mode
+					defer func() { wideMode = wideAuto }()
 					c0 := threadSeconds()
 					for b.Loop() {
 						f()
@@ -121,4 +125,38 @@ func BenchmarkReLUGrad(b *testing.B) {
 			refReLUGrad(out, dOut, dz)
 		}
 	})
+}
+
+// BenchmarkDense is the study's last layer (2048 → 10) at batch 128.
+func BenchmarkDense(b *testing.B) {
+	n, d, u := 128, 2048, 10
+	r := rand.New(rand.NewPCG(1, 1))
+	x, w, bias, dz := randSlice32(r, n*d), randSlice32(r, d*u), randSlice32(r, u), randSlice32(r, n*u)
+	out, dx, dw := make([]float32, n*u), make([]float32, n*d), make([]float32, d*u)
+	for _, impl := range []string{"fast1", "fast", "ref"} {
+		workers := 0
+		if impl == "fast1" {
+			workers = 1
+		}
+		ops := []struct {
+			name string
+			f    func()
+		}{
+			{"fwd", func() { DenseForward(x, w, bias, out, n, d, u, true, workers) }},
+			{"bwdd", func() { DenseBackwardData(dz, w, dx, n, d, u, workers) }},
+			{"bwdf", func() { DenseBackwardFilter(x, dz, dw, n, d, u, workers) }},
+		}
+		if impl == "ref" {
+			ops[0].f = func() { refDenseForward(x, w, bias, out, n, d, u, true) }
+			ops[1].f = func() { refDenseBackwardData(dz, w, dx, n, d, u) }
+			ops[2].f = func() { refDenseBackwardFilter(x, dz, dw, n, d, u) }
+		}
+		for _, op := range ops {
+			b.Run(op.name+"/"+impl, func(b *testing.B) {
+				for b.Loop() {
+					op.f()
+				}
+			})
+		}
+	}
 }

@@ -1,6 +1,9 @@
 package kernels
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // The float32 convolutions lower each image to a matrix product (im2col):
 // with KK = C·K·K and P = OH·OW,
@@ -9,8 +12,11 @@ import "sync"
 //	backward data    dcol[KK×P] = Wᵀ[KK×F] · dz[F×P], then col2im into dx
 //	backward filter  dWᵀ[KK×F] += col[KK×P] · dzᵀ[P×F], summed over images
 //
-// The batch is split over workers; each owns its scratch, and the
-// filter gradient is reduced over workers at the end.
+// The batch is cut into chunks of images that the workers take in turn
+// (so a worker the OS pauses delays little); each worker owns its scratch.
+// The filter gradient is summed per chunk, and the chunks' sums are added
+// in chunk order at the end: the result does not depend on the number of
+// workers or on which worker took which chunk.
 
 const (
 	jobForward = iota
@@ -19,7 +25,7 @@ const (
 )
 
 type convScratch struct {
-	col, cbuf, dzT, acc, dbAcc, sub []float32
+	col, cbuf, dzT, sub, row []float32
 }
 
 type convJob struct {
@@ -33,10 +39,21 @@ type convJob struct {
 	// Shared, prepared by the caller before the parts start.
 	wpad, bpad, wT []float32
 	taps           []tapPlan
+	wg2            wideGeom // layout of the padded images (forward, filter gradient)
+	boff           []int    // tap offsets in that layout
+	useWide        bool     // read taps from the padded images, not im2col
 
 	scr []convScratch
 	wg  sync.WaitGroup
+
+	chunks   int
+	next     atomic.Int64
+	acc, dbs [][]float32 // per-chunk filter and bias gradient sums
 }
+
+// filterChunks is how many chunks the filter gradient is summed in: fixed,
+// so that the rounding of the sum does not depend on the worker count.
+const filterChunks = 16
 
 var convJobs = sync.Pool{New: func() any { return new(convJob) }}
 
@@ -48,6 +65,28 @@ func getConvJob(kind int, g ConvGeom) *convJob {
 		j.scr = append(j.scr, convScratch{})
 	}
 	j.taps = g.taps(j.taps)
+	j.useWide = false
+	if kind != jobBackData {
+		j.wg2 = g.wide()
+		j.useWide = g.preferWide(j.wg2, kind)
+		if j.useWide {
+			j.boff = g.tapOffsets(j.wg2, j.boff)
+		}
+	}
+	j.next.Store(0)
+	j.chunks = min(g.N, 4*j.parts)
+	if kind == jobBackFilter {
+		j.chunks = min(g.N, filterChunks)
+		kkp, f16 := roundUp(g.C*g.K*g.K, 4), roundUp(g.F, 16)
+		for len(j.acc) < j.chunks {
+			j.acc = append(j.acc, nil)
+			j.dbs = append(j.dbs, nil)
+		}
+		for c := 0; c < j.chunks; c++ {
+			j.acc[c] = grow(j.acc[c], kkp*f16)
+			j.dbs[c] = grow(j.dbs[c], g.F)
+		}
+	}
 	return j
 }
 
@@ -101,22 +140,22 @@ func conv2DBackwardFilter32(g ConvGeom, x, dz, dw, db []float32) {
 	j := getConvJob(jobBackFilter, g)
 	j.x, j.dz, j.dw, j.db = x, dz, dw, db
 	runParallel(j, j.parts, &j.wg)
-	// Reduce the per-part accumulators dWᵀ[KKp×F16] into dw[F×KK].
+	// Add up the per-chunk sums dWᵀ[KKp×F16] in chunk order into dw[F×KK].
 	kk := g.C * g.K * g.K
 	f16 := roundUp(g.F, 16)
 	dw = dw[:g.F*kk]
 	db = db[:g.F]
 	for f := 0; f < g.F; f++ {
-		var s float32
-		for p := 0; p < j.parts; p++ {
-			s += j.scr[p].dbAcc[f]
+		s := j.dbs[0][f]
+		for c := 1; c < j.chunks; c++ {
+			s += j.dbs[c][f]
 		}
 		db[f] = s
 		row := dw[f*kk : f*kk+kk]
 		for r := range row {
-			v := j.scr[0].acc[r*f16+f]
-			for p := 1; p < j.parts; p++ {
-				v += j.scr[p].acc[r*f16+f]
+			v := j.acc[0][r*f16+f]
+			for c := 1; c < j.chunks; c++ {
+				v += j.acc[c][r*f16+f]
 			}
 			row[r] = v
 		}
@@ -130,25 +169,28 @@ func (j *convJob) runPart(p int) {
 		hq, wq := g.subSize()
 		j.scr[p].sub = grow(j.scr[p].sub, g.C*g.Stride*g.Stride*hq*wq)
 	}
-	lo, hi := split(g.N, j.parts, p)
-	if lo >= hi {
-		if j.kind == jobBackFilter {
-			s := &j.scr[p]
-			kk := g.C * g.K * g.K
-			s.acc = grow(s.acc, roundUp(kk, 4)*roundUp(g.F, 16))
-			clear(s.acc)
-			s.dbAcc = grow(s.dbAcc, g.F)
-			clear(s.dbAcc)
+	for {
+		c := int(j.next.Add(1)) - 1
+		if c >= j.chunks {
+			return
 		}
-		return
-	}
-	switch j.kind {
-	case jobForward:
-		j.forward(p, lo, hi)
-	case jobBackData:
-		j.backData(p, lo, hi)
-	case jobBackFilter:
-		j.backFilter(p, lo, hi)
+		lo, hi := split(g.N, j.chunks, c)
+		switch j.kind {
+		case jobForward:
+			if j.useWide {
+				j.forwardWide(p, lo, hi)
+			} else {
+				j.forward(p, lo, hi)
+			}
+		case jobBackData:
+			j.backData(p, lo, hi)
+		case jobBackFilter:
+			if j.useWide {
+				j.backFilterWide(p, c, lo, hi)
+			} else {
+				j.backFilter(p, c, lo, hi)
+			}
+		}
 	}
 }
 
@@ -219,7 +261,7 @@ func (j *convJob) backData(p, lo, hi int) {
 	}
 }
 
-func (j *convJob) backFilter(p, lo, hi int) {
+func (j *convJob) backFilter(p, chunk, lo, hi int) {
 	g := j.g
 	s := &j.scr[p]
 	kk := g.C * g.K * g.K
@@ -232,18 +274,17 @@ func (j *convJob) backFilter(p, lo, hi int) {
 	clear(s.col[kk*ld:])
 	s.dzT = grow(s.dzT, np*f16)
 	clear(s.dzT)
-	s.acc = grow(s.acc, kkp*f16)
-	clear(s.acc)
-	s.dbAcc = grow(s.dbAcc, g.F)
-	clear(s.dbAcc)
+	acc, dbAcc := j.acc[chunk], j.dbs[chunk]
+	clear(acc)
+	clear(dbAcc)
 	for n := lo; n < hi; n++ {
 		im2col(g, j.taps, j.x[n*in:(n+1)*in], s.col, ld, s.sub)
 		dz := j.dz[n*g.F*np : (n+1)*g.F*np]
-		transposeInto(dz, g.F, np, s.dzT, f16)
+		transposeInto(dz, np, g.F, np, s.dzT, f16)
 		for f := 0; f < g.F; f++ {
-			s.dbAcc[f] += sum32(dz[f*np : f*np+np])
+			dbAcc[f] += sum32(dz[f*np : f*np+np])
 		}
-		gemm(kkp, f16, np, s.col, ld, s.dzT, f16, s.acc, f16, nil, kAccum)
+		gemm(kkp, f16, np, s.col, ld, s.dzT, f16, acc, f16, nil, kAccum)
 	}
 }
 

@@ -125,19 +125,19 @@ func transpose8Go(src []float32, lds int, dst []float32, ldd int, nb int) {
 	}
 }
 
-// transposeInto sets dst[q·ldd + f] = src[f·np + q] for f < nf, q < np.
-func transposeInto(src []float32, nf, np int, dst []float32, ldd int) {
-	f8, q8 := nf&^7, np&^7
+// transposeInto sets dst[q·ldd + f] = src[f·lds + q] for f < nf, q < nq.
+func transposeInto(src []float32, lds, nf, nq int, dst []float32, ldd int) {
+	f8, q8 := nf&^7, nq&^7
 	for f := 0; f < f8; f += 8 {
-		transpose8(src[f*np:], np, dst[f:], ldd, q8/8)
+		transpose8(src[f*lds:], lds, dst[f:], ldd, q8/8)
 	}
 	for f := 0; f < nf; f++ {
 		q0 := q8
 		if f >= f8 {
 			q0 = 0
 		}
-		row := src[f*np : f*np+np]
-		for q := q0; q < np; q++ {
+		row := src[f*lds : f*lds+nq]
+		for q := q0; q < nq; q++ {
 			dst[q*ldd+f] = row[q]
 		}
 	}

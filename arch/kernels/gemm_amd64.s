@@ -325,3 +325,318 @@ trloop:
 trdone:
 	VZEROUPPER
 	RET
+
+// func sgemm4x16ib(mb, k int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, bias *float32, flags int)
+//
+// sgemm4x16 with an indirect B: row p of B starts at b + boff[p]
+// (elements) instead of b + p·ldb.
+TEXT ·sgemm4x16ib(SB), NOSPLIT, $0-80
+	MOVQ mb+0(FP), R13
+	MOVQ a+16(FP), R14
+	MOVQ lda+24(FP), R8
+	MOVQ b+32(FP), DI
+	MOVQ c+48(FP), BX
+	MOVQ ldc+56(FP), R11
+	MOVQ bias+64(FP), DX
+	MOVQ flags+72(FP), AX
+
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	SHLQ $2, R11
+	LEAQ (R11)(R11*2), R12
+
+ibblock:
+	MOVQ k+8(FP), CX
+	MOVQ R14, SI
+	MOVQ boff+40(FP), R15
+
+	TESTQ $1, AX
+	JNZ   ibloadc
+	TESTQ DX, DX
+	JNZ   ibloadbias
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	JMP    ibbody
+
+ibloadbias:
+	VBROADCASTSS 0(DX), Y0
+	VMOVAPS      Y0, Y1
+	VBROADCASTSS 4(DX), Y2
+	VMOVAPS      Y2, Y3
+	VBROADCASTSS 8(DX), Y4
+	VMOVAPS      Y4, Y5
+	VBROADCASTSS 12(DX), Y6
+	VMOVAPS      Y6, Y7
+	JMP          ibbody
+
+ibloadc:
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS (BX)(R11*1), Y2
+	VMOVUPS 32(BX)(R11*1), Y3
+	VMOVUPS (BX)(R11*2), Y4
+	VMOVUPS 32(BX)(R11*2), Y5
+	VMOVUPS (BX)(R12*1), Y6
+	VMOVUPS 32(BX)(R12*1), Y7
+
+ibbody:
+	CMPQ CX, $2
+	JL   ibtail
+
+ibloop2:
+	MOVQ         (R15), R10
+	VMOVUPS      (DI)(R10*4), Y8
+	VMOVUPS      32(DI)(R10*4), Y9
+	MOVQ         8(R15), R10
+	VMOVUPS      (DI)(R10*4), Y14
+	VMOVUPS      32(DI)(R10*4), Y15
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (SI)(R8*1), Y11
+	VFMADD231PS  Y8, Y11, Y2
+	VFMADD231PS  Y9, Y11, Y3
+	VBROADCASTSS (SI)(R8*2), Y12
+	VFMADD231PS  Y8, Y12, Y4
+	VFMADD231PS  Y9, Y12, Y5
+	VBROADCASTSS (SI)(R9*1), Y13
+	VFMADD231PS  Y8, Y13, Y6
+	VFMADD231PS  Y9, Y13, Y7
+	VBROADCASTSS 4(SI), Y10
+	VFMADD231PS  Y14, Y10, Y0
+	VFMADD231PS  Y15, Y10, Y1
+	VBROADCASTSS 4(SI)(R8*1), Y11
+	VFMADD231PS  Y14, Y11, Y2
+	VFMADD231PS  Y15, Y11, Y3
+	VBROADCASTSS 4(SI)(R8*2), Y12
+	VFMADD231PS  Y14, Y12, Y4
+	VFMADD231PS  Y15, Y12, Y5
+	VBROADCASTSS 4(SI)(R9*1), Y13
+	VFMADD231PS  Y14, Y13, Y6
+	VFMADD231PS  Y15, Y13, Y7
+	ADDQ         $8, SI
+	ADDQ         $16, R15
+	SUBQ         $2, CX
+	CMPQ         CX, $2
+	JGE          ibloop2
+
+ibtail:
+	TESTQ CX, CX
+	JZ    ibstore
+	MOVQ         (R15), R10
+	VMOVUPS      (DI)(R10*4), Y8
+	VMOVUPS      32(DI)(R10*4), Y9
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (SI)(R8*1), Y11
+	VFMADD231PS  Y8, Y11, Y2
+	VFMADD231PS  Y9, Y11, Y3
+	VBROADCASTSS (SI)(R8*2), Y12
+	VFMADD231PS  Y8, Y12, Y4
+	VFMADD231PS  Y9, Y12, Y5
+	VBROADCASTSS (SI)(R9*1), Y13
+	VFMADD231PS  Y8, Y13, Y6
+	VFMADD231PS  Y9, Y13, Y7
+
+ibstore:
+	TESTQ $2, AX
+	JZ    ibwrite
+	VXORPS Y8, Y8, Y8
+	VMAXPS Y8, Y0, Y0
+	VMAXPS Y8, Y1, Y1
+	VMAXPS Y8, Y2, Y2
+	VMAXPS Y8, Y3, Y3
+	VMAXPS Y8, Y4, Y4
+	VMAXPS Y8, Y5, Y5
+	VMAXPS Y8, Y6, Y6
+	VMAXPS Y8, Y7, Y7
+
+ibwrite:
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, (BX)(R11*1)
+	VMOVUPS Y3, 32(BX)(R11*1)
+	VMOVUPS Y4, (BX)(R11*2)
+	VMOVUPS Y5, 32(BX)(R11*2)
+	VMOVUPS Y6, (BX)(R12*1)
+	VMOVUPS Y7, 32(BX)(R12*1)
+
+	LEAQ  (R14)(R8*4), R14
+	LEAQ  (BX)(R11*4), BX
+	TESTQ DX, DX
+	JZ    ibnobias
+	ADDQ  $16, DX
+ibnobias:
+	DECQ R13
+	JNZ  ibblock
+	VZEROUPPER
+	RET
+
+// func sgemm4x16ia(mb, k int, a *float32, aoff *int, b *float32, ldb int, c *float32, ldc int, flags int)
+//
+// sgemm4x16 without bias and with an indirect A: row r of A starts at
+// a + aoff[r] (elements), for the 4·mb rows.
+TEXT ·sgemm4x16ia(SB), NOSPLIT, $0-72
+	MOVQ mb+0(FP), R13
+	MOVQ a+16(FP), R14
+	MOVQ aoff+24(FP), R15
+	MOVQ ldb+40(FP), R10
+	MOVQ c+48(FP), BX
+	MOVQ ldc+56(FP), R11
+	MOVQ flags+64(FP), AX
+
+	SHLQ $2, R10
+	SHLQ $2, R11
+	LEAQ (R11)(R11*2), DX
+
+iablock:
+	MOVQ k+8(FP), CX
+	MOVQ b+32(FP), DI
+	MOVQ 0(R15), SI
+	LEAQ (R14)(SI*4), SI
+	MOVQ 8(R15), R8
+	LEAQ (R14)(R8*4), R8
+	MOVQ 16(R15), R9
+	LEAQ (R14)(R9*4), R9
+	MOVQ 24(R15), R12
+	LEAQ (R14)(R12*4), R12
+
+	TESTQ $1, AX
+	JNZ   ialoadc
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	JMP    iabody
+
+ialoadc:
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS (BX)(R11*1), Y2
+	VMOVUPS 32(BX)(R11*1), Y3
+	VMOVUPS (BX)(R11*2), Y4
+	VMOVUPS 32(BX)(R11*2), Y5
+	VMOVUPS (BX)(DX*1), Y6
+	VMOVUPS 32(BX)(DX*1), Y7
+
+iabody:
+	CMPQ CX, $2
+	JL   iatail
+
+ialoop2:
+	VMOVUPS      (DI), Y8
+	VMOVUPS      32(DI), Y9
+	VMOVUPS      (DI)(R10*1), Y14
+	VMOVUPS      32(DI)(R10*1), Y15
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (R8), Y11
+	VFMADD231PS  Y8, Y11, Y2
+	VFMADD231PS  Y9, Y11, Y3
+	VBROADCASTSS (R9), Y12
+	VFMADD231PS  Y8, Y12, Y4
+	VFMADD231PS  Y9, Y12, Y5
+	VBROADCASTSS (R12), Y13
+	VFMADD231PS  Y8, Y13, Y6
+	VFMADD231PS  Y9, Y13, Y7
+	VBROADCASTSS 4(SI), Y10
+	VFMADD231PS  Y14, Y10, Y0
+	VFMADD231PS  Y15, Y10, Y1
+	VBROADCASTSS 4(R8), Y11
+	VFMADD231PS  Y14, Y11, Y2
+	VFMADD231PS  Y15, Y11, Y3
+	VBROADCASTSS 4(R9), Y12
+	VFMADD231PS  Y14, Y12, Y4
+	VFMADD231PS  Y15, Y12, Y5
+	VBROADCASTSS 4(R12), Y13
+	VFMADD231PS  Y14, Y13, Y6
+	VFMADD231PS  Y15, Y13, Y7
+	ADDQ         $8, SI
+	ADDQ         $8, R8
+	ADDQ         $8, R9
+	ADDQ         $8, R12
+	LEAQ         (DI)(R10*2), DI
+	SUBQ         $2, CX
+	CMPQ         CX, $2
+	JGE          ialoop2
+
+iatail:
+	TESTQ CX, CX
+	JZ    iastore
+	VMOVUPS      (DI), Y8
+	VMOVUPS      32(DI), Y9
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (R8), Y11
+	VFMADD231PS  Y8, Y11, Y2
+	VFMADD231PS  Y9, Y11, Y3
+	VBROADCASTSS (R9), Y12
+	VFMADD231PS  Y8, Y12, Y4
+	VFMADD231PS  Y9, Y12, Y5
+	VBROADCASTSS (R12), Y13
+	VFMADD231PS  Y8, Y13, Y6
+	VFMADD231PS  Y9, Y13, Y7
+
+iastore:
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, (BX)(R11*1)
+	VMOVUPS Y3, 32(BX)(R11*1)
+	VMOVUPS Y4, (BX)(R11*2)
+	VMOVUPS Y5, 32(BX)(R11*2)
+	VMOVUPS Y6, (BX)(DX*1)
+	VMOVUPS Y7, 32(BX)(DX*1)
+
+	ADDQ $32, R15
+	LEAQ (BX)(R11*4), BX
+	DECQ R13
+	JNZ  iablock
+	VZEROUPPER
+	RET
+
+// func maxPool2AVX(r0, r1, out *float32, n int)
+// out[t] = the maximum of r0[2t], r0[2t+1], r1[2t], r1[2t+1] taken in that
+// order with "v > m" (as the reference loop does, NaN included), for t < n
+// rounded down to 8.
+TEXT ·maxPool2AVX(SB), NOSPLIT, $0-32
+	MOVQ r0+0(FP), SI
+	MOVQ r1+8(FP), DI
+	MOVQ out+16(FP), BX
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JZ   mpdone
+mploop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS (DI), Y2
+	VMOVUPS 32(DI), Y3
+	VSHUFPS $0x88, Y1, Y0, Y4 // r0 even
+	VSHUFPS $0xDD, Y1, Y0, Y5 // r0 odd
+	VSHUFPS $0x88, Y3, Y2, Y6 // r1 even
+	VSHUFPS $0xDD, Y3, Y2, Y7 // r1 odd
+	VMAXPS  Y4, Y5, Y4        // m = odd > m ? odd : m
+	VMAXPS  Y4, Y6, Y4
+	VMAXPS  Y4, Y7, Y4
+	VPERMPD $0xD8, Y4, Y4
+	VMOVUPS Y4, (BX)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	ADDQ    $32, BX
+	DECQ    CX
+	JNZ     mploop
+mpdone:
+	VZEROUPPER
+	RET

@@ -148,6 +148,44 @@ func BiasGrad[T Float](dz, db []T, n, c, inner, workers int) {
 	refBiasGrad(dz, db, n, c, inner)
 }
 
+// DenseForward sets out (n×u) = act(x (n×d) · w (d×u) + b), where act is
+// ReLU when relu is set. workers bounds the goroutines a float32 call
+// uses (0 or less: GOMAXPROCS).
+func DenseForward[T Float](x, w, b, out []T, n, d, u int, relu bool, workers int) {
+	if x32, ok := as32(x); ok && !forceRef && denseOK(n, d, u) && len(x) >= n*d && len(w) >= d*u && len(b) >= u && len(out) >= n*u {
+		w32, _ := as32(w)
+		b32, _ := as32(b)
+		o32, _ := as32(out)
+		denseForward32(x32, w32, b32, o32, n, d, u, relu, workers)
+		return
+	}
+	refDenseForward(x, w, b, out, n, d, u, relu)
+}
+
+// DenseBackwardData sets dx (n×d) = dz (n×u) · wᵀ, the gradient of a dense
+// layer's input given dz, the gradient of its pre-activation output.
+func DenseBackwardData[T Float](dz, w, dx []T, n, d, u int, workers int) {
+	if dz32, ok := as32(dz); ok && !forceRef && denseOK(n, d, u) && len(dz) >= n*u && len(w) >= d*u && len(dx) >= n*d {
+		w32, _ := as32(w)
+		dx32, _ := as32(dx)
+		denseBackData32(dz32, w32, dx32, n, d, u, workers)
+		return
+	}
+	refDenseBackwardData(dz, w, dx, n, d, u)
+}
+
+// DenseBackwardFilter sets dw (d×u) = xᵀ · dz, the gradient of a dense
+// layer's weights.
+func DenseBackwardFilter[T Float](x, dz, dw []T, n, d, u int, workers int) {
+	if x32, ok := as32(x); ok && !forceRef && denseOK(n, d, u) && len(x) >= n*d && len(dz) >= n*u && len(dw) >= d*u {
+		dz32, _ := as32(dz)
+		dw32, _ := as32(dw)
+		denseBackFilter32(x32, dz32, dw32, n, d, u, workers)
+		return
+	}
+	refDenseBackwardFilter(x, dz, dw, n, d, u)
+}
+
 // PoolGeom is the geometry of a P×P max pooling with stride P (Keras'
 // default): input N×C×H×W, output N×C×(H/P)×(W/P), the remainder dropped.
 type PoolGeom struct {

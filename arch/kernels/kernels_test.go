@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -105,6 +106,21 @@ func newGeom(t *testing.T, c convCase) ConvGeom {
 	return g
 }
 
+// withPaths runs f with the forward pass and filter gradient forced onto
+// each of their two paths (padded images and im2col).
+func withPaths(t *testing.T, f func(t *testing.T)) {
+	for _, m := range []struct {
+		name string
+		mode int
+	}{{"wide", wideAlways}, {"im2col", wideNever}} {
+		t.Run(m.name, func(t *testing.T) {
+			wideMode = m.mode
+			defer func() { wideMode = wideAuto }()
+			f(t)
+		})
+	}
+}
+
 func withKernels(t *testing.T, f func(t *testing.T)) {
 	t.Run("native", f)
 	if useAVX {
@@ -117,6 +133,10 @@ func withKernels(t *testing.T, f func(t *testing.T)) {
 }
 
 func TestConvFloat32MatchesReference(t *testing.T) {
+	withPaths(t, func(t *testing.T) { testConvFloat32(t) })
+}
+
+func testConvFloat32(t *testing.T) {
 	withKernels(t, func(t *testing.T) {
 		for i, c := range convCases {
 			t.Run(c.String(), func(t *testing.T) {
@@ -155,7 +175,8 @@ func TestConvFloat32MatchesReference(t *testing.T) {
 				magDb := make([]float64, g.F)
 				refConv2DBackwardFilter(g, x64, dz64, wantDw, wantDb)
 				refConv2DBackwardFilter(g, ax, adz, magDw, magDb)
-				for _, workers := range []int{0, 1, 2, 5} {
+				var dw1, db1 []float32
+				for _, workers := range []int{1, 0, 2, 5} {
 					g.Workers = workers
 					dx := randSlice32(r, g.InSize()) // stale values must be overwritten
 					Conv2DBackwardData(g, w, dz, dx)
@@ -165,6 +186,12 @@ func TestConvFloat32MatchesReference(t *testing.T) {
 					Conv2DBackwardFilter(g, x, dz, dw, db)
 					checkClose(t, fmt.Sprintf("dw workers=%d", workers), dw, wantDw, magDw)
 					checkClose(t, fmt.Sprintf("db workers=%d", workers), db, wantDb, magDb)
+					// The sums' rounding does not depend on the worker count.
+					if dw1 == nil {
+						dw1, db1 = dw, db
+					} else if !slices.Equal(dw, dw1) || !slices.Equal(db, db1) {
+						t.Errorf("workers=%d: filter gradient differs bitwise from workers=1", workers)
+					}
 				}
 			})
 		}
@@ -425,6 +452,9 @@ func TestMaxPoolHandWorked(t *testing.T) {
 }
 
 func TestNoAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector drops sync.Pool items on purpose")
+	}
 	g, err := NewConvGeom(8, 16, 16, 16, 32, 3, 2, "same")
 	if err != nil {
 		t.Fatal(err)
@@ -440,6 +470,7 @@ func TestNoAllocs(t *testing.T) {
 	}
 	pg.Workers = 2
 	pout := make([]float32, pg.OutSize())
+	dw2 := randSlice32(r, 512*10)
 	step := func() {
 		Conv2DForward(g, x, w, b, out, true)
 		ReLUGradWorkers(out, dz, dz, 2)
@@ -448,6 +479,9 @@ func TestNoAllocs(t *testing.T) {
 		MaxPoolForward(pg, x, pout)
 		MaxPoolBackward(pg, x, pout, pout, dx)
 		BiasGrad(dz, db, g.N, g.F, g.OH*g.OW, 2)
+		DenseForward(x[:8*512], dw2, b[:10], out[:80], 8, 512, 10, true, 2)
+		DenseBackwardData(out[:80], dw2, dx[:8*512], 8, 512, 10, 2)
+		DenseBackwardFilter(x[:8*512], out[:80], dw2, 8, 512, 10, 2)
 	}
 	step()
 	if a := testing.AllocsPerRun(20, step); a != 0 {
@@ -555,10 +589,16 @@ func TestBiasGrad(t *testing.T) {
 		mag := make([]float64, c)
 		refBiasGrad(to64(dz), want, n, c, inner)
 		refBiasGrad(abs64(to64(dz)), mag, n, c, inner)
-		for _, workers := range []int{0, 1, 3} {
+		var db1 []float32
+		for _, workers := range []int{1, 0, 3} {
 			db := randSlice32(r, c)
 			BiasGrad(dz, db, n, c, inner, workers)
 			checkClose(t, fmt.Sprintf("db %v workers=%d", s, workers), db, want, mag)
+			if db1 == nil {
+				db1 = db
+			} else if !slices.Equal(db, db1) {
+				t.Errorf("db %v: workers=%d differs bitwise from workers=1", s, workers)
+			}
 		}
 		db64 := make([]float64, c)
 		BiasGrad(to64(dz), db64, n, c, inner, 0)
@@ -589,7 +629,7 @@ func TestTranspose(t *testing.T) {
 			for i := range dst {
 				dst[i] = -1
 			}
-			transposeInto(src, nf, np, dst, ldd)
+			transposeInto(src, np, nf, np, dst, ldd)
 			for q := 0; q < np; q++ {
 				for f := 0; f < ldd; f++ {
 					want := float32(-1) // padding columns untouched
@@ -600,6 +640,160 @@ func TestTranspose(t *testing.T) {
 						t.Fatalf("%dx%d: dst[%d][%d] = %g, want %g", nf, np, q, f, got, want)
 					}
 				}
+			}
+		}
+	})
+}
+
+func TestIndirectGEMM(t *testing.T) {
+	// gemmIB and gemmIA with rows scattered through a buffer must equal
+	// gemm on the same rows gathered into a dense matrix.
+	r := rand.New(rand.NewPCG(4, 4))
+	for _, s := range [][3]int{{4, 16, 1}, {8, 32, 27}, {12, 48, 300}} {
+		m, n, k := s[0], s[1], s[2]
+		for _, flags := range []int{0, kReLU, kAccum} {
+			withKernels(t, func(t *testing.T) {
+				buf := randSlice32(r, 4*(k+m)*n+n)
+				a := randSlice32(r, m*k)
+				bias := randSlice32(r, m)
+				// B rows at random offsets.
+				boff := make([]int, k)
+				dense := make([]float32, k*n)
+				for p := range boff {
+					boff[p] = r.IntN(len(buf) - n + 1)
+					copy(dense[p*n:(p+1)*n], buf[boff[p]:])
+				}
+				c0 := randSlice32(r, m*n)
+				want := append([]float32(nil), c0...)
+				gemm(m, n, k, a, k, dense, n, want, n, bias, flags)
+				got := append([]float32(nil), c0...)
+				gemmIB(m, n, k, a, k, buf, boff, got, n, bias, flags)
+				if !slices.Equal(got, want) {
+					t.Fatalf("gemmIB %v flags=%d differs from gemm", s, flags)
+				}
+				// A rows at random offsets (no bias, no ReLU).
+				aoff := make([]int, m)
+				denseA := make([]float32, m*k)
+				for i := range aoff {
+					aoff[i] = r.IntN(len(buf) - k + 1)
+					copy(denseA[i*k:(i+1)*k], buf[aoff[i]:])
+				}
+				b := randSlice32(r, k*n)
+				fl := flags &^ kReLU
+				want = append([]float32(nil), c0...)
+				gemm(m, n, k, denseA, k, b, n, want, n, nil, fl)
+				got = append([]float32(nil), c0...)
+				gemmIA(m, n, k, buf, aoff, b, n, got, n, fl)
+				for i := range want {
+					if d := math.Abs(float64(got[i] - want[i])); d > 1e-5*math.Sqrt(float64(k)) {
+						t.Fatalf("gemmIA %v flags=%d: c[%d] = %g, want %g", s, fl, i, got[i], want[i])
+					}
+				}
+			})
+		}
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("gemmIB with a row past the buffer did not panic")
+			}
+		}()
+		gemmIB(4, 16, 1, make([]float32, 4), 1, make([]float32, 20), []int{5}, make([]float32, 64), 16, nil, 0)
+	}()
+}
+
+func TestDense(t *testing.T) {
+	cases := [][3]int{{1, 1, 1}, {128, 2048, 10}, {5, 7, 3}, {6, 33, 17}, {128, 512, 10}, {3, 16, 16}, {130, 100, 20}}
+	withKernels(t, func(t *testing.T) {
+		for i, c := range cases {
+			n, d, u := c[0], c[1], c[2]
+			r := rand.New(rand.NewPCG(uint64(i), 21))
+			x, w, b, dz := randSlice32(r, n*d), randSlice32(r, d*u), randSlice32(r, u), randSlice32(r, n*u)
+			for k := 0; k < len(x); k += 3 {
+				x[k] = 0 // ReLU outputs feed dense layers: zeros are common
+			}
+			x64, w64, b64, dz64 := to64(x), to64(w), to64(b), to64(dz)
+			for _, relu := range []bool{false, true} {
+				want, mag := make([]float64, n*u), make([]float64, n*u)
+				refDenseForward(x64, w64, b64, want, n, d, u, relu)
+				refDenseForward(abs64(x64), abs64(w64), abs64(b64), mag, n, d, u, false)
+				for _, workers := range []int{1, 0, 3} {
+					got := randSlice32(r, n*u)
+					DenseForward(x, w, b, got, n, d, u, relu, workers)
+					checkClose(t, fmt.Sprintf("dense %v forward relu=%v workers=%d", c, relu, workers), got, want, mag)
+				}
+			}
+			wantDx, magDx := make([]float64, n*d), make([]float64, n*d)
+			refDenseBackwardData(dz64, w64, wantDx, n, d, u)
+			refDenseBackwardData(abs64(dz64), abs64(w64), magDx, n, d, u)
+			wantDw, magDw := make([]float64, d*u), make([]float64, d*u)
+			refDenseBackwardFilter(x64, dz64, wantDw, n, d, u)
+			refDenseBackwardFilter(abs64(x64), abs64(dz64), magDw, n, d, u)
+			var dx1, dw1 []float32
+			for _, workers := range []int{1, 0, 3} {
+				dx := randSlice32(r, n*d)
+				DenseBackwardData(dz, w, dx, n, d, u, workers)
+				checkClose(t, fmt.Sprintf("dense %v dx workers=%d", c, workers), dx, wantDx, magDx)
+				dw := randSlice32(r, d*u)
+				DenseBackwardFilter(x, dz, dw, n, d, u, workers)
+				checkClose(t, fmt.Sprintf("dense %v dw workers=%d", c, workers), dw, wantDw, magDw)
+				if dx1 == nil {
+					dx1, dw1 = dx, dw
+				} else if !slices.Equal(dx, dx1) || !slices.Equal(dw, dw1) {
+					t.Errorf("dense %v: workers=%d differs bitwise from workers=1", c, workers)
+				}
+			}
+			// float64 takes the reference loops.
+			dw64 := make([]float64, d*u)
+			DenseBackwardFilter(x64, dz64, dw64, n, d, u, 0)
+			for k := range dw64 {
+				if math.Abs(dw64[k]-wantDw[k]) > 1e-12*(1+magDw[k]) {
+					t.Fatalf("dense %v float64 dw[%d] = %g, want %g", c, k, dw64[k], wantDw[k])
+				}
+			}
+		}
+	})
+	// Hand-worked: x = [1 2], w = [[1 0] [0 -1]], b = [0.5 0.5].
+	out := make([]float32, 2)
+	DenseForward([]float32{1, 2}, []float32{1, 0, 0, -1}, []float32{0.5, 0.5}, out, 1, 2, 2, true, 1)
+	if out[0] != 1.5 || out[1] != 0 {
+		t.Fatalf("dense forward = %v, want [1.5 0] (second unit clamped by ReLU)", out)
+	}
+}
+
+// TestMaxPoolNaN: with NaNs in the windows, both passes still match the
+// reference bit for bit (the comparison order is the reference's).
+func TestMaxPoolNaN(t *testing.T) {
+	withKernels(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(8, 8))
+		g, err := NewPoolGeom(2, 3, 6, 36, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := randSlice32(r, g.InSize())
+		nan := float32(math.NaN())
+		for k := 0; k < len(x); k += 7 {
+			x[k] = nan
+		}
+		x[1] = float32(math.Copysign(0, -1))
+		x[0] = 0
+		want := make([]float32, g.OutSize())
+		refMaxPoolForward(g, x, want)
+		got := make([]float32, g.OutSize())
+		MaxPoolForward(g, x, got)
+		dOut := randSlice32(r, g.OutSize())
+		wantDx := make([]float32, g.InSize())
+		refMaxPoolBackward(g, x, want, dOut, wantDx)
+		dx := randSlice32(r, g.InSize())
+		MaxPoolBackward(g, x, got, dOut, dx)
+		for k := range want {
+			if math.Float32bits(got[k]) != math.Float32bits(want[k]) {
+				t.Fatalf("out[%d] = %g, want %g", k, got[k], want[k])
+			}
+		}
+		for k := range wantDx {
+			if math.Float32bits(dx[k]) != math.Float32bits(wantDx[k]) {
+				t.Fatalf("dx[%d] = %g, want %g", k, dx[k], wantDx[k])
 			}
 		}
 	})

@@ -1,6 +1,9 @@
 package kernels
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // elemJob is a parallel float32 pooling or ReLU-gradient call.
 type elemJob struct {
@@ -11,7 +14,9 @@ type elemJob struct {
 
 	x, out, dOut, dx []float32
 	c, inner         int
-	partial          [][]float32 // per-part bias sums
+	partial          [][]float32 // per-chunk bias sums
+	chunks           int
+	next             atomic.Int64
 	wg               sync.WaitGroup
 }
 
@@ -73,11 +78,18 @@ func (j *elemJob) runPart(p int) {
 			reluGrad32(j.out[lo:hi], j.dOut[lo:hi], j.dx[lo:hi])
 		}
 	case elemBiasGrad:
-		acc := j.partial[p][:j.c]
-		clear(acc)
-		for i := lo; i < hi; i++ {
-			for ch := range acc {
-				acc[ch] += sum32(j.x[(i*j.c+ch)*j.inner : (i*j.c+ch+1)*j.inner])
+		for {
+			ck := int(j.next.Add(1)) - 1
+			if ck >= j.chunks {
+				break
+			}
+			acc := j.partial[ck][:j.c]
+			clear(acc)
+			clo, chi := split(j.n, j.chunks, ck)
+			for i := clo; i < chi; i++ {
+				for ch := range acc {
+					acc[ch] += sum32(j.x[(i*j.c+ch)*j.inner : (i*j.c+ch+1)*j.inner])
+				}
 			}
 		}
 	case elemPoolFwd:
@@ -94,23 +106,7 @@ func poolFwdPlanes(g PoolGeom, x, out []float32, lo, hi int) {
 		o := out[nc*ohw : (nc+1)*ohw]
 		if g.P == 2 {
 			for oy := 0; oy < g.OH; oy++ {
-				r0 := plane[2*oy*g.W : 2*oy*g.W+2*g.OW]
-				r1 := plane[(2*oy+1)*g.W : (2*oy+1)*g.W+2*g.OW]
-				orow := o[oy*g.OW : oy*g.OW+g.OW]
-				for ox := range orow {
-					a, b, c, d := r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1]
-					m := a
-					if b > m {
-						m = b
-					}
-					if c > m {
-						m = c
-					}
-					if d > m {
-						m = d
-					}
-					orow[ox] = m
-				}
+				maxPool2Row(plane[2*oy*g.W:], plane[(2*oy+1)*g.W:], o[oy*g.OW:oy*g.OW+g.OW])
 			}
 			continue
 		}
@@ -139,6 +135,29 @@ func poolBwdPlanes(g PoolGeom, x, out, dOut, dx []float32, lo, hi int) {
 		clear(d)
 		o := out[nc*ohw : (nc+1)*ohw]
 		do := dOut[nc*ohw : (nc+1)*ohw]
+		if g.P == 2 {
+			for oy := 0; oy < g.OH; oy++ {
+				r0 := plane[2*oy*g.W : 2*oy*g.W+2*g.OW]
+				r1 := plane[(2*oy+1)*g.W : (2*oy+1)*g.W+2*g.OW]
+				d0 := d[2*oy*g.W : 2*oy*g.W+2*g.OW]
+				d1 := d[(2*oy+1)*g.W : (2*oy+1)*g.W+2*g.OW]
+				mo := o[oy*g.OW : oy*g.OW+g.OW]
+				gr := do[oy*g.OW : oy*g.OW+g.OW]
+				for ox, m := range mo {
+					switch gv := gr[ox]; m {
+					case r0[2*ox]:
+						d0[2*ox] = gv
+					case r0[2*ox+1]:
+						d0[2*ox+1] = gv
+					case r1[2*ox]:
+						d1[2*ox] = gv
+					case r1[2*ox+1]:
+						d1[2*ox+1] = gv
+					}
+				}
+			}
+			continue
+		}
 		for oy := 0; oy < g.OH; oy++ {
 			for ox := 0; ox < g.OW; ox++ {
 				m := o[oy*g.OW+ox]
@@ -157,25 +176,49 @@ func poolBwdPlanes(g PoolGeom, x, out, dOut, dx []float32, lo, hi int) {
 	}
 }
 
+// biasChunks is how many chunks of the batch BiasGrad sums separately
+// before adding them in order: fixed, so that the result does not depend
+// on the worker count.
+const biasChunks = 16
+
 func biasGrad32(dz, db []float32, n, c, inner, workers int) {
 	j := elemJobs.Get().(*elemJob)
 	j.kind, j.n, j.c, j.inner, j.x = elemBiasGrad, n, c, inner, dz
-	j.parts = resolveWorkers(workers, n*c*inner/minElemsPerPart)
-	j.parts = min(j.parts, n)
-	for len(j.partial) < j.parts {
+	j.chunks = min(n, biasChunks)
+	j.parts = min(resolveWorkers(workers, n*c*inner/minElemsPerPart), j.chunks)
+	j.next.Store(0)
+	for len(j.partial) < j.chunks {
 		j.partial = append(j.partial, nil)
 	}
-	for p := 0; p < j.parts; p++ {
-		j.partial[p] = grow(j.partial[p], c)
+	for ck := 0; ck < j.chunks; ck++ {
+		j.partial[ck] = grow(j.partial[ck], c)
 	}
 	runParallel(j, j.parts, &j.wg)
 	for ch := 0; ch < c; ch++ {
 		v := j.partial[0][ch]
-		for p := 1; p < j.parts; p++ {
-			v += j.partial[p][ch]
+		for ck := 1; ck < j.chunks; ck++ {
+			v += j.partial[ck][ch]
 		}
 		db[ch] = v
 	}
 	j.x = nil
 	elemJobs.Put(j)
+}
+
+// maxPool2RowGo is maxPool2Row in plain Go, in the reference's order.
+func maxPool2RowGo(r0, r1, out []float32) {
+	r0, r1 = r0[:2*len(out)], r1[:2*len(out)]
+	for t := range out {
+		m := r0[2*t]
+		if v := r0[2*t+1]; v > m {
+			m = v
+		}
+		if v := r1[2*t]; v > m {
+			m = v
+		}
+		if v := r1[2*t+1]; v > m {
+			m = v
+		}
+		out[t] = m
+	}
 }

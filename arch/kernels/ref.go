@@ -169,3 +169,45 @@ func refBiasGrad[T Float](dz, db []T, n, c, inner int) {
 		}
 	}
 }
+
+// refDenseForward sets out[i][j] = act(b[j] + Σ_k x[i][k]·w[k][j]).
+func refDenseForward[T Float](x, w, b, out []T, n, d, u int, relu bool) {
+	for i := 0; i < n; i++ {
+		for j := 0; j < u; j++ {
+			s := b[j]
+			for k := 0; k < d; k++ {
+				s += x[i*d+k] * w[k*u+j]
+			}
+			if relu && s < 0 {
+				s = 0
+			}
+			out[i*u+j] = s
+		}
+	}
+}
+
+// refDenseBackwardData sets dx[i][k] = Σ_j dz[i][j]·w[k][j].
+func refDenseBackwardData[T Float](dz, w, dx []T, n, d, u int) {
+	for i := 0; i < n; i++ {
+		for k := 0; k < d; k++ {
+			var s T
+			for j := 0; j < u; j++ {
+				s += dz[i*u+j] * w[k*u+j]
+			}
+			dx[i*d+k] = s
+		}
+	}
+}
+
+// refDenseBackwardFilter sets dw[k][j] = Σ_i x[i][k]·dz[i][j].
+func refDenseBackwardFilter[T Float](x, dz, dw []T, n, d, u int) {
+	for k := 0; k < d; k++ {
+		for j := 0; j < u; j++ {
+			var s T
+			for i := 0; i < n; i++ {
+				s += x[i*d+k] * dz[i*u+j]
+			}
+			dw[k*u+j] = s
+		}
+	}
+}

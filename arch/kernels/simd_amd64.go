@@ -115,3 +115,62 @@ func transpose8(src []float32, lds int, dst []float32, ldd int, nb int) {
 	}
 	transpose8Go(src, lds, dst, ldd, nb)
 }
+
+//go:noescape
+func sgemm4x16ib(mb, k int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, bias *float32, flags int)
+
+//go:noescape
+func sgemm4x16ia(mb, k int, a *float32, aoff *int, b *float32, ldb int, c *float32, ldc int, flags int)
+
+// kern4x16ib is kern4x16 with B's rows at b[boff[p]:]; the caller has
+// checked that every row's 16 values lie inside b.
+func kern4x16ib(mb, k int, a []float32, lda int, b []float32, boff []int, c []float32, ldc int, bias []float32, flags int) {
+	if mb <= 0 || k <= 0 {
+		return
+	}
+	if !useAVX {
+		kern4x16ibGo(mb, k, a, lda, b, boff, c, ldc, bias, flags)
+		return
+	}
+	_ = a[(4*mb-1)*lda+k-1]
+	_ = boff[k-1]
+	_ = c[(4*mb-1)*ldc+15]
+	var bp *float32
+	if bias != nil {
+		_ = bias[4*mb-1]
+		bp = &bias[0]
+	}
+	sgemm4x16ib(mb, k, &a[0], lda, &b[0], &boff[0], &c[0], ldc, bp, flags)
+}
+
+// kern4x16ia is kern4x16 without bias and with A's rows at a[aoff[r]:];
+// the caller has checked that every row's k values lie inside a.
+func kern4x16ia(mb, k int, a []float32, aoff []int, b []float32, ldb int, c []float32, ldc int, flags int) {
+	if mb <= 0 || k <= 0 {
+		return
+	}
+	if !useAVX {
+		kern4x16iaGo(mb, k, a, aoff, b, ldb, c, ldc, flags)
+		return
+	}
+	_ = aoff[4*mb-1]
+	_ = b[(k-1)*ldb+15]
+	_ = c[(4*mb-1)*ldc+15]
+	sgemm4x16ia(mb, k, &a[0], &aoff[0], &b[0], ldb, &c[0], ldc, flags)
+}
+
+//go:noescape
+func maxPool2AVX(r0, r1, out *float32, n int)
+
+// maxPool2Row sets out[t] to the maximum of the 2×2 window at columns
+// 2t, 2t+1 of rows r0 and r1, for t < len(out).
+func maxPool2Row(r0, r1, out []float32) {
+	n := len(out)
+	r0, r1 = r0[:2*n], r1[:2*n]
+	done := 0
+	if useAVX && n >= 8 {
+		maxPool2AVX(&r0[0], &r1[0], &out[0], n)
+		done = n &^ 7
+	}
+	maxPool2RowGo(r0[2*done:], r1[2*done:], out[done:])
+}

@@ -36,3 +36,13 @@ func interleave2(dst, even, odd []float32) {
 func transpose8(src []float32, lds int, dst []float32, ldd int, nb int) {
 	transpose8Go(src, lds, dst, ldd, nb)
 }
+
+func kern4x16ib(mb, k int, a []float32, lda int, b []float32, boff []int, c []float32, ldc int, bias []float32, flags int) {
+	kern4x16ibGo(mb, k, a, lda, b, boff, c, ldc, bias, flags)
+}
+
+func kern4x16ia(mb, k int, a []float32, aoff []int, b []float32, ldb int, c []float32, ldc int, flags int) {
+	kern4x16iaGo(mb, k, a, aoff, b, ldb, c, ldc, flags)
+}
+
+func maxPool2Row(r0, r1, out []float32) { maxPool2RowGo(r0, r1, out) }

@@ -380,7 +380,7 @@ func (op *ReLUGradOp) Do(vals ...G.Value) (G.Value, error) {
 	out := op.out.get(o.Dtype(), o.Shape()...)
 	switch o.Dtype() {
 	case tensor.Float32:
-		kernels.ReLUGrad(o.Float32s(), d.Float32s(), out.Float32s())
+		kernels.ReLUGradWorkers(o.Float32s(), d.Float32s(), out.Float32s(), op.cfg.Threads())
 	case tensor.Float64:
 		kernels.ReLUGrad(o.Float64s(), d.Float64s(), out.Float64s())
 	}
@@ -439,7 +439,7 @@ func (op *BiasGradOp) Do(vals ...G.Value) (G.Value, error) {
 	out := op.out.get(d.Dtype(), s[1])
 	switch d.Dtype() {
 	case tensor.Float32:
-		biasGrad(d.Float32s(), out.Float32s(), s[0], s[1], inner)
+		kernels.BiasGrad(d.Float32s(), out.Float32s(), s[0], s[1], inner, op.cfg.Threads())
 	case tensor.Float64:
 		biasGrad(d.Float64s(), out.Float64s(), s[0], s[1], inner)
 	}

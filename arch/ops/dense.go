@@ -80,7 +80,7 @@ func (op *DenseOp) Do(vals ...G.Value) (G.Value, error) {
 	out := op.out.get(x.Dtype(), n, u)
 	switch x.Dtype() {
 	case tensor.Float32:
-		denseForward(x.Float32s(), w.Float32s(), b.Float32s(), out.Float32s(), n, d, u, op.relu)
+		kernels.DenseForward(x.Float32s(), w.Float32s(), b.Float32s(), out.Float32s(), n, d, u, op.relu, op.cfg.Threads())
 	case tensor.Float64:
 		denseForward(x.Float64s(), w.Float64s(), b.Float64s(), out.Float64s(), n, d, u, op.relu)
 	}
@@ -183,7 +183,7 @@ func (op *DenseBackwardDataOp) Do(vals ...G.Value) (G.Value, error) {
 	out := op.out.get(dz.Dtype(), n, d)
 	switch dz.Dtype() {
 	case tensor.Float32:
-		denseBackData(dz.Float32s(), w.Float32s(), out.Float32s(), n, d, u)
+		kernels.DenseBackwardData(dz.Float32s(), w.Float32s(), out.Float32s(), n, d, u, op.cfg.Threads())
 	case tensor.Float64:
 		denseBackData(dz.Float64s(), w.Float64s(), out.Float64s(), n, d, u)
 	}
@@ -249,7 +249,7 @@ func (op *DenseBackwardFilterOp) Do(vals ...G.Value) (G.Value, error) {
 	out := op.out.get(x.Dtype(), d, u)
 	switch x.Dtype() {
 	case tensor.Float32:
-		denseBackFilter(x.Float32s(), dz.Float32s(), out.Float32s(), n, d, u)
+		kernels.DenseBackwardFilter(x.Float32s(), dz.Float32s(), out.Float32s(), n, d, u, op.cfg.Threads())
 	case tensor.Float64:
 		denseBackFilter(x.Float64s(), dz.Float64s(), out.Float64s(), n, d, u)
 	}

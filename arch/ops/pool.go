@@ -59,6 +59,7 @@ func (op *MaxPool2DOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	g.Workers = op.cfg.Threads()
 	out := op.out.get(x.Dtype(), g.N, g.C, g.OH, g.OW)
 	switch x.Dtype() {
 	case tensor.Float32:
@@ -123,6 +124,7 @@ func (op *MaxPool2DBackwardOp) Do(vals ...G.Value) (G.Value, error) {
 	if !ts[1].Shape().Eq(want) || !ts[2].Shape().Eq(want) {
 		return nil, fmt.Errorf("%s: output %v and gradient %v must have shape %v", op.name, ts[1].Shape(), ts[2].Shape(), want)
 	}
+	g.Workers = op.cfg.Threads()
 	out := op.out.get(ts[0].Dtype(), g.N, g.C, g.H, g.W)
 	switch ts[0].Dtype() {
 	case tensor.Float32:

@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strconv"
@@ -104,9 +105,10 @@ type Result struct {
 	TrainRepeats []float64 `json:"train_repeats,omitempty"`
 	InferRepeats []float64 `json:"infer_repeats,omitempty"`
 
-	// PeakRSSBytes is the process's peak resident set size (VmHWM, or
-	// ru_maxrss for the peer) after this preset ran; it is a process
-	// high-water mark, so it never decreases over the presets of one run.
+	// PeakRSSBytes is the peak resident set size of the process while
+	// this preset ran (Linux VmHWM, reset before each preset; for the peer,
+	// ru_maxrss of a process that ran only this preset). It includes the
+	// runtime itself (the Go runtime, or Python with PyTorch loaded).
 	PeakRSSBytes int64 `json:"peak_rss_bytes,omitempty"`
 	// HeapBytes is the Go heap in use after the preset (convlab only).
 	HeapBytes int64 `json:"heap_bytes,omitempty"`
@@ -133,6 +135,9 @@ func Run(opts Options) ([]Result, error) {
 }
 
 func runPreset(o Options, name string) (Result, error) {
+	runtime.GC()
+	debug.FreeOSMemory()
+	resetOK := resetPeakRSS()
 	a, err := arch.Preset(name)
 	if err != nil {
 		return Result{}, fmt.Errorf("bench: %w", err)
@@ -172,7 +177,9 @@ func runPreset(o Options, name string) (Result, error) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	res.HeapBytes = int64(ms.HeapInuse)
-	res.PeakRSSBytes, _ = peakRSS()
+	if resetOK {
+		res.PeakRSSBytes, _ = peakRSS()
+	}
 	return res, nil
 }
 

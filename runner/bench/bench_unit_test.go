@@ -180,6 +180,10 @@ func TestRunPeerWithFakeScript(t *testing.T) {
 	if len(rs) != 2 || rs[1].Preset != "deeper" || rs[1].TrainImagesPerS != 500 || rs[1].Impl != "pytorch" {
 		t.Fatalf("results = %+v", rs)
 	}
+	p.SymPad = true
+	if args, _ := PeerCommand(p); args[len(args)-1] != "--sym-pad" {
+		t.Errorf("SymPad: command %q does not end with --sym-pad", args)
+	}
 	if _, err := PeerCommand(PeerOptions{}); err == nil {
 		t.Error("PeerCommand without a script: no error")
 	}
@@ -200,6 +204,9 @@ func TestRun(t *testing.T) {
 	// Params: the deeper preset's Keras count.
 	if r.Preset != "deeper" || r.Impl != "convlab" || r.Params != 23314 || r.Batch != 8 || r.Threads != 1 {
 		t.Errorf("result = %+v", r)
+	}
+	if resetPeakRSS() && r.PeakRSSBytes <= 0 {
+		t.Errorf("peak RSS %d, want > 0 where VmHWM can be reset", r.PeakRSSBytes)
 	}
 	if !(r.TrainImagesPerS > 0) || !(r.InferImagesPerS > 0) || len(r.TrainRepeats) != 2 || len(r.InferRepeats) != 2 {
 		t.Errorf("rates = %+v", r)

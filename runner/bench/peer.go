@@ -17,6 +17,9 @@ type PeerOptions struct {
 	// Presets, Batch, Threads, Steps, Repeats and Warmup as in Options;
 	// zero fields take Options' defaults.
 	Options Options
+	// SymPad pads stride-2 convolutions by 1 on every side, as PyTorch
+	// code usually does (PyTorch's faster path), instead of Keras' (0, 1).
+	SymPad bool
 }
 
 // PeerCommand is the command line RunPeer executes.
@@ -32,7 +35,7 @@ func PeerCommand(p PeerOptions) ([]string, error) {
 	if py == "" {
 		py = "/usr/bin/python3"
 	}
-	return []string{py, p.Script,
+	args := []string{py, p.Script,
 		"--presets", strings.Join(o.Presets, ","),
 		"--threads", strconv.Itoa(o.Threads),
 		"--batch", strconv.Itoa(o.Batch),
@@ -40,11 +43,30 @@ func PeerCommand(p PeerOptions) ([]string, error) {
 		"--repeats", strconv.Itoa(o.Repeats),
 		"--warmup", strconv.Itoa(o.Warmup),
 		"--l1", strconv.FormatFloat(o.L1, 'g', -1, 64),
-	}, nil
+	}
+	if p.SymPad {
+		args = append(args, "--sym-pad")
+	}
+	return args, nil
 }
 
-// RunPeer runs the peer script and parses its results.
+// RunPeer runs the peer script once per preset (so that each process's
+// peak memory belongs to one preset) and parses the results.
 func RunPeer(ctx context.Context, p PeerOptions) ([]Result, error) {
+	var out []Result
+	for _, name := range p.Options.withDefaults().Presets {
+		q := p
+		q.Options.Presets = []string{name}
+		rs, err := runPeerOnce(ctx, q)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
+}
+
+func runPeerOnce(ctx context.Context, p PeerOptions) ([]Result, error) {
 	args, err := PeerCommand(p)
 	if err != nil {
 		return nil, err

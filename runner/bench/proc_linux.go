@@ -17,6 +17,13 @@ func peakRSS() (int64, bool) {
 	return parseVmHWM(data)
 }
 
+// resetPeakRSS makes VmHWM restart from the current resident size
+// (Linux 4.0+: writing 5 to /proc/self/clear_refs); it reports whether
+// that worked.
+func resetPeakRSS() bool {
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+}
+
 // processCPU is the user+system CPU time of the whole process.
 func processCPU() (time.Duration, bool) {
 	var ru syscall.Rusage

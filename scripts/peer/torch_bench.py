@@ -18,6 +18,7 @@ several timed repeats of several steps.
 
 Usage: torch_bench.py [--threads N] [--presets strided,maxpool,deeper]
                       [--steps 10] [--repeats 3] [--warmup 3] [--batch 128]
+                      [--l1 1e-4] [--sym-pad]
 """
 import argparse
 import json
@@ -47,13 +48,18 @@ class SamePad(nn.Module):
         return F.pad(x, self.pad)
 
 
+SYM_PAD = False  # --sym-pad: padding=1 everywhere (not Keras' grid at stride 2)
+
+
 def conv(layers, c_in, f, stride, size):
     """Appends a 3x3 conv + ReLU; returns the output size. Symmetric
     padding is given to the conv itself (as cuDNN/oneDNN like it), the
     asymmetric stride-2 case goes through an explicit zero pad."""
     sp = SamePad(size, 3, stride)
     l, r, t, b = sp.pad
-    if l == r and t == b:
+    if SYM_PAD:
+        layers.append(nn.Conv2d(c_in, f, 3, stride=stride, padding=1))
+    elif l == r and t == b:
         layers.append(nn.Conv2d(c_in, f, 3, stride=stride, padding=l))
     else:
         layers.append(sp)
@@ -114,7 +120,12 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--l1", type=float, default=1e-4)
+    ap.add_argument("--sym-pad", action="store_true",
+                    help="pad stride-2 convs by 1 on every side, as PyTorch users usually write it "
+                         "(same cost class, but not Keras' sampling grid)")
     a = ap.parse_args()
+    global SYM_PAD
+    SYM_PAD = a.sym_pad
     if a.threads < 1 or a.steps < 1 or a.repeats < 1 or a.warmup < 0 or a.batch < 1:
         raise SystemExit("torch_bench.py: --threads, --steps, --repeats and --batch must be >= 1, --warmup >= 0")
     torch.set_num_threads(a.threads)
@@ -155,6 +166,7 @@ def main():
             "train_repeats": [round(r, 1) for r in train_all],
             "infer_repeats": [round(r, 1) for r in infer_all],
             "mkldnn": torch.backends.mkldnn.is_available(), "python": platform.python_version(),
+            "sym_pad": a.sym_pad,
         }), flush=True)
 
 
