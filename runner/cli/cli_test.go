@@ -295,3 +295,25 @@ func TestSlurmDryRun(t *testing.T) {
 		}
 	}
 }
+
+// plan takes the same files as run: a convolution file is listed after the
+// grid, to do until run has written its figure.
+func TestPlanListsConvolutionFiles(t *testing.T) {
+	file, results := setupGrid(t)
+	conv := filepath.Join("..", "..", "experiments", "figure1.yaml")
+	code, out, errOut := convlab(t, "plan", "--results", results, file, conv)
+	if code != 0 {
+		t.Fatalf("plan: status %d: %s", code, errOut)
+	}
+	for _, want := range []string{"2 runs, 2 to do", "figure1", "kernel_1 (3x3), kernel_2 (3x3)", "to do\n1 convolution file"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan output lacks %q:\n%s", want, out)
+		}
+	}
+	if code, _, errOut := convlab(t, "run", "--results", results, conv); code != 0 {
+		t.Fatalf("run %s: status %d: %s", conv, code, errOut)
+	}
+	if _, out, _ := convlab(t, "plan", "--results", results, conv); !strings.Contains(out, "done\n1 convolution file") {
+		t.Errorf("plan after run does not say done:\n%s", out)
+	}
+}

@@ -1,13 +1,16 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"convlab/report/figure1"
 	"convlab/runner/exec"
 	"convlab/runner/spec"
 )
@@ -24,6 +27,10 @@ seed, and whether its results already exist under the results directory.
 The last line gives the total and, when a throughput is known, an estimate
 of the wall time of the runs still to do.
 
+Files of kind convolution (part i of the study) are listed after the grid,
+one line each: the photo, the channels and kernels it convolves, and
+whether its Figure 1 already exists.
+
 Nothing is trained. An invalid file is reported with file:line:column.`,
 		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 			resultsDir := fs.String("results", "results", "directory that holds one results tree per experiment file")
@@ -33,9 +40,22 @@ Nothing is trained. An invalid file is reported with file:line:column.`,
 				if len(args) == 0 {
 					return usagef("no experiment file given")
 				}
-				files, err := loadTraining(args)
+				convFiles, trainFiles, err := splitKinds(args)
 				if err != nil {
 					return err
+				}
+				var files []trainingFile
+				if len(trainFiles) > 0 {
+					if files, err = loadTraining(trainFiles); err != nil {
+						return err
+					}
+				}
+				convs, err := loadConvolution(convFiles)
+				if err != nil {
+					return err
+				}
+				if len(files) == 0 {
+					return planConvolution(e, convs, *resultsDir)
 				}
 				w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(w, "RUN\tSWEEPS\tARCH\tN\tL1\tEPOCHS\tSEED\tSTATUS")
@@ -70,10 +90,58 @@ Nothing is trained. An invalid file is reported with file:line:column.`,
 					}
 				}
 				fmt.Fprintln(e.stdout)
+				if len(convs) > 0 {
+					fmt.Fprintln(e.stdout)
+					return planConvolution(e, convs, *resultsDir)
+				}
 				return nil
 			}
 		},
 	})
+}
+
+// loadConvolution validates every convolution file, photo included, and
+// reports all the problems together.
+func loadConvolution(paths []string) ([]*figure1.Experiment, error) {
+	var out []*figure1.Experiment
+	var errs []error
+	for _, p := range paths {
+		if err := figure1.Validate(p); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		exp, err := figure1.Load(p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, exp)
+	}
+	return out, errors.Join(errs...)
+}
+
+// planConvolution prints one line per convolution file: what it convolves
+// and whether its figure is already written.
+func planConvolution(e *env, convs []*figure1.Experiment, resultsDir string) error {
+	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "CONVOLUTION\tIMAGE\tCHANNELS\tKERNELS\tSTATUS")
+	for _, c := range convs {
+		names := make([]string, len(c.Kernels))
+		for i, k := range c.Kernels {
+			size := len(k.Kernel)
+			names[i] = fmt.Sprintf("%s (%dx%d)", k.Name, size, size)
+		}
+		status := "to do"
+		if _, err := os.Stat(filepath.Join(resultsDir, c.Name, "figure1.png")); err == nil {
+			status = "done"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", c.Name, c.Image, strings.Join(c.Channels, ","), strings.Join(names, ", "), status)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%d convolution file%s\n", len(convs), plural(len(convs)))
+	return nil
 }
 
 // trainingFile is one experiment file of kind training with its own plan.

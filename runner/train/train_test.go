@@ -157,7 +157,7 @@ func TestDeterministic(t *testing.T) {
 		t.Error("same seed, different weights")
 	}
 	// With several threads the result is as reproducible.
-	p, _, err := Train(context.Background(), tinyRun(2), data, Options{Threads: 2})
+	p, mp, err := Train(context.Background(), tinyRun(2), data, Options{Threads: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,6 +170,14 @@ func TestDeterministic(t *testing.T) {
 	}
 	if !reflect.DeepEqual(p.History, q.History) {
 		t.Errorf("two threads: different histories:\n%+v\n%+v", p.History, q.History)
+	}
+	// and the thread count does not change it: every reduction is summed in
+	// an order fixed by the batch, not by the workers.
+	if !reflect.DeepEqual(p.History, a.History) {
+		t.Errorf("one thread and two threads: different histories:\n%+v\n%+v", a.History, p.History)
+	}
+	if wp, _ := mp.MarshalWeights(); !bytes.Equal(wa, wp) {
+		t.Error("one thread and two threads: different weights")
 	}
 	other := tinyRun(2)
 	other.Seed = 6
@@ -334,5 +342,52 @@ func TestEvaluateRejectsOtherImageSize(t *testing.T) {
 	}
 	if _, err := Evaluate(t.TempDir()+"/missing.weights", tinyData()); err == nil {
 		t.Error("a missing weights file was evaluated")
+	}
+}
+
+// noiseImages makes n random 3×32×32 images with random labels of 10
+// classes: the study's input shape, so the presets run on their fast paths.
+func noiseImages(n int, seed uint64) dataset.Tensor {
+	r := rand.New(rand.NewPCG(seed, 11))
+	t := dataset.Tensor{N: n, C: 3, H: 32, W: 32, X: make([]float32, n*3*32*32), Y: make([]uint8, n)}
+	for i := range t.X {
+		t.X[i] = r.Float32()
+	}
+	for i := range t.Y {
+		t.Y[i] = uint8(r.IntN(10))
+	}
+	return t
+}
+
+// The presets at the study's batch size give the same weights with one
+// thread and with three: the kernels split the work between threads but
+// sum every gradient in an order fixed by the batch.
+func TestPresetsIndependentOfThreads(t *testing.T) {
+	data := &dataset.Prepared{Train: noiseImages(300, 1), Val: noiseImages(20, 2), Test: noiseImages(20, 3),
+		Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}}
+	for _, name := range arch.PresetNames() {
+		t.Run(name, func(t *testing.T) {
+			a, err := arch.Preset(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			run := spec.Run{ID: name, Dataset: "synthetic", Arch: a, N: 320, L1: 1e-3, Epochs: 1,
+				BatchSize: 128, ValidationSplit: 20.0 / 320, Seed: 3, Optimizer: spec.Optimizer{Name: "adam", LearningRate: 1e-3}}
+			var weights [][]byte
+			for _, threads := range []int{1, 3} {
+				_, m, err := Train(context.Background(), run, data, Options{Threads: threads})
+				if err != nil {
+					t.Fatal(err)
+				}
+				w, err := m.MarshalWeights()
+				if err != nil {
+					t.Fatal(err)
+				}
+				weights = append(weights, w)
+			}
+			if !bytes.Equal(weights[0], weights[1]) {
+				t.Error("one thread and three threads trained different weights")
+			}
+		})
 	}
 }
