@@ -469,23 +469,9 @@ func im2col(g ConvGeom, taps []tapPlan, xn, col []float32, ld int, sub []float32
 				if ow == wq {
 					src := (t.oy0+t.dy)*wq + t.lo + t.dx
 					copy(row[first:last], plane[src:src+last-first])
-					if t.lo > 0 || t.hi < ow {
-						// The block copy wrapped row ends into the
-						// padding columns: zero them.
-						for oy := t.oy0; oy < t.oy1; oy++ {
-							d := row[oy*ow : oy*ow+ow]
-							if oy > t.oy0 {
-								for k := 0; k < t.lo; k++ {
-									d[k] = 0
-								}
-							}
-							if oy < t.oy1-1 {
-								for k := t.hi; k < ow; k++ {
-									d[k] = 0
-								}
-							}
-						}
-					}
+					// The block copy wrapped row ends into the padding
+					// columns: zero them.
+					zeroWrapped(row, ow, t)
 					continue
 				}
 				for oy := t.oy0; oy < t.oy1; oy++ {
@@ -500,6 +486,25 @@ func im2col(g ConvGeom, taps []tapPlan, xn, col []float32, ld int, sub []float32
 					}
 				}
 			}
+		}
+	}
+}
+
+// zeroWrapped zeroes, in the rows oy0..oy1-1 of an im2col row, the
+// padding columns that a block copy of whole rows fills with the
+// neighbouring rows' ends: columns before lo (but in the first row) and
+// from hi on (but in the last row).
+func zeroWrapped(row []float32, ow int, t tapPlan) {
+	if t.lo == 0 && t.hi == ow {
+		return
+	}
+	for oy := t.oy0; oy < t.oy1; oy++ {
+		d := row[oy*ow : oy*ow+ow]
+		if oy > t.oy0 {
+			clear(d[:t.lo])
+		}
+		if oy < t.oy1-1 {
+			clear(d[t.hi:])
 		}
 	}
 }
@@ -527,21 +532,9 @@ func col2im(g ConvGeom, taps []tapPlan, col []float32, ld int, dxn, sub []float3
 				plane := planes[t.plane : t.plane+hq*wq]
 				if ow == wq {
 					first, last := t.oy0*ow+t.lo, (t.oy1-1)*ow+t.hi
-					if t.lo > 0 || t.hi < ow {
-						for oy := t.oy0; oy < t.oy1; oy++ {
-							d := row[oy*ow : oy*ow+ow]
-							if oy > t.oy0 {
-								for k := 0; k < t.lo; k++ {
-									d[k] = 0
-								}
-							}
-							if oy < t.oy1-1 {
-								for k := t.hi; k < ow; k++ {
-									d[k] = 0
-								}
-							}
-						}
-					}
+					// The padding columns must not scatter into the
+					// neighbouring rows' ends.
+					zeroWrapped(row, ow, t)
 					dst := (t.oy0+t.dy)*wq + t.lo + t.dx
 					add32(plane[dst:dst+last-first], row[first:last])
 					continue

@@ -65,21 +65,27 @@ func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 	}
 	for k0 := 0; k0 < k; k0 += kcBlock {
 		kc := min(kcBlock, k-k0)
-		fl := flags
-		if k0 > 0 {
-			fl |= kAccum
-		}
-		if k0+kc < k {
-			fl &^= kReLU
-		}
-		var bi []float32
-		if bias != nil && fl&kAccum == 0 {
-			bi = bias[:m]
-		}
+		fl, bi := blockFlags(flags, k0, kc, k, bias, m)
 		for j := 0; j < n; j += 16 {
 			kern4x16(m/4, kc, a[k0:], lda, b[k0*ldb+j:], ldb, c[j:], ldc, bi, fl)
 		}
 	}
+}
+
+// blockFlags gives the flags and bias of the k-block k0..k0+kc of a
+// product over k: every block but the first accumulates into C, only the
+// first adds the bias, and only the last applies ReLU.
+func blockFlags(flags, k0, kc, k int, bias []float32, m int) (int, []float32) {
+	if k0 > 0 {
+		flags |= kAccum
+	}
+	if k0+kc < k {
+		flags &^= kReLU
+	}
+	if bias == nil || flags&kAccum != 0 {
+		return flags, nil
+	}
+	return flags, bias[:m]
 }
 
 func reluGradGo(out, dOut, dz []float32) {

@@ -93,17 +93,7 @@ func gemmIB(m, n, k int, a []float32, lda int, b []float32, boff []int, c []floa
 	}
 	for k0 := 0; k0 < k; k0 += kcBlock {
 		kc := min(kcBlock, k-k0)
-		fl := flags
-		if k0 > 0 {
-			fl |= kAccum
-		}
-		if k0+kc < k {
-			fl &^= kReLU
-		}
-		var bi []float32
-		if bias != nil && fl&kAccum == 0 {
-			bi = bias[:m]
-		}
+		fl, bi := blockFlags(flags, k0, kc, k, bias, m)
 		for j := 0; j < n; j += 16 {
 			kern4x16ib(m/4, kc, a[k0:], lda, b[j:], boff[k0:k0+kc], c[j:], ldc, bi, fl)
 		}
