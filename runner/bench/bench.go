@@ -27,6 +27,7 @@ import (
 
 	"convlab/arch"
 	"convlab/arch/net"
+	"convlab/runner/atomicfile"
 )
 
 // Options configures Run. Zero fields take the defaults in brackets.
@@ -346,21 +347,8 @@ func WriteJSON(path string, results []Result) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("write bench results %s: %w", path, err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("write bench results %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(append(data, '\n'))
-	serr := f.Sync()
-	cerr := f.Close()
-	if err := firstErr(werr, serr, cerr); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write bench results %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write bench results %s: %w", path, err)
+	if err := atomicfile.WriteFile(path, append(data, '\n')); err != nil {
+		return fmt.Errorf("bench results: %w", err)
 	}
 	return nil
 }
@@ -376,13 +364,4 @@ func ReadJSON(path string) ([]Result, error) {
 		return nil, fmt.Errorf("read bench results %s: %w; want a JSON array as convlab bench writes", path, err)
 	}
 	return rs, nil
-}
-
-func firstErr(errs ...error) error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
 }
