@@ -317,3 +317,29 @@ func TestPlanListsConvolutionFiles(t *testing.T) {
 		t.Errorf("plan after run does not say done:\n%s", out)
 	}
 }
+
+// A data set that cannot be read is one error before anything trains, not
+// one failure per run.
+func TestRunWithoutDataTrainsNothing(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "tiny.yaml")
+	if err := os.WriteFile(file, []byte(tinyGrid), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	results := filepath.Join(dir, "results")
+	code, _, errOut := convlab(t, "run", "--results", results, file)
+	if code != 1 {
+		t.Fatalf("run without data: status %d, stderr:\n%s", code, errOut)
+	}
+	if n := strings.Count(errOut, "data set cifar10"); n != 1 {
+		t.Errorf("the data error is printed %d times, want once:\n%s", n, errOut)
+	}
+	for _, want := range []string{file + ": data set cifar10:", filepath.Join(dir, "data"), "nothing was trained"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if _, err := os.Stat(results); !os.IsNotExist(err) {
+		t.Errorf("results directory written although nothing trained: %v", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"convlab/report"
 	"convlab/report/figure1"
+	"convlab/runner/dataset"
 	"convlab/runner/exec"
 	"convlab/runner/progress"
 	"convlab/runner/results"
@@ -100,6 +101,9 @@ func runFiles(e *env, args []string, o runOptions) error {
 			return err
 		}
 	}
+	if err := loadData(files, o); err != nil {
+		return err
+	}
 
 	var failed []error
 	for _, c := range convFiles {
@@ -154,6 +158,42 @@ func runFiles(e *env, args []string, o runOptions) error {
 		return exitError{1}
 	}
 	return nil
+}
+
+// loadData reads, once each, the data sets of the runs that will train, so
+// that a missing or corrupt data set is one error before anything trains
+// rather than the same failure once per run. Runs that are done need no
+// data, so a finished grid still reports on a machine without it.
+func loadData(files []trainingFile, o runOptions) error {
+	type source struct{ name, dir string }
+	seen := map[source]bool{}
+	var errs []error
+	for _, f := range files {
+		runs, err := selectRuns(f.plan.Runs, o.only, o.shard)
+		if err != nil {
+			return err
+		}
+		root := filepath.Join(o.results, f.name)
+		for _, r := range runs {
+			src := source{r.Dataset, r.DataDir}
+			if seen[src] {
+				continue
+			}
+			if !o.force {
+				if id, err := exec.DataIdentity(r); err == nil && exec.IsDone(filepath.Join(root, exec.RunsDir, exec.DirName(r)), exec.Key(r, id)) {
+					continue
+				}
+			}
+			seen[src] = true
+			if _, _, err := dataset.LoadCached(r.Dataset, r.DataDir); err != nil {
+				errs = append(errs, fmt.Errorf("%s: data set %s: %w", f.path, r.Dataset, err))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		errs = append(errs, errors.New("nothing was trained"))
+	}
+	return errors.Join(errs...)
 }
 
 // splitKinds sorts experiment files into convolution files and training
