@@ -343,3 +343,25 @@ func TestRunWithoutDataTrainsNothing(t *testing.T) {
 		t.Errorf("results directory written although nothing trained: %v", err)
 	}
 }
+
+// A run asking for more images than its data set holds is refused before
+// anything trains, naming the run, the data and the limit.
+func TestRunRefusesTooLargeN(t *testing.T) {
+	file, results := setupGrid(t) // 5 x 30 training images
+	body := strings.Replace(tinyGrid, "n: 100", "n: 200", 1)
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := convlab(t, "run", "--results", results, file)
+	if code != 1 {
+		t.Fatalf("run with n too large: status %d, stderr:\n%s", code, errOut)
+	}
+	for _, want := range []string{"run tiny-n200-l1_0-e2-b32-s1: n = 200", "only 150 training images; use n <= 150", "$CIFAR10_DIR", "nothing was trained"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if _, err := os.Stat(results); !os.IsNotExist(err) {
+		t.Errorf("results directory written although nothing trained: %v", err)
+	}
+}

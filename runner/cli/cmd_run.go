@@ -160,13 +160,18 @@ func runFiles(e *env, args []string, o runOptions) error {
 	return nil
 }
 
-// loadData reads, once each, the data sets of the runs that will train, so
-// that a missing or corrupt data set is one error before anything trains
-// rather than the same failure once per run. Runs that are done need no
-// data, so a finished grid still reports on a machine without it.
+// loadData reads, once each, the data sets of the runs that will train, and
+// checks that each holds the n images its runs ask for, so that a missing,
+// corrupt or too small data set is one error before anything trains rather
+// than the same failure once per run. Runs that are done need no data, so
+// a finished grid still reports on a machine without it.
 func loadData(files []trainingFile, o runOptions) error {
 	type source struct{ name, dir string }
-	seen := map[source]bool{}
+	type loaded struct {
+		size int // training images
+		err  error
+	}
+	sets := map[source]*loaded{}
 	var errs []error
 	for _, f := range files {
 		runs, err := selectRuns(f.plan.Runs, o.only, o.shard)
@@ -175,18 +180,32 @@ func loadData(files []trainingFile, o runOptions) error {
 		}
 		root := filepath.Join(o.results, f.name)
 		for _, r := range runs {
-			src := source{r.Dataset, r.DataDir}
-			if seen[src] {
-				continue
-			}
 			if !o.force {
 				if id, err := exec.DataIdentity(r); err == nil && exec.IsDone(filepath.Join(root, exec.RunsDir, exec.DirName(r)), exec.Key(r, id)) {
 					continue
 				}
 			}
-			seen[src] = true
-			if _, _, err := dataset.LoadCached(r.Dataset, r.DataDir); err != nil {
-				errs = append(errs, fmt.Errorf("%s: data set %s: %w", f.path, r.Dataset, err))
+			src := source{r.Dataset, r.DataDir}
+			set, ok := sets[src]
+			if !ok {
+				set = &loaded{}
+				train, _, err := dataset.LoadCached(r.Dataset, r.DataDir)
+				if err != nil {
+					set.err = err
+					errs = append(errs, fmt.Errorf("%s: data set %s: %w", f.path, r.Dataset, err))
+				} else {
+					set.size = train.N
+				}
+				sets[src] = set
+			}
+			if set.err == nil && r.N > set.size {
+				dir, _ := dataset.ResolveDir(r.Dataset, r.DataDir)
+				where := "data_dir: in the experiment file"
+				if env, ok := exec.DataEnv[r.Dataset]; ok {
+					where += " or $" + env
+				}
+				errs = append(errs, fmt.Errorf("%s: run %s: n = %d, but data set %s in %s has only %d training images; use n <= %d, or point %s at the full data set",
+					f.path, r.ID, r.N, r.Dataset, dir, set.size, set.size, where))
 			}
 		}
 	}
