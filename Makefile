@@ -6,7 +6,7 @@ BIN       := bin/convlab
 EXPERIMENTS ?= experiments/report.yaml experiments/figure1.yaml
 JOBS      ?= 1
 
-.PHONY: all build experiments smoke report test vet fmt-check fuzz bench bench-peer bench-peer-raw bench-kernels bench-step profile-step test-ops slurm-up slurm-down slurm-e2e clean
+.PHONY: all build experiments smoke report test vet fmt-check fuzz bench bench-peer bench-peer-raw bench-kernels bench-step bench-stock profile-step test-ops slurm-up slurm-down slurm-e2e clean
 
 all: build
 
@@ -70,6 +70,11 @@ bench-kernels:
 # One training step per preset (go test benchmark), and its CPU profile.
 bench-step:
 	$(GO) test -run XXX -bench TrainStep -benchtime 20x ./runner/bench/
+
+# Our training step next to the same strided net built from gorgonia's
+# stock ops (Conv2d, BroadcastAdd, Rectify, ...): the speed-up of arch/ops.
+bench-stock:
+	$(GO) test -run XXX -bench 'TrainStep$$|TrainStepStock' -benchtime 10x ./arch/net/
 
 profile-step:
 	$(GO) test -run XXX -bench 'TrainStep/strided' -benchtime 40x -cpuprofile /tmp/convlab-step.prof ./runner/bench/
