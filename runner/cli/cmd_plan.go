@@ -40,17 +40,7 @@ Nothing is trained. An invalid file is reported with file:line:column.`,
 				if len(args) == 0 {
 					return usagef("no experiment file given")
 				}
-				convFiles, trainFiles, err := splitKinds(args)
-				if err != nil {
-					return err
-				}
-				var files []trainingFile
-				if len(trainFiles) > 0 {
-					if files, err = loadTraining(trainFiles); err != nil {
-						return err
-					}
-				}
-				convs, err := loadConvolution(convFiles)
+				files, convs, err := loadFiles(args)
 				if err != nil {
 					return err
 				}
@@ -98,6 +88,27 @@ Nothing is trained. An invalid file is reported with file:line:column.`,
 			}
 		},
 	})
+}
+
+// loadFiles sorts experiment files by kind and validates all of them:
+// training files together (nothing runs when any is invalid), convolution
+// files with their photos.
+func loadFiles(paths []string) ([]trainingFile, []*figure1.Experiment, error) {
+	convFiles, trainFiles, err := splitKinds(paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	var files []trainingFile
+	if len(trainFiles) > 0 {
+		if files, err = loadTraining(trainFiles); err != nil {
+			return nil, nil, err
+		}
+	}
+	convs, err := loadConvolution(convFiles)
+	if err != nil {
+		return nil, nil, err
+	}
+	return files, convs, nil
 }
 
 // loadConvolution validates every convolution file, photo included, and

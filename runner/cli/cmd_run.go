@@ -86,33 +86,22 @@ func runFiles(e *env, args []string, o runOptions) error {
 	if _, err := exec.Matcher(o.only); err != nil {
 		return usagef("--only: %v", err)
 	}
-	convFiles, trainFiles, err := splitKinds(args)
+	files, convs, err := loadFiles(args)
 	if err != nil {
 		return err
-	}
-	var files []trainingFile
-	if len(trainFiles) > 0 {
-		if files, err = loadTraining(trainFiles); err != nil {
-			return err
-		}
-	}
-	for _, c := range convFiles {
-		if err := figure1.Validate(c); err != nil {
-			return err
-		}
 	}
 	if err := loadData(files, o); err != nil {
 		return err
 	}
 
 	var failed []error
-	for _, c := range convFiles {
-		dir, err := figure1.Run(c, o.results)
+	for _, c := range convs {
+		dir, err := figure1.Run(c.Path, o.results)
 		if err != nil {
 			failed = append(failed, err)
 			continue
 		}
-		fmt.Fprintf(e.stderr, "convlab: %s: figure 1 written to %s\n", c, dir)
+		fmt.Fprintf(e.stderr, "convlab: %s: figure 1 written to %s\n", c.Path, dir)
 	}
 	for _, f := range files {
 		root := filepath.Join(o.results, f.name)
