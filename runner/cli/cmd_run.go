@@ -114,7 +114,7 @@ func runFiles(e *env, args []string, o runOptions) error {
 			Shard:      shard,
 			Shards:     shards,
 			Root:       root,
-			Train:      trainRun(),
+			Train:      trainRun(o.results),
 			Progress:   sink,
 			WriteFiles: writeRunFiles,
 			AfterRun:   func(_ *results.Record, _ string) error { return report.WriteRunsCSV(root) },

@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
@@ -13,18 +14,41 @@ import (
 // provenance describes the binary and machine producing a result. The
 // commit comes from the build info when "go build" stamped it, else from
 // git in the working directory (as with "go run"), else it is left empty.
-func provenance() results.Provenance {
+// Whether the code had uncommitted changes is asked of git when it can
+// answer for that commit, leaving out resultsDir: results committed next to
+// the code are rewritten by the very runs being described and say nothing
+// about the code.
+func provenance(resultsDir string) results.Provenance {
 	p := results.Provenance{ToolVersion: Version, Cores: runtime.NumCPU()}
 	p.GitCommit, p.GitDirty = BuildCommit()
-	if p.GitCommit == "" {
-		if out, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
-			p.GitCommit = strings.TrimSpace(string(out))
-			if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil {
-				p.GitDirty = len(strings.TrimSpace(string(st))) > 0
+	if out, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
+		head := strings.TrimSpace(string(out))
+		if p.GitCommit == "" || p.GitCommit == head {
+			p.GitCommit = head
+			if dirty, ok := gitDirty(resultsDir); ok {
+				p.GitDirty = dirty
 			}
 		}
 	}
 	p.Host, _ = os.Hostname()
 	p.Finished = time.Now().UTC().Format(time.RFC3339)
 	return p
+}
+
+// gitDirty reports whether tracked files outside resultsDir differ from
+// the commit checked out in the working directory.
+func gitDirty(resultsDir string) (dirty, ok bool) {
+	args := []string{"status", "--porcelain", "--untracked-files=no", "--", "."}
+	if resultsDir != "" {
+		// A results directory outside the repository makes the pathspec
+		// invalid; it then has nothing to leave out.
+		if st, err := exec.Command("git", append(args, ":(exclude)"+filepath.ToSlash(resultsDir))...).Output(); err == nil {
+			return len(strings.TrimSpace(string(st))) > 0, true
+		}
+	}
+	st, err := exec.Command("git", args...).Output()
+	if err != nil {
+		return false, false
+	}
+	return len(strings.TrimSpace(string(st))) > 0, true
 }

@@ -36,7 +36,7 @@ func prepare(run spec.Run) (*dataset.Prepared, error) {
 // trainRun adapts runner/train to the runner: data from the cache, the
 // thread budget and checkpointer from the context, progress to the sink and
 // to the run's log, the weights into the run's directory.
-func trainRun() exec.TrainFunc {
+func trainRun(resultsDir string) exec.TrainFunc {
 	return func(ctx context.Context, run spec.Run, dir string, p progress.Reporter) (*results.Record, error) {
 		data, err := prepare(run)
 		if err != nil {
@@ -72,7 +72,7 @@ func trainRun() exec.TrainFunc {
 		if err := model.Save(filepath.Join(dir, WeightsFile)); err != nil {
 			return nil, err
 		}
-		rec.Provenance = provenance()
+		rec.Provenance = provenance(resultsDir)
 		fmt.Fprintf(log, "done in %s: test accuracy %.4f (baseline %.4f)\n", time.Since(start).Round(time.Millisecond), rec.Metrics.Test.Accuracy, rec.Metrics.BaselineTest)
 		return rec, nil
 	}
