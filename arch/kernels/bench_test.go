@@ -117,7 +117,7 @@ func BenchmarkReLUGrad(b *testing.B) {
 	out, dOut, dz := randSlice32(r, n), randSlice32(r, n), make([]float32, n)
 	b.Run("fast", func(b *testing.B) {
 		for b.Loop() {
-			ReLUGrad(out, dOut, dz)
+			ReLUGrad(out, dOut, dz, 0)
 		}
 	})
 	b.Run("ref", func(b *testing.B) {

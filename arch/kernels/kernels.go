@@ -84,20 +84,9 @@ func Conv2DForward[T Float](g ConvGeom, x, w, b, out []T, relu bool) {
 }
 
 // ReLUGrad sets dz = dOut where out > 0 and 0 elsewhere: the gradient
-// through a ReLU, given the ReLU's output. It reads len(out) values.
-func ReLUGrad[T Float](out, dOut, dz []T) {
-	if o32, ok := as32(out); ok && !forceRef && len(dOut) >= len(out) && len(dz) >= len(out) {
-		d32, _ := as32(dOut)
-		z32, _ := as32(dz)
-		reluGradParallel(o32, d32, z32, 0)
-		return
-	}
-	refReLUGrad(out, dOut, dz)
-}
-
-// ReLUGradWorkers is ReLUGrad using at most workers goroutines for
-// float32 (0 or less: GOMAXPROCS).
-func ReLUGradWorkers[T Float](out, dOut, dz []T, workers int) {
+// through a ReLU, given the ReLU's output. It reads len(out) values and
+// uses at most workers goroutines for float32 (0 or less: GOMAXPROCS).
+func ReLUGrad[T Float](out, dOut, dz []T, workers int) {
 	if o32, ok := as32(out); ok && !forceRef && len(dOut) >= len(out) && len(dz) >= len(out) {
 		d32, _ := as32(dOut)
 		z32, _ := as32(dz)

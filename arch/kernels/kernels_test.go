@@ -370,7 +370,7 @@ func TestReLUGrad(t *testing.T) {
 			dOut := randSlice32(r, n)
 			for _, workers := range []int{0, 1, 3} {
 				dz := randSlice32(r, n)
-				ReLUGradWorkers(out, dOut, dz, workers)
+				ReLUGrad(out, dOut, dz, workers)
 				for i := range out {
 					want := float32(0)
 					if out[i] > 0 {
@@ -473,7 +473,7 @@ func TestNoAllocs(t *testing.T) {
 	dw2 := randSlice32(r, 512*10)
 	step := func() {
 		Conv2DForward(g, x, w, b, out, true)
-		ReLUGradWorkers(out, dz, dz, 2)
+		ReLUGrad(out, dz, dz, 2)
 		Conv2DBackwardData(g, w, dz, dx)
 		Conv2DBackwardFilter(g, x, dz, dw, db)
 		MaxPoolForward(pg, x, pout)

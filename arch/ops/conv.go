@@ -380,9 +380,9 @@ func (op *ReLUGradOp) Do(vals ...G.Value) (G.Value, error) {
 	out := op.out.get(o.Dtype(), o.Shape()...)
 	switch o.Dtype() {
 	case tensor.Float32:
-		kernels.ReLUGradWorkers(o.Float32s(), d.Float32s(), out.Float32s(), op.cfg.Threads())
+		kernels.ReLUGrad(o.Float32s(), d.Float32s(), out.Float32s(), op.cfg.Threads())
 	case tensor.Float64:
-		kernels.ReLUGrad(o.Float64s(), d.Float64s(), out.Float64s())
+		kernels.ReLUGrad(o.Float64s(), d.Float64s(), out.Float64s(), op.cfg.Threads())
 	}
 	return out, nil
 }
@@ -441,20 +441,7 @@ func (op *BiasGradOp) Do(vals ...G.Value) (G.Value, error) {
 	case tensor.Float32:
 		kernels.BiasGrad(d.Float32s(), out.Float32s(), s[0], s[1], inner, op.cfg.Threads())
 	case tensor.Float64:
-		biasGrad(d.Float64s(), out.Float64s(), s[0], s[1], inner)
+		kernels.BiasGrad(d.Float64s(), out.Float64s(), s[0], s[1], inner, op.cfg.Threads())
 	}
 	return out, nil
-}
-
-func biasGrad[T kernels.Float](dz, db []T, n, c, inner int) {
-	clear(db)
-	for i := 0; i < n; i++ {
-		for j := 0; j < c; j++ {
-			var s T
-			for _, v := range dz[(i*c+j)*inner : (i*c+j+1)*inner] {
-				s += v
-			}
-			db[j] += s
-		}
-	}
 }

@@ -82,31 +82,9 @@ func (op *DenseOp) Do(vals ...G.Value) (G.Value, error) {
 	case tensor.Float32:
 		kernels.DenseForward(x.Float32s(), w.Float32s(), b.Float32s(), out.Float32s(), n, d, u, op.relu, op.cfg.Threads())
 	case tensor.Float64:
-		denseForward(x.Float64s(), w.Float64s(), b.Float64s(), out.Float64s(), n, d, u, op.relu)
+		kernels.DenseForward(x.Float64s(), w.Float64s(), b.Float64s(), out.Float64s(), n, d, u, op.relu, op.cfg.Threads())
 	}
 	return out, nil
-}
-
-func denseForward[T kernels.Float](x, w, b, out []T, n, d, u int, relu bool) {
-	for i := 0; i < n; i++ {
-		o := out[i*u : (i+1)*u]
-		copy(o, b)
-		for k, xv := range x[i*d : (i+1)*d] {
-			if xv == 0 {
-				continue
-			}
-			for j, wv := range w[k*u : (k+1)*u] {
-				o[j] += xv * wv
-			}
-		}
-		if relu {
-			for j, v := range o {
-				if v < 0 {
-					o[j] = 0
-				}
-			}
-		}
-	}
 }
 
 func (op *DenseOp) DiffWRT(int) []bool { return []bool{true, true, true} }
@@ -185,22 +163,9 @@ func (op *DenseBackwardDataOp) Do(vals ...G.Value) (G.Value, error) {
 	case tensor.Float32:
 		kernels.DenseBackwardData(dz.Float32s(), w.Float32s(), out.Float32s(), n, d, u, op.cfg.Threads())
 	case tensor.Float64:
-		denseBackData(dz.Float64s(), w.Float64s(), out.Float64s(), n, d, u)
+		kernels.DenseBackwardData(dz.Float64s(), w.Float64s(), out.Float64s(), n, d, u, op.cfg.Threads())
 	}
 	return out, nil
-}
-
-func denseBackData[T kernels.Float](dz, w, dx []T, n, d, u int) {
-	for i := 0; i < n; i++ {
-		g := dz[i*u : (i+1)*u]
-		for k := 0; k < d; k++ {
-			var s T
-			for j, wv := range w[k*u : (k+1)*u] {
-				s += g[j] * wv
-			}
-			dx[i*d+k] = s
-		}
-	}
 }
 
 // DenseBackwardFilterOp is dw = xᵀ·dz.
@@ -251,23 +216,7 @@ func (op *DenseBackwardFilterOp) Do(vals ...G.Value) (G.Value, error) {
 	case tensor.Float32:
 		kernels.DenseBackwardFilter(x.Float32s(), dz.Float32s(), out.Float32s(), n, d, u, op.cfg.Threads())
 	case tensor.Float64:
-		denseBackFilter(x.Float64s(), dz.Float64s(), out.Float64s(), n, d, u)
+		kernels.DenseBackwardFilter(x.Float64s(), dz.Float64s(), out.Float64s(), n, d, u, op.cfg.Threads())
 	}
 	return out, nil
-}
-
-func denseBackFilter[T kernels.Float](x, dz, dw []T, n, d, u int) {
-	clear(dw)
-	for i := 0; i < n; i++ {
-		g := dz[i*u : (i+1)*u]
-		for k, xv := range x[i*d : (i+1)*d] {
-			if xv == 0 {
-				continue
-			}
-			row := dw[k*u : (k+1)*u]
-			for j, gv := range g {
-				row[j] += xv * gv
-			}
-		}
-	}
 }
