@@ -151,11 +151,18 @@ func Convolve(img *Plane, k Kernel) (*Plane, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := NewPlane(img.W, img.H)
-	for i, v := range raw {
+	return ClipRaw(raw, img.W, img.H), nil
+}
+
+// ClipRaw turns the sums ConvolveRaw returns for a w x h plane into that
+// plane's pixels, each rounded and clipped by Clip. raw must hold w*h
+// values.
+func ClipRaw(raw []float64, w, h int) *Plane {
+	out := NewPlane(w, h)
+	for i, v := range raw[:len(out.Pix)] {
 		out.Pix[i] = Clip(v)
 	}
-	return out, nil
+	return out
 }
 
 // Clip rounds v to the nearest integer and clips it to an 8-bit pixel.

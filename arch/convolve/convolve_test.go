@@ -362,6 +362,34 @@ func TestClip(t *testing.T) {
 	}
 }
 
+func TestClipRaw(t *testing.T) {
+	raw := []float64{-3, 0.5, 254.5, 1020, 7, math.NaN()}
+	p := ClipRaw(raw, 3, 2)
+	if p.W != 3 || p.H != 2 {
+		t.Fatalf("plane is %dx%d, want 3x2", p.W, p.H)
+	}
+	for i, v := range raw {
+		if p.Pix[i] != Clip(v) {
+			t.Errorf("pixel %d = %d, want Clip(%v) = %d", i, p.Pix[i], v, Clip(v))
+		}
+	}
+	// Convolve is ConvolveRaw then ClipRaw.
+	img := mustPlane(t, [][]uint8{{10, 200, 30}, {40, 250, 60}})
+	k := Kernel{{0, -1, 0}, {-1, 4.4, -1}, {0, -1, 0}}
+	r, err := ConvolveRaw(img, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Convolve(img, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ClipRaw(r, img.W, img.H)
+	if string(got.Pix) != string(want.Pix) {
+		t.Errorf("Convolve = %v, ClipRaw(ConvolveRaw) = %v", got.Pix, want.Pix)
+	}
+}
+
 func TestGray(t *testing.T) {
 	p := mustPlane(t, [][]uint8{{1, 2, 3}, {4, 5, 6}})
 	g := p.Gray()

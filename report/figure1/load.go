@@ -20,7 +20,7 @@ import (
 )
 
 // Kind is the value of the kind: key of a convolution experiment file.
-const Kind = "convolution"
+const Kind = spec.KindConvolution
 
 // Channel names, in the order of an RGB pixel.
 var Channels = []string{"red", "green", "blue"}

@@ -35,31 +35,44 @@ type Result struct {
 	Grid   [][]Panel
 }
 
-// Validate checks an experiment file without convolving: its keys and
-// values, and that its image exists, is a PNG or JPEG and is not too big.
+// Validate checks an experiment file without convolving: Load, then
+// CheckImage. A caller that goes on to use the experiment should call
+// those two itself instead of loading the file again.
 func Validate(path string) error {
 	exp, err := Load(path)
 	if err != nil {
 		return err
 	}
-	f, err := exp.openImage()
+	return exp.CheckImage()
+}
+
+// CheckImage checks, without decoding it, that the experiment's photo
+// exists, is a PNG or JPEG and is not too big.
+func (e *Experiment) CheckImage() error {
+	f, err := e.openImage()
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	_, err = exp.decodeConfig(f)
+	_, err = e.decodeConfig(f)
 	return err
 }
 
-// Run reads a convolution experiment file, convolves its photo and writes
-// into outRoot/<name>/: red.png, green.png and blue.png, one
-// <channel>_<kernel>.png per convolution, figure1.png, and figure1.csv
-// (one row of Stat per convolution). It returns that directory.
+// Run reads a convolution experiment file and runs it: Load, then
+// RunExperiment.
 func Run(path, outRoot string) (string, error) {
 	exp, err := Load(path)
 	if err != nil {
 		return "", err
 	}
+	return RunExperiment(exp, outRoot)
+}
+
+// RunExperiment convolves the experiment's photo and writes into
+// outRoot/<name>/: red.png, green.png and blue.png, one
+// <channel>_<kernel>.png per convolution, figure1.png, and figure1.csv
+// (one row of Stat per convolution). It returns that directory.
+func RunExperiment(exp *Experiment, outRoot string) (string, error) {
 	img, err := exp.ReadImage()
 	if err != nil {
 		return "", err
@@ -70,7 +83,7 @@ func Run(path, outRoot string) (string, error) {
 	}
 	dir := filepath.Join(outRoot, exp.Name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("%s: create output directory: %w", path, err)
+		return "", fmt.Errorf("%s: create output directory: %w", exp.Path, err)
 	}
 	for _, c := range Channels {
 		if err := writePNG(filepath.Join(dir, c+".png"), res.Planes[c].Gray()); err != nil {
@@ -172,10 +185,7 @@ func Compute(exp *Experiment, img image.Image) (*Result, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: kernel %s on the %s channel: %w", exp.Path, k.Name, c, err)
 			}
-			out := convolve.NewPlane(p.W, p.H)
-			for i, v := range raw {
-				out.Pix[i] = convolve.Clip(v)
-			}
+			out := convolve.ClipRaw(raw, p.W, p.H)
 			res.Convolved[c] = append(res.Convolved[c], out)
 			res.Stats = append(res.Stats, stat(c, k, raw, out))
 		}

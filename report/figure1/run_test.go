@@ -392,6 +392,61 @@ func TestValidateAndRunErrors(t *testing.T) {
 	}
 }
 
+func TestCheckImageAndRunExperiment(t *testing.T) {
+	path := setup(t, figureYAML)
+	exp, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := exp.CheckImage(); err != nil {
+		t.Fatalf("CheckImage: %v", err)
+	}
+	// RunExperiment writes the same files as Run, without reading the
+	// experiment file again.
+	viaRun, err := Run(path, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	dir, err := RunExperiment(exp, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir != filepath.Join(out, "fig") {
+		t.Errorf("RunExperiment wrote to %s, want %s", dir, filepath.Join(out, "fig"))
+	}
+	for _, f := range []string{"blue.png", "blue_double.png", "blue_identity.png", "figure1.csv", "figure1.png", "green.png", "red.png"} {
+		a, errA := os.ReadFile(filepath.Join(viaRun, f))
+		b, errB := os.ReadFile(filepath.Join(dir, f))
+		if errA != nil || errB != nil || string(a) != string(b) {
+			t.Errorf("%s differs between Run and RunExperiment (%v, %v)", f, errA, errB)
+		}
+	}
+
+	for _, tc := range []struct{ file, want string }{
+		{"missing_image.yaml", filepath.Join("testdata", "missing_image.yaml") + ":3:8: image: open " + filepath.Join("testdata", "no", "such", "photo.png")},
+		{"not_png.yaml", filepath.Join("testdata", "not_png.yaml") + ":2:8: image " + filepath.Join("testdata", "notapng.png") + ": not a readable PNG or JPEG"},
+	} {
+		exp, err := Load(filepath.Join("testdata", tc.file))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.file, err)
+		}
+		if err := exp.CheckImage(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: CheckImage: %v, want an error containing %q", tc.file, err, tc.want)
+		}
+		out := t.TempDir()
+		if _, err := RunExperiment(exp, out); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: RunExperiment: %v, want an error containing %q", tc.file, err, tc.want)
+		}
+		if entries, _ := os.ReadDir(out); len(entries) != 0 {
+			t.Errorf("%s: a failed run wrote %d entries", tc.file, len(entries))
+		}
+	}
+}
+
 func TestRunUnwritableOutput(t *testing.T) {
 	path := setup(t, figureYAML)
 	blocker := filepath.Join(t.TempDir(), "file")

@@ -40,20 +40,16 @@ func init() {
 	Register(&Info{
 		Name: "cifar10", TrainSize: 50000, TestSize: 10000, C: 3, H: 32, W: 32,
 		Classes: cifarClasses,
-		Load:    loadCIFAR10,
+		Env:     CIFAR10Env,
+		Default: cifarCacheDir,
+		Fetch:   fetchCIFAR10,
+		Load:    ReadCIFAR10,
 	})
-	resolvers["cifar10"] = resolveCIFAR10
 }
 
-// resolveCIFAR10 picks the directory to read: dir if given, else
-// $CIFAR10_DIR, else the user cache directory.
-func resolveCIFAR10(dir string) (string, error) {
-	if dir != "" {
-		return dir, nil
-	}
-	if env := os.Getenv(CIFAR10Env); env != "" {
-		return env, nil
-	}
+// cifarCacheDir is the default CIFAR-10 directory, under the user cache
+// directory.
+func cifarCacheDir() (string, error) {
 	root, err := cacheRoot()
 	if err != nil {
 		return "", err
@@ -70,31 +66,13 @@ func cacheRoot() (string, error) {
 	return filepath.Join(base, "convlab"), nil
 }
 
-// loadCIFAR10 reads CIFAR-10 from dir, $CIFAR10_DIR or the user cache
-// directory, in that order; only the cache directory is downloaded into
-// when the files are missing.
-func loadCIFAR10(dir string) (train, test *Set, err error) {
-	if dir != "" {
-		return ReadCIFAR10(dir)
+// fetchCIFAR10 downloads CIFAR-10 into dir, the default directory
+// <cache>/cifar-10-batches-bin, when its test batch is missing there.
+func fetchCIFAR10(dir string) error {
+	if _, err := os.Stat(filepath.Join(dir, cifarTestFile)); errors.Is(err, fs.ErrNotExist) {
+		return newDownloader().fetch(filepath.Dir(dir))
 	}
-	if env := os.Getenv(CIFAR10Env); env != "" {
-		train, test, err = ReadCIFAR10(env)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w (read from %s=%s)", err, CIFAR10Env, env)
-		}
-		return train, test, nil
-	}
-	root, err := cacheRoot()
-	if err != nil {
-		return nil, nil, err
-	}
-	cached := filepath.Join(root, cifarDirName)
-	if _, err := os.Stat(filepath.Join(cached, cifarTestFile)); errors.Is(err, fs.ErrNotExist) {
-		if err := newDownloader().fetch(root); err != nil {
-			return nil, nil, err
-		}
-	}
-	return ReadCIFAR10(cached)
+	return nil
 }
 
 // ReadCIFAR10 reads the five training batches and the test batch of the

@@ -39,7 +39,7 @@ type downloader struct {
 	Terminal bool      // redraw one line in place instead of printing a line every 10%
 }
 
-// newDownloader makes the downloader loadCIFAR10 uses; tests replace it.
+// newDownloader makes the downloader fetchCIFAR10 uses; tests replace it.
 var newDownloader = func() *downloader {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.DialContext = (&net.Dialer{Timeout: 30 * time.Second}).DialContext

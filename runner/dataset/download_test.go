@@ -36,7 +36,7 @@ func md5Hex(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// useDownloader makes loadCIFAR10 download from srv with the given MD5
+// useDownloader makes Load("cifar10", "") download from srv with the given MD5
 // into a fresh user cache directory, and returns that cache root and the
 // progress output.
 func useDownloader(t *testing.T, url, sum string) (root string, progress *bytes.Buffer) {
@@ -188,6 +188,35 @@ func TestExplicitDirDoesNotDownload(t *testing.T) {
 	_, _, err := Load("cifar10", filepath.Join(t.TempDir(), "absent"))
 	if err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Fatalf("error %v; want the missing file named", err)
+	}
+}
+
+func TestEnvDirDoesNotDownload(t *testing.T) {
+	_, _ = useDownloader(t, "http://127.0.0.1:1/never", "")
+	newDownloader = func() *downloader {
+		t.Fatal("a directory named by CIFAR10_DIR started a download")
+		return nil
+	}
+	t.Setenv(CIFAR10Env, filepath.Join(t.TempDir(), "absent"))
+	for _, load := range []func(string, string) (*Set, *Set, error){Load, LoadCached} {
+		_, _, err := load("cifar10", "")
+		if err == nil || !strings.Contains(err.Error(), "missing") {
+			t.Fatalf("error %v; want the missing file named", err)
+		}
+	}
+}
+
+func TestLoadCachedDownloadsDefault(t *testing.T) {
+	t.Cleanup(ClearCache)
+	archive := cifarArchiveBytes(t)
+	srv, hits := archiveServer(t, archive)
+	useDownloader(t, srv.URL+"/cifar-10-binary.tar.gz", md5Hex(archive))
+	train, _, err := LoadCached("cifar10", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if train.N != 7 || hits.Load() != 1 {
+		t.Errorf("%d images after %d downloads; want the fixture's 7 after 1", train.N, hits.Load())
 	}
 }
 

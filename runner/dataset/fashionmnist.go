@@ -30,24 +30,10 @@ func init() {
 	Register(&Info{
 		Name: "fashion-mnist", TrainSize: 60000, TestSize: 10000, C: 1, H: 28, W: 28,
 		Classes: fashionClasses,
-		Load:    loadFashionMNIST,
+		Env:     FashionMNISTEnv,
+		Default: func() (string, error) { return fashionDefaultDir, nil },
+		Load:    ReadFashionMNIST,
 	})
-	resolvers["fashion-mnist"] = resolveFashionMNIST
-}
-
-func resolveFashionMNIST(dir string) (string, error) {
-	if dir != "" {
-		return dir, nil
-	}
-	if env := os.Getenv(FashionMNISTEnv); env != "" {
-		return env, nil
-	}
-	return fashionDefaultDir, nil
-}
-
-func loadFashionMNIST(dir string) (train, test *Set, err error) {
-	resolved, _ := resolveFashionMNIST(dir)
-	return ReadFashionMNIST(resolved)
 }
 
 // ReadFashionMNIST reads Fashion-MNIST from the IDX files in dir:

@@ -6,46 +6,44 @@ import (
 	"sync"
 )
 
-// resolvers maps a data set name to the function that turns the dir given
-// to Load (possibly empty) into the directory actually read, so that
-// LoadCached can tell two spellings of the same location apart from two
-// different locations. Each data set fills in its entry from its own init.
-var resolvers = map[string]func(dir string) (string, error){}
-
 // Load reads the training and test sets of the data set registered under
-// name from dir; an empty dir means the data set's default location
-// (which, for cifar10, may download it).
+// name from dir; an empty dir means the data set's environment variable,
+// else its default location (which, for cifar10, may download it).
 func Load(name, dir string) (train, test *Set, err error) {
 	info, err := Lookup(name)
 	if err != nil {
 		return nil, nil, err
 	}
-	if info.Load == nil {
-		return nil, nil, fmt.Errorf("data set %q has no reader", name)
+	resolved, from, err := info.resolve(dir)
+	if err != nil {
+		return nil, nil, err
 	}
-	return info.Load(dir)
+	return info.read(resolved, from)
 }
 
 // ResolveDir returns the absolute directory Load(name, dir) reads: dir if
 // given, else the data set's environment variable, else its default
 // location. It does not check that the directory exists.
 func ResolveDir(name, dir string) (string, error) {
-	if _, err := Lookup(name); err != nil {
+	info, err := Lookup(name)
+	if err != nil {
 		return "", err
 	}
-	resolved := dir
-	if r := resolvers[name]; r != nil {
-		var err error
-		if resolved, err = r(dir); err != nil {
-			return "", err
-		}
+	resolved, _, err := info.resolve(dir)
+	if err != nil {
+		return "", err
 	}
-	if resolved == "" {
+	return absDir(resolved)
+}
+
+// absDir makes a resolved directory absolute; empty stays empty.
+func absDir(dir string) (string, error) {
+	if dir == "" {
 		return "", nil
 	}
-	abs, err := filepath.Abs(resolved)
+	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return "", fmt.Errorf("resolve data directory %q: %w", resolved, err)
+		return "", fmt.Errorf("resolve data directory %q: %w", dir, err)
 	}
 	return abs, nil
 }
@@ -70,11 +68,19 @@ var (
 // is not remembered; the next call tries again. The returned sets are
 // shared between callers and must not be modified.
 func LoadCached(name, dir string) (train, test *Set, err error) {
-	resolved, err := ResolveDir(name, dir)
+	info, err := Lookup(name)
 	if err != nil {
 		return nil, nil, err
 	}
-	key := cacheKey{name, resolved}
+	resolved, from, err := info.resolve(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	abs, err := absDir(resolved)
+	if err != nil {
+		return nil, nil, err
+	}
+	key := cacheKey{name, abs}
 	cacheMu.Lock()
 	e, ok := cache[key]
 	if !ok {
@@ -87,9 +93,7 @@ func LoadCached(name, dir string) (train, test *Set, err error) {
 		return e.train, e.test, e.err
 	}
 	defer close(e.done)
-	// Load gets the dir as given, not as resolved, so that the default
-	// location keeps its default behaviour (cifar10 downloads there).
-	e.train, e.test, e.err = Load(name, dir)
+	e.train, e.test, e.err = info.read(resolved, from)
 	if e.err != nil {
 		cacheMu.Lock()
 		delete(cache, key)

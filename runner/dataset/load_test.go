@@ -53,6 +53,49 @@ func TestResolveDir(t *testing.T) {
 	}
 }
 
+func TestInfoEnv(t *testing.T) {
+	for name, env := range map[string]string{"cifar10": CIFAR10Env, "fashion-mnist": FashionMNISTEnv} {
+		info, err := Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Env != env {
+			t.Errorf("%s: Env = %q; want %q", name, info.Env, env)
+		}
+		t.Setenv(env, "/from/env")
+		if got := info.NamedDir("/given"); got != "/given" {
+			t.Errorf("%s: NamedDir(/given) = %q; want the given dir", name, got)
+		}
+		if got := info.NamedDir(""); got != "/from/env" {
+			t.Errorf("%s: NamedDir(\"\") = %q; want $%s", name, got, env)
+		}
+		t.Setenv(env, "")
+		if got := info.NamedDir(""); got != "" {
+			t.Errorf("%s: NamedDir(\"\") with %s unset = %q; want empty (the default location)", name, env, got)
+		}
+	}
+}
+
+func TestLoadFromEnvNamesIt(t *testing.T) {
+	t.Cleanup(ClearCache)
+	for name, env := range map[string]string{"cifar10": CIFAR10Env, "fashion-mnist": FashionMNISTEnv} {
+		dir := filepath.Join(t.TempDir(), "absent")
+		t.Setenv(env, dir)
+		_, _, err := Load(name, "")
+		if err == nil || !strings.Contains(err.Error(), "(read from "+env+"="+dir+")") {
+			t.Errorf("%s: error %v; want it to say it read %s", name, err, env)
+		}
+		_, _, err = LoadCached(name, "")
+		if err == nil || !strings.Contains(err.Error(), "(read from "+env+"="+dir+")") {
+			t.Errorf("%s: LoadCached error %v; want it to say it read %s", name, err, env)
+		}
+		_, _, err = Load(name, dir)
+		if err == nil || strings.Contains(err.Error(), "read from") {
+			t.Errorf("%s: explicit dir: error %v; want no mention of %s", name, err, env)
+		}
+	}
+}
+
 func TestLoadCached(t *testing.T) {
 	t.Cleanup(ClearCache)
 	dir := newCIFARFixture().write(t, t.TempDir())

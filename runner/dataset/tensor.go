@@ -57,7 +57,8 @@ func Prepare(train, test *Set, n int, valSplit float64) (*Prepared, error) {
 	}
 	if n > train.N {
 		return nil, fmt.Errorf("prepare data: n = %d training images requested but only %d are available; "+
-			"use n <= %d, or point CIFAR10_DIR (or data_dir: in the experiment file) at the full data set", n, train.N, train.N)
+			"use n <= %d, or point the data set's directory (data_dir: in the experiment file, or its environment variable) at the full data set",
+			n, train.N, train.N)
 	}
 	if math.IsNaN(valSplit) || valSplit < 0 || valSplit >= 1 {
 		return nil, fmt.Errorf("prepare data: validation split %v; valid values are 0 <= split < 1", valSplit)
@@ -73,6 +74,34 @@ func Prepare(train, test *Set, n int, valSplit float64) (*Prepared, error) {
 		Classes: append([]string(nil), train.Classes...),
 	}
 	return p, nil
+}
+
+// CheckN reports whether the training set train, read by
+// LoadCached(name, dir), holds the n images a run asks for; the error names
+// the data set, its resolved directory and where to point it instead
+// (data_dir: or the data set's environment variable). Call it before
+// Prepare, whose own message cannot name the data set.
+func CheckN(name, dir string, train *Set, n int) error {
+	info, err := Lookup(name)
+	if err != nil {
+		return err
+	}
+	if train == nil || n <= train.N {
+		return nil
+	}
+	where := "data_dir: in the experiment file"
+	if info.Env != "" {
+		where += " or $" + info.Env
+	}
+	resolved, err := ResolveDir(name, dir)
+	if err != nil {
+		return err
+	}
+	if resolved != "" {
+		resolved = " in " + resolved
+	}
+	return fmt.Errorf("n = %d, but data set %s%s has only %d training images; use n <= %d, or point %s at the full data set",
+		n, name, resolved, train.N, train.N, where)
 }
 
 // check reports whether the set's slices agree with its declared shape.

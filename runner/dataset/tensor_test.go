@@ -100,7 +100,7 @@ func TestPrepareErrors(t *testing.T) {
 		split       float64
 		want        []string
 	}{
-		{"n above available", tinySet(12), tinySet(3), 13, 0.1, []string{"n = 13", "only 12 are available", "CIFAR10_DIR"}},
+		{"n above available", tinySet(12), tinySet(3), 13, 0.1, []string{"n = 13", "only 12 are available", "data_dir:"}},
 		{"n zero", tinySet(12), tinySet(3), 0, 0.1, []string{"n = 0", "at least 1"}},
 		{"split one", tinySet(12), tinySet(3), 10, 1, []string{"split 1", "0 <= split < 1"}},
 		{"split negative", tinySet(12), tinySet(3), 10, -0.1, []string{"split -0.1"}},
@@ -121,6 +121,56 @@ func TestPrepareErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestPrepareNotDataSetSpecific(t *testing.T) {
+	// Prepare does not know which data set it prepares, so it names no
+	// data set's environment variable; CheckN does.
+	_, err := Prepare(tinySet(12), tinySet(3), 13, 0.1)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, env := range []string{CIFAR10Env, FashionMNISTEnv} {
+		if strings.Contains(err.Error(), env) {
+			t.Errorf("error %q names %s", err, env)
+		}
+	}
+}
+
+func TestCheckN(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		want []string
+		bad  []string
+	}{
+		{"cifar10", []string{"n = 13", "data set cifar10 in " + dir, "only 12 training images", "n <= 12", "data_dir:", "$CIFAR10_DIR"}, []string{FashionMNISTEnv}},
+		{"fashion-mnist", []string{"n = 13", "data set fashion-mnist in " + dir, "only 12 training images", "n <= 12", "data_dir:", "$FASHION_MNIST_DIR"}, []string{CIFAR10Env}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := CheckN(tc.name, dir, tinySet(12), 12); err != nil {
+				t.Errorf("n = 12 of 12: %v", err)
+			}
+			err := CheckN(tc.name, dir, tinySet(12), 13)
+			if err == nil {
+				t.Fatal("n = 13 of 12: no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			for _, b := range tc.bad {
+				if strings.Contains(err.Error(), b) {
+					t.Errorf("error %q names the other data set's %s", err, b)
+				}
+			}
+		})
+	}
+	if err := CheckN("mnist", dir, tinySet(12), 1); err == nil || !strings.Contains(err.Error(), `"mnist"`) {
+		t.Errorf("unknown data set: error %v; want it named", err)
 	}
 }
 
