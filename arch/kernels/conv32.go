@@ -39,7 +39,7 @@ type convJob struct {
 	// Shared, prepared by the caller before the parts start.
 	wpad, bpad, wT []float32
 	taps           []tapPlan
-	wg2            wideGeom // layout of the padded images (forward, filter gradient)
+	wg2            wideGeom // layout of the padded images (forward)
 	boff           []int    // tap offsets in that layout
 	useWide        bool     // read taps from the padded images, not im2col
 
@@ -50,10 +50,6 @@ type convJob struct {
 	next     atomic.Int64
 	acc, dbs [][]float32 // per-chunk filter and bias gradient sums
 }
-
-// filterChunks is how many chunks the filter gradient is summed in: fixed,
-// so that the rounding of the sum does not depend on the worker count.
-const filterChunks = 16
 
 var convJobs = sync.Pool{New: func() any { return new(convJob) }}
 
@@ -66,9 +62,9 @@ func getConvJob(kind int, g ConvGeom) *convJob {
 	}
 	j.taps = g.taps(j.taps)
 	j.useWide = false
-	if kind != jobBackData {
+	if kind == jobForward {
 		j.wg2 = g.wide()
-		j.useWide = g.preferWide(j.wg2, kind)
+		j.useWide = g.preferWide(j.wg2)
 		if j.useWide {
 			j.boff = g.tapOffsets(j.wg2, j.boff)
 		}
@@ -76,7 +72,7 @@ func getConvJob(kind int, g ConvGeom) *convJob {
 	j.next.Store(0)
 	j.chunks = min(g.N, 4*j.parts)
 	if kind == jobBackFilter {
-		j.chunks = min(g.N, filterChunks)
+		j.chunks = min(g.N, sumChunks)
 		kkp, f16 := roundUp(g.C*g.K*g.K, 4), roundUp(g.F, 16)
 		for len(j.acc) < j.chunks {
 			j.acc = append(j.acc, nil)
@@ -125,12 +121,7 @@ func conv2DBackwardData32(g ConvGeom, w, dz, dx []float32) {
 	kk := g.C * g.K * g.K
 	kkp := roundUp(kk, 4)
 	j.wT = grow(j.wT, kkp*g.F)
-	for f := 0; f < g.F; f++ {
-		row := w[f*kk : f*kk+kk]
-		for r, v := range row {
-			j.wT[r*g.F+f] = v
-		}
-	}
+	transposeInto(w, kk, g.F, kk, j.wT, g.F) // wT[r][f] = w[f][r]
 	clear(j.wT[kk*g.F:])
 	runParallel(j, j.parts, &j.wg)
 	putConvJob(j)
@@ -140,27 +131,23 @@ func conv2DBackwardFilter32(g ConvGeom, x, dz, dw, db []float32) {
 	j := getConvJob(jobBackFilter, g)
 	j.x, j.dz, j.dw, j.db = x, dz, dw, db
 	runParallel(j, j.parts, &j.wg)
-	// Add up the per-chunk sums dWᵀ[KKp×F16] in chunk order into dw[F×KK].
+	j.sumFilterChunks(dw, db)
+	putConvJob(j)
+}
+
+// sumFilterChunks adds up the per-chunk sums, dWᵀ[KKp×F16] and db[F], in
+// chunk order into chunk 0's, and writes them to dw[F×KK] and db.
+func (j *convJob) sumFilterChunks(dw, db []float32) {
+	g := j.g
 	kk := g.C * g.K * g.K
 	f16 := roundUp(g.F, 16)
-	dw = dw[:g.F*kk]
-	db = db[:g.F]
-	for f := 0; f < g.F; f++ {
-		s := j.dbs[0][f]
-		for c := 1; c < j.chunks; c++ {
-			s += j.dbs[c][f]
-		}
-		db[f] = s
-		row := dw[f*kk : f*kk+kk]
-		for r := range row {
-			v := j.acc[0][r*f16+f]
-			for c := 1; c < j.chunks; c++ {
-				v += j.acc[c][r*f16+f]
-			}
-			row[r] = v
-		}
+	acc0, db0 := j.acc[0][:kk*f16], j.dbs[0][:g.F]
+	for c := 1; c < j.chunks; c++ {
+		add32(acc0, j.acc[c][:kk*f16])
+		add32(db0, j.dbs[c][:g.F])
 	}
-	putConvJob(j)
+	copy(db[:g.F], db0)
+	transposeInto(acc0, f16, kk, g.F, dw[:g.F*kk], kk) // dw[f][r] = acc0[r][f]
 }
 
 func (j *convJob) runPart(p int) {
@@ -185,11 +172,7 @@ func (j *convJob) runPart(p int) {
 		case jobBackData:
 			j.backData(p, lo, hi)
 		case jobBackFilter:
-			if j.useWide {
-				j.backFilterWide(p, c, lo, hi)
-			} else {
-				j.backFilter(p, c, lo, hi)
-			}
+			j.backFilter(p, c, lo, hi)
 		}
 	}
 }

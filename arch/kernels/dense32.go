@@ -30,7 +30,7 @@ type denseJob struct {
 	out, dz, dx []float32
 	dw          []float32
 
-	wpad []float32 // forward: w as d×16k; backward data: wᵀ as 16k×dp
+	wpad []float32 // forward: w as d×16k; backward data: wᵀ as u×dp
 	dzT  []float32 // backward filter: dzᵀ as u4×n
 	dwT  []float32 // backward filter: dwᵀ as u4×dp
 	xpad []float32 // backward filter: x with dp columns when d%16 != 0
@@ -81,8 +81,10 @@ func denseBackData32(dz, w, dx []float32, n, d, u int, workers int) {
 	j.dz, j.w, j.dx = dz, w, dx
 	dp := roundUp(d, 16)
 	j.wpad = grow(j.wpad, u*dp)
-	clear(j.wpad)
 	transposeInto(w, u, d, u, j.wpad, dp) // wpad[jj][k] = w[k][jj]
+	for jj := 0; jj < u; jj++ {
+		clear(j.wpad[jj*dp+d : (jj+1)*dp]) // padding columns
+	}
 	runParallel(j, j.parts, &j.wg)
 	j.release()
 }
@@ -93,8 +95,8 @@ func denseBackFilter32(x, dz, dw []float32, n, d, u int, workers int) {
 	j.x, j.dz, j.dw = x, dz, dw
 	u4 := roundUp(u, 4)
 	j.dzT = grow(j.dzT, u4*n)
-	clear(j.dzT)
 	transposeInto(dz, u, n, u, j.dzT, n) // dzT[jj][i] = dz[i][jj]
+	clear(j.dzT[u*n:])                   // padding rows
 	j.dwT = grow(j.dwT, u4*dp)
 	if d != dp {
 		j.xpad = grow(j.xpad, n*dp)

@@ -44,15 +44,7 @@ func kern4x16Block(k int, a []float32, lda int, b []float32, ldb int, c []float3
 			}
 		}
 	}
-	for r := 0; r < 4; r++ {
-		dst := c[r*ldc : r*ldc+16]
-		for j, v := range acc[r] {
-			if flags&kReLU != 0 && v < 0 {
-				v = 0
-			}
-			dst[j] = v
-		}
-	}
+	storeTile(&acc, c, ldc, flags)
 }
 
 // gemm sets C (m×n, row stride ldc) = init + A (m×k, lda) · B (k×n, ldb),
@@ -86,16 +78,6 @@ func blockFlags(flags, k0, kc, k int, bias []float32, m int) (int, []float32) {
 		return flags, nil
 	}
 	return flags, bias[:m]
-}
-
-func reluGradGo(out, dOut, dz []float32) {
-	for i, o := range out {
-		if o > 0 {
-			dz[i] = dOut[i]
-		} else {
-			dz[i] = 0
-		}
-	}
 }
 
 // sum32 adds up s with eight independent partial sums, so that the adds

@@ -1,8 +1,8 @@
 package kernels
 
-// Indirect matrix products: one operand's rows are given as offsets into a
-// buffer instead of a fixed stride, so that a convolution can read kernel
-// taps straight from the (padded) image instead of from an im2col copy.
+// Indirect matrix product: B's rows are given as offsets into a buffer
+// instead of a fixed stride, so that a convolution can read kernel taps
+// straight from the (padded) image instead of from an im2col copy.
 
 func kern4x16ibGo(mb, k int, a []float32, lda int, b []float32, boff []int, c []float32, ldc int, bias []float32, flags int) {
 	var acc [4][16]float32
@@ -31,31 +31,6 @@ func kern4x16ibGo(mb, k int, a []float32, lda int, b []float32, boff []int, c []
 			}
 		}
 		storeTile(&acc, cb, ldc, flags)
-	}
-}
-
-func kern4x16iaGo(mb, k int, a []float32, aoff []int, b []float32, ldb int, c []float32, ldc int, flags int) {
-	var acc [4][16]float32
-	for blk := 0; blk < mb; blk++ {
-		cb := c[4*blk*ldc:]
-		for r := 0; r < 4; r++ {
-			if flags&kAccum != 0 {
-				copy(acc[r][:], cb[r*ldc:r*ldc+16])
-			} else {
-				acc[r] = [16]float32{}
-			}
-		}
-		for r := 0; r < 4; r++ {
-			arow := a[aoff[4*blk+r] : aoff[4*blk+r]+k]
-			row := &acc[r]
-			for p, av := range arow {
-				brow := b[p*ldb : p*ldb+16]
-				for j, bv := range brow {
-					row[j] += av * bv
-				}
-			}
-		}
-		storeTile(&acc, cb, ldc, flags&^kReLU)
 	}
 }
 
@@ -96,29 +71,6 @@ func gemmIB(m, n, k int, a []float32, lda int, b []float32, boff []int, c []floa
 		fl, bi := blockFlags(flags, k0, kc, k, bias, m)
 		for j := 0; j < n; j += 16 {
 			kern4x16ib(m/4, kc, a[k0:], lda, b[j:], boff[k0:k0+kc], c[j:], ldc, bi, fl)
-		}
-	}
-}
-
-// gemmIA sets C (m×n, ldc) = init + A · B (k×n, ldb), where row r of A is
-// a[aoff[r]:]; init is C with kAccum, else zero. m must be a multiple of 4
-// and n of 16. It panics, before touching memory, if a row of A would
-// reach outside a.
-func gemmIA(m, n, k int, a []float32, aoff []int, b []float32, ldb int, c []float32, ldc int, flags int) {
-	if k == 0 {
-		return
-	}
-	if !offsetsFit(aoff[:m], k, len(a)) {
-		panic("kernels: indirect A row outside its buffer")
-	}
-	for k0 := 0; k0 < k; k0 += kcBlock {
-		kc := min(kcBlock, k-k0)
-		fl := flags
-		if k0 > 0 {
-			fl |= kAccum
-		}
-		for j := 0; j < n; j += 16 {
-			kern4x16ia(m/4, kc, a[k0:], aoff[:m], b[k0*ldb+j:], ldb, c[j:], ldc, fl)
 		}
 	}
 }

@@ -176,15 +176,10 @@ func poolBwdPlanes(g PoolGeom, x, out, dOut, dx []float32, lo, hi int) {
 	}
 }
 
-// biasChunks is how many chunks of the batch BiasGrad sums separately
-// before adding them in order: fixed, so that the result does not depend
-// on the worker count.
-const biasChunks = 16
-
 func biasGrad32(dz, db []float32, n, c, inner, workers int) {
 	j := elemJobs.Get().(*elemJob)
 	j.kind, j.n, j.c, j.inner, j.x = elemBiasGrad, n, c, inner, dz
-	j.chunks = min(n, biasChunks)
+	j.chunks = min(n, sumChunks)
 	j.parts = min(resolveWorkers(workers, n*c*inner/minElemsPerPart), j.chunks)
 	j.next.Store(0)
 	for len(j.partial) < j.chunks {

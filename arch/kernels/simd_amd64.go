@@ -46,7 +46,7 @@ func reluGrad32(out, dOut, dz []float32) {
 		reluGradAVX(&out[0], &dOut[0], &dz[0], n)
 		done = n &^ 7
 	}
-	reluGradGo(out[done:], dOut[done:], dz[done:])
+	refReLUGrad(out[done:], dOut[done:], dz[done:])
 }
 
 func add32(dst, src []float32) {
@@ -57,9 +57,7 @@ func add32(dst, src []float32) {
 		addAVX(&dst[0], &src[0], n)
 		done = n &^ 7
 	}
-	for i := done; i < n; i++ {
-		dst[i] += src[i]
-	}
+	add32Go(dst[done:], src[done:])
 }
 
 //go:noescape
@@ -78,9 +76,7 @@ func deinterleave2(src, even, odd []float32) {
 		deinterleave2AVX(&src[0], &even[0], &odd[0], n)
 		done = n &^ 7
 	}
-	for t := done; t < n; t++ {
-		even[t], odd[t] = src[2*t], src[2*t+1]
-	}
+	deinterleave2Go(src[2*done:], even[done:], odd[done:])
 }
 
 // interleave2 sets dst[2t] = even[t] and dst[2t+1] = odd[t] for
@@ -93,9 +89,7 @@ func interleave2(dst, even, odd []float32) {
 		interleave2AVX(&dst[0], &even[0], &odd[0], n)
 		done = n &^ 7
 	}
-	for t := done; t < n; t++ {
-		dst[2*t], dst[2*t+1] = even[t], odd[t]
-	}
+	interleave2Go(dst[2*done:], even[done:], odd[done:])
 }
 
 //go:noescape
@@ -119,9 +113,6 @@ func transpose8(src []float32, lds int, dst []float32, ldd int, nb int) {
 //go:noescape
 func sgemm4x16ib(mb, k int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, bias *float32, flags int)
 
-//go:noescape
-func sgemm4x16ia(mb, k int, a *float32, aoff *int, b *float32, ldb int, c *float32, ldc int, flags int)
-
 // kern4x16ib is kern4x16 with B's rows at b[boff[p]:]; the caller has
 // checked that every row's 16 values lie inside b.
 func kern4x16ib(mb, k int, a []float32, lda int, b []float32, boff []int, c []float32, ldc int, bias []float32, flags int) {
@@ -141,22 +132,6 @@ func kern4x16ib(mb, k int, a []float32, lda int, b []float32, boff []int, c []fl
 		bp = &bias[0]
 	}
 	sgemm4x16ib(mb, k, &a[0], lda, &b[0], &boff[0], &c[0], ldc, bp, flags)
-}
-
-// kern4x16ia is kern4x16 without bias and with A's rows at a[aoff[r]:];
-// the caller has checked that every row's k values lie inside a.
-func kern4x16ia(mb, k int, a []float32, aoff []int, b []float32, ldb int, c []float32, ldc int, flags int) {
-	if mb <= 0 || k <= 0 {
-		return
-	}
-	if !useAVX {
-		kern4x16iaGo(mb, k, a, aoff, b, ldb, c, ldc, flags)
-		return
-	}
-	_ = aoff[4*mb-1]
-	_ = b[(k-1)*ldb+15]
-	_ = c[(4*mb-1)*ldc+15]
-	sgemm4x16ia(mb, k, &a[0], &aoff[0], &b[0], ldb, &c[0], ldc, flags)
 }
 
 //go:noescape

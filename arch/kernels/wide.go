@@ -1,17 +1,17 @@
 package kernels
 
-// The forward pass and the filter gradient read the kernel taps straight
-// from a zero-padded (and, for stride s > 1, polyphase-split) copy of each
-// image instead of from an im2col matrix. The padded image is
+// The forward pass can read the kernel taps straight from a zero-padded
+// (and, for stride s > 1, polyphase-split) copy of each image instead of
+// from an im2col matrix. The padded image is
 // Hp×Wp = ((OH−1)·s+K)×((OW−1)·s+K); its s·s sub-images are Hq×Wq with
 // Hq = ⌈Hp/s⌉, Wq = ⌈Wp/s⌉ and sub[qy][qx][ty][tx] = padded[ty·s+qy][tx·s+qx].
 // Tap (c, i, j) at output (oy, ox) reads sub-image (i mod s, j mod s) of
 // channel c at (oy + i/s, ox + j/s): with outputs laid out "wide", at
 // p = oy·Wq + ox, every tap is one contiguous run of the buffer starting
 // at a fixed offset. The Wq−OW columns past each output row are garbage
-// that the forward pass drops and the filter gradient multiplies by zero.
+// that the forward pass drops.
 
-// Which path a forward or filter-gradient call takes.
+// Which path a forward call takes.
 const (
 	wideAuto = iota
 	wideAlways
@@ -24,7 +24,7 @@ var wideMode = wideAuto
 // preferWide reports whether the padded-image path is expected to beat
 // im2col: it computes Wq−OW garbage columns per output row, so it pays
 // only when those are few and im2col's copies are many.
-func (g ConvGeom) preferWide(w wideGeom, kind int) bool {
+func (g ConvGeom) preferWide(w wideGeom) bool {
 	switch wideMode {
 	case wideAlways:
 		return true
@@ -32,7 +32,7 @@ func (g ConvGeom) preferWide(w wideGeom, kind int) bool {
 		return false
 	}
 	npp := roundUp(g.OH*g.OW, 16)
-	return kind == jobForward && g.Stride == 1 && g.C >= 8 && 16*(w.nwp-npp) <= npp
+	return g.Stride == 1 && g.C >= 8 && 16*(w.nwp-npp) <= npp
 }
 
 // wideGeom is the layout of the padded polyphase buffer of one image.
@@ -153,38 +153,5 @@ func (j *convJob) forwardWide(p, lo, hi int) {
 				copy(o[oy*g.OW:(oy+1)*g.OW], cw[oy*w.wq:])
 			}
 		}
-	}
-}
-
-func (j *convJob) backFilterWide(p, chunk, lo, hi int) {
-	g := j.g
-	s := &j.scr[p]
-	w := j.wg2
-	kkp := roundUp(g.C*g.K*g.K, 4)
-	np := g.OH * g.OW
-	f16 := roundUp(g.F, 16)
-	in := g.C * g.H * g.W
-	s.sub = grow(s.sub, w.size)
-	s.row = grow(s.row, w.wq*g.Stride)
-	// dzᵀ in the wide layout; garbage rows and padding columns stay zero.
-	s.dzT = grow(s.dzT, w.nwp*f16)
-	clear(s.dzT)
-	acc, dbAcc := j.acc[chunk], j.dbs[chunk]
-	clear(acc)
-	clear(dbAcc)
-	for n := lo; n < hi; n++ {
-		buildWide(g, w, j.x[n*in:(n+1)*in], s.sub, s.row)
-		dz := j.dz[n*g.F*np : (n+1)*g.F*np]
-		if w.wq == g.OW {
-			transposeInto(dz, np, g.F, np, s.dzT, f16)
-		} else {
-			for oy := 0; oy < g.OH; oy++ {
-				transposeInto(dz[oy*g.OW:], np, g.F, g.OW, s.dzT[oy*w.wq*f16:], f16)
-			}
-		}
-		for f := 0; f < g.F; f++ {
-			dbAcc[f] += sum32(dz[f*np : f*np+np])
-		}
-		gemmIA(kkp, f16, w.nwp, s.sub, j.boff, s.dzT, f16, acc, f16, kAccum)
 	}
 }

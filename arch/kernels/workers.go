@@ -66,6 +66,13 @@ func resolveWorkers(workers, n int) int {
 	return max(1, min(workers, n))
 }
 
+// sumChunks is how many chunks of the batch a sum over the batch (the
+// filter and bias gradients) is cut into: each chunk is summed on its own
+// and the chunks' sums are added in chunk order. It is fixed, not the
+// worker count, so that the result's rounding, bit for bit, does not
+// depend on how many workers there are or which took which chunk.
+const sumChunks = 16
+
 // split returns the p-th of parts contiguous ranges of [0, n).
 func split(n, parts, p int) (lo, hi int) {
 	return n * p / parts, n * (p + 1) / parts

@@ -90,22 +90,18 @@ func (op *Conv2DOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	g.Workers = op.cfg.Threads()
 	if b.Shape()[0] != g.F {
 		return nil, fmt.Errorf("%s: bias has %d values, want %d (one per filter)", op.name, b.Shape()[0], g.F)
 	}
 	out := op.out.get(x.Dtype(), g.N, g.F, g.OH, g.OW)
 	switch x.Dtype() {
 	case tensor.Float32:
-		convForward(op.cfg, g, x.Float32s(), w.Float32s(), b.Float32s(), out.Float32s(), op.p.ReLU)
+		kernels.Conv2DForward(g, x.Float32s(), w.Float32s(), b.Float32s(), out.Float32s(), op.p.ReLU)
 	case tensor.Float64:
-		convForward(op.cfg, g, x.Float64s(), w.Float64s(), b.Float64s(), out.Float64s(), op.p.ReLU)
+		kernels.Conv2DForward(g, x.Float64s(), w.Float64s(), b.Float64s(), out.Float64s(), op.p.ReLU)
 	}
 	return out, nil
-}
-
-func convForward[T kernels.Float](cfg *Config, g kernels.ConvGeom, x, w, b, out []T, relu bool) {
-	g.Workers = cfg.Threads()
-	kernels.Conv2DForward(g, x, w, b, out, relu)
 }
 
 func (op *Conv2DOp) DiffWRT(int) []bool { return []bool{!op.p.NoInputGrad, true, true} }
@@ -204,19 +200,15 @@ func (op *ConvBackwardDataOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	g.Workers = op.cfg.Threads()
 	out := op.out.get(w.Dtype(), g.N, g.C, g.H, g.W)
 	switch w.Dtype() {
 	case tensor.Float32:
-		convBackData(op.cfg, g, w.Float32s(), dz.Float32s(), out.Float32s())
+		kernels.Conv2DBackwardData(g, w.Float32s(), dz.Float32s(), out.Float32s())
 	case tensor.Float64:
-		convBackData(op.cfg, g, w.Float64s(), dz.Float64s(), out.Float64s())
+		kernels.Conv2DBackwardData(g, w.Float64s(), dz.Float64s(), out.Float64s())
 	}
 	return out, nil
-}
-
-func convBackData[T kernels.Float](cfg *Config, g kernels.ConvGeom, w, dz, dx []T) {
-	g.Workers = cfg.Threads()
-	kernels.Conv2DBackwardData(g, w, dz, dx)
 }
 
 // ConvBackwardFilterOp is dw = the gradient of a convolution with respect
@@ -280,20 +272,16 @@ func (op *ConvBackwardFilterOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	g.Workers = op.cfg.Threads()
 	out := op.out.get(x.Dtype(), g.F, g.C, g.K, g.K)
 	db := op.db.get(x.Dtype(), g.F)
 	switch x.Dtype() {
 	case tensor.Float32:
-		convBackFilter(op.cfg, g, x.Float32s(), dz.Float32s(), out.Float32s(), db.Float32s())
+		kernels.Conv2DBackwardFilter(g, x.Float32s(), dz.Float32s(), out.Float32s(), db.Float32s())
 	case tensor.Float64:
-		convBackFilter(op.cfg, g, x.Float64s(), dz.Float64s(), out.Float64s(), db.Float64s())
+		kernels.Conv2DBackwardFilter(g, x.Float64s(), dz.Float64s(), out.Float64s(), db.Float64s())
 	}
 	return out, nil
-}
-
-func convBackFilter[T kernels.Float](cfg *Config, g kernels.ConvGeom, x, dz, dw, db []T) {
-	g.Workers = cfg.Threads()
-	kernels.Conv2DBackwardFilter(g, x, dz, dw, db)
 }
 
 // ConvBiasGradOp returns the bias gradient its ConvBackwardFilterOp
