@@ -22,6 +22,16 @@ const (
 // Kinds lists every layer kind, for error messages.
 var Kinds = []string{KindConv2D, KindMaxPool2D, KindDropout, KindFlatten, KindDense}
 
+// kerasLayers maps each layer kind to the class Keras' model summary
+// prints and the base of the automatic names Keras gives its layers.
+var kerasLayers = map[string]struct{ class, name string }{
+	KindConv2D:    {"Conv2D", "conv2d"},
+	KindMaxPool2D: {"MaxPooling2D", "max_pooling2d"},
+	KindDropout:   {"Dropout", "dropout"},
+	KindFlatten:   {"Flatten", "flatten"},
+	KindDense:     {"Dense", "dense"},
+}
+
 // Layer is one layer of a network. Only the fields of its Kind are used;
 // the zero values of the others are ignored.
 type Layer struct {
@@ -115,7 +125,8 @@ func (l Layer) Normalize() Layer {
 
 // LayerInfo is one row of a model summary.
 type LayerInfo struct {
-	Name   string // keras-style: conv2d, conv2d_1, ...
+	Name   string // Keras' automatic name: conv2d, conv2d_1, max_pooling2d, ...
+	Class  string // Keras' class: Conv2D, MaxPooling2D, Dropout, Flatten, Dense
 	Layer  Layer  // normalized
 	Input  Shape
 	Output Shape
@@ -206,12 +217,13 @@ func (a Arch) Infer(input Shape) ([]LayerInfo, error) {
 		default:
 			return fail("unknown layer kind; valid kinds: %s", strings.Join(Kinds, ", "))
 		}
-		name := l.Kind
-		if n := counts[l.Kind]; n > 0 {
-			name = fmt.Sprintf("%s_%d", l.Kind, n)
+		k := kerasLayers[l.Kind]
+		name := k.name
+		if n := counts[k.name]; n > 0 {
+			name = fmt.Sprintf("%s_%d", k.name, n)
 		}
-		counts[l.Kind]++
-		infos = append(infos, LayerInfo{Name: name, Layer: l, Input: cur, Output: out, Params: params})
+		counts[k.name]++
+		infos = append(infos, LayerInfo{Name: name, Class: k.class, Layer: l, Input: cur, Output: out, Params: params})
 		cur = out
 	}
 	return infos, nil
@@ -249,11 +261,16 @@ func (a Arch) ParamCount(input Shape) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	return TotalParams(infos), nil
+}
+
+// TotalParams is the sum of the layers' parameter counts.
+func TotalParams(infos []LayerInfo) int {
 	total := 0
-	for _, in := range infos {
-		total += in.Params
+	for _, li := range infos {
+		total += li.Params
 	}
-	return total, nil
+	return total
 }
 
 // WithL1 returns a copy whose last dense layer carries the given L1 penalty,

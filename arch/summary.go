@@ -6,16 +6,6 @@ import (
 	"strings"
 )
 
-// kerasLayer maps a layer kind to Keras' class name and the base of its
-// automatic layer names.
-var kerasLayer = map[string][2]string{
-	KindConv2D:    {"Conv2D", "conv2d"},
-	KindMaxPool2D: {"MaxPooling2D", "max_pooling2d"},
-	KindDropout:   {"Dropout", "dropout"},
-	KindFlatten:   {"Flatten", "flatten"},
-	KindDense:     {"Dense", "dense"},
-}
-
 // Summary formats the network as Keras' model.summary() prints a
 // Sequential model (the classic 65-column layout): one row per layer with
 // its name and type, output shape (channels last, batch None) and
@@ -46,21 +36,13 @@ func Summary(a Arch, in Shape) (string, error) {
 	b.WriteString(strings.Repeat("_", width) + "\n")
 	b.WriteString(row("Layer (type)", "Output Shape", "Param #") + "\n")
 	b.WriteString(strings.Repeat("=", width) + "\n")
-	counts := map[string]int{}
-	total := 0
 	for i, li := range infos {
-		k := kerasLayer[li.Layer.Kind]
-		name := k[1]
-		if n := counts[k[1]]; n > 0 {
-			name = fmt.Sprintf("%s_%d", k[1], n)
-		}
-		counts[k[1]]++
-		b.WriteString(row(fmt.Sprintf("%s (%s)", name, k[0]), li.Output.String(), strconv.Itoa(li.Params)) + "\n")
+		b.WriteString(row(fmt.Sprintf("%s (%s)", li.Name, li.Class), li.Output.String(), strconv.Itoa(li.Params)) + "\n")
 		if i < len(infos)-1 {
 			b.WriteString(strings.Repeat("_", width) + "\n")
 		}
-		total += li.Params
 	}
+	total := TotalParams(infos)
 	b.WriteString(strings.Repeat("=", width) + "\n")
 	fmt.Fprintf(&b, "Total params: %s\n", thousands(total))
 	fmt.Fprintf(&b, "Trainable params: %s\n", thousands(total))

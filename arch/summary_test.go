@@ -85,6 +85,27 @@ func TestSummaryTruncatesLongNames(t *testing.T) {
 	}
 }
 
+func TestInferKerasNames(t *testing.T) {
+	a, _ := Preset("maxpool")
+	infos, err := a.Infer(Shape{C: 3, H: 32, W: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, li := range infos {
+		got = append(got, li.Name+" "+li.Class)
+	}
+	want := []string{"conv2d Conv2D", "conv2d_1 Conv2D", "max_pooling2d MaxPooling2D", "conv2d_2 Conv2D", "conv2d_3 Conv2D",
+		"max_pooling2d_1 MaxPooling2D", "dropout Dropout", "flatten Flatten", "dense Dense"}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("names and classes:\n%s\nwant:\n%s", strings.Join(got, ", "), strings.Join(want, ", "))
+	}
+	n, err := a.ParamCount(Shape{C: 3, H: 32, W: 32})
+	if err != nil || n != TotalParams(infos) || n != 37146 {
+		t.Errorf("ParamCount %d (%v), TotalParams %d; want 37146", n, err, TotalParams(infos))
+	}
+}
+
 func TestSummaryError(t *testing.T) {
 	a := Arch{Name: "bad", Layers: []Layer{{Kind: KindDense, Units: 3}}}
 	if _, err := Summary(a, Shape{C: 3, H: 4, W: 4}); err == nil || !strings.Contains(err.Error(), "flatten") {

@@ -12,19 +12,6 @@ import (
 	"convlab/runner/results"
 )
 
-// kerasTypes are the class names Keras' model summary prints, and
-// kerasNames the layer names it gives them (numbered per name).
-var (
-	kerasTypes = map[string]string{
-		arch.KindConv2D: "Conv2D", arch.KindMaxPool2D: "MaxPooling2D", arch.KindDropout: "Dropout",
-		arch.KindFlatten: "Flatten", arch.KindDense: "Dense",
-	}
-	kerasNames = map[string]string{
-		arch.KindConv2D: "conv2d", arch.KindMaxPool2D: "max_pooling2d", arch.KindDropout: "dropout",
-		arch.KindFlatten: "flatten", arch.KindDense: "dense",
-	}
-)
-
 // archEntry is a distinct architecture of the report and a run using it.
 type archEntry struct {
 	a   arch.Arch
@@ -72,18 +59,11 @@ func modelSummary(e archEntry) string {
 	}
 	fmt.Fprintf(&b, "Input: %s images, %d x %d x %d (height x width x channels).\n\n", info.Name, info.H, info.W, info.C)
 	t := table{Header: []string{"Layer (type)", "Output Shape", "Param #"}}
-	total := 0
-	counts := map[string]int{}
 	for _, l := range layers {
-		name := kerasNames[l.Layer.Kind]
-		if n := counts[name]; n > 0 {
-			name = fmt.Sprintf("%s_%d", name, n)
-		}
-		counts[kerasNames[l.Layer.Kind]]++
-		desc := fmt.Sprintf("%s (%s)", name, kerasTypes[l.Layer.Kind])
+		desc := fmt.Sprintf("%s (%s)", l.Name, l.Class)
 		t.Rows = append(t.Rows, []cell{textCell(desc), textCell(l.Output.String()), intCell(l.Params)})
-		total += l.Params
 	}
+	total := arch.TotalParams(layers)
 	b.WriteString(t.markdown())
 	fmt.Fprintf(&b, "\nTotal params: %s (trainable: %s, non-trainable: 0)\n", groupThousands(total), groupThousands(total))
 	return b.String()

@@ -189,13 +189,13 @@ func biasGrad32(dz, db []float32, n, c, inner, workers int) {
 		j.partial[ck] = grow(j.partial[ck], c)
 	}
 	runParallel(j, j.parts, &j.wg)
-	for ch := 0; ch < c; ch++ {
-		v := j.partial[0][ch]
-		for ck := 1; ck < j.chunks; ck++ {
-			v += j.partial[ck][ch]
-		}
-		db[ch] = v
+	// Chunk order, as the filter gradient: the sum does not depend on the
+	// workers.
+	sum := j.partial[0][:c]
+	for ck := 1; ck < j.chunks; ck++ {
+		add32(sum, j.partial[ck][:c])
 	}
+	copy(db[:c], sum)
 	j.x = nil
 	elemJobs.Put(j)
 }

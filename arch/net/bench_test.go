@@ -31,24 +31,3 @@ func BenchmarkTrainStep(b *testing.B) {
 	}
 	b.ReportMetric(float64(128*b.N)/b.Elapsed().Seconds(), "images/s")
 }
-
-// BenchmarkPredict is inference on 128 CIFAR-sized images.
-func BenchmarkPredict(b *testing.B) {
-	a, _ := arch.Preset("strided")
-	m, err := Build(a, cifar, 128, WithThreads(runtime.GOMAXPROCS(0)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
-	x := randImages(rand.New(rand.NewPCG(1, 1)), 128, cifar)
-	if _, err := m.Predict(x, 128); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		if _, err := m.Predict(x, 128); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

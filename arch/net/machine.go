@@ -165,19 +165,6 @@ func (m *Model) checkBatch(what string, x []float32, n int, y []uint8) error {
 	return nil
 }
 
-func setData(dst *tensor.Dense, x []float32) {
-	switch dst.Dtype() {
-	case tensor.Float32:
-		d := dst.Float32s()
-		copy(d, x)
-	case tensor.Float64:
-		d := dst.Float64s()
-		for i, v := range x {
-			d[i] = float64(v)
-		}
-	}
-}
-
 // TrainStep does one forward pass (dropout on), backward pass and Adam
 // update on the batch of len(y) images x (N×C×H×W, values in [0, 1]). It
 // returns the batch's loss (mean cross-entropy plus the penalties, before
@@ -208,7 +195,7 @@ func (m *Model) forwardBackward(x []float32, y []uint8) (mc *machine, loss, acc 
 	if mc, err = m.trainMachine(n); err != nil {
 		return nil, 0, 0, err
 	}
-	setData(mc.x, x)
+	store(mc.x, x)
 	setOneHot(mc.target, y, m.classes)
 	if !m.frozenMasks {
 		for i, mask := range mc.masks {
@@ -230,20 +217,20 @@ func (m *Model) forwardBackward(x []float32, y []uint8) (mc *machine, loss, acc 
 	return mc, loss, acc, nil
 }
 
+// setOneHot sets the N×k tensor t to the one-hot rows of the labels y.
 func setOneHot(t *tensor.Dense, y []uint8, k int) {
-	switch t.Dtype() {
-	case tensor.Float32:
-		d := t.Float32s()
-		clear(d)
-		for i, l := range y {
-			d[i*k+int(l)] = 1
-		}
-	case tensor.Float64:
-		d := t.Float64s()
-		clear(d)
-		for i, l := range y {
-			d[i*k+int(l)] = 1
-		}
+	switch d := t.Data().(type) {
+	case []float32:
+		oneHot(d, y, k)
+	case []float64:
+		oneHot(d, y, k)
+	}
+}
+
+func oneHot[T float32 | float64](d []T, y []uint8, k int) {
+	clear(d)
+	for i, l := range y {
+		d[i*k+int(l)] = 1
 	}
 }
 
@@ -292,22 +279,23 @@ func argmax[T float32 | float64](row []T) int {
 	return best
 }
 
+// accuracy is the share of the rows of the N×k tensor probs whose
+// largest value is at the label.
 func accuracy(probs *tensor.Dense, y []uint8, k int) float64 {
+	switch d := probs.Data().(type) {
+	case []float32:
+		return rowAccuracy(d, y, k)
+	case []float64:
+		return rowAccuracy(d, y, k)
+	}
+	return 0
+}
+
+func rowAccuracy[T float32 | float64](d []T, y []uint8, k int) float64 {
 	correct := 0
-	switch probs.Dtype() {
-	case tensor.Float32:
-		d := probs.Float32s()
-		for i, l := range y {
-			if argmax(d[i*k:(i+1)*k]) == int(l) {
-				correct++
-			}
-		}
-	case tensor.Float64:
-		d := probs.Float64s()
-		for i, l := range y {
-			if argmax(d[i*k:(i+1)*k]) == int(l) {
-				correct++
-			}
+	for i, l := range y {
+		if argmax(d[i*k:(i+1)*k]) == int(l) {
+			correct++
 		}
 	}
 	return float64(correct) / float64(len(y))
@@ -330,19 +318,7 @@ func (m *Model) forEachChunk(x []float32, n int, f func(start, count int, logits
 	buf := make([]float64, mc.n*m.classes)
 	for start := 0; start < n; start += mc.n {
 		count := min(mc.n, n-start)
-		chunk := x[start*size : (start+count)*size]
-		switch mc.x.Dtype() {
-		case tensor.Float32:
-			d := mc.x.Float32s()
-			copy(d, chunk)
-			clear(d[len(chunk):])
-		case tensor.Float64:
-			d := mc.x.Float64s()
-			for i, v := range chunk {
-				d[i] = float64(v)
-			}
-			clear(d[len(chunk):])
-		}
+		store(mc.x, x[start*size:(start+count)*size])
 		mc.vm.Reset()
 		if err := mc.vm.RunAll(); err != nil {
 			return fmt.Errorf("predict: %w", err)
@@ -351,16 +327,7 @@ func (m *Model) forEachChunk(x []float32, n int, f func(start, count int, logits
 		if !ok {
 			return fmt.Errorf("predict: logits are a %T, want a dense tensor", mc.logits.Value())
 		}
-		switch lv.Dtype() {
-		case tensor.Float32:
-			d := lv.Float32s()
-			for i, v := range d {
-				buf[i] = float64(v)
-			}
-		case tensor.Float64:
-			d := lv.Float64s()
-			copy(buf, d)
-		}
+		load(buf, lv)
 		f(start, count, buf)
 	}
 	return nil
@@ -377,7 +344,7 @@ func (m *Model) Predict(x []float32, n int) (probs []float32, err error) {
 	row := make([]float64, k)
 	err = m.forEachChunk(x, n, func(start, count int, logits []float64) {
 		for i := 0; i < count; i++ {
-			softmax(logits[i*k:(i+1)*k], row)
+			ops.SoftmaxRow(logits[i*k:(i+1)*k], row)
 			for j, p := range row {
 				probs[(start+i)*k+j] = float32(p)
 			}
@@ -391,9 +358,14 @@ func (m *Model) Predict(x []float32, n int) (probs []float32, err error) {
 
 // Evaluate scores the model on the images x with labels y, dropout off:
 // the loss as Keras' evaluate reports it (mean cross-entropy plus the
-// weight penalties), the accuracy and each image's predicted class.
+// weight penalties), the accuracy and each image's predicted class. No
+// images (x and y empty) score a zero loss and accuracy and no
+// predictions.
 func (m *Model) Evaluate(x []float32, y []uint8) (loss, acc float64, pred []int, err error) {
 	n := len(y)
+	if n == 0 && len(x) == 0 {
+		return 0, 0, []int{}, nil
+	}
 	if err := m.checkBatch("evaluate", x, n, y); err != nil {
 		return 0, 0, nil, err
 	}
@@ -405,7 +377,7 @@ func (m *Model) Evaluate(x []float32, y []uint8) (loss, acc float64, pred []int,
 	err = m.forEachChunk(x, n, func(start, count int, logits []float64) {
 		for i := 0; i < count; i++ {
 			z := logits[i*k : (i+1)*k]
-			lse := softmax(z, row)
+			lse := ops.SoftmaxRow(z, row)
 			l := int(y[start+i])
 			ce += lse - z[l]
 			p := argmax(z)
@@ -424,40 +396,8 @@ func (m *Model) Evaluate(x []float32, y []uint8) (loss, acc float64, pred []int,
 // Penalty is the current value of every dense layer's weight penalty.
 func (m *Model) Penalty() float64 {
 	var total float64
-	pi := 0
-	for _, li := range m.infos {
-		switch li.Layer.Kind {
-		case arch.KindConv2D:
-			pi += 2
-		case arch.KindDense:
-			l := li.Layer
-			if l.L1 > 0 || l.L2 > 0 {
-				var a, q float64
-				for _, f := range m.params[pi].float64s() {
-					a += math.Abs(f)
-					q += f * f
-				}
-				total += l.L1*a + l.L2*q
-			}
-			pi += 2
-		}
+	for _, pen := range m.pens {
+		total += ops.L1L2(pen.p.value, pen.l1, pen.l2)
 	}
 	return total
-}
-
-// softmax sets p to softmax(z) and returns log Σ exp(z).
-func softmax(z, p []float64) float64 {
-	mx := z[0]
-	for _, v := range z[1:] {
-		mx = max(mx, v)
-	}
-	var s float64
-	for j, v := range z {
-		p[j] = math.Exp(v - mx)
-		s += p[j]
-	}
-	for j := range p {
-		p[j] /= s
-	}
-	return mx + math.Log(s)
 }

@@ -76,36 +76,54 @@ func (p *Param) Size() int { return p.value.Shape().TotalSize() }
 
 // float64s returns a copy of the values as float64.
 func (p *Param) float64s() []float64 {
-	switch p.value.Dtype() {
-	case tensor.Float32:
-		d := p.value.Float32s()
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out
-	case tensor.Float64:
-		d := p.value.Float64s()
-		return append([]float64(nil), d...)
-	}
-	return nil
+	out := make([]float64, p.Size())
+	load(out, p.value)
+	return out
 }
 
 // Float32s returns a copy of the values as float32.
 func (p *Param) Float32s() []float32 {
-	switch p.value.Dtype() {
-	case tensor.Float32:
-		d := p.value.Float32s()
-		return append([]float32(nil), d...)
-	case tensor.Float64:
-		d := p.value.Float64s()
-		out := make([]float32, len(d))
-		for i, v := range d {
-			out[i] = float32(v)
-		}
-		return out
+	out := make([]float32, p.Size())
+	load(out, p.value)
+	return out
+}
+
+// setFloat32s replaces the values (len(v) of them).
+func (p *Param) setFloat32s(v []float32) { store(p.value, v) }
+
+// store sets the float32 or float64 tensor t to src, converted to t's
+// element type, and zeroes the values after len(src).
+func store[S float32 | float64](t *tensor.Dense, src []S) {
+	switch d := t.Data().(type) {
+	case []float32:
+		convert(d, src)
+		clear(d[len(src):])
+	case []float64:
+		convert(d, src)
+		clear(d[len(src):])
 	}
-	return nil
+}
+
+// load copies the first len(dst) values of the float32 or float64 tensor
+// t into dst.
+func load[D float32 | float64](dst []D, t *tensor.Dense) {
+	switch d := t.Data().(type) {
+	case []float32:
+		convert(dst, d[:len(dst)])
+	case []float64:
+		convert(dst, d[:len(dst)])
+	}
+}
+
+// convert copies src into dst (at least as long), converting each value.
+func convert[D, S float32 | float64](dst []D, src []S) {
+	if same, ok := any(dst).([]S); ok {
+		copy(same, src)
+		return
+	}
+	for i, v := range src {
+		dst[i] = D(v)
+	}
 }
 
 // Model is a network with its weights, optimiser state and machines.
@@ -119,6 +137,7 @@ type Model struct {
 	cfg     config
 	opsCfg  *ops.Config
 	params  []*Param
+	pens    []penalised // dense kernels with an l1 or l2 penalty
 	adam    *Adam
 	pcg     *rand.PCG // dropout's random stream
 
@@ -126,6 +145,12 @@ type Model struct {
 	infer *machine
 
 	frozenMasks bool // tests: keep the dropout masks drawn last
+}
+
+// penalised is a weight tensor under Keras' L1L2 regularizer.
+type penalised struct {
+	p      *Param
+	l1, l2 float64
 }
 
 // Build checks the architecture against the input shape, initialises the
@@ -191,19 +216,15 @@ func (m *Model) initParams() {
 		}
 		limit := math.Sqrt(6 / float64(fanIn+fanOut))
 		k := m.newParam(li.Name+"/kernel", kshape)
-		switch k.value.Dtype() {
-		case tensor.Float32:
-			d := k.value.Float32s()
-			for i := range d {
-				d[i] = float32((r.Float64()*2 - 1) * limit)
-			}
-		case tensor.Float64:
-			d := k.value.Float64s()
-			for i := range d {
-				d[i] = (r.Float64()*2 - 1) * limit
-			}
+		vals := make([]float64, k.Size())
+		for i := range vals {
+			vals[i] = (r.Float64()*2 - 1) * limit
 		}
+		store(k.value, vals)
 		m.newParam(li.Name+"/bias", []int{nb})
+		if l.Kind == arch.KindDense && (l.L1 > 0 || l.L2 > 0) {
+			m.pens = append(m.pens, penalised{k, l.L1, l.L2})
+		}
 	}
 }
 

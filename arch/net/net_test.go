@@ -365,6 +365,62 @@ func TestEvaluateHandWorked(t *testing.T) {
 	}
 }
 
+func TestEvaluateNoImages(t *testing.T) {
+	m, err := Build(allKinds(), arch.Shape{C: 2, H: 12, W: 12}, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, acc, pred, err := m.Evaluate(nil, nil)
+	if err != nil || loss != 0 || acc != 0 || pred == nil || len(pred) != 0 {
+		t.Errorf("no images: loss %v acc %v pred %#v err %v; want 0, 0, [] and no error", loss, acc, pred, err)
+	}
+	// Images without labels are still refused.
+	if _, _, _, err := m.Evaluate(make([]float32, 2*12*12), nil); err == nil {
+		t.Error("an image without a label accepted")
+	}
+}
+
+func TestPenaltyIsTheDenseLayers(t *testing.T) {
+	m, err := Build(allKinds(), arch.Shape{C: 2, H: 12, W: 12}, 4, WithFloat64())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// allKinds: dense (L2 0.01) then dense_1 (L1 0.02); conv kernels are
+	// not penalised.
+	var want float64
+	for _, p := range m.Params() {
+		for _, v := range p.float64s() {
+			switch p.Name {
+			case "dense/kernel":
+				want += 0.01 * v * v
+			case "dense_1/kernel":
+				want += 0.02 * math.Abs(v)
+			}
+		}
+	}
+	if got := m.Penalty(); want == 0 || math.Abs(got-want) > 1e-12*want {
+		t.Errorf("penalty %v; want %v", got, want)
+	}
+}
+
+func TestStoreLoad(t *testing.T) {
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		d := tensor.New(tensor.Of(dt), tensor.WithShape(2, 2))
+		store(d, []float64{9, 9, 9, 9})
+		store(d, []float32{1.5, -2})
+		got := make([]float32, 4)
+		load(got, d)
+		if !reflect.DeepEqual(got, []float32{1.5, -2, 0, 0}) {
+			t.Errorf("%v: stored 1.5, -2 over 9s and loaded %v; want [1.5 -2 0 0]", dt, got)
+		}
+		part := make([]float64, 1)
+		load(part, d)
+		if part[0] != 1.5 {
+			t.Errorf("%v: loaded first value %v; want 1.5", dt, part[0])
+		}
+	}
+}
+
 func TestBuildErrors(t *testing.T) {
 	strided, _ := arch.Preset("strided")
 	noSoftmax := arch.Arch{Name: "x", Layers: []arch.Layer{{Kind: arch.KindFlatten}, {Kind: arch.KindDense, Units: 3}}}

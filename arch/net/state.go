@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/gob"
 	"fmt"
-	"gorgonia.org/tensor"
 )
 
 // stateMagic opens a model state blob.
@@ -80,16 +79,7 @@ func (m *Model) UnmarshalState(b []byte) error {
 		return fmt.Errorf("model state: dropout random state: %w", err)
 	}
 	for i, p := range m.params {
-		switch p.value.Dtype() {
-		case tensor.Float32:
-			d := p.value.Float32s()
-			for j, v := range s.Weights[i] {
-				d[j] = float32(v)
-			}
-		case tensor.Float64:
-			d := p.value.Float64s()
-			copy(d, s.Weights[i])
-		}
+		store(p.value, s.Weights[i])
 	}
 	m.adam.t = s.AdamT
 	if s.AdamT > 0 {

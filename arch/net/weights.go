@@ -9,8 +9,6 @@ import (
 	"os"
 	"reflect"
 
-	"gorgonia.org/tensor"
-
 	"convlab/arch"
 	"convlab/runner/atomicfile"
 )
@@ -218,19 +216,6 @@ func (m *Model) SetWeights(name string, w *Weights) error {
 		p.setFloat32s(w.Values[i])
 	}
 	return nil
-}
-
-func (p *Param) setFloat32s(v []float32) {
-	switch p.value.Dtype() {
-	case tensor.Float32:
-		d := p.value.Float32s()
-		copy(d, v)
-	case tensor.Float64:
-		d := p.value.Float64s()
-		for i, x := range v {
-			d[i] = float64(x)
-		}
-	}
 }
 
 // sameLayers reports whether two architectures have the same layers once

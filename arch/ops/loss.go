@@ -93,8 +93,9 @@ func logitsTarget(name string, vals []G.Value, arity int) (z, t *tensor.Dense, e
 	return z, t, nil
 }
 
-// softmaxRow sets p to softmax(z) and returns log(sum(exp(z))).
-func softmaxRow[T kernels.Float](z, p []T) float64 {
+// SoftmaxRow sets p to softmax(z) and returns log(sum(exp(z))), both
+// computed in float64 after subtracting the largest value.
+func SoftmaxRow[T kernels.Float](z, p []T) float64 {
 	m := float64(z[0])
 	for _, v := range z[1:] {
 		m = max(m, float64(v))
@@ -115,7 +116,7 @@ func softmaxCE[T kernels.Float](z, t, p []T, n, k int) float64 {
 	var total float64
 	for i := 0; i < n; i++ {
 		zr := z[i*k : (i+1)*k]
-		lse := softmaxRow(zr, p[i*k:(i+1)*k])
+		lse := SoftmaxRow(zr, p[i*k:(i+1)*k])
 		for j, tv := range t[i*k : (i+1)*k] {
 			if tv != 0 {
 				total += float64(tv) * (lse - float64(zr[j]))
@@ -180,7 +181,7 @@ func softmaxCEGrad[T kernels.Float](z, t, dz []T, n, k int, g float64) {
 	scale := g / float64(n)
 	for i := 0; i < n; i++ {
 		p := dz[i*k : (i+1)*k]
-		softmaxRow(z[i*k:(i+1)*k], p)
+		SoftmaxRow(z[i*k:(i+1)*k], p)
 		tr := t[i*k : (i+1)*k]
 		var ts float64
 		for _, v := range tr {
@@ -231,13 +232,20 @@ func (op *PenaltyOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch w.Dtype() {
-	case tensor.Float32:
-		op.last = penalty(w.Float32s(), op.l1, op.l2)
-	case tensor.Float64:
-		op.last = penalty(w.Float64s(), op.l1, op.l2)
-	}
+	op.last = L1L2(w, op.l1, op.l2)
 	return op.val.set(w.Dtype(), op.last), nil
+}
+
+// L1L2 is the penalty l1·Σ|w| + l2·Σw² of a float32 or float64 tensor,
+// summed in float64 (0 for other element types).
+func L1L2(w *tensor.Dense, l1, l2 float64) float64 {
+	switch d := w.Data().(type) {
+	case []float32:
+		return penalty(d, l1, l2)
+	case []float64:
+		return penalty(d, l1, l2)
+	}
+	return 0
 }
 
 func penalty[T kernels.Float](w []T, l1, l2 float64) float64 {

@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -212,10 +213,8 @@ func measure(step func() error, o Options) (wall, perCPU float64, reps []float64
 	return median(reps), perCPU, reps, nil
 }
 
-func round1(v float64) float64 {
-	f, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'f', 1, 64), 64)
-	return f
-}
+// round1 rounds v to one decimal.
+func round1(v float64) float64 { return math.Round(v*10) / 10 }
 
 func median(v []float64) float64 {
 	if len(v) == 0 {

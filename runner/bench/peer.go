@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -137,18 +138,11 @@ func medianRounds(rounds [][]Result) []Result {
 		m := median(rates)
 		best := rs[0]
 		for _, r := range rs {
-			if abs(r.TrainImagesPerS-m) < abs(best.TrainImagesPerS-m) {
+			if math.Abs(r.TrainImagesPerS-m) < math.Abs(best.TrainImagesPerS-m) {
 				best = r
 			}
 		}
 		out = append(out, best)
 	}
 	return out
-}
-
-func abs(v float64) float64 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }

@@ -175,13 +175,11 @@ func Train(ctx context.Context, run spec.Run, data *dataset.Prepared, opt Option
 			}
 		}
 		row := results.Epoch{Epoch: epoch, Loss: lossSum / float64(seen), Accuracy: correct / float64(seen)}
-		if data.Val.N > 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, nil, fmt.Errorf("train %s: stopped in epoch %d: %w", run.ID, epoch, err)
-			}
-			if row.ValLoss, row.ValAccuracy, _, err = m.Evaluate(data.Val.X, data.Val.Y); err != nil {
-				return nil, nil, fmt.Errorf("train %s: epoch %d: validation: %w", run.ID, epoch, err)
-			}
+		if err := ctx.Err(); err != nil {
+			return nil, nil, fmt.Errorf("train %s: stopped in epoch %d: %w", run.ID, epoch, err)
+		}
+		if row.ValLoss, row.ValAccuracy, _, err = m.Evaluate(data.Val.X, data.Val.Y); err != nil {
+			return nil, nil, fmt.Errorf("train %s: epoch %d: validation: %w", run.ID, epoch, err)
 		}
 		row.Seconds = time.Since(start).Seconds()
 		st.TrainSeconds += row.Seconds
@@ -211,10 +209,7 @@ func Train(ctx context.Context, run spec.Run, data *dataset.Prepared, opt Option
 }
 
 func checkTensor(t, like *dataset.Tensor) error {
-	if t.N == 0 {
-		return nil
-	}
-	if t.C != like.C || t.H != like.H || t.W != like.W {
+	if t.N > 0 && (t.C != like.C || t.H != like.H || t.W != like.W) {
 		return fmt.Errorf("images are %dx%dx%d, the training images %dx%dx%d", t.C, t.H, t.W, like.C, like.H, like.W)
 	}
 	if len(t.X) != t.N*t.Size() || len(t.Y) != t.N {
@@ -269,7 +264,7 @@ func Score(m *net.Model, data *dataset.Prepared) (results.Metrics, error) {
 			return mt, fmt.Errorf("evaluate on the %s part: %w", s.name, err)
 		}
 	}
-	mt.BaselineLabel = mostCommon(data.Train.Y, len(data.Classes))
+	mt.BaselineLabel = mostCommon(data.Train.Y)
 	mt.BaselineTrain = share(data.Train.Y, mt.BaselineLabel)
 	mt.BaselineTest = share(data.Test.Y, mt.BaselineLabel)
 	mt.Params = m.ParamCount()
@@ -278,9 +273,6 @@ func Score(m *net.Model, data *dataset.Prepared) (results.Metrics, error) {
 
 func evaluate(m *net.Model, t *dataset.Tensor, classes []string) (results.Evaluation, error) {
 	k := len(classes)
-	if t.N == 0 {
-		return results.Evaluation{Report: results.ComputeReport(nil, nil, classes), Confusion: results.Confusion(nil, nil, k)}, nil
-	}
 	loss, acc, pred, err := m.Evaluate(t.X, t.Y)
 	if err != nil {
 		return results.Evaluation{}, err
@@ -293,8 +285,8 @@ func evaluate(m *net.Model, t *dataset.Tensor, classes []string) (results.Evalua
 }
 
 // mostCommon is the most frequent label (the smallest on ties).
-func mostCommon(y []uint8, k int) int {
-	counts := make([]int, max(k, 256))
+func mostCommon(y []uint8) int {
+	var counts [256]int
 	for _, v := range y {
 		counts[v]++
 	}

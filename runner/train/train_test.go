@@ -127,7 +127,7 @@ func TestBaseline(t *testing.T) {
 		Classes: []string{"a", "b", "c"},
 	}
 	// Labels 1 and 2 tie with two each: the smaller wins, as numpy's argmax of bincount.
-	if got := mostCommon(data.Train.Y, 3); got != 1 {
+	if got := mostCommon(data.Train.Y); got != 1 {
 		t.Errorf("most common label %d; want 1", got)
 	}
 	if got := share(data.Test.Y, 1); got != 0.75 {
@@ -135,48 +135,51 @@ func TestBaseline(t *testing.T) {
 	}
 }
 
+// trainTwice trains tinyRun(2) twice on threads threads, checks that both
+// runs end with the same history and weights, and returns the first run's
+// record (times zeroed) and weights.
+func trainTwice(t *testing.T, data *dataset.Prepared, threads int) (*results.Record, []byte) {
+	t.Helper()
+	var recs [2]*results.Record
+	var weights [2][]byte
+	for i := range recs {
+		r, m, err := Train(context.Background(), tinyRun(2), data, Options{Threads: threads})
+		if err != nil {
+			t.Fatal(err)
+		}
+		zeroSeconds(r.History)
+		if weights[i], err = m.MarshalWeights(); err != nil {
+			t.Fatal(err)
+		}
+		recs[i] = r
+	}
+	if !reflect.DeepEqual(recs[0].History, recs[1].History) {
+		t.Errorf("%d threads: same seed, different histories:\n%+v\n%+v", threads, recs[0].History, recs[1].History)
+	}
+	if !bytes.Equal(weights[0], weights[1]) {
+		t.Errorf("%d threads: same seed, different weights", threads)
+	}
+	return recs[0], weights[0]
+}
+
+// zeroSeconds clears the epochs' wall times, which differ between runs.
+func zeroSeconds(h []results.Epoch) {
+	for i := range h {
+		h[i].Seconds = 0
+	}
+}
+
 func TestDeterministic(t *testing.T) {
 	data := tinyData()
-	a, ma, err := Train(context.Background(), tinyRun(2), data, Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, mb, err := Train(context.Background(), tinyRun(2), data, Options{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range a.History {
-		a.History[i].Seconds, b.History[i].Seconds = 0, 0
-	}
-	if !reflect.DeepEqual(a.History, b.History) {
-		t.Errorf("same seed, different histories:\n%+v\n%+v", a.History, b.History)
-	}
-	wa, _ := ma.MarshalWeights()
-	wb, _ := mb.MarshalWeights()
-	if !bytes.Equal(wa, wb) {
-		t.Error("same seed, different weights")
-	}
-	// With several threads the result is as reproducible.
-	p, mp, err := Train(context.Background(), tinyRun(2), data, Options{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, _, err := Train(context.Background(), tinyRun(2), data, Options{Threads: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range p.History {
-		p.History[i].Seconds, q.History[i].Seconds = 0, 0
-	}
-	if !reflect.DeepEqual(p.History, q.History) {
-		t.Errorf("two threads: different histories:\n%+v\n%+v", p.History, q.History)
-	}
+	a, wa := trainTwice(t, data, 1)
+	// With several threads the result is as reproducible,
+	p, wp := trainTwice(t, data, 2)
 	// and the thread count does not change it: every reduction is summed in
 	// an order fixed by the batch, not by the workers.
 	if !reflect.DeepEqual(p.History, a.History) {
 		t.Errorf("one thread and two threads: different histories:\n%+v\n%+v", a.History, p.History)
 	}
-	if wp, _ := mp.MarshalWeights(); !bytes.Equal(wa, wp) {
+	if !bytes.Equal(wa, wp) {
 		t.Error("one thread and two threads: different weights")
 	}
 	other := tinyRun(2)
@@ -221,9 +224,8 @@ func TestResumeMatchesUninterrupted(t *testing.T) {
 	if !bytes.Equal(wf, wr) {
 		t.Error("resumed run ends with other weights than the uninterrupted one")
 	}
-	for i := range full.History {
-		full.History[i].Seconds, resumed.History[i].Seconds = 0, 0
-	}
+	zeroSeconds(full.History)
+	zeroSeconds(resumed.History)
 	if !reflect.DeepEqual(full.History, resumed.History) {
 		t.Errorf("histories differ:\n%+v\n%+v", full.History, resumed.History)
 	}
