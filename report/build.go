@@ -2,7 +2,7 @@
 // study's tables (CSV), figures (PNG) and a Markdown report, all under the
 // results tree results/<file name>/:
 //
-//	tables/runs.csv            one row per run
+//	tables/runs.csv            one row per run of the report
 //	tables/<sweep>.csv         a sweep's table (Table 1, Table 2, or its axes)
 //	tables/architectures.csv   the architecture comparison (Figures 5, 6)
 //	tables/baselines.csv       majority-class baselines
@@ -48,18 +48,36 @@ const (
 // (see DeriveSweeps). Every file is written atomically; generated CSV and
 // PNG files that no longer belong to the report are removed.
 func Build(root string, plan ...*spec.Plan) error {
+	idx, fromPlan, err := resolveIndex(root, plan)
+	if err != nil {
+		return err
+	}
+	if fromPlan {
+		if err := writeIndex(root, idx); err != nil {
+			return err
+		}
+	}
+	return buildFromIndex(root, idx)
+}
+
+// resolveIndex finds the sweeps of the report in root: those of the plan
+// when one is given and holds the file named filepath.Base(root) (fromPlan
+// is then true), else those of root/sweeps.json; Sweeps is nil when there
+// is neither, for loadModel to derive them.
+func resolveIndex(root string, plan []*spec.Plan) (idx *planIndex, fromPlan bool, err error) {
 	if len(plan) > 1 {
-		return fmt.Errorf("build report in %s: %d plans given; want one or none", root, len(plan))
+		return nil, false, fmt.Errorf("build report in %s: %d plans given; want one or none", root, len(plan))
 	}
 	if len(plan) == 1 {
 		if idx := indexFromPlan(plan[0], filepath.Base(filepath.Clean(root))); idx != nil {
-			if err := writeIndex(root, idx); err != nil {
-				return err
-			}
-			return buildFromIndex(root, idx)
+			return idx, true, nil
 		}
 	}
-	return BuildFromSweeps(root, nil)
+	saved, ok, err := readIndex(root)
+	if err != nil || !ok {
+		return &planIndex{}, false, err
+	}
+	return saved, false, nil
 }
 
 // WritePlan saves the sweeps of the plan's file whose results tree is root
@@ -78,29 +96,21 @@ func WritePlan(root string, plan *spec.Plan) error {
 // of root/sweeps.json, else those DeriveSweeps reconstructs. It does not
 // write sweeps.json.
 func BuildFromSweeps(root string, sweeps []SweepInfo) error {
-	idx := &planIndex{Sweeps: sweeps}
-	if sweeps == nil {
-		saved, ok, err := readIndex(root)
-		if err != nil {
-			return err
-		}
-		if ok {
-			idx = saved
-		}
+	if sweeps != nil {
+		return buildFromIndex(root, &planIndex{Sweeps: sweeps})
+	}
+	idx, _, err := resolveIndex(root, nil)
+	if err != nil {
+		return err
 	}
 	return buildFromIndex(root, idx)
 }
 
 func buildFromIndex(root string, idx *planIndex) error {
-	recs, err := results.ReadTree(root)
+	m, err := loadModel(root, idx)
 	if err != nil {
 		return err
 	}
-	if idx.Sweeps == nil {
-		idx.Sweeps = DeriveSweeps(recs)
-	}
-	m := newModel(filepath.Base(filepath.Clean(root)), recs, idx.Sweeps)
-	m.File, m.Description = idx.File, idx.Description
 	out, err := generateModel(m)
 	if err != nil {
 		return err
@@ -108,14 +118,39 @@ func buildFromIndex(root string, idx *planIndex) error {
 	return writeOutputs(root, out)
 }
 
-// WriteRunsCSV rewrites only root/tables/runs.csv from the finished runs;
-// it is cheap enough to call after every run (exec.Options.AfterRun).
-func WriteRunsCSV(root string) error {
+// loadModel reads the finished runs under root and matches them with the
+// sweeps of idx; when idx has none (nil Sweeps), with those DeriveSweeps
+// reconstructs from the records.
+func loadModel(root string, idx *planIndex) (*model, error) {
 	recs, err := results.ReadTree(root)
+	if err != nil {
+		return nil, err
+	}
+	sweeps := idx.Sweeps
+	if sweeps == nil {
+		sweeps = DeriveSweeps(recs)
+	}
+	m := newModel(filepath.Base(filepath.Clean(root)), recs, sweeps)
+	m.File, m.Description = idx.File, idx.Description
+	return m, nil
+}
+
+// WriteRunsCSV rewrites only root/tables/runs.csv, with the rows Build
+// writes there: the finished runs of the report, i.e. those the sweeps
+// list (of the plan when given, as Build takes it, else of
+// root/sweeps.json, else reconstructed), or every finished run when there
+// are no sweeps. It is cheap enough to call after every run
+// (exec.Options.AfterRun). It does not write sweeps.json.
+func WriteRunsCSV(root string, plan ...*spec.Plan) error {
+	idx, _, err := resolveIndex(root, plan)
 	if err != nil {
 		return err
 	}
-	b, err := EncodeRuns(recs)
+	m, err := loadModel(root, idx)
+	if err != nil {
+		return err
+	}
+	b, err := EncodeRuns(m.Recs)
 	if err != nil {
 		return err
 	}
@@ -247,7 +282,7 @@ func generate(m *model, o *outputs) error {
 		curves[r] = path.Join(dir, "curves.png")
 		o.add(curves[r], b)
 		if cm := r.Metrics.Test.Confusion; len(cm) > 0 {
-			b, err := ConfusionFigure(fmt.Sprintf("Confusion matrix on the test set: %s", r.Run.ID), cm, classNames(r))
+			b, err := ConfusionFigure(fmt.Sprintf("Confusion matrix on the test set: %s", r.Run.ID), cm, results.ClassNames(r))
 			if err != nil {
 				return fmt.Errorf("figure of run %s: %w", r.Run.ID, err)
 			}

@@ -118,14 +118,74 @@ func TestBuildEmptyTree(t *testing.T) {
 	}
 }
 
+// runs.csv holds the runs of the report: those the sweeps list (here two
+// of the tree's three; the third is in no sweep), whether written after a
+// run or by a build.
 func TestWriteRunsCSV(t *testing.T) {
 	root, recs := smallTree(t)
 	if err := WriteRunsCSV(root); err != nil {
 		t.Fatal(err)
 	}
 	got := readFile(t, filepath.Join(root, TablesDir, RunsTable))
-	if n := strings.Count(got, "\n"); n != len(recs)+1 {
-		t.Errorf("runs.csv has %d lines, want %d", n, len(recs)+1)
+	if n := strings.Count(got, "\n"); n != len(recs) {
+		t.Errorf("runs.csv has %d lines, want a header and the %d runs of the sweep", n, len(recs)-1)
+	}
+	if strings.Contains(got, "\n"+recs[2].Run.ID+",") {
+		t.Errorf("runs.csv lists %s, which is in no sweep:\n%s", recs[2].Run.ID, got)
+	}
+}
+
+// WriteRunsCSV, called after every run, writes the runs.csv that Build
+// writes: with the sweeps of sweeps.json, with a plan's, and with sweeps
+// derived from the records.
+func TestWriteRunsCSVMatchesBuild(t *testing.T) {
+	root, recs := smallTree(t)
+	check := func(what string, plan ...*spec.Plan) {
+		t.Helper()
+		csvPath := filepath.Join(root, TablesDir, RunsTable)
+		os.Remove(csvPath)
+		if err := WriteRunsCSV(root, plan...); err != nil {
+			t.Fatal(err)
+		}
+		during := readFile(t, csvPath)
+		if err := Build(root, plan...); err != nil {
+			t.Fatal(err)
+		}
+		if after := readFile(t, csvPath); after != during {
+			t.Errorf("%s: runs.csv differs between WriteRunsCSV and Build:\n--- WriteRunsCSV\n%s--- Build\n%s", what, during, after)
+		}
+	}
+	check("sweeps.json")
+	plan := &spec.Plan{
+		Files: []*spec.File{{Path: "experiments/small.yaml", Name: "small", Sweeps: []spec.Sweep{
+			{Name: "l1", Feeds: []string{"table2", "figure4"}, Axes: []string{"l1"}, RunIDs: []string{recs[0].Run.ID, recs[2].Run.ID}},
+		}}},
+		Runs: []spec.Run{recs[0].Run, recs[2].Run},
+	}
+	os.Remove(filepath.Join(root, IndexFile))
+	check("plan", plan)
+	if got := readFile(t, filepath.Join(root, TablesDir, RunsTable)); !strings.Contains(got, "\n"+recs[2].Run.ID+",") || strings.Contains(got, "\n"+recs[1].Run.ID+",") {
+		t.Errorf("runs.csv with the plan does not hold the plan's runs:\n%s", got)
+	}
+	os.Remove(filepath.Join(root, IndexFile))
+	check("derived sweeps")
+}
+
+// A record without its hash is matched with its directory both ways:
+// DeriveSweeps and the report name it alike.
+func TestRecordWithoutHash(t *testing.T) {
+	recs, _ := fixtureRecords()
+	r := *recs[0]
+	r.Hash = ""
+	sweeps := DeriveSweeps([]*results.Record{&r})
+	m := newModel("x", []*results.Record{&r}, sweeps)
+	for _, v := range m.Sweeps {
+		if len(v.Missing) > 0 || len(v.Recs) != 1 {
+			t.Errorf("sweep %s: runs %d, missing %v; want the record found", v.Name, len(v.Recs), v.Missing)
+		}
+	}
+	if got, want := dirName(&r), results.RunDirName(r.Run); got != want {
+		t.Errorf("dirName = %q, want %q", got, want)
 	}
 }
 

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"convlab/runner/results"
@@ -125,7 +126,7 @@ func runDetailsSection(m *model, f reportFiles) string {
 		dir := runDirRel(r)
 		fmt.Fprintf(&b, "### Run %s\n\n%s; %s parameters, trained in %s.\n\n", r.Run.ID, runSettings(r),
 			groupThousands(r.Metrics.Params), formatSeconds(r.Metrics.TrainSeconds))
-		classes := classNames(r)
+		classes := results.ClassNames(r)
 		for _, sp := range []struct {
 			name, cls, conf string
 			ev              results.Evaluation
@@ -169,12 +170,12 @@ func itemSection(m *model, f reportFiles, items ...string) string {
 			fmt.Fprintf(&b, "%d of its %d runs have not finished yet: %s.\n\n", len(v.Missing), len(v.Missing)+len(v.Recs), strings.Join(v.Missing, ", "))
 		}
 		switch {
-		case contains(items, "figure2"):
+		case slices.Contains(items, "figure2"):
 			for _, r := range v.Recs {
 				fmt.Fprintf(&b, "%s: accuracy (top) and loss (bottom) per epoch, training and validation.\n\n%s\n", runSettings(r),
 					imageLink("Figure 2: training curves of "+r.Run.ID, f.curves[r]))
 			}
-		case contains(items, "figure5"), contains(items, "figure6"):
+		case slices.Contains(items, "figure5"), slices.Contains(items, "figure6"):
 			var recs []*results.Record
 			recs = append(recs, v.Recs...)
 			fmt.Fprintf(&b, "%s\n", archTable(recs).markdown())

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -152,7 +153,7 @@ func decodeIndex(data []byte) (*planIndex, error) {
 			return nil, fmt.Errorf("sweep %q lists %d run_dirs for %d run_ids; want one per run or none", s.Name, len(s.RunDirs), len(s.RunIDs))
 		}
 		for _, f := range s.Feeds {
-			if !contains(spec.ReportItems, f) {
+			if !slices.Contains(spec.ReportItems, f) {
 				return nil, fmt.Errorf("sweep %q feeds unknown report item %q; valid items: %v", s.Name, f, spec.ReportItems)
 			}
 		}
@@ -230,7 +231,7 @@ func DeriveSweeps(recs []*results.Record) []SweepInfo {
 		info := SweepInfo{Name: name}
 		for _, r := range rs {
 			info.RunIDs = append(info.RunIDs, r.Run.ID)
-			info.RunDirs = append(info.RunDirs, r.Run.ID+"-"+r.Hash)
+			info.RunDirs = append(info.RunDirs, r.DirName())
 		}
 		for _, a := range AxisKeys {
 			for _, r := range rs[1:] {
@@ -247,7 +248,7 @@ func DeriveSweeps(recs []*results.Record) []SweepInfo {
 		for i, info := range out {
 			all := true
 			for _, r := range members[info.Name] {
-				if !contains(r.Run.Feeds, item) {
+				if !slices.Contains(r.Run.Feeds, item) {
 					all = false
 					break
 				}
@@ -261,13 +262,4 @@ func DeriveSweeps(recs []*results.Record) []SweepInfo {
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"regexp"
+	"slices"
 	"sort"
 
 	"convlab/runner/results"
@@ -16,7 +17,7 @@ type sweepView struct {
 
 func (s *sweepView) feeds(items ...string) bool {
 	for _, it := range items {
-		if contains(s.Feeds, it) {
+		if slices.Contains(s.Feeds, it) {
 			return true
 		}
 	}
@@ -35,13 +36,8 @@ type model struct {
 	Others []*results.Record
 }
 
-func dirName(r *results.Record) string {
-	h := r.Hash
-	if h == "" {
-		h = r.Run.Hash()
-	}
-	return r.Run.ID + "-" + h
-}
+// dirName is the name of the record's run directory under runs/.
+func dirName(r *results.Record) string { return r.DirName() }
 
 // newModel matches the sweeps' runs with the records. When sweeps is
 // empty, every record is in the report.

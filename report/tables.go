@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -192,7 +193,7 @@ func sweepTable(v *sweepView) table {
 		lead = []string{"l1"}
 	}
 	for _, a := range v.Axes {
-		if !contains(lead, a) {
+		if !slices.Contains(lead, a) {
 			lead = append(lead, a)
 		}
 	}
@@ -288,7 +289,7 @@ func baselineTable(recs []*results.Record) table {
 		}
 		seen[k] = true
 		label := strconv.Itoa(r.Metrics.BaselineLabel)
-		if cls := classNames(r); r.Metrics.BaselineLabel >= 0 && r.Metrics.BaselineLabel < len(cls) {
+		if cls := results.ClassNames(r); r.Metrics.BaselineLabel >= 0 && r.Metrics.BaselineLabel < len(cls) {
 			label = cls[r.Metrics.BaselineLabel]
 		}
 		t.Rows = append(t.Rows, []cell{textCell(r.Run.Dataset), cell{strconv.Itoa(r.Run.N), groupThousands(r.Run.N)},
@@ -296,20 +297,6 @@ func baselineTable(recs []*results.Record) table {
 			textCell(label), accCell(r.Metrics.BaselineTrain), accCell(r.Metrics.BaselineTest)})
 	}
 	return t
-}
-
-// classNames are the class labels of a run, from its test report.
-func classNames(r *results.Record) []string {
-	for _, ev := range []results.Evaluation{r.Metrics.Test, r.Metrics.Train} {
-		if len(ev.Report.Classes) > 0 {
-			out := make([]string, len(ev.Report.Classes))
-			for i, c := range ev.Report.Classes {
-				out[i] = c.Label
-			}
-			return out
-		}
-	}
-	return nil
 }
 
 // groupThousands formats 37146 as "37,146".

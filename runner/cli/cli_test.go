@@ -365,3 +365,75 @@ func TestRunRefusesTooLargeN(t *testing.T) {
 		t.Errorf("results directory written although nothing trained: %v", err)
 	}
 }
+
+// --only applies to all the files together: a pattern matching the runs
+// of one file only selects those, and one matching none in any file is a
+// usage error, reported once.
+func TestOnlyOverSeveralFiles(t *testing.T) {
+	file, results := setupGrid(t)
+	other := filepath.Join(filepath.Dir(file), "other.yaml")
+	body := strings.Replace(strings.Replace(tinyGrid, "name: tiny", "name: other", 1), "epochs: 2", "epochs: 3", 1)
+	if err := os.WriteFile(other, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := convlab(t, "plan", "--results", results, "--only", ".*-e3-.*", file, other)
+	if code != 0 {
+		t.Fatalf("plan --only matching the second file: status %d: %s", code, errOut)
+	}
+	for _, want := range []string{"tiny-n100-l1_0-e3-b32-s1", "tiny-n100-l1_0.001-e3-b32-s1", "2 runs, 2 to do"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "-e2-") {
+		t.Errorf("plan lists runs --only does not match:\n%s", out)
+	}
+	// With a shard, the pattern still counts the runs it matched.
+	if code, out, errOut := convlab(t, "plan", "--results", results, "--only", ".*-e3-.*", "--shard", "2/2", file, other); code != 0 || !strings.Contains(out, "1 run, 1 to do") {
+		t.Errorf("plan --only --shard 2/2: status %d:\n%s%s", code, out, errOut)
+	}
+
+	code, _, errOut = convlab(t, "run", "--results", results, "--only", "*-e3-*", "--no-report", "--cores", "3", file, other)
+	if code != 0 {
+		t.Fatalf("run --only matching the second file: status %d:\n%s", code, errOut)
+	}
+	// Each run records the threads it was given as its cores.
+	metrics, _ := filepath.Glob(filepath.Join(results, "other", "runs", "*", "metrics.json"))
+	if len(metrics) != 2 {
+		t.Fatalf("want 2 finished runs of other.yaml, got %v", metrics)
+	}
+	for _, m := range metrics {
+		var met struct {
+			Provenance struct {
+				Cores    int    `json:"cores"`
+				Finished string `json:"finished"`
+			} `json:"provenance"`
+		}
+		b, err := os.ReadFile(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &met); err != nil {
+			t.Fatal(err)
+		}
+		if met.Provenance.Cores != 3 || met.Provenance.Finished == "" {
+			t.Errorf("%s: provenance cores %d, finished %q; want the 3 threads of the run and a time", m, met.Provenance.Cores, met.Provenance.Finished)
+		}
+	}
+	if !strings.Contains(errOut, "tiny.yaml: no run selected") || !strings.Contains(errOut, "other.yaml: 2 done, 0 skipped, 0 failed") {
+		t.Errorf("run --only: want nothing of tiny.yaml and both runs of other.yaml trained:\n%s", errOut)
+	}
+	if _, err := os.Stat(filepath.Join(results, "tiny")); !os.IsNotExist(err) {
+		t.Errorf("results tree of tiny.yaml written although none of its runs was selected: %v", err)
+	}
+
+	for _, cmd := range []string{"plan", "run"} {
+		code, out, errOut := convlab(t, cmd, "--results", results, "--only", "resnet*", file, other)
+		if code != 2 || out != "" {
+			t.Errorf("%s --only matching nothing: status %d, stdout %q", cmd, code, out)
+		}
+		if n := strings.Count(errOut, "matches none"); n != 1 || !strings.Contains(errOut, `--only "resnet*" matches none of the 4 runs; run ids: tiny-n100-l1_0-e2-b32-s1,`) {
+			t.Errorf("%s --only matching nothing: stderr (want the error once, over both files):\n%s", cmd, errOut)
+		}
+	}
+}

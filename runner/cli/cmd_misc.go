@@ -49,10 +49,7 @@ results tree are all included. Convolution files rebuild Figure 1.`,
 				}
 				for _, f := range files {
 					root := filepath.Join(*resultsDir, f.name)
-					if err := report.WritePlan(root, f.plan); err != nil {
-						return err
-					}
-					if err := report.Build(root); err != nil {
+					if err := report.Build(root, f.plan); err != nil {
 						return fmt.Errorf("%s: %w", f.path, err)
 					}
 					fmt.Fprintf(e.stdout, "%s: %s\n", f.path, filepath.Join(root, "REPORT.md"))

@@ -40,6 +40,10 @@ Nothing is trained. An invalid file is reported with file:line:column.`,
 				if len(args) == 0 {
 					return usagef("no experiment file given")
 				}
+				sel, err := parseSelection(*only, *shard)
+				if err != nil {
+					return err
+				}
 				files, convs, err := loadFiles(args)
 				if err != nil {
 					return err
@@ -47,19 +51,19 @@ Nothing is trained. An invalid file is reported with file:line:column.`,
 				if len(files) == 0 {
 					return planConvolution(e, convs, *resultsDir)
 				}
+				if err := sel.apply(files); err != nil {
+					return err
+				}
 				w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(w, "RUN\tSWEEPS\tARCH\tN\tL1\tEPOCHS\tSEED\tSTATUS")
 				total := 0
 				var todo []spec.Run
+				done := exec.NewStatus(nil)
 				for _, f := range files {
-					runs, err := selectRuns(f.plan.Runs, *only, *shard)
-					if err != nil {
-						return err
-					}
 					root := filepath.Join(*resultsDir, f.name)
-					for _, r := range runs {
+					for _, r := range f.runs {
 						status := "to do"
-						if id, err := exec.DataIdentity(r); err == nil && exec.IsDone(filepath.Join(root, exec.RunsDir, exec.DirName(r)), exec.Key(r, id)) {
+						if done.Done(root, r) {
 							status = "done"
 						} else {
 							todo = append(todo, r)
@@ -160,6 +164,9 @@ type trainingFile struct {
 	path string
 	name string // results/<name>
 	plan *spec.Plan
+	// runs are the runs of the plan that --only and --shard select (see
+	// selection.apply).
+	runs []spec.Run
 }
 
 // loadTraining validates every file together (nothing runs when any is
@@ -174,24 +181,66 @@ func loadTraining(paths []string) ([]trainingFile, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, trainingFile{path: p, name: plan.Files[0].Name, plan: plan})
+		out = append(out, trainingFile{path: p, name: plan.Files[0].Name, plan: plan, runs: plan.Runs})
 	}
 	return out, nil
 }
 
-func selectRuns(runs []spec.Run, only, shard string) ([]spec.Run, error) {
-	sel, err := exec.SelectOnly(runs, only)
-	if err != nil {
-		return nil, usagef("--only: %v", err)
+// selection is the runs --only and --shard select.
+type selection struct {
+	only          string
+	shard, shards int // shards 0: no sharding
+}
+
+// parseSelection checks the values of --only and --shard.
+func parseSelection(only, shard string) (selection, error) {
+	s := selection{only: only}
+	if only != "" {
+		if _, err := exec.Matcher(only); err != nil {
+			return s, usagef("%v", err)
+		}
 	}
 	if shard != "" {
-		i, n, err := exec.ParseShard(shard)
-		if err != nil {
-			return nil, usagef("--shard: %v", err)
+		var err error
+		if s.shard, s.shards, err = exec.ParseShard(shard); err != nil {
+			return s, usagef("%v", err)
 		}
-		sel = exec.SelectShard(sel, i, n)
 	}
-	return sel, nil
+	return s, nil
+}
+
+// apply sets the runs of each file to those the selection picks: the runs
+// whose ID --only matches, then shard i/n of them. The pattern may match
+// the runs of only some files; matching none in all of them is a usage
+// error that lists the runs' IDs.
+func (s selection) apply(files []trainingFile) error {
+	matched := 0
+	for i := range files {
+		runs, err := exec.SelectOnly(files[i].plan.Runs, s.only)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		matched += len(runs)
+		if s.shards > 0 {
+			runs = exec.SelectShard(runs, s.shard, s.shards)
+		}
+		files[i].runs = runs
+	}
+	if s.only == "" || matched > 0 {
+		return nil
+	}
+	var ids []string
+	for _, f := range files {
+		for _, r := range f.plan.Runs {
+			ids = append(ids, r.ID)
+		}
+	}
+	const maxShown = 20
+	shown := ids
+	if len(shown) > maxShown {
+		shown = append(shown[:maxShown:maxShown], fmt.Sprintf("... (%d more)", len(ids)-maxShown))
+	}
+	return usagef("--only %q matches none of the %d runs; run ids: %s", s.only, len(ids), strings.Join(shown, ", "))
 }
 
 func plural(n int) string {

@@ -76,21 +76,21 @@ func runFiles(e *env, args []string, o runOptions) error {
 	if o.jobs < 1 {
 		return usagef("-j must be at least 1, not %d", o.jobs)
 	}
-	var shard, shards int
-	if o.shard != "" {
-		var err error
-		if shard, shards, err = exec.ParseShard(o.shard); err != nil {
-			return usagef("--shard: %v", err)
-		}
-	}
-	if _, err := exec.Matcher(o.only); err != nil {
-		return usagef("--only: %v", err)
+	sel, err := parseSelection(o.only, o.shard)
+	if err != nil {
+		return err
 	}
 	files, convs, err := loadFiles(args)
 	if err != nil {
 		return err
 	}
-	if err := loadData(files, o); err != nil {
+	if err := sel.apply(files); err != nil {
+		return err
+	}
+	// One status for the checks before training and for the runner, so
+	// that each data set is hashed once.
+	status := exec.NewStatus(nil)
+	if err := loadData(files, o, status); err != nil {
 		return err
 	}
 
@@ -103,21 +103,27 @@ func runFiles(e *env, args []string, o runOptions) error {
 		}
 		fmt.Fprintf(e.stderr, "convlab: %s: figure 1 written to %s\n", c.Path, dir)
 	}
+	var prov results.Provenance
+	if len(files) > 0 {
+		prov = provenance(o.results)
+	}
 	for _, f := range files {
+		if len(f.runs) == 0 {
+			// --only matched runs of other files only, or the shard is empty.
+			fmt.Fprintf(e.stderr, "convlab: %s: no run selected\n", f.path)
+			continue
+		}
 		root := filepath.Join(o.results, f.name)
 		sink := progressSink(e.stderr)
-		sum, err := exec.Execute(e.ctx, f.plan.Runs, exec.Options{
-			Jobs:       o.jobs,
-			Cores:      o.cores,
-			Force:      o.force,
-			Only:       o.only,
-			Shard:      shard,
-			Shards:     shards,
-			Root:       root,
-			Train:      trainRun(o.results),
-			Progress:   sink,
-			WriteFiles: writeRunFiles,
-			AfterRun:   func(_ *results.Record, _ string) error { return report.WriteRunsCSV(root) },
+		sum, err := exec.Execute(e.ctx, f.runs, exec.Options{
+			Jobs:         o.jobs,
+			Cores:        o.cores,
+			Force:        o.force,
+			Root:         root,
+			Train:        trainRun(prov),
+			Progress:     sink,
+			DataIdentity: status.Identity,
+			AfterRun:     func(_ *results.Record, _ string) error { return report.WriteRunsCSV(root, f.plan) },
 		})
 		fmt.Fprintf(e.stderr, "convlab: %s: %s\n", f.path, sum)
 		if err != nil && !errors.Is(err, context.Canceled) {
@@ -130,10 +136,7 @@ func runFiles(e *env, args []string, o runOptions) error {
 			failed = append(failed, fmt.Errorf("%s: %w", f.path, serr))
 		}
 		if !o.noReport {
-			if err := report.WritePlan(root, f.plan); err != nil {
-				return err
-			}
-			if err := report.Build(root); err != nil {
+			if err := report.Build(root, f.plan); err != nil {
 				failed = append(failed, fmt.Errorf("%s: report: %w", f.path, err))
 			} else {
 				fmt.Fprintf(e.stderr, "convlab: %s: report written to %s\n", f.path, filepath.Join(root, "REPORT.md"))
@@ -154,7 +157,7 @@ func runFiles(e *env, args []string, o runOptions) error {
 // corrupt or too small data set is one error before anything trains rather
 // than the same failure once per run. Runs that are done need no data, so
 // a finished grid still reports on a machine without it.
-func loadData(files []trainingFile, o runOptions) error {
+func loadData(files []trainingFile, o runOptions, status *exec.Status) error {
 	type source struct{ name, dir string }
 	type loaded struct {
 		size int // training images
@@ -163,16 +166,10 @@ func loadData(files []trainingFile, o runOptions) error {
 	sets := map[source]*loaded{}
 	var errs []error
 	for _, f := range files {
-		runs, err := selectRuns(f.plan.Runs, o.only, o.shard)
-		if err != nil {
-			return err
-		}
 		root := filepath.Join(o.results, f.name)
-		for _, r := range runs {
-			if !o.force {
-				if id, err := exec.DataIdentity(r); err == nil && exec.IsDone(filepath.Join(root, exec.RunsDir, exec.DirName(r)), exec.Key(r, id)) {
-					continue
-				}
+		for _, r := range f.runs {
+			if !o.force && status.Done(root, r) {
+				continue
 			}
 			src := source{r.Dataset, r.DataDir}
 			set, ok := sets[src]

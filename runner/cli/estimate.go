@@ -23,7 +23,7 @@ func measuredThroughput(resultsDir string) *throughput {
 	t := &throughput{images: map[string]float64{}, seconds: map[string]float64{}}
 	trees, _ := filepath.Glob(filepath.Join(resultsDir, "*"))
 	for _, root := range trees {
-		if fi, err := os.Stat(filepath.Join(root, "runs")); err != nil || !fi.IsDir() {
+		if fi, err := os.Stat(filepath.Join(root, results.RunsDir)); err != nil || !fi.IsDir() {
 			continue
 		}
 		recs, err := results.ReadTree(root)

@@ -35,8 +35,10 @@ func prepare(run spec.Run) (*dataset.Prepared, error) {
 
 // trainRun adapts runner/train to the runner: data from the cache, the
 // thread budget and checkpointer from the context, progress to the sink and
-// to the run's log, the weights into the run's directory.
-func trainRun(resultsDir string) exec.TrainFunc {
+// to the run's log, the weights into the run's directory. Each record gets
+// prov (see provenance) with the run's threads as its cores and the time
+// it finished.
+func trainRun(prov results.Provenance) exec.TrainFunc {
 	return func(ctx context.Context, run spec.Run, dir string, p progress.Reporter) (*results.Record, error) {
 		data, err := prepare(run)
 		if err != nil {
@@ -72,7 +74,9 @@ func trainRun(resultsDir string) exec.TrainFunc {
 		if err := model.Save(filepath.Join(dir, WeightsFile)); err != nil {
 			return nil, err
 		}
-		rec.Provenance = provenance(resultsDir)
+		rec.Provenance = prov
+		rec.Provenance.Cores = exec.Threads(ctx)
+		rec.Provenance.Finished = time.Now().UTC().Format(time.RFC3339)
 		fmt.Fprintf(log, "done in %s: test accuracy %.4f (baseline %.4f)\n", time.Since(start).Round(time.Millisecond), rec.Metrics.Test.Accuracy, rec.Metrics.BaselineTest)
 		return rec, nil
 	}
@@ -90,10 +94,4 @@ func (r loggingReporter) Epoch(ep results.Epoch) {
 	r.Reporter.Epoch(ep)
 	fmt.Fprintf(r.log, "epoch %d/%d: loss %.4f accuracy %.4f val_loss %.4f val_accuracy %.4f (%.1fs)\n",
 		ep.Epoch, r.epochs, ep.Loss, ep.Accuracy, ep.ValLoss, ep.ValAccuracy, ep.Seconds)
-}
-
-// writeRunFiles writes a finished run's files; the weights and log are
-// already in dir.
-func writeRunFiles(dir string, rec *results.Record) error {
-	return results.WriteRunFiles(dir, rec)
 }

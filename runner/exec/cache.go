@@ -80,11 +80,15 @@ func fingerprintDir(dir string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }
 
-// identities memoises a DataIdentity function per data set and directory.
-type identities struct {
-	f  func(spec.Run) (string, error)
-	mu sync.Mutex
-	m  map[string]identity
+// Status tells which runs are done in results trees. It computes the
+// identity of each data set (per data set and directory, see DataIdentity)
+// at most once, and only when it must: Done reads a run's DONE marker
+// before it hashes the run's data, so runs never trained cost nothing.
+// One Status may serve several results trees and goroutines.
+type Status struct {
+	identity func(spec.Run) (string, error)
+	mu       sync.Mutex
+	ids      map[string]identity
 }
 
 type identity struct {
@@ -92,20 +96,49 @@ type identity struct {
 	err error
 }
 
-func newIdentities(f func(spec.Run) (string, error)) *identities {
-	return &identities{f: f, m: map[string]identity{}}
+// NewStatus returns a Status that names data sets with dataIdentity; nil
+// means DataIdentity.
+func NewStatus(dataIdentity func(run spec.Run) (string, error)) *Status {
+	if dataIdentity == nil {
+		dataIdentity = DataIdentity
+	}
+	return &Status{identity: dataIdentity, ids: map[string]identity{}}
 }
 
-func (c *identities) get(run spec.Run) (string, error) {
+// Identity is the identity of the run's data set, computed once per data
+// set and directory (errors included). It suits Options.DataIdentity, so
+// that Execute reuses what Done computed.
+func (s *Status) Identity(run spec.Run) (string, error) {
 	k := run.Dataset + "\x00" + run.DataDir
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if v, ok := c.m[k]; ok {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.ids[k]; ok {
 		return v.id, v.err
 	}
-	id, err := c.f(run)
-	c.m[k] = identity{id, err}
+	id, err := s.identity(run)
+	s.ids[k] = identity{id, err}
 	return id, err
+}
+
+// Key is the run's cache key (see Key).
+func (s *Status) Key(run spec.Run) (string, error) {
+	id, err := s.Identity(run)
+	if err != nil {
+		return "", err
+	}
+	return Key(run, id), nil
+}
+
+// Done reports whether run is done in the results tree root
+// (results/<name>): its directory holds a DONE marker recording the run's
+// current key. A run whose data set cannot be named is not done.
+func (s *Status) Done(root string, run spec.Run) bool {
+	d, err := ReadDone(results.RunDir(root, run))
+	if err != nil {
+		return false
+	}
+	key, err := s.Key(run)
+	return err == nil && d.Key == key
 }
 
 // Done is the content of a run's DONE marker, written last.
@@ -119,7 +152,7 @@ type Done struct {
 
 // ReadDone reads and checks the DONE marker of a run directory.
 func ReadDone(dir string) (*Done, error) {
-	path := filepath.Join(dir, DoneFile)
+	path := filepath.Join(dir, results.DoneFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read done marker: %w", err)
@@ -155,44 +188,5 @@ func writeDone(dir string, run spec.Run, key string) error {
 	if err != nil {
 		return fmt.Errorf("encode done marker: %w", err)
 	}
-	return atomicfile.WriteFile(filepath.Join(dir, DoneFile), append(b, '\n'))
-}
-
-// RecordFile is the file WriteRecord writes.
-const RecordFile = "record.json"
-
-// recordFile is the record plus the run fields the record's JSON leaves
-// out (spec.Run does not marshal its ID, sweeps, feeds and file).
-type recordFile struct {
-	RunID  string   `json:"run_id"`
-	Sweeps []string `json:"sweeps,omitempty"`
-	Feeds  []string `json:"feeds,omitempty"`
-	File   string   `json:"file,omitempty"`
-	*results.Record
-}
-
-// WriteRecord is the default Options.WriteFiles: the whole record, run ID,
-// sweeps and feeds included, as record.json. The CLI passes
-// results.WriteRunFiles instead, which writes the report's files.
-func WriteRecord(dir string, rec *results.Record) error {
-	b, err := json.MarshalIndent(recordFile{rec.Run.ID, rec.Run.Sweeps, rec.Run.Feeds, rec.Run.File, rec}, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode record of run %s: %w", rec.Run.ID, err)
-	}
-	return atomicfile.WriteFile(filepath.Join(dir, RecordFile), append(b, '\n'))
-}
-
-// ReadRecord reads the record.json that WriteRecord wrote in dir.
-func ReadRecord(dir string) (*results.Record, error) {
-	path := filepath.Join(dir, RecordFile)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read run record: %w", err)
-	}
-	f := recordFile{Record: &results.Record{}}
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("%s: not a run record: %w", path, err)
-	}
-	f.Record.Run.ID, f.Record.Run.Sweeps, f.Record.Run.Feeds, f.Record.Run.File = f.RunID, f.Sweeps, f.Feeds, f.File
-	return f.Record, nil
+	return atomicfile.WriteFile(filepath.Join(dir, results.DoneFile), append(b, '\n'))
 }

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,8 +112,7 @@ func TestOptionErrors(t *testing.T) {
 		{Options{Train: train}, "exec options: Root is empty"},
 		{Options{Root: "r"}, "exec options: Train is nil"},
 		{Options{Root: "r", Train: train, Jobs: -1}, "exec options: jobs -1 is negative"},
-		{Options{Root: "r", Train: train, Shard: 3, Shards: 2}, "exec options: shard 3/2 is out of range; want i/n with 1 <= i <= n"},
-		{Options{Root: "r", Train: train, Shard: 1}, "exec options: shard 1/0 is out of range"},
+		{Options{Root: "r", Train: train, Cores: -2}, "exec options: cores -2 is negative"},
 	}
 	for _, tt := range tests {
 		_, err := Execute(context.Background(), grid(1), tt.opt)
@@ -128,9 +128,7 @@ func TestExecuteShards(t *testing.T) {
 	runs := grid(7)
 	total := 0
 	for i := 1; i <= 3; i++ {
-		o := opts(root, &fakeTrainer{})
-		o.Shard, o.Shards = i, 3
-		sum, err := Execute(context.Background(), runs, o)
+		sum, err := Execute(context.Background(), SelectShard(runs, i, 3), opts(root, &fakeTrainer{}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,4 +141,59 @@ func TestExecuteShards(t *testing.T) {
 		t.Errorf("shards trained %d runs, want %d", total, len(runs))
 	}
 	checkTree(t, root, runs)
+}
+
+// Status hashes each data set once, and only for runs that have a DONE
+// marker to compare with; Execute reuses its identities.
+func TestStatusHashesOncePerDataSet(t *testing.T) {
+	roots := []string{t.TempDir(), t.TempDir()}
+	runs := grid(4)
+	runs[2].Dataset, runs[3].Dataset = "fashion-mnist", "fashion-mnist"
+	other := grid(6)[4:] // a data set directory whose runs are never trained
+	for i := range other {
+		other[i].DataDir = "elsewhere"
+	}
+	for _, root := range roots {
+		if _, err := Execute(context.Background(), runs[:3], opts(root, &fakeTrainer{})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	calls := map[string]int{}
+	st := NewStatus(func(r spec.Run) (string, error) {
+		calls[r.Dataset+"|"+r.DataDir]++
+		return r.Dataset + ":test", nil
+	})
+	for _, root := range roots {
+		for i, r := range append(append([]spec.Run(nil), runs...), other...) {
+			if got, want := st.Done(root, r), i < 3; got != want {
+				t.Errorf("Done(%s) = %v, want %v", r.ID, got, want)
+			}
+		}
+	}
+	want := map[string]int{"cifar10|": 1, "fashion-mnist|": 1}
+	if fmt.Sprint(calls) != fmt.Sprint(want) {
+		t.Errorf("identity computed %v times, want %v (once per data set with a finished run)", calls, want)
+	}
+
+	// Execute given the Status's identities hashes nothing more.
+	f := &fakeTrainer{}
+	o := opts(roots[0], f)
+	o.DataIdentity = st.Identity
+	sum, err := Execute(context.Background(), runs, o)
+	if err != nil || len(sum.Skipped) != 3 || len(sum.Done) != 1 {
+		t.Fatalf("Execute: %s, %v; want 3 skipped, 1 done", sum, err)
+	}
+	if fmt.Sprint(calls) != fmt.Sprint(want) {
+		t.Errorf("after Execute: identity computed %v times, want %v", calls, want)
+	}
+
+	// Another data set's content: not done.
+	st = NewStatus(func(r spec.Run) (string, error) { return r.Dataset + ":changed", nil })
+	if st.Done(roots[0], runs[0]) {
+		t.Error("run done although its data changed")
+	}
+	st = NewStatus(func(r spec.Run) (string, error) { return "", os.ErrNotExist })
+	if st.Done(roots[0], runs[0]) {
+		t.Error("run done although its data cannot be named")
+	}
 }

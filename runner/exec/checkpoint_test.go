@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"convlab/runner/results"
 )
 
 func TestCheckpointer(t *testing.T) {
@@ -108,7 +110,7 @@ func TestResumeAfterCrash(t *testing.T) {
 		t.Fatalf("first Execute: %s; want both runs failed after epoch 2", sum)
 	}
 	for _, r := range runs {
-		ck := NewCheckpointer(filepath.Join(root, CheckpointsDir, DirName(r)), Key(r, "cifar10:test"))
+		ck := NewCheckpointer(filepath.Join(root, CheckpointsDir, results.RunDirName(r)), Key(r, "cifar10:test"))
 		if ep, _, _ := ck.Latest(); ep != 2 {
 			t.Errorf("run %s: last checkpoint after epoch %d, want 2", r.ID, ep)
 		}

@@ -1,13 +1,14 @@
 // Package exec runs a grid of training runs: it skips the runs already done
 // (a cache keyed by the run's content hash, the data set's identity and the
 // training code's version), trains the others N at a time with crash-safe
-// commits into the results tree, selects runs by pattern or by shard, and
-// gives training a per-run checkpoint directory to resume from.
+// commits into the results tree, and gives training a per-run checkpoint
+// directory to resume from. Its selection functions (SelectOnly,
+// SelectShard) pick the runs to give Execute.
 //
 // Layout under Options.Root (results/<name>/):
 //
-//	runs/<dir>/           finished runs; a run counts as done iff runs/<dir>/DONE
-//	                      exists and records the run's current key
+//	runs/<dir>/           finished runs (results.RunDir); a run counts as done iff
+//	                      runs/<dir>/DONE exists and records the run's current key
 //	tmp/<dir>.<pid>.<r>/  runs being trained by process pid (OWNER names the host)
 //	checkpoints/<dir>/    per-epoch checkpoints of unfinished runs
 //	.lock                 advisory lock serialising commits and AfterRun across processes
@@ -55,14 +56,8 @@ type Options struct {
 	// Cores is the thread budget split between the Jobs; 0 means
 	// $SLURM_CPUS_PER_TASK when set, else runtime.NumCPU().
 	Cores int
-	// Force trains the selected runs even when they are done.
+	// Force trains the runs even when they are done.
 	Force bool
-	// Only selects runs whose ID matches: a glob (path.Match) or a regular
-	// expression, either matching the whole ID. Empty selects all.
-	Only string
-	// Shard and Shards select the deterministic slice Shard of Shards
-	// (1-based; see SelectShard). Zero Shards means no sharding.
-	Shard, Shards int
 	// Root is the results tree of one experiment: results/<name>.
 	Root string
 	// Train trains one run; required.
@@ -76,13 +71,8 @@ type Options struct {
 	AfterRun func(rec *results.Record, dir string) error
 	// DataIdentity names the content of the run's data set; nil means
 	// DataIdentity (this package's function). Results are memoised per
-	// data set and directory within one Execute.
+	// data set and directory within one Execute (see Status).
 	DataIdentity func(run spec.Run) (string, error)
-	// DirName names a run's directory under runs/; nil means DirName.
-	DirName func(run spec.Run) string
-	// WriteFiles writes a finished run's files into its directory; nil
-	// means WriteRecord.
-	WriteFiles func(dir string, rec *results.Record) error
 }
 
 // Outcome is what happened to one run.
@@ -94,7 +84,7 @@ type Outcome struct {
 	Elapsed time.Duration
 }
 
-// Summary lists what Execute did with every selected run.
+// Summary lists what Execute did with every run it was given.
 type Summary struct {
 	Done     []Outcome // trained and committed now
 	Skipped  []Outcome // already done with the same key
@@ -106,7 +96,7 @@ type Summary struct {
 	Cleaned []string
 }
 
-// Err is nil when every selected run is done or skipped and every AfterRun
+// Err is nil when every run is done or skipped and every AfterRun
 // call succeeded; otherwise it lists each failure.
 func (s Summary) Err() error {
 	var errs []error
@@ -135,16 +125,12 @@ func Key(run spec.Run, dataID string) string {
 	return run.Hash() + "|" + dataID + "|code-" + CodeVersion
 }
 
-// DirName is the default name of a run's directory: "<ID>-<hash>".
-func DirName(run spec.Run) string { return run.ID + "-" + run.Hash() }
-
-// Paths under Root.
+// Paths under Root besides results.RunsDir, and in a run's temporary
+// directory besides results.DoneFile.
 const (
-	RunsDir        = "runs"
 	TmpDir         = "tmp"
 	CheckpointsDir = "checkpoints"
 	LockFile       = ".lock"
-	DoneFile       = "DONE"
 	OwnerFile      = "OWNER"
 )
 
@@ -158,69 +144,52 @@ type committed struct {
 	dir string
 }
 
-// Execute trains the selected runs that are not done yet and commits each
-// into opt.Root/runs. A failing run does not stop the others: it is listed
-// in Summary.Failed. Execute returns an error for invalid options or a
-// results tree it cannot use, and ctx.Err() when ctx was canceled (the
-// runs it stopped are in Summary.Canceled, and nothing half-written counts
-// as done).
+// Execute trains the runs that are not done yet and commits each into
+// opt.Root/runs; the caller selects the runs, e.g. with SelectOnly and
+// SelectShard, and a run listed twice trains once. A failing run does not
+// stop the others: it is listed in Summary.Failed. Execute returns an error
+// for invalid options or a results tree it cannot use, and ctx.Err() when
+// ctx was canceled (the runs it stopped are in Summary.Canceled, and
+// nothing half-written counts as done).
 func Execute(ctx context.Context, runs []spec.Run, opt Options) (Summary, error) {
 	var sum Summary
 	if err := opt.validate(); err != nil {
 		return sum, err
-	}
-	if opt.DataIdentity == nil {
-		opt.DataIdentity = DataIdentity
-	}
-	if opt.DirName == nil {
-		opt.DirName = DirName
-	}
-	if opt.WriteFiles == nil {
-		opt.WriteFiles = WriteRecord
 	}
 	sink := opt.Progress
 	if sink == nil {
 		sink = progress.Discard
 	}
 
-	selected, err := SelectOnly(runs, opt.Only)
-	if err != nil {
-		return sum, err
-	}
-	if opt.Shards > 0 {
-		selected = SelectShard(selected, opt.Shard, opt.Shards)
-	}
-
-	for _, d := range []string{RunsDir, TmpDir, CheckpointsDir} {
+	for _, d := range []string{results.RunsDir, TmpDir, CheckpointsDir} {
 		if err := os.MkdirAll(filepath.Join(opt.Root, d), 0o755); err != nil {
 			return sum, fmt.Errorf("results tree %s: %w", opt.Root, err)
 		}
 	}
+	var err error
 	sum.Cleaned, err = CleanStale(opt.Root)
 	if err != nil {
 		return sum, err
 	}
 
-	ids := newIdentities(opt.DataIdentity)
+	status := NewStatus(opt.DataIdentity)
 	var todo []job
 	seen := map[string]bool{}
-	for _, run := range selected {
-		name := opt.DirName(run)
+	for _, run := range runs {
+		name := results.RunDirName(run)
 		if seen[name] {
 			continue // the same run listed twice
 		}
 		seen[name] = true
-		dataID, err := ids.get(run)
+		key, err := status.Key(run)
 		if err != nil {
 			sum.Failed = append(sum.Failed, Outcome{Run: run, Err: err})
 			continue
 		}
-		key := Key(run, dataID)
-		dir := filepath.Join(opt.Root, RunsDir, name)
-		if !opt.Force && IsDone(dir, key) {
+		if !opt.Force && status.Done(opt.Root, run) {
 			// Checkpoints left by a process killed right after the commit.
 			_ = os.RemoveAll(filepath.Join(opt.Root, CheckpointsDir, name))
-			sum.Skipped = append(sum.Skipped, Outcome{Run: run, Key: key, Dir: dir})
+			sum.Skipped = append(sum.Skipped, Outcome{Run: run, Key: key, Dir: results.RunDir(opt.Root, run)})
 			continue
 		}
 		todo = append(todo, job{run, key})
@@ -303,8 +272,8 @@ dispatch:
 // run was committed.
 func runOne(ctx context.Context, j job, opt Options, threads int, sink progress.Sink, lock *treeLock) (o Outcome, rec *results.Record) {
 	o = Outcome{Run: j.run, Key: j.key}
-	name := opt.DirName(j.run)
-	final := filepath.Join(opt.Root, RunsDir, name)
+	name := results.RunDirName(j.run)
+	final := results.RunDir(opt.Root, j.run)
 	start := time.Now()
 	rep := sink.Start(progress.RunInfo{ID: j.run.ID, Epochs: j.run.Epochs})
 	defer func() {
@@ -335,7 +304,7 @@ func runOne(ctx context.Context, j job, opt Options, threads int, sink progress.
 	if rec.Hash == "" {
 		rec.Hash = j.run.Hash()
 	}
-	if err := opt.WriteFiles(tmp, rec); err != nil {
+	if err := results.WriteRunFiles(tmp, rec); err != nil {
 		o.Err = fmt.Errorf("write run files in %s: %w", tmp, err)
 		return o, nil
 	}
@@ -379,8 +348,6 @@ func (opt *Options) validate() error {
 		return fmt.Errorf("exec options: jobs %d is negative; want 1 or more runs at once", opt.Jobs)
 	case opt.Cores < 0:
 		return fmt.Errorf("exec options: cores %d is negative; want 0 (all) or more", opt.Cores)
-	case opt.Shards < 0 || (opt.Shards == 0 && opt.Shard != 0) || (opt.Shards > 0 && (opt.Shard < 1 || opt.Shard > opt.Shards)):
-		return fmt.Errorf("exec options: shard %d/%d is out of range; want i/n with 1 <= i <= n", opt.Shard, opt.Shards)
 	}
 	return nil
 }

@@ -59,7 +59,7 @@ func TestExecuteTrainsThenSkips(t *testing.T) {
 		t.Fatalf("other data: %s, %v; want 4 done", sum, err)
 	}
 	for _, r := range runs {
-		if !IsDone(filepath.Join(root, RunsDir, DirName(r)), Key(r, "cifar10:other")) {
+		if !IsDone(filepath.Join(root, results.RunsDir, results.RunDirName(r)), Key(r, "cifar10:other")) {
 			t.Errorf("run %s not done with the new data's key", r.ID)
 		}
 	}
@@ -87,8 +87,12 @@ func TestForceAndOnly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		o := opts(root, f)
-		o.Only, o.Force = tt.only, tt.force
-		sum, err := Execute(context.Background(), runs, o)
+		o.Force = tt.force
+		sel, err := SelectOnly(runs, tt.only)
+		if err != nil {
+			t.Fatalf("SelectOnly(%q): %v", tt.only, err)
+		}
+		sum, err := Execute(context.Background(), sel, o)
 		if err != nil {
 			t.Fatalf("only %q force %v: %v", tt.only, tt.force, err)
 		}
@@ -101,12 +105,28 @@ func TestForceAndOnly(t *testing.T) {
 		t.Errorf("strided-n4000-s1 trained %d times, want 3 (first, regexp force, full force)", n)
 	}
 
-	o := opts(root, f)
-	o.Only = "resnet*"
-	_, err := Execute(context.Background(), runs, o)
-	if err == nil || !strings.Contains(err.Error(), `--only "resnet*" matches none of the 5 runs; run ids: strided-n1000-s1,`) {
-		t.Errorf("no match: error %v", err)
+	// A pattern matching no run selects none, and Execute given no run
+	// trains nothing (the command line reports the pattern that matched
+	// nothing in any file).
+	sel, err := SelectOnly(runs, "resnet*")
+	if err != nil || len(sel) != 0 {
+		t.Errorf("no match: SelectOnly = %v, %v; want no runs and no error", ids(outcomes(sel)), err)
 	}
+	sum, err := Execute(context.Background(), sel, opts(root, f))
+	if err != nil || len(sum.Done)+len(sum.Skipped)+len(sum.Failed) != 0 {
+		t.Errorf("no runs: %s, %v", sum, err)
+	}
+	if _, err := SelectOnly(runs, "a[(b"); err == nil || !strings.Contains(err.Error(), `--only "a[(b" is neither a glob`) {
+		t.Errorf("bad pattern: SelectOnly error %v", err)
+	}
+}
+
+func outcomes(runs []spec.Run) []Outcome {
+	var out []Outcome
+	for _, r := range runs {
+		out = append(out, Outcome{Run: r})
+	}
+	return out
 }
 
 func TestFailingRunsDoNotStopOthers(t *testing.T) {
@@ -138,8 +158,7 @@ func TestFailingRunsDoNotStopOthers(t *testing.T) {
 
 	// A run that returns no record fails too.
 	o.Train = func(context.Context, spec.Run, string, progress.Reporter) (*results.Record, error) { return nil, nil }
-	o.Only = runs[1].ID
-	sum, _ = Execute(context.Background(), runs, o)
+	sum, _ = Execute(context.Background(), runs[1:2], o)
 	if len(sum.Failed) != 1 || !strings.Contains(sum.Failed[0].Err.Error(), "training returned no record") {
 		t.Errorf("nil record: %+v", sum.Failed)
 	}
@@ -258,12 +277,12 @@ func TestThreadBudgetFewRuns(t *testing.T) {
 func TestCommitReplacesStaleRun(t *testing.T) {
 	root := t.TempDir()
 	runs := grid(1)
-	dir := filepath.Join(root, RunsDir, DirName(runs[0]))
+	dir := filepath.Join(root, results.RunsDir, results.RunDirName(runs[0]))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	// A run done by older training code: DONE with another key, old files.
-	if err := os.WriteFile(filepath.Join(dir, DoneFile), []byte(`{"key":"old|cifar10:test|code-0"}`), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, results.DoneFile), []byte(`{"key":"old|cifar10:test|code-0"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "stale.txt"), []byte("old"), 0o644); err != nil {

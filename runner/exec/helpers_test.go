@@ -162,7 +162,7 @@ func opts(root string, f *fakeTrainer) Options {
 // runDirs lists root/runs.
 func runDirs(t *testing.T, root string) []string {
 	t.Helper()
-	entries, err := os.ReadDir(filepath.Join(root, RunsDir))
+	entries, err := os.ReadDir(filepath.Join(root, results.RunsDir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func checkTree(t *testing.T, root string, runs []spec.Run) {
 	t.Helper()
 	var want []string
 	for _, r := range runs {
-		want = append(want, DirName(r))
+		want = append(want, results.RunDirName(r))
 	}
 	sort.Strings(want)
 	got := runDirs(t, root)
@@ -189,12 +189,12 @@ func checkTree(t *testing.T, root string, runs []spec.Run) {
 		t.Fatalf("runs/ holds %v, want %v", got, want)
 	}
 	for _, r := range runs {
-		dir := filepath.Join(root, RunsDir, DirName(r))
+		dir := filepath.Join(root, results.RunsDir, results.RunDirName(r))
 		key := Key(r, "cifar10:test")
 		if !IsDone(dir, key) {
 			t.Errorf("%s: not done with key %s", dir, key)
 		}
-		rec, err := ReadRecord(dir)
+		rec, err := results.ReadRunDir(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,7 +213,7 @@ func checkTree(t *testing.T, root string, runs []spec.Run) {
 		if err != nil || string(w) != r.Hash() {
 			t.Errorf("%s: weights.bin = %q, %v; want %q", dir, w, err, r.Hash())
 		}
-		if _, err := os.Stat(filepath.Join(root, CheckpointsDir, DirName(r))); !os.IsNotExist(err) {
+		if _, err := os.Stat(filepath.Join(root, CheckpointsDir, results.RunDirName(r))); !os.IsNotExist(err) {
 			t.Errorf("checkpoints of done run %s still there (%v)", r.ID, err)
 		}
 	}

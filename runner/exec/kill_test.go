@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"convlab/runner/results"
 )
 
 const helperEnv = "CONVLAB_EXEC_HELPER_ROOT"
@@ -66,7 +68,7 @@ func TestKilledRunIsRedone(t *testing.T) {
 	// checkpoint saved.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		done, _ := os.ReadDir(filepath.Join(root, RunsDir))
+		done, _ := os.ReadDir(filepath.Join(root, results.RunsDir))
 		isDone := map[string]bool{}
 		for _, d := range done {
 			isDone[d.Name()] = true
@@ -103,7 +105,7 @@ func TestKilledRunIsRedone(t *testing.T) {
 	runs := helperRuns()
 	before := runDirs(t, root)
 	for _, name := range before {
-		d, err := ReadDone(filepath.Join(root, RunsDir, name))
+		d, err := ReadDone(filepath.Join(root, results.RunsDir, name))
 		if err != nil {
 			t.Fatalf("runs/%s after the kill: %v", name, err)
 		}
@@ -147,7 +149,7 @@ func TestKilledRunIsRedone(t *testing.T) {
 	// trained by the killed process and the rest now (checked by checkTree);
 	// and the DONE markers parse as JSON.
 	for _, r := range runs {
-		b, _ := os.ReadFile(filepath.Join(root, RunsDir, DirName(r), DoneFile))
+		b, _ := os.ReadFile(filepath.Join(root, results.RunsDir, results.RunDirName(r), results.DoneFile))
 		var d Done
 		if err := json.Unmarshal(b, &d); err != nil || d.RunID != r.ID {
 			t.Errorf("DONE of %s: %s (%v)", r.ID, b, err)

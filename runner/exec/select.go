@@ -15,8 +15,9 @@ import (
 // pattern matches an ID when it matches all of it either as a glob
 // (path.Match: * ? [a-z]) or as a regular expression, so both "strided-*"
 // and "strided-n(5|10)000.*" do what they say. An empty pattern selects
-// every run; a pattern that is neither a valid glob nor a valid regular
-// expression, or that matches no run, is an error.
+// every run. A pattern that is neither a valid glob nor a valid regular
+// expression is an error; one that matches no run selects none (a pattern
+// given for several experiment files may match the runs of only some).
 func SelectOnly(runs []spec.Run, pattern string) ([]spec.Run, error) {
 	if pattern == "" {
 		return runs, nil
@@ -30,18 +31,6 @@ func SelectOnly(runs []spec.Run, pattern string) ([]spec.Run, error) {
 		if match(r.ID) {
 			out = append(out, r)
 		}
-	}
-	if len(out) == 0 {
-		ids := make([]string, 0, len(runs))
-		for _, r := range runs {
-			ids = append(ids, r.ID)
-		}
-		const maxShown = 20
-		shown := ids
-		if len(shown) > maxShown {
-			shown = append(shown[:maxShown:maxShown], fmt.Sprintf("... (%d more)", len(ids)-maxShown))
-		}
-		return nil, fmt.Errorf("--only %q matches none of the %d runs; run ids: %s", pattern, len(runs), strings.Join(shown, ", "))
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -49,7 +50,7 @@ func DecodeHistory(data []byte) ([]Epoch, error) {
 	idx := map[string]int{}
 	for i, name := range header {
 		name = strings.TrimSpace(name)
-		if !contains(HistoryColumns, name) {
+		if !slices.Contains(HistoryColumns, name) {
 			line, col := r.FieldPos(i)
 			return nil, fmt.Errorf("%d:%d: unknown column %q; valid columns: %s", line, col, name, strings.Join(HistoryColumns, ", "))
 		}
@@ -111,15 +112,6 @@ func csvErr(err error) error {
 		return fmt.Errorf("%d:%d: %w", pe.Line, pe.Column, pe.Err)
 	}
 	return err
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // ClassificationColumns are the columns of a classification report CSV.

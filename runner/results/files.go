@@ -17,7 +17,9 @@ import (
 )
 
 // Layout of a results tree: results/<file name>/runs/<RunDirName>/ holds
-// one finished run; the run counts as complete iff it holds DoneFile.
+// one finished run; the run counts as complete iff it holds DoneFile. The
+// runner (runner/exec) and the report use these names; they are defined
+// here only.
 const (
 	RunsDir  = "runs"
 	DoneFile = "DONE"
@@ -32,14 +34,21 @@ const (
 	ClassificationTestFile  = "classification_test.csv"
 	ConfusionTrainFile      = "confusion_train.csv"
 	ConfusionTestFile       = "confusion_test.csv"
-	// LegacyRecordFile is the single-file record the runner writes when it
-	// is not given WriteRunFiles; ReadRunDir reads it when config.yaml is
-	// missing.
-	LegacyRecordFile = "record.json"
 )
 
 // RunDirName names a run's directory under runs/: "<ID>-<hash>".
-func RunDirName(run spec.Run) string { return run.ID + "-" + run.Hash() }
+func RunDirName(run spec.Run) string { return dirName(run.ID, run.Hash()) }
+
+// DirName names the directory of the record's run under runs/, as
+// RunDirName does; a record without a hash uses its run's.
+func (r *Record) DirName() string {
+	if r.Hash == "" {
+		return RunDirName(r.Run)
+	}
+	return dirName(r.Run.ID, r.Hash)
+}
+
+func dirName(id, hash string) string { return id + "-" + hash }
 
 // RunDir is the directory of run under the results tree root
 // (results/<file name>).
@@ -101,7 +110,7 @@ func WriteRunFiles(dir string, rec *Record) error {
 	if err != nil {
 		return fmt.Errorf("encode %s of run %s: %w", MetricsFile, rec.Run.ID, err)
 	}
-	classes := classNames(rec)
+	classes := ClassNames(rec)
 	files := []struct {
 		name string
 		data []byte
@@ -122,9 +131,10 @@ func WriteRunFiles(dir string, rec *Record) error {
 	return nil
 }
 
-// classNames are the labels of a run's classes, from its classification
-// reports; when they are missing, the class indexes.
-func classNames(rec *Record) []string {
+// ClassNames are the labels of a run's classes, from its classification
+// report on the test set, else the training set, else the validation set;
+// nil when none has one.
+func ClassNames(rec *Record) []string {
 	for _, ev := range []Evaluation{rec.Metrics.Test, rec.Metrics.Train, rec.Metrics.Validation} {
 		if len(ev.Report.Classes) > 0 {
 			out := make([]string, len(ev.Report.Classes))
@@ -137,16 +147,10 @@ func classNames(rec *Record) []string {
 	return nil
 }
 
-// ReadRunDir reads back the record that WriteRunFiles wrote in dir (or,
-// when dir holds no config.yaml, the runner's record.json).
+// ReadRunDir reads back the record that WriteRunFiles wrote in dir.
 func ReadRunDir(dir string) (*Record, error) {
 	cfgPath := filepath.Join(dir, ConfigFile)
 	cfgData, err := os.ReadFile(cfgPath)
-	if errors.Is(err, fs.ErrNotExist) {
-		if _, lerr := os.Stat(filepath.Join(dir, LegacyRecordFile)); lerr == nil {
-			return readLegacyRecord(filepath.Join(dir, LegacyRecordFile))
-		}
-	}
 	if err != nil {
 		return nil, fmt.Errorf("read run: %w", err)
 	}
@@ -219,33 +223,6 @@ func normalizeRun(r *spec.Run) {
 	if len(r.Arch.Layers) == 0 {
 		r.Arch.Layers = nil
 	}
-}
-
-// legacyRecord is the runner's record.json: the record plus the run
-// fields its JSON leaves out.
-type legacyRecord struct {
-	RunID  string   `json:"run_id"`
-	Sweeps []string `json:"sweeps,omitempty"`
-	Feeds  []string `json:"feeds,omitempty"`
-	File   string   `json:"file,omitempty"`
-	*Record
-}
-
-func readLegacyRecord(path string) (*Record, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read run: %w", err)
-	}
-	f := legacyRecord{Record: &Record{}}
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("%s: not a run record: %w", path, err)
-	}
-	f.Run.ID, f.Run.Sweeps, f.Run.Feeds, f.Run.File = f.RunID, f.Sweeps, f.Feeds, f.File
-	normalizeRun(&f.Run)
-	if len(f.History) == 0 {
-		f.History = nil
-	}
-	return f.Record, nil
 }
 
 // ReadTree reads every complete run under root/runs (a directory holding

@@ -1,6 +1,7 @@
 package results_test
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"convlab/arch"
 	"convlab/runner/exec"
+	"convlab/runner/progress"
 	"convlab/runner/results"
 	"convlab/runner/spec"
 )
@@ -119,17 +121,51 @@ func TestRunFilesContent(t *testing.T) {
 	}
 }
 
-// The results package and the runner agree on the layout.
+// The runner commits a run where the results package looks for it, and
+// writes the files ReadTree reads back.
 func TestLayoutMatchesRunner(t *testing.T) {
 	run := sampleRun("strided-n5000", 5000, 1e-4)
-	if got, want := results.RunDirName(run), exec.DirName(run); got != want {
-		t.Errorf("RunDirName = %q, runner names it %q", got, want)
-	}
-	if results.RunsDir != exec.RunsDir || results.DoneFile != exec.DoneFile {
-		t.Errorf("layout %s/%s, runner %s/%s", results.RunsDir, results.DoneFile, exec.RunsDir, exec.DoneFile)
-	}
 	if got, want := results.RunDir("res/x", run), filepath.Join("res/x", "runs", "strided-n5000-"+run.Hash()); got != want {
 		t.Errorf("RunDir = %q, want %q", got, want)
+	}
+	rec := sampleRecord("strided-n5000", 5000, 1e-4)
+	if got, want := rec.DirName(), results.RunDirName(run); got != want {
+		t.Errorf("Record.DirName = %q, want %q", got, want)
+	}
+	noHash := *rec
+	noHash.Hash = ""
+	if got, want := noHash.DirName(), results.RunDirName(run); got != want {
+		t.Errorf("Record.DirName without a hash = %q, want the run's %q", got, want)
+	}
+	old := *rec
+	old.Hash = "0123abcd"
+	if got, want := old.DirName(), "strided-n5000-0123abcd"; got != want {
+		t.Errorf("Record.DirName of an older run = %q, want %q", got, want)
+	}
+
+	root := t.TempDir()
+	train := func(_ context.Context, r spec.Run, _ string, _ progress.Reporter) (*results.Record, error) {
+		out := sampleRecord(r.ID, r.N, r.L1)
+		out.Run = r
+		return out, nil
+	}
+	sum, err := exec.Execute(context.Background(), []spec.Run{run}, exec.Options{Root: root, Train: train,
+		DataIdentity: func(spec.Run) (string, error) { return "cifar10:test", nil }})
+	if err != nil || len(sum.Done) != 1 {
+		t.Fatalf("Execute: %s, %v", sum, err)
+	}
+	if sum.Done[0].Dir != results.RunDir(root, run) {
+		t.Errorf("runner committed into %s, want %s", sum.Done[0].Dir, results.RunDir(root, run))
+	}
+	if _, err := os.Stat(filepath.Join(results.RunDir(root, run), results.DoneFile)); err != nil {
+		t.Errorf("runner wrote no %s: %v", results.DoneFile, err)
+	}
+	recs, err := results.ReadTree(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 || !reflect.DeepEqual(recs[0], rec) {
+		t.Errorf("ReadTree after the runner: %d records, want the trained one", len(recs))
 	}
 }
 
@@ -168,23 +204,8 @@ func TestReadTree(t *testing.T) {
 		t.Errorf("ReadTree ids %v, want %v", ids, want)
 	}
 
-	// The runner's default record.json is read too.
-	legacy := sampleRecord("d-legacy", 40000, 0)
-	dir := results.RunDir(root, legacy.Run)
-	os.MkdirAll(dir, 0o755)
-	if err := exec.WriteRecord(dir, legacy); err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, results.DoneFile), []byte("{}\n"), 0o644)
-	recs, err = results.ReadTree(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(recs) != 3 || !reflect.DeepEqual(recs[2], legacy) {
-		t.Errorf("legacy record not read back: %d records, last %+v", len(recs), recs[len(recs)-1])
-	}
-
 	// A complete run with a broken file is an error naming the file.
+	dir := results.RunDir(root, recs[0].Run)
 	os.WriteFile(filepath.Join(dir, results.ConfigFile), []byte("id: [\n"), 0o644)
 	if _, err := results.ReadTree(root); err == nil || !strings.Contains(err.Error(), "config.yaml") {
 		t.Errorf("broken config.yaml: err = %v, want one naming config.yaml", err)
