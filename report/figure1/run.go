@@ -35,17 +35,6 @@ type Result struct {
 	Grid   [][]Panel
 }
 
-// Validate checks an experiment file without convolving: Load, then
-// CheckImage. A caller that goes on to use the experiment should call
-// those two itself instead of loading the file again.
-func Validate(path string) error {
-	exp, err := Load(path)
-	if err != nil {
-		return err
-	}
-	return exp.CheckImage()
-}
-
 // CheckImage checks, without decoding it, that the experiment's photo
 // exists, is a PNG or JPEG and is not too big.
 func (e *Experiment) CheckImage() error {

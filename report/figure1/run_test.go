@@ -327,7 +327,7 @@ func TestRunShiftKernelNoFlip(t *testing.T) {
 // shipped photo.
 func TestRunStudyFile(t *testing.T) {
 	path := filepath.Join("..", "..", "experiments", "figure1.yaml")
-	if err := Validate(path); err != nil {
+	if err := validate(path); err != nil {
 		t.Fatal(err)
 	}
 	exp, err := Load(path)
@@ -362,6 +362,15 @@ func TestRunStudyFile(t *testing.T) {
 	checkRegion(t, "top-left panel (red)", fig, l.Panel(0, 0).Min, pb.Dx(), pb.Dy(), red)
 }
 
+// validate checks a file as the command line does before running it.
+func validate(path string) error {
+	exp, err := Load(path)
+	if err != nil {
+		return err
+	}
+	return exp.CheckImage()
+}
+
 func TestValidateAndRunErrors(t *testing.T) {
 	tests := []struct {
 		file string
@@ -374,7 +383,7 @@ func TestValidateAndRunErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {
 			path := filepath.Join("testdata", tc.file)
-			err := Validate(path)
+			err := validate(path)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Validate: %v, want an error containing %q", err, tc.want)
 			}
@@ -387,7 +396,7 @@ func TestValidateAndRunErrors(t *testing.T) {
 			}
 		})
 	}
-	if err := Validate(filepath.Join("testdata", "valid.yaml")); err != nil {
+	if err := validate(filepath.Join("testdata", "valid.yaml")); err != nil {
 		t.Errorf("Validate(valid.yaml): %v", err)
 	}
 }

@@ -121,11 +121,10 @@ func loadConvolution(paths []string) ([]*figure1.Experiment, error) {
 	var out []*figure1.Experiment
 	var errs []error
 	for _, p := range paths {
-		if err := figure1.Validate(p); err != nil {
-			errs = append(errs, err)
-			continue
-		}
 		exp, err := figure1.Load(p)
+		if err == nil {
+			err = exp.CheckImage()
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue

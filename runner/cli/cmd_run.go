@@ -96,7 +96,7 @@ func runFiles(e *env, args []string, o runOptions) error {
 
 	var failed []error
 	for _, c := range convs {
-		dir, err := figure1.Run(c.Path, o.results)
+		dir, err := figure1.RunExperiment(c, o.results)
 		if err != nil {
 			failed = append(failed, err)
 			continue
@@ -160,8 +160,8 @@ func runFiles(e *env, args []string, o runOptions) error {
 func loadData(files []trainingFile, o runOptions, status *exec.Status) error {
 	type source struct{ name, dir string }
 	type loaded struct {
-		size int // training images
-		err  error
+		train *dataset.Set
+		err   error
 	}
 	sets := map[source]*loaded{}
 	var errs []error
@@ -175,23 +175,16 @@ func loadData(files []trainingFile, o runOptions, status *exec.Status) error {
 			set, ok := sets[src]
 			if !ok {
 				set = &loaded{}
-				train, _, err := dataset.LoadCached(r.Dataset, r.DataDir)
-				if err != nil {
-					set.err = err
-					errs = append(errs, fmt.Errorf("%s: data set %s: %w", f.path, r.Dataset, err))
-				} else {
-					set.size = train.N
+				set.train, _, set.err = dataset.LoadCached(r.Dataset, r.DataDir)
+				if set.err != nil {
+					errs = append(errs, fmt.Errorf("%s: data set %s: %w", f.path, r.Dataset, set.err))
 				}
 				sets[src] = set
 			}
-			if set.err == nil && r.N > set.size {
-				dir, _ := dataset.ResolveDir(r.Dataset, r.DataDir)
-				where := "data_dir: in the experiment file"
-				if env, ok := exec.DataEnv[r.Dataset]; ok {
-					where += " or $" + env
+			if set.err == nil {
+				if err := dataset.CheckN(r.Dataset, r.DataDir, set.train, r.N); err != nil {
+					errs = append(errs, fmt.Errorf("%s: run %s: %w", f.path, r.ID, err))
 				}
-				errs = append(errs, fmt.Errorf("%s: run %s: n = %d, but data set %s in %s has only %d training images; use n <= %d, or point %s at the full data set",
-					f.path, r.ID, r.N, r.Dataset, dir, set.size, set.size, where))
 			}
 		}
 	}
@@ -211,7 +204,7 @@ func splitKinds(paths []string) (conv, train []string, err error) {
 			errs = append(errs, err)
 			continue
 		}
-		if k == "convolution" {
+		if k == spec.KindConvolution {
 			conv = append(conv, p)
 		} else {
 			train = append(train, p)

@@ -14,28 +14,20 @@ import (
 	"time"
 
 	"convlab/runner/atomicfile"
+	"convlab/runner/dataset"
 	"convlab/runner/results"
 	"convlab/runner/spec"
 )
 
-// DataEnv maps data set names to the environment variable that points at
-// their files, as runner/dataset resolves them.
-var DataEnv = map[string]string{
-	"cifar10":       "CIFAR10_DIR",
-	"fashion-mnist": "FASHION_MNIST_DIR",
-}
-
 // DataIdentity names the content of a run's data set: the data set's name
 // and a SHA-256 over the names, sizes and bytes of the regular files in its
-// directory (run.DataDir, else the data set's environment variable, see
-// DataEnv). When neither is set the data set lives in its default location,
+// directory (run.DataDir, else the data set's environment variable, as
+// runner/dataset resolves it). When neither is set the data set lives in its default location,
 // which holds the official files, and the identity is "<name>:default".
 func DataIdentity(run spec.Run) (string, error) {
 	dir := run.DataDir
-	if dir == "" {
-		if env, ok := DataEnv[run.Dataset]; ok {
-			dir = os.Getenv(env)
-		}
+	if info, err := dataset.Lookup(run.Dataset); err == nil {
+		dir = info.NamedDir(dir)
 	}
 	if dir == "" {
 		return run.Dataset + ":default", nil

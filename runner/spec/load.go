@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -215,8 +216,8 @@ func parseFile(path string, data []byte) *fileSpec {
 	entries, _ := d.mapping(root, "", "a mapping")
 	byKey := map[string]entry{}
 	for _, e := range entries {
-		if !contains(topKeys, e.name) {
-			if contains(runKeys, e.name) {
+		if !slices.Contains(topKeys, e.name) {
+			if slices.Contains(runKeys, e.name) {
 				d.errorAt(e.key, e.name, "a run setting belongs under defaults: (or a sweep's set:); valid here: %s", strings.Join(topKeys, ", "))
 				continue
 			}
@@ -253,15 +254,6 @@ func parseFile(path string, data []byte) *fileSpec {
 	return fs
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 // unknownKey reports a key that is not valid where it is.
 func (d *decoder) unknownKey(e entry, field string, valid []string) {
 	d.errorAt(e.key, join(field, e.name), "%s", unknownMsg("key", e.name, valid))
@@ -291,8 +283,8 @@ func (fs *fileSpec) parseSettings(n *yaml.Node, field string) config {
 	cfg := config{}
 	entries, _ := fs.d.mapping(n, field, "a mapping of run settings ("+strings.Join(runKeys, ", ")+")")
 	for _, e := range entries {
-		if !contains(runKeys, e.name) {
-			if contains(optimizerKeys, e.name) && e.name != "name" {
+		if !slices.Contains(runKeys, e.name) {
+			if slices.Contains(optimizerKeys, e.name) && e.name != "name" {
 				fs.d.errorAt(e.key, join(field, e.name), "an optimizer setting; write optimizer: {%s: ...}", e.name)
 				continue
 			}
@@ -428,7 +420,7 @@ func (fs *fileSpec) parseOptimizer(n *yaml.Node, field string) ([]optField, bool
 		switch e.name {
 		case "name":
 			v, good := d.str(e.val, f)
-			if good && !contains(optimizers, v) {
+			if good && !slices.Contains(optimizers, v) {
 				d.errorAt(e.val, f, "%s", unknownMsg("optimizer", v, optimizers))
 				good = false
 			}
@@ -582,7 +574,7 @@ func (fs *fileSpec) parseLayer(n *yaml.Node, field string) (arch.Layer, bool) {
 	seen := map[string]bool{}
 	for _, e := range entries {
 		f := join(field, e.name)
-		if !contains(valid, e.name) {
+		if !slices.Contains(valid, e.name) {
 			if len(valid) == 0 {
 				d.errorAt(e.key, f, "unknown key; %s takes no settings", kind)
 			} else {
@@ -634,7 +626,7 @@ func (fs *fileSpec) parseLayer(n *yaml.Node, field string) (arch.Layer, bool) {
 			if kind == arch.KindDense {
 				acts = []string{arch.ActReLU, arch.ActSoftmax, arch.ActNone}
 			}
-			if g && !contains(acts, v) {
+			if g && !slices.Contains(acts, v) {
 				d.errorAt(e.val, f, "%s", unknownMsg("activation", v, acts))
 				good = false
 			}
@@ -704,7 +696,7 @@ func (fs *fileSpec) parseSweeps(n *yaml.Node) {
 			case "grid":
 				gridEntry = &body[i]
 			default:
-				if contains(runKeys, b.name) {
+				if slices.Contains(runKeys, b.name) {
 					d.errorAt(b.key, join(field, b.name), "a run setting belongs under this sweep's set: (one value) or grid: (a list); valid here: %s", strings.Join(sweepKeys, ", "))
 					continue
 				}
@@ -744,7 +736,7 @@ func (fs *fileSpec) parseFeeds(n *yaml.Node, field, sweep string, fedBy map[stri
 		if !ok {
 			continue
 		}
-		if !contains(ReportItems, v) {
+		if !slices.Contains(ReportItems, v) {
 			d.errorAt(item, f, "%s", unknownMsg("report item", v, ReportItems))
 			continue
 		}
@@ -768,7 +760,7 @@ func (fs *fileSpec) parseGrid(sw *sweepSpec, n *yaml.Node, field string) {
 	entries, _ := d.mapping(n, field, "a mapping of settings to lists of values, e.g. {l1: [0, 0.001]}")
 	for _, e := range entries {
 		f := join(field, e.name)
-		if !contains(gridKeys, e.name) {
+		if !slices.Contains(gridKeys, e.name) {
 			switch e.name {
 			case "optimizer":
 				d.errorAt(e.key, f, "cannot be a grid axis; set it in defaults or in a sweep's set (one sweep per optimizer setting)")
