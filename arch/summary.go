@@ -17,19 +17,35 @@ func Summary(a Arch, in Shape) (string, error) {
 	}
 	const width = 65
 	cols := []int{29, 55, 65}
+	// row lays the fields out at the column stops with at least one space
+	// between them; a field too long for its column wraps onto further
+	// lines at a space, as newer Keras does, rather than running into the
+	// next column.
 	row := func(fields ...string) string {
-		var b strings.Builder
+		cells := make([][]string, len(fields))
+		lines := 1
 		for i, f := range fields {
-			b.WriteString(f)
-			s := b.String()
-			if len(s) > cols[i] {
-				s = s[:cols[i]]
+			start := 0
+			if i > 0 {
+				start = cols[i-1]
 			}
-			b.Reset()
-			b.WriteString(s)
-			b.WriteString(strings.Repeat(" ", cols[i]-len(s)))
+			cells[i] = wrap(f, cols[i]-start-1)
+			lines = max(lines, len(cells[i]))
 		}
-		return strings.TrimRight(b.String(), " ")
+		var out []string
+		for l := 0; l < lines; l++ {
+			var b strings.Builder
+			for i := range fields {
+				if l < len(cells[i]) {
+					b.WriteString(cells[i][l])
+				}
+				if pad := cols[i] - b.Len(); pad > 0 {
+					b.WriteString(strings.Repeat(" ", pad))
+				}
+			}
+			out = append(out, strings.TrimRight(b.String(), " "))
+		}
+		return strings.Join(out, "\n")
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Model: %q\n", a.Name)
@@ -67,4 +83,20 @@ func thousands(n int) string {
 		r = "-" + r
 	}
 	return r
+}
+
+// wrap splits s into lines of at most width bytes, at spaces where it can.
+func wrap(s string, width int) []string {
+	var lines []string
+	for len(s) > width {
+		cut := strings.LastIndexByte(s[:width+1], ' ')
+		if cut <= 0 {
+			lines = append(lines, s[:width])
+			s = s[width:]
+			continue
+		}
+		lines = append(lines, s[:cut])
+		s = strings.TrimLeft(s[cut:], " ")
+	}
+	return append(lines, s)
 }

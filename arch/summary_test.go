@@ -73,14 +73,15 @@ func TestSummaryTotals(t *testing.T) {
 	}
 }
 
-func TestSummaryTruncatesLongNames(t *testing.T) {
+func TestSummaryWrapsLongNames(t *testing.T) {
 	a, _ := Preset("maxpool")
 	s, err := Summary(a, Shape{C: 3, H: 32, W: 32})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// As Keras does, the first column is cut at 29 characters.
-	if !strings.Contains(s, "\nmax_pooling2d_1 (MaxPooling2D(None, 8, 8, 32)          0\n") {
+	// A name longer than its column wraps at a space onto the next line,
+	// as newer Keras does, instead of running into the output shape.
+	if !strings.Contains(s, "\nmax_pooling2d_1              (None, 8, 8, 32)          0\n(MaxPooling2D)\n") {
 		t.Errorf("second pooling row not as Keras prints it:\n%s", s)
 	}
 }
@@ -110,6 +111,24 @@ func TestSummaryError(t *testing.T) {
 	a := Arch{Name: "bad", Layers: []Layer{{Kind: KindDense, Units: 3}}}
 	if _, err := Summary(a, Shape{C: 3, H: 4, W: 4}); err == nil || !strings.Contains(err.Error(), "flatten") {
 		t.Errorf("error %v; want one suggesting a flatten layer", err)
+	}
+}
+
+func TestWrap(t *testing.T) {
+	tests := []struct {
+		s     string
+		width int
+		want  []string
+	}{
+		{"conv2d (Conv2D)", 28, []string{"conv2d (Conv2D)"}},
+		{"max_pooling2d_1 (MaxPooling2D)", 28, []string{"max_pooling2d_1", "(MaxPooling2D)"}},
+		{"abcdefghij", 4, []string{"abcd", "efgh", "ij"}},
+		{"ab cdefgh", 4, []string{"ab", "cdef", "gh"}},
+	}
+	for _, tc := range tests {
+		if got := wrap(tc.s, tc.width); strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("wrap(%q, %d) = %q; want %q", tc.s, tc.width, got, tc.want)
+		}
 	}
 }
 

@@ -190,7 +190,10 @@ func provenanceTable(recs []*results.Record) table {
 		}
 		sort.Strings(cores)
 		dirty := "no"
-		if k.dirty {
+		switch {
+		case k.commit == "":
+			dirty = "unknown" // without a commit there is nothing to compare with
+		case k.dirty:
 			dirty = "yes"
 		}
 		when := g.first

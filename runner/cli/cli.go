@@ -131,8 +131,15 @@ func help(args []string, stdout, stderr io.Writer) int {
 		printCommands(stdout)
 		return 0
 	}
-	if args[0] == "experiments" {
+	switch args[0] {
+	case "experiments":
 		fmt.Fprint(stdout, spec.FormatHelp)
+		return 0
+	case "help":
+		fmt.Fprint(stdout, "usage: convlab help [COMMAND|experiments]\n\nHelp lists the commands, documents one command and its flags, or, with\n\"experiments\", describes the format of experiment files.\n")
+		return 0
+	case "version":
+		fmt.Fprint(stdout, "usage: convlab version\n\nVersion prints the convlab release and the git commit it was built from\n(\", modified\" when the working tree had uncommitted changes).\n")
 		return 0
 	}
 	c := lookup(args[0])

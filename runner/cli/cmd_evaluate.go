@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 
 	"convlab/runner/dataset"
 	"convlab/runner/results"
+	"convlab/runner/spec"
 	"convlab/runner/train"
 )
 
@@ -35,6 +37,9 @@ validation split to use; flags override it.`,
 					return usagef("want one run directory or weights file, got %d arguments", len(args))
 				}
 				weights, runDir := args[0], filepath.Dir(args[0])
+				if _, err := os.Stat(args[0]); err != nil {
+					return missingRunError(args[0], err)
+				}
 				if isDir(args[0]) {
 					runDir, weights = args[0], filepath.Join(args[0], WeightsFile)
 				}
@@ -57,7 +62,10 @@ validation split to use; flags override it.`,
 					vs = *split
 				}
 				if name == "" || count == 0 {
-					return usagef("%s is not a run directory with a config.yaml: give --dataset and --n", runDir)
+					if runDir == args[0] {
+						return usagef("%s is not a run directory (it has no config.yaml): give --dataset and --n", runDir)
+					}
+					return usagef("%s is not in a run directory (no config.yaml next to it): give --dataset and --n", args[0])
 				}
 				tr, te, err := dataset.LoadCached(name, dataDir)
 				if err != nil {
@@ -112,4 +120,51 @@ func formatReport(r results.ClassificationReport) string {
 func isDir(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.IsDir()
+}
+
+// missingRunError words a run directory or weights file that does not
+// exist, blaming the argument itself and suggesting the nearest run
+// directory beside it.
+func missingRunError(path string, err error) error {
+	msg := err.Error()
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		msg = pe.Err.Error()
+	}
+	hint := ""
+	if entries, rerr := os.ReadDir(filepath.Dir(path)); rerr == nil {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		if best := closestPrefix(filepath.Base(path), names); best != "" {
+			hint = fmt.Sprintf(" (did you mean %s?)", filepath.Join(filepath.Dir(path), best))
+		}
+	}
+	return fmt.Errorf("%s: %s%s; want a run directory such as results/<name>/runs/<run id>-<hash> or its weights file", path, msg, hint)
+}
+
+// closestPrefix is spec.Closest over run directory names, which end in a
+// hash the user rarely types: a name matches on its part before the hash
+// as well as whole.
+func closestPrefix(got string, names []string) string {
+	byStem := map[string]string{}
+	var stems []string
+	for _, n := range names {
+		stem := n
+		if i := strings.LastIndexByte(n, '-'); i > 0 {
+			stem = n[:i]
+		}
+		if _, dup := byStem[stem]; !dup {
+			byStem[stem] = n
+			stems = append(stems, stem)
+		}
+		if strings.HasPrefix(n, got) && got != "" {
+			return n
+		}
+	}
+	if best := spec.Closest(got, stems); best != "" {
+		return byStem[best]
+	}
+	return spec.Closest(got, names)
 }

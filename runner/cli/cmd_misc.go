@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"convlab/arch"
@@ -18,27 +19,49 @@ import (
 func init() {
 	register(&command{
 		name:  "report",
-		usage: "[flags] FILE...",
+		usage: "[flags] FILE|RESULTS_DIR...",
 		short: "rebuild tables, figures and REPORT.md from stored results, without training",
 		long: `Report reads the finished runs of each experiment file under
 RESULTS/<name>/ and writes runs.csv, one CSV per table of the study, the
 PNG figures and REPORT.md into that directory. It trains nothing, so it
 takes seconds; regenerating from the same results gives the same files.
 Runs written by several shards (run --shard, or Slurm array tasks) into one
-results tree are all included. Convolution files rebuild Figure 1.`,
+results tree are all included. Convolution files rebuild Figure 1.
+
+An argument that is a results directory (results/<name>) is rebuilt from
+its own sweeps.json, which every run and report writes, so the experiment
+file is not needed; runs trained with -S or -m overrides are found the same
+way.`,
 		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 			resultsDir := fs.String("results", "results", "directory that holds one results tree per experiment file")
 			return func(args []string) error {
 				if len(args) == 0 {
 					return usagef("no experiment file given")
 				}
+				// A results directory rebuilds from its own sweeps.json,
+				// without the experiment file.
+				var dirs []string
+				args = slices.DeleteFunc(slices.Clone(args), func(a string) bool {
+					if isDir(a) {
+						dirs = append(dirs, a)
+						return true
+					}
+					return false
+				})
+				for _, root := range dirs {
+					if err := checkResultsDir(root); err != nil {
+						return err
+					}
+				}
 				convFiles, trainFiles, err := splitKinds(args)
 				if err != nil {
 					return err
 				}
-				files, err := loadTraining(trainFiles)
-				if err != nil {
-					return err
+				var files []trainingFile
+				if len(trainFiles) > 0 {
+					if files, err = loadTraining(trainFiles); err != nil {
+						return err
+					}
 				}
 				for _, c := range convFiles {
 					dir, err := figure1.Run(c, *resultsDir)
@@ -46,6 +69,12 @@ results tree are all included. Convolution files rebuild Figure 1.`,
 						return err
 					}
 					fmt.Fprintf(e.stdout, "%s: figure 1 in %s\n", c, dir)
+				}
+				for _, root := range dirs {
+					if err := report.Build(root); err != nil {
+						return fmt.Errorf("%s: %w", root, err)
+					}
+					fmt.Fprintf(e.stdout, "%s: %s\n", root, filepath.Join(root, "REPORT.md"))
 				}
 				for _, f := range files {
 					root := filepath.Join(*resultsDir, f.name)
@@ -228,4 +257,15 @@ func datasetShape(name string) (arch.Shape, error) {
 		return arch.Shape{}, err
 	}
 	return arch.Shape{C: info.C, H: info.H, W: info.W}, nil
+}
+
+// checkResultsDir insists that root looks like a results tree, so that a
+// mistyped directory is an error rather than an empty report.
+func checkResultsDir(root string) error {
+	for _, name := range []string{report.IndexFile, "runs"} {
+		if _, err := os.Stat(filepath.Join(root, name)); err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s: not a results directory (no %s and no runs/); give an experiment file or a directory such as results/<name>", root, report.IndexFile)
 }

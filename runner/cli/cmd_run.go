@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"convlab/report"
 	"convlab/report/figure1"
@@ -87,13 +88,8 @@ func runFiles(e *env, args []string, o runOptions) error {
 	if err := sel.apply(files); err != nil {
 		return err
 	}
-	// One status for the checks before training and for the runner, so
-	// that each data set is hashed once.
-	status := exec.NewStatus(nil)
-	if err := loadData(files, o, status); err != nil {
-		return err
-	}
-
+	// Convolution files need no data set: they run even when a training
+	// file's data is missing (offline, before CIFAR-10 is downloaded).
 	var failed []error
 	for _, c := range convs {
 		dir, err := figure1.RunExperiment(c, o.results)
@@ -102,6 +98,18 @@ func runFiles(e *env, args []string, o runOptions) error {
 			continue
 		}
 		fmt.Fprintf(e.stderr, "convlab: %s: figure 1 written to %s\n", c.Path, dir)
+	}
+	// One status for the checks before training and for the runner, so
+	// that each data set is hashed once. A file whose data cannot be read
+	// is not trained; the others are, and the run fails at the end.
+	status := exec.NewStatus(nil)
+	noData, dataErr := loadData(files, o, status)
+	if dataErr != nil {
+		if len(noData) == len(files) && len(convs) == 0 {
+			return dataErr
+		}
+		failed = append(failed, dataErr)
+		files = slices.DeleteFunc(files, func(f trainingFile) bool { return noData[f.path] })
 	}
 	var prov results.Provenance
 	if len(files) > 0 {
@@ -157,7 +165,7 @@ func runFiles(e *env, args []string, o runOptions) error {
 // corrupt or too small data set is one error before anything trains rather
 // than the same failure once per run. Runs that are done need no data, so
 // a finished grid still reports on a machine without it.
-func loadData(files []trainingFile, o runOptions, status *exec.Status) error {
+func loadData(files []trainingFile, o runOptions, status *exec.Status) (noData map[string]bool, err error) {
 	type source struct{ name, dir string }
 	type loaded struct {
 		train *dataset.Set
@@ -165,6 +173,7 @@ func loadData(files []trainingFile, o runOptions, status *exec.Status) error {
 	}
 	sets := map[source]*loaded{}
 	var errs []error
+	noData = map[string]bool{}
 	for _, f := range files {
 		root := filepath.Join(o.results, f.name)
 		for _, r := range f.runs {
@@ -176,22 +185,32 @@ func loadData(files []trainingFile, o runOptions, status *exec.Status) error {
 			if !ok {
 				set = &loaded{}
 				set.train, _, set.err = dataset.LoadCached(r.Dataset, r.DataDir)
-				if set.err != nil {
-					errs = append(errs, fmt.Errorf("%s: data set %s: %w", f.path, r.Dataset, set.err))
-				}
 				sets[src] = set
 			}
-			if set.err == nil {
-				if err := dataset.CheckN(r.Dataset, r.DataDir, set.train, r.N); err != nil {
-					errs = append(errs, fmt.Errorf("%s: run %s: %w", f.path, r.ID, err))
+			if set.err != nil {
+				if !noData[f.path] {
+					errs = append(errs, fmt.Errorf("%s: data set %s: %w", f.path, r.Dataset, set.err))
 				}
+				noData[f.path] = true
+			} else if err := dataset.CheckN(r.Dataset, r.DataDir, set.train, r.N); err != nil {
+				errs = append(errs, fmt.Errorf("%s: run %s: %w", f.path, r.ID, err))
+				noData[f.path] = true
 			}
 		}
 	}
-	if len(errs) > 0 {
+	switch {
+	case len(errs) == 0:
+		return noData, nil
+	case len(noData) == len(files):
 		errs = append(errs, errors.New("nothing was trained"))
+	default:
+		for _, f := range files {
+			if noData[f.path] {
+				errs = append(errs, fmt.Errorf("%s: nothing of this file was trained", f.path))
+			}
+		}
 	}
-	return errors.Join(errs...)
+	return noData, errors.Join(errs...)
 }
 
 // splitKinds sorts experiment files into convolution files and training

@@ -3,6 +3,7 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -256,7 +257,7 @@ func parseFile(path string, data []byte) *fileSpec {
 
 // unknownKey reports a key that is not valid where it is.
 func (d *decoder) unknownKey(e entry, field string, valid []string) {
-	d.errorAt(e.key, join(field, e.name), "%s", unknownMsg("key", e.name, valid))
+	d.errorAt(e.key, join(field, e.name), "%s", unknownKeyMsg(e.name, valid))
 }
 
 func sanitize(s string) string {
@@ -336,7 +337,9 @@ func (fs *fileSpec) parseValue(key string, n *yaml.Node, field string) setting {
 			d.errorAt(n, field, "must be at least 1, got %d", v)
 			ok = false
 		}
-		if ok && v > 1<<31 {
+		// n's bound is its data set's size, checked once the run is
+		// resolved, so that every too-large n gets the same message.
+		if ok && (key != "n" && v > 1<<31 || v > math.MaxInt) {
 			d.errorAt(n, field, "%d is too large; valid: 1 to %d", v, 1<<31)
 			ok = false
 		}

@@ -47,7 +47,7 @@ func (d *decoder) parseDocument(data []byte) *yaml.Node {
 			d.errs = append(d.errs, &Error{File: d.file, Msg: "the file is empty; an experiment file is a YAML mapping of defaults and sweeps"})
 			return nil
 		}
-		d.syntaxError(err)
+		d.syntaxError(err, data)
 		return nil
 	}
 	var extra yaml.Node
@@ -55,7 +55,7 @@ func (d *decoder) parseDocument(data []byte) *yaml.Node {
 		d.errorAt(&extra, "", "a second YAML document (after ---); an experiment file holds exactly one")
 		return nil
 	} else if !errors.Is(err, io.EOF) {
-		d.syntaxError(err)
+		d.syntaxError(err, data)
 		return nil
 	}
 	root := &doc
@@ -70,14 +70,48 @@ func (d *decoder) parseDocument(data []byte) *yaml.Node {
 }
 
 // syntaxError records a YAML parse error, keeping its line when it has one.
-func (d *decoder) syntaxError(err error) {
+// yaml.v3 gives no column, and no line for a problem on the first line or
+// sometimes the line before the culprit; for a character that cannot
+// start a token (a tab, @ or `) the culprit is found in data instead, so
+// the error still points at FILE:LINE:COL and says what to write.
+func (d *decoder) syntaxError(err error, data []byte) {
 	msg := err.Error()
+	line := 0
 	if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		d.errs = append(d.errs, &Error{File: d.file, Line: line, Msg: "invalid YAML: " + m[2], Err: err})
-		return
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
-	d.errs = append(d.errs, &Error{File: d.file, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: "), Err: err})
+	e := &Error{File: d.file, Line: line, Msg: "invalid YAML: " + msg, Err: err}
+	if strings.Contains(msg, "cannot start any token") || strings.Contains(msg, "tab character") {
+		if l, c, ch, ok := badTokenStart(data, max(line, 1)); ok {
+			e.Line, e.Column = l, c
+			if ch == '\t' {
+				e.Msg = "invalid YAML: a tab character; YAML indents with spaces only, replace the tab with spaces"
+			} else {
+				e.Msg = fmt.Sprintf("invalid YAML: %q cannot start a value; put the value in quotes", ch)
+			}
+		}
+	}
+	d.errs = append(d.errs, e)
+}
+
+// badTokenStart finds, from line from (1-based) on, the first line with a
+// character YAML's scanner rejects at the start of a token: @ or ` (reserved
+// indicators), else a tab. It returns its 1-based line and column.
+func badTokenStart(data []byte, from int) (line, col int, ch rune, ok bool) {
+	lines := strings.Split(string(data), "\n")
+	for i := from - 1; i >= 0 && i < len(lines); i++ {
+		l := lines[i]
+		if j := strings.IndexAny(l, "@`"); j >= 0 {
+			return i + 1, len([]rune(l[:j])) + 1, rune(l[j]), true
+		}
+		if j := strings.IndexByte(l, '\t'); j >= 0 {
+			return i + 1, len([]rune(l[:j])) + 1, '\t', true
+		}
+	}
+	return 0, 0, 0, false
 }
 
 // deref follows aliases (*name) to the node they stand for.
