@@ -131,7 +131,7 @@ func loadModel(root string, idx *planIndex) (*model, error) {
 		sweeps = DeriveSweeps(recs)
 	}
 	m := newModel(filepath.Base(filepath.Clean(root)), recs, sweeps)
-	m.File, m.Description = idx.File, idx.Description
+	m.File, m.Description, m.Overrides = idx.File, idx.Description, idx.Overrides
 	return m, nil
 }
 

@@ -39,9 +39,12 @@ type SweepInfo struct {
 // planIndex is the content of sweeps.json: the experiment file, its
 // description and its sweeps.
 type planIndex struct {
-	File        string      `json:"file,omitempty"`
-	Description string      `json:"description,omitempty"`
-	Sweeps      []SweepInfo `json:"sweeps"`
+	File        string `json:"file,omitempty"`
+	Description string `json:"description,omitempty"`
+	// Overrides are the command-line settings the sweeps were expanded
+	// with (convlab run -S/-m), as typed.
+	Overrides []string    `json:"overrides,omitempty"`
+	Sweeps    []SweepInfo `json:"sweeps"`
 }
 
 // SweepsFromPlan lists the sweeps of the plan's file whose results
@@ -62,7 +65,7 @@ func indexFromPlan(plan *spec.Plan, name string) *planIndex {
 	if f == nil {
 		return nil
 	}
-	idx := &planIndex{File: f.Path, Description: f.Description, Sweeps: make([]SweepInfo, 0, len(f.Sweeps))}
+	idx := &planIndex{File: f.Path, Description: f.Description, Overrides: f.Overrides, Sweeps: make([]SweepInfo, 0, len(f.Sweeps))}
 	for i := range f.Sweeps {
 		s := &f.Sweeps[i]
 		info := SweepInfo{Name: s.Name, Description: s.Description,

@@ -29,6 +29,8 @@ type model struct {
 	Name string
 	// File and Description are the experiment file's, when known.
 	File, Description string
+	// Overrides are the -S/-m settings the sweeps were expanded with.
+	Overrides []string
 	Recs              []*results.Record // runs of the report, by ID
 	Sweeps            []*sweepView
 	// Others are finished runs in the tree that no sweep holds (older

@@ -94,13 +94,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	e := &env{ctx: ctx, stdout: stdout, stderr: stderr}
 	runFn := c.setup(fs, e)
 	fs.Usage = func() { printCommandHelp(stderr, c, fs) }
-	if err := fs.Parse(args[1:]); err != nil {
+	positional, err := parseInterspersed(fs, args[1:])
+	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
 	}
-	err := runFn(fs.Args())
+	err = runFn(positional)
 	var ue usageError
 	var ee exitError
 	switch {
@@ -123,6 +124,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "convlab %s: %s\n", c.name, msg)
 		}
 		return 1
+	}
+}
+
+// parseInterspersed parses flags before, between and after the
+// positional arguments, as users of git and DVC expect (run FILE -j 2);
+// "--" ends the flags, so that everything after it is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
 }
 

@@ -34,6 +34,7 @@ file is not needed; runs trained with -S or -m overrides are found the same
 way.`,
 		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 			resultsDir := fs.String("results", "results", "directory that holds one results tree per experiment file")
+			overrides := overrideFlags(fs)
 			return func(args []string) error {
 				if len(args) == 0 {
 					return usagef("no experiment file given")
@@ -59,7 +60,7 @@ way.`,
 				}
 				var files []trainingFile
 				if len(trainFiles) > 0 {
-					if files, err = loadTraining(trainFiles); err != nil {
+					if files, err = loadTraining(trainFiles, *overrides); err != nil {
 						return err
 					}
 				}
@@ -191,16 +192,19 @@ report job that runs 'convlab report FILE...' once every task succeeded
 			scripts := fs.String("scripts", filepath.Join("results", "slurm"), "directory the scripts are written to")
 			force := fs.Bool("force", false, "pass --force to the runs")
 			only := fs.String("only", "", "pass --only PATTERN to the runs")
+			overrides := overrideFlags(fs)
 			return func(args []string) error {
 				if len(args) == 0 {
 					return usagef("no experiment file given")
 				}
 				if _, trainFiles, err := splitKinds(args); err != nil {
 					return err
-				} else if _, err := loadTraining(trainFiles); err != nil {
+				} else if _, err := loadTraining(trainFiles, *overrides); err != nil {
 					return err
 				}
 				o.Files = args
+				o.RunArgs = append(o.RunArgs, overrideArgs(*overrides)...)
+				o.ReportArgs = append(o.ReportArgs, overrideArgs(*overrides)...)
 				if *force {
 					o.RunArgs = append(o.RunArgs, "--force")
 				}

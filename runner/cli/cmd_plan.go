@@ -36,6 +36,7 @@ Nothing is trained. An invalid file is reported with file:line:column.`,
 			resultsDir := fs.String("results", "results", "directory that holds one results tree per experiment file")
 			only := fs.String("only", "", "list only runs whose id matches this glob or regular expression")
 			shard := fs.String("shard", "", "list only shard `i/n` of the grid, as run --shard would train it")
+			overrides := overrideFlags(fs)
 			return func(args []string) error {
 				if len(args) == 0 {
 					return usagef("no experiment file given")
@@ -44,7 +45,7 @@ Nothing is trained. An invalid file is reported with file:line:column.`,
 				if err != nil {
 					return err
 				}
-				files, convs, err := loadFiles(args)
+				files, convs, err := loadFiles(args, *overrides)
 				if err != nil {
 					return err
 				}
@@ -97,16 +98,18 @@ Nothing is trained. An invalid file is reported with file:line:column.`,
 // loadFiles sorts experiment files by kind and validates all of them:
 // training files together (nothing runs when any is invalid), convolution
 // files with their photos.
-func loadFiles(paths []string) ([]trainingFile, []*figure1.Experiment, error) {
+func loadFiles(paths []string, overrides []spec.Override) ([]trainingFile, []*figure1.Experiment, error) {
 	convFiles, trainFiles, err := splitKinds(paths)
 	if err != nil {
 		return nil, nil, err
 	}
 	var files []trainingFile
 	if len(trainFiles) > 0 {
-		if files, err = loadTraining(trainFiles); err != nil {
+		if files, err = loadTraining(trainFiles, overrides); err != nil {
 			return nil, nil, err
 		}
+	} else if len(overrides) > 0 {
+		return nil, nil, usagef("%s: -S and -m apply to training files, and none is given", overrides[0].Arg)
 	}
 	convs, err := loadConvolution(convFiles)
 	if err != nil {
@@ -170,13 +173,14 @@ type trainingFile struct {
 
 // loadTraining validates every file together (nothing runs when any is
 // invalid) and returns each file's own plan.
-func loadTraining(paths []string) ([]trainingFile, error) {
-	if _, err := spec.Load(paths...); err != nil {
+func loadTraining(paths []string, overrides []spec.Override) ([]trainingFile, error) {
+	o := spec.Options{Overrides: overrides}
+	if _, err := spec.LoadWith(o, paths...); err != nil {
 		return nil, err
 	}
 	var out []trainingFile
 	for _, p := range paths {
-		plan, err := spec.Load(p)
+		plan, err := spec.LoadWith(o, p)
 		if err != nil {
 			return nil, err
 		}

@@ -59,6 +59,8 @@ type runOptions struct {
 	only     string
 	shard    string
 	noReport bool
+	// overrides are the -S and -m settings.
+	overrides *[]spec.Override
 }
 
 func runFlags(fs *flag.FlagSet) *runOptions {
@@ -70,6 +72,7 @@ func runFlags(fs *flag.FlagSet) *runOptions {
 	fs.StringVar(&o.only, "only", "", "train only runs whose id matches this glob or regular expression")
 	fs.StringVar(&o.shard, "shard", "", "train only shard `i/n` of the grid (1-based), e.g. 2/4; shards share one results tree")
 	fs.BoolVar(&o.noReport, "no-report", false, "do not rebuild the report after the runs")
+	o.overrides = overrideFlags(fs)
 	return o
 }
 
@@ -81,7 +84,7 @@ func runFiles(e *env, args []string, o runOptions) error {
 	if err != nil {
 		return err
 	}
-	files, convs, err := loadFiles(args)
+	files, convs, err := loadFiles(args, *o.overrides)
 	if err != nil {
 		return err
 	}

@@ -33,6 +33,8 @@ type Options struct {
 	Jobs int
 	// RunArgs are more arguments for `convlab run` (e.g. --force).
 	RunArgs []string
+	// ReportArgs are more arguments for `convlab report` (e.g. -S overrides).
+	ReportArgs []string
 	// Resources of each array task; zero values are left to the cluster.
 	CPUsPerTask int
 	Mem         string // e.g. 4G or 4000 (MB)
@@ -123,7 +125,7 @@ func (o Options) Validate() error {
 			bad("%s %q: #SBATCH lines cannot hold spaces, quotes or backslashes; choose a path without them", what, p)
 		}
 	}
-	for _, s := range append(append([]string{o.Convlab}, o.Files...), o.RunArgs...) {
+	for _, s := range append(append(append([]string{o.Convlab}, o.Files...), o.RunArgs...), o.ReportArgs...) {
 		if strings.ContainsAny(s, "\n\r\x00") {
 			bad("argument %q holds a line break or NUL", s)
 		}
@@ -171,6 +173,9 @@ func ReportScript(o Options) (string, error) {
 	o.header(&b, o.JobName+"-report", false)
 	b.WriteString("set -euo pipefail\n")
 	args := []string{quote(o.Convlab), "report"}
+	for _, a := range o.ReportArgs {
+		args = append(args, quote(a))
+	}
 	for _, f := range o.Files {
 		args = append(args, quote(f))
 	}

@@ -41,7 +41,7 @@ func build(paths []string, specs []*fileSpec, errs Errors) (*Plan, error) {
 			errs = append(errs, e)
 		}
 		names[fs.name] = fs
-		f := &File{Path: fs.path, Name: fs.name, Description: fs.desc}
+		f := &File{Path: fs.path, Name: fs.name, Description: fs.desc, Overrides: fs.overrides}
 		plan.Files = append(plan.Files, f)
 		runs, ferrs := fs.expand(f)
 		errs = append(errs, ferrs...)
@@ -58,7 +58,7 @@ func build(paths []string, specs []*fileSpec, errs Errors) (*Plan, error) {
 // checked once a run's settings are all known (n against the data set,
 // layer shapes against its images).
 func (fs *fileSpec) expand(f *File) ([]pending, Errors) {
-	re := &decoder{file: fs.path}
+	re := &decoder{file: fs.path, origin: fs.d.origin}
 	base := overlay(studyDefaults(), fs.defaults)
 	// Every architecture fits the file's default data set, even one no
 	// sweep uses yet; those in use are checked against their runs' too.

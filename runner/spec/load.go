@@ -127,6 +127,8 @@ type fileSpec struct {
 	defaults config
 	archs    map[string]*userArch
 	sweeps   []*sweepSpec
+	// overrides are the command-line settings applied, as typed.
+	overrides []string
 }
 
 type sweepSpec struct {
@@ -148,7 +150,16 @@ type axis struct {
 // plan. Every problem of every file is reported at once, as an Errors
 // listing each with its FILE:LINE:COL; nothing is returned when any is
 // found. A path given twice is read once.
-func Load(paths ...string) (*Plan, error) {
+func Load(paths ...string) (*Plan, error) { return LoadWith(Options{}, paths...) }
+
+// Options change how Load reads experiment files.
+type Options struct {
+	// Overrides edit every file before it is checked (see Override).
+	Overrides []Override
+}
+
+// LoadWith is Load with options.
+func LoadWith(o Options, paths ...string) (*Plan, error) {
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("no experiment files given; pass one or more YAML files such as experiments/report.yaml")
 	}
@@ -169,7 +180,7 @@ func Load(paths ...string) (*Plan, error) {
 			errs = append(errs, readError(p, err))
 			continue
 		}
-		f := parseFile(p, data)
+		f := parseFile(p, data, o)
 		errs = append(errs, f.d.errs...)
 		specs = append(specs, f)
 	}
@@ -189,14 +200,14 @@ func readError(path string, err error) *Error {
 // LoadData is Load for one file already in memory; path names it in errors
 // and is the base of its relative data_dir.
 func LoadData(path string, data []byte) (*Plan, error) {
-	f := parseFile(path, data)
+	f := parseFile(path, data, Options{})
 	return build([]string{path}, []*fileSpec{f}, f.d.errs)
 }
 
 // parseFile decodes one file; its problems are in fs.d.errs.
-func parseFile(path string, data []byte) *fileSpec {
+func parseFile(path string, data []byte, o Options) *fileSpec {
 	d := &decoder{file: path}
-	fs := &fileSpec{d: d, path: path, archs: map[string]*userArch{}}
+	fs := &fileSpec{d: d, path: path, archs: map[string]*userArch{}, overrides: Args(o.Overrides)}
 	base := filepath.Base(path)
 	fs.name = strings.TrimSuffix(base, filepath.Ext(base))
 	if !safeName.MatchString(fs.name) {
@@ -212,6 +223,9 @@ func parseFile(path string, data []byte) *fileSpec {
 	}
 	if kind == KindConvolution {
 		d.errorAt(kindNode, "kind", "this is a convolution experiment (Part i); run it with `convlab conv %s`, not as a training experiment", path)
+		return fs
+	}
+	if d.applyOverrides(root, o.Overrides); len(d.errs) > 0 {
 		return fs
 	}
 	entries, _ := d.mapping(root, "", "a mapping")
@@ -395,7 +409,13 @@ func (fs *fileSpec) dataDir(v string, n *yaml.Node, field string) (string, bool)
 		v = filepath.Join(home, v[1:])
 	}
 	if !filepath.IsAbs(v) {
-		v = filepath.Join(filepath.Dir(fs.path), v)
+		// Relative to the file that wrote it: an included file's own
+		// directory, the working directory for a command-line override.
+		base := fs.path
+		if o, ok := fs.d.origin[deref(n)]; ok {
+			base = o.path
+		}
+		v = filepath.Join(filepath.Dir(base), v)
 	}
 	return filepath.Clean(v), true
 }

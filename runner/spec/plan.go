@@ -23,7 +23,10 @@ type File struct {
 	Path, Name string
 	// Description is the optional description: text.
 	Description string
-	Sweeps      []Sweep
+	// Overrides are the command-line settings (-S, -m) applied to the
+	// file, as typed, e.g. "-S epochs=10"; empty when there were none.
+	Overrides []string
+	Sweeps    []Sweep
 }
 
 // Sweep is one named sweep of a file after expansion.

@@ -21,6 +21,9 @@ type decoder struct {
 	// merged counts the pairs brought in by merge keys, to stop anchors
 	// that merge each other from growing exponentially.
 	merged int
+	// origin holds the nodes that came from elsewhere than file: an
+	// included file or a command-line override (see claim).
+	origin map[*yaml.Node]origin
 }
 
 // maxMerged caps the pairs merge keys may bring into one file.
@@ -30,6 +33,12 @@ func (d *decoder) errorAt(n *yaml.Node, field, format string, args ...any) {
 	e := &Error{File: d.file, Field: field, Msg: fmt.Sprintf(format, args...)}
 	if n != nil {
 		e.Line, e.Column = n.Line, n.Column
+		if o, ok := d.origin[n]; ok {
+			e.File = o.name
+			if o.arg {
+				e.Line, e.Column = 0, 0
+			}
+		}
 	}
 	d.errs = append(d.errs, e)
 }
