@@ -31,8 +31,8 @@ type model struct {
 	File, Description string
 	// Overrides are the -S/-m settings the sweeps were expanded with.
 	Overrides []string
-	Recs              []*results.Record // runs of the report, by ID
-	Sweeps            []*sweepView
+	Recs      []*results.Record // runs of the report, by ID
+	Sweeps    []*sweepView
 	// Others are finished runs in the tree that no sweep holds (older
 	// versions of runs, or runs of sweeps since removed).
 	Others []*results.Record
