@@ -10,6 +10,10 @@ const FormatHelp = `An experiment file is one YAML mapping:
   name: report            # optional: results go to results/<name>/; default:
                           #   the file's base name without extension
   description: ...        # optional free text
+  include: [base.yaml]    # optional: files (relative to this one) whose defaults,
+                          #   architectures and sweeps this file builds on, merged
+                          #   in order, then this file on top; mappings merge key
+                          #   by key, lists and values are replaced
   defaults:               # settings of every run; omitted ones are the study's
     dataset: cifar10      #   cifar10 or fashion-mnist
     data_dir: DIR         #   optional: where the data set lives; relative to this

@@ -225,6 +225,7 @@ func parseFile(path string, data []byte, o Options) *fileSpec {
 		d.errorAt(kindNode, "kind", "this is a convolution experiment (Part i); run it with `convlab conv %s`, not as a training experiment", path)
 		return fs
 	}
+	root = d.resolveIncludes(root, path, nil)
 	if d.applyOverrides(root, o.Overrides); len(d.errs) > 0 {
 		return fs
 	}
