@@ -216,11 +216,11 @@ func TestRunReportEvaluate(t *testing.T) {
 	}
 
 	// A second run trains nothing.
-	code, _, errOut = convlab(t, "run", "--results", results, file)
-	if code != 0 || !strings.Contains(errOut, "0 done, 2 skipped, 0 failed") {
+	code, out, errOut := convlab(t, "run", "--results", results, file)
+	if code != 0 || !strings.Contains(out, "0 done, 2 skipped, 0 failed") {
 		t.Errorf("second run: status %d:\n%s", code, errOut)
 	}
-	code, out, _ := convlab(t, "plan", "--results", results, file)
+	code, out, _ = convlab(t, "plan", "--results", results, file)
 	if code != 0 || !strings.Contains(out, "2 runs, 0 to do") {
 		t.Errorf("plan after run:\n%s", out)
 	}
@@ -393,7 +393,7 @@ func TestOnlyOverSeveralFiles(t *testing.T) {
 		t.Errorf("plan --only --shard 2/2: status %d:\n%s%s", code, out, errOut)
 	}
 
-	code, _, errOut = convlab(t, "run", "--results", results, "--only", "*-e3-*", "--no-report", "--cores", "3", file, other)
+	code, runOut, errOut := convlab(t, "run", "--results", results, "--only", "*-e3-*", "--no-report", "--cores", "3", file, other)
 	if code != 0 {
 		t.Fatalf("run --only matching the second file: status %d:\n%s", code, errOut)
 	}
@@ -420,8 +420,8 @@ func TestOnlyOverSeveralFiles(t *testing.T) {
 			t.Errorf("%s: provenance cores %d, finished %q; want the 3 threads of the run and a time", m, met.Provenance.Cores, met.Provenance.Finished)
 		}
 	}
-	if !strings.Contains(errOut, "tiny.yaml: no run selected") || !strings.Contains(errOut, "other.yaml: 2 done, 0 skipped, 0 failed") {
-		t.Errorf("run --only: want nothing of tiny.yaml and both runs of other.yaml trained:\n%s", errOut)
+	if !strings.Contains(errOut, "tiny.yaml: no run selected") || !strings.Contains(runOut, "other.yaml: 2 done, 0 skipped, 0 failed") {
+		t.Errorf("run --only: want nothing of tiny.yaml and both runs of other.yaml trained:\n%s%s", runOut, errOut)
 	}
 	if _, err := os.Stat(filepath.Join(results, "tiny")); !os.IsNotExist(err) {
 		t.Errorf("results tree of tiny.yaml written although none of its runs was selected: %v", err)

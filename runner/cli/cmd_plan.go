@@ -31,12 +31,22 @@ Files of kind convolution (part i of the study) are listed after the grid,
 one line each: the photo, the channels and kernels it convolves, and
 whether its Figure 1 already exists.
 
-Nothing is trained. An invalid file is reported with file:line:column.`,
+Nothing is trained. An invalid file is reported with file:line:column.
+
+--json prints {"schema": "convlab.plan/1", "files": [{"path", "name",
+"results", "overrides"}], "runs": [{"id", "hash", "dir", "file", "sweeps",
+"feeds", "dataset", "arch", "n", "l1", "epochs", "batch_size",
+"validation_split", "seed", "optimizer": {"name", "learning_rate", "beta1",
+"beta2", "epsilon"}, "status": "done" or "to do"}], "total", "to_do",
+"estimate_seconds" (null when unknown), "estimate_basis", "convolutions":
+[{"name", "image", "channels", "kernels", "status"}]}. Fields are never
+renamed or retyped under the same schema; new ones may be added.`,
 		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 			resultsDir := fs.String("results", "results", "directory that holds one results tree per experiment file")
 			only := fs.String("only", "", "list only runs whose id matches this glob or regular expression")
 			shard := fs.String("shard", "", "list only shard `i/n` of the grid, as run --shard would train it")
 			overrides := overrideFlags(fs)
+			asJSON := fs.Bool("json", false, "print the plan as JSON (schema "+planSchema+", see 'convlab help plan')")
 			return func(args []string) error {
 				if len(args) == 0 {
 					return usagef("no experiment file given")
@@ -49,11 +59,14 @@ Nothing is trained. An invalid file is reported with file:line:column.`,
 				if err != nil {
 					return err
 				}
-				if len(files) == 0 {
+				if len(files) == 0 && !*asJSON {
 					return planConvolution(e, convs, *resultsDir)
 				}
 				if err := sel.apply(files); err != nil {
 					return err
+				}
+				if *asJSON {
+					return planJSON(e, files, convs, *resultsDir)
 				}
 				w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(w, "RUN\tSWEEPS\tARCH\tN\tL1\tEPOCHS\tSEED\tSTATUS")
@@ -251,4 +264,45 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// planJSON prints the plan as the convlab.plan/1 document.
+func planJSON(e *env, files []trainingFile, convs []*figure1.Experiment, resultsDir string) error {
+	out := jsonPlan{Schema: planSchema, Files: []jsonFile{}, Runs: []jsonRun{}, Convolutions: []jsonConv{}}
+	var todo []spec.Run
+	done := exec.NewStatus(nil)
+	for _, f := range files {
+		root := filepath.Join(resultsDir, f.name)
+		out.Files = append(out.Files, jsonFile{Path: f.path, Name: f.name, Results: root, Overrides: nonNil(f.plan.Files[0].Overrides)})
+		for _, r := range f.runs {
+			status := "to do"
+			if done.Done(root, r) {
+				status = "done"
+			} else {
+				todo = append(todo, r)
+			}
+			out.Runs = append(out.Runs, newJSONRun(root, r, status))
+		}
+	}
+	out.Total, out.ToDo = len(out.Runs), len(todo)
+	if len(todo) > 0 {
+		if d, how, ok := estimateTime(resultsDir, todo); ok {
+			secs := d.Seconds()
+			out.EstimateSeconds, out.EstimateBasis = &secs, how
+		}
+	} else {
+		zero := 0.0
+		out.EstimateSeconds = &zero
+	}
+	for _, c := range convs {
+		j := jsonConv{Name: c.Name, Image: c.Image, Channels: nonNil(c.Channels), Kernels: []string{}, Status: "to do"}
+		for _, k := range c.Kernels {
+			j.Kernels = append(j.Kernels, k.Name)
+		}
+		if _, err := os.Stat(filepath.Join(resultsDir, c.Name, "figure1.png")); err == nil {
+			j.Status = "done"
+		}
+		out.Convolutions = append(out.Convolutions, j)
+	}
+	return writeJSON(e.stdout, out)
 }

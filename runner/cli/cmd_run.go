@@ -37,7 +37,15 @@ resumes from its last epoch checkpoint on the next 'run'. A failing run
 does not stop the others: the summary lists it and the exit status is 1.
 
 On a terminal, progress is a live bar per running run plus the grid's total;
-elsewhere it is one plain line per epoch.`,
+elsewhere it is one plain line per epoch. Progress and failures go to
+standard error; the final summary (per file: runs done, skipped, failed,
+and where the report is) to standard output.
+
+--json prints the summary as {"schema": "convlab.run/1", "ok", "files":
+[{"path", "results", "report", "done", "skipped", "failed", "canceled"}],
+"convolutions": [{"path", "dir", "error"}], "errors"}, each run as {"id",
+"dir", "seconds", "error"}; "ok" is true when the exit status is 0. Fields
+are never renamed or retyped under the same schema; new ones may be added.`,
 		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 			o := runFlags(fs)
 			return func(args []string) error {
@@ -59,6 +67,7 @@ type runOptions struct {
 	only     string
 	shard    string
 	noReport bool
+	json     bool
 	// overrides are the -S and -m settings.
 	overrides *[]spec.Override
 }
@@ -73,6 +82,7 @@ func runFlags(fs *flag.FlagSet) *runOptions {
 	fs.StringVar(&o.shard, "shard", "", "train only shard `i/n` of the grid (1-based), e.g. 2/4; shards share one results tree")
 	fs.BoolVar(&o.noReport, "no-report", false, "do not rebuild the report after the runs")
 	o.overrides = overrideFlags(fs)
+	fs.BoolVar(&o.json, "json", false, "print the final summary as JSON (schema "+runSchema+", see 'convlab help run')")
 	return o
 }
 
@@ -93,14 +103,24 @@ func runFiles(e *env, args []string, o runOptions) error {
 	}
 	// Convolution files need no data set: they run even when a training
 	// file's data is missing (offline, before CIFAR-10 is downloaded).
+	// The summary goes to standard output, as text or (--json) as the
+	// convlab.run/1 document; progress and failures to standard error.
+	summary := jsonRunSummary{Schema: runSchema, Files: []jsonFileResult{}, Convolutions: []jsonConvResult{}, Errors: []string{}}
+	say := func(format string, args ...any) {
+		if !o.json {
+			fmt.Fprintf(e.stdout, format, args...)
+		}
+	}
 	var failed []error
 	for _, c := range convs {
 		dir, err := figure1.RunExperiment(c, o.results)
 		if err != nil {
 			failed = append(failed, err)
+			summary.Convolutions = append(summary.Convolutions, jsonConvResult{Path: c.Path, Error: err.Error()})
 			continue
 		}
-		fmt.Fprintf(e.stderr, "convlab: %s: figure 1 written to %s\n", c.Path, dir)
+		summary.Convolutions = append(summary.Convolutions, jsonConvResult{Path: c.Path, Dir: dir})
+		say("%s: figure 1 written to %s\n", c.Path, dir)
 	}
 	// One status for the checks before training and for the runner, so
 	// that each data set is hashed once. A file whose data cannot be read
@@ -112,6 +132,7 @@ func runFiles(e *env, args []string, o runOptions) error {
 			return dataErr
 		}
 		failed = append(failed, dataErr)
+		summary.Errors = append(summary.Errors, dataErr.Error())
 		files = slices.DeleteFunc(files, func(f trainingFile) bool { return noData[f.path] })
 	}
 	var prov results.Provenance
@@ -136,7 +157,12 @@ func runFiles(e *env, args []string, o runOptions) error {
 			DataIdentity: status.Identity,
 			AfterRun:     func(_ *results.Record, _ string) error { return report.WriteRunsCSV(root, f.plan) },
 		})
-		fmt.Fprintf(e.stderr, "convlab: %s: %s\n", f.path, sum)
+		say("%s: %s\n", f.path, sum)
+		res := jsonFileResult{Path: f.path, Results: root, Done: jsonOutcomes(root, sum.Done), Skipped: jsonOutcomes(root, sum.Skipped),
+			Failed: jsonOutcomes(root, sum.Failed), Canceled: jsonOutcomes(root, sum.Canceled)}
+		for _, err := range sum.Errors {
+			summary.Errors = append(summary.Errors, fmt.Sprintf("%s: %v", f.path, err))
+		}
 		if err != nil && !errors.Is(err, context.Canceled) {
 			return fmt.Errorf("%s: %w", f.path, err)
 		}
@@ -149,9 +175,18 @@ func runFiles(e *env, args []string, o runOptions) error {
 		if !o.noReport {
 			if err := report.Build(root, f.plan); err != nil {
 				failed = append(failed, fmt.Errorf("%s: report: %w", f.path, err))
+				summary.Errors = append(summary.Errors, fmt.Sprintf("%s: report: %v", f.path, err))
 			} else {
-				fmt.Fprintf(e.stderr, "convlab: %s: report written to %s\n", f.path, filepath.Join(root, "REPORT.md"))
+				res.Report = filepath.Join(root, report.ReportFile)
+				say("%s: report written to %s\n", f.path, res.Report)
 			}
+		}
+		summary.Files = append(summary.Files, res)
+	}
+	if o.json {
+		summary.OK = len(failed) == 0
+		if err := writeJSON(e.stdout, summary); err != nil {
+			return err
 		}
 	}
 	if len(failed) > 0 {
