@@ -161,13 +161,18 @@ func (r *runState) Epoch(e results.Epoch) {
 		r.last = Batch{Epoch: e.Epoch, Batch: r.last.Batches, Batches: r.last.Batches,
 			ImagesPerSec: r.last.ImagesPerSec, Loss: e.Loss, Accuracy: e.Accuracy}
 	}
+	took := fmtDur(time.Duration(e.Seconds * float64(time.Second)))
 	if d.opt.Terminal {
+		// Keras's habit: each finished epoch stays on screen as one line,
+		// above the live bars.
+		d.clear()
+		fmt.Fprintf(d.out, "%s epoch %d/%d - %s - loss: %.4f - accuracy: %.4f - val_loss: %.4f - val_accuracy: %.4f\n",
+			r.info.ID, e.Epoch, r.info.Epochs, took, e.Loss, e.Accuracy, e.ValLoss, e.ValAccuracy)
 		d.draw()
 		return
 	}
 	fmt.Fprintf(d.out, "%s epoch %d/%d: loss %.4f accuracy %.4f val_loss %.4f val_accuracy %.4f (%s, ETA %s)\n",
-		r.info.ID, e.Epoch, r.info.Epochs, e.Loss, e.Accuracy, e.ValLoss, e.ValAccuracy,
-		fmtDur(time.Duration(e.Seconds*float64(time.Second))), r.eta(d.opt.Now()))
+		r.info.ID, e.Epoch, r.info.Epochs, e.Loss, e.Accuracy, e.ValLoss, e.ValAccuracy, took, r.eta(d.opt.Now()))
 }
 
 // fraction is how much of the run is done, in [0, 1].
@@ -270,15 +275,17 @@ func eta(elapsed time.Duration, f float64) string {
 	return fmtDur(time.Duration(float64(elapsed) * (1 - f) / f))
 }
 
-// fmtDur formats a duration compactly: 45s, 3m07s, 2h05m.
+// fmtDur formats a duration compactly: 4.3s, 45.0s, 3m07s, 2h05m; under a
+// minute with tenths, as a short run or epoch is seconds long.
 func fmtDur(d time.Duration) string {
 	if d < 0 {
 		d = 0
 	}
+	if tenths := d.Round(time.Second / 10); tenths < time.Minute {
+		return fmt.Sprintf("%.1fs", tenths.Seconds())
+	}
 	s := int64(d.Round(time.Second) / time.Second)
 	switch {
-	case s < 60:
-		return fmt.Sprintf("%ds", s)
 	case s < 3600:
 		return fmt.Sprintf("%dm%02ds", s/60, s%60)
 	default:

@@ -43,10 +43,10 @@ func TestPlainLines(t *testing.T) {
 	// ETAs by hand: after epoch 1 of 3 in 10s, 2 epochs are left: 20s.
 	// After one of two runs in 30s (nothing else running): 30s left.
 	want := `training 2 runs
-strided-n5000-s1 epoch 1/3: loss 0.5000 accuracy 0.6000 val_loss 0.7000 val_accuracy 0.8000 (10s, ETA 20s)
-done strided-n5000-s1 in 30s [1/2 runs, ETA 30s]
-FAILED maxpool-n5000-s1 after 5s: loss became NaN [2/2 runs]
-finished 2 of 2 runs, 1 failed in 40s
+strided-n5000-s1 epoch 1/3: loss 0.5000 accuracy 0.6000 val_loss 0.7000 val_accuracy 0.8000 (10.0s, ETA 20.0s)
+done strided-n5000-s1 in 30.0s [1/2 runs, ETA 30.0s]
+FAILED maxpool-n5000-s1 after 5.0s: loss became NaN [2/2 runs]
+finished 2 of 2 runs, 1 failed in 40.0s
 `
 	if got := buf.String(); got != want {
 		t.Errorf("plain output:\n%s\nwant:\n%s", got, want)
@@ -104,9 +104,9 @@ func TestTerminalDisplay(t *testing.T) {
 	// Run a: (1 + 5/10)/4 = 0.375 done in 10s -> 16.7s left, bar 8 of 20.
 	// Run bb: nothing yet. Grid: 0.375/3 = 0.125 in 10s -> 70s left, bar 3.
 	want := []string{
-		"a  [########............] epoch 2/4 batch 5/10 1234 img/s loss 0.1234 acc 0.5678 ETA 17s",
+		"a  [########............] epoch 2/4 batch 5/10 1234 img/s loss 0.1234 acc 0.5678 ETA 16.7s",
 		"bb [....................] epoch 1/2 ETA ?",
-		"grid [###.................] 0/3 runs done, 2 running, elapsed 10s, ETA 1m10s",
+		"grid [###.................] 0/3 runs done, 2 running, elapsed 10.0s, ETA 1m10s",
 	}
 	if got := screen(t, buf.String()); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("screen:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -125,13 +125,20 @@ func TestTerminalDisplay(t *testing.T) {
 	c.set(sec(40))
 	b.Epoch(epoch(2, 20))
 	d.Finish("bb", nil, sec(40))
-	// Finished runs leave a permanent line above the live block.
-	// Grid: 1 run done + a at 0.4 (epoch 2 batch 6/10: (1+0.6)/4) = 1.4/3.
+	// Finished epochs (as Keras prints them) and runs leave a permanent
+	// line above the live block.
+	// Grid: 1 run done + a at 0.4 (epoch 2 batch 6/10: (1+0.6)/4) = 1.4/3,
+	// in 40s: 40 * (1 - 1.4/3) / (1.4/3) = 45.7s left.
 	got := screen(t, buf.String())
+	epochLines := []string{
+		"bb epoch 1/2 - 20.0s - loss: 0.5000 - accuracy: 0.6000 - val_loss: 0.7000 - val_accuracy: 0.8000",
+		"bb epoch 2/2 - 20.0s - loss: 0.5000 - accuracy: 0.6000 - val_loss: 0.7000 - val_accuracy: 0.8000",
+	}
 	want = []string{
-		"done bb in 40s [1/3 runs, ETA 46s]",
+		epochLines[0], epochLines[1],
+		"done bb in 40.0s [1/3 runs, ETA 45.7s]",
 		"a [########............] epoch 2/4 batch 6/10 0 img/s loss 0.0000 acc 0.0000 ETA 1m00s",
-		"grid [#########...........] 1/3 runs done, 1 running, elapsed 40s, ETA 46s",
+		"grid [#########...........] 1/3 runs done, 1 running, elapsed 40.0s, ETA 45.7s",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("screen after a finish:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -140,9 +147,10 @@ func TestTerminalDisplay(t *testing.T) {
 	d.End()
 	got = screen(t, buf.String())
 	want = []string{
-		"done bb in 40s [1/3 runs, ETA 46s]",
-		"FAILED a after 40s: boom [2/3 runs, ETA 20s]",
-		"finished 2 of 3 runs, 1 failed in 40s",
+		epochLines[0], epochLines[1],
+		"done bb in 40.0s [1/3 runs, ETA 45.7s]",
+		"FAILED a after 40.0s: boom [2/3 runs, ETA 20.0s]",
+		"finished 2 of 3 runs, 1 failed in 40.0s",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("final screen:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -191,14 +199,15 @@ func TestConcurrentReporters(t *testing.T) {
 	if c := strings.Count(out, "\ndone run"); c != 4 {
 		t.Errorf("%d done lines, want 4", c)
 	}
-	if !strings.HasSuffix(out, "finished 4 of 4 runs in 0s\n") {
+	if !strings.HasSuffix(out, "finished 4 of 4 runs in 0.0s\n") {
 		t.Errorf("last line of %q", out)
 	}
 }
 
 func TestFmtDur(t *testing.T) {
 	for d, want := range map[time.Duration]string{
-		0: "0s", sec(59.4): "59s", sec(60): "1m00s", sec(187): "3m07s", sec(3600): "1h00m", sec(7500): "2h05m", -sec(3): "0s",
+		0: "0.0s", sec(4.34): "4.3s", sec(59.4): "59.4s", sec(59.96): "1m00s", sec(60): "1m00s", sec(187): "3m07s",
+		sec(3600): "1h00m", sec(7500): "2h05m", -sec(3): "0.0s",
 	} {
 		if got := fmtDur(d); got != want {
 			t.Errorf("fmtDur(%v) = %q, want %q", d, got, want)
