@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
 )
 
@@ -227,22 +229,45 @@ func writeEntry(target string, r io.Reader) error {
 	return out.Close()
 }
 
-// progress draws a download progress bar: percent, MB and MB/s, redrawn
-// in place on a terminal, else a plain line every 10% (or every 10 MB
-// when the total size is unknown).
+// progress reports a download: on a terminal a live bar (mpb, as the
+// training runs' bars) with percent, MB, MB/s and ETA, elsewhere a plain
+// line every 10% (or every 10 MB when the total size is unknown).
 type progress struct {
-	w        io.Writer
-	terminal bool
-	name     string
-	total    int64 // -1 when unknown
-	done     int64
-	start    time.Time
-	last     time.Time
-	printed  int64 // tenths (or 10 MB units) already reported by a plain line
+	w       io.Writer
+	name    string
+	total   int64 // -1 when unknown
+	done    int64
+	start   time.Time
+	printed int64 // tenths (or 10 MB units) already reported by a plain line
+
+	live *mpb.Progress // nil when not on a terminal
+	bar  *mpb.Bar
 }
 
 func newProgress(w io.Writer, terminal bool, name string, total int64) *progress {
-	return &progress{w: w, terminal: terminal, name: name, total: total, start: time.Now()}
+	p := &progress{w: w, name: name, total: total, start: time.Now()}
+	if w != nil && terminal {
+		p.live = mpb.New(mpb.WithOutput(w), mpb.ForceTTY(), mpb.WithAutoRefresh(), mpb.WithRefreshRate(redrawInterval))
+		p.bar = p.live.New(max(total, 0), mpb.BarStyle().Lbound("[").Filler("#").Tip("#").Padding(".").Rbound("]"),
+			mpb.BarWidth(30),
+			mpb.PrependDecorators(decor.Name("downloading "+name)),
+			mpb.AppendDecorators(
+				decor.Percentage(decor.WCSyncSpace),
+				// The same MB and MB/s as the plain lines.
+				decor.Any(func(st decor.Statistics) string {
+					secs := time.Since(p.start).Seconds()
+					rate := 0.0
+					if secs > 0 {
+						rate = float64(st.Current) / mb / secs
+					}
+					if total <= 0 {
+						return fmt.Sprintf("%.1f MB  %.1f MB/s", float64(st.Current)/mb, rate)
+					}
+					return fmt.Sprintf("%.1f / %.1f MB  %.1f MB/s", float64(st.Current)/mb, float64(total)/mb, rate)
+				}, decor.WCSyncSpace),
+				decor.OnComplete(decor.AverageETA(decor.ET_STYLE_MMSS, decor.WCSyncSpace), "")))
+	}
+	return p
 }
 
 // unit is how many tenths of the total (or 10 MB units when the total is
@@ -259,17 +284,13 @@ func (p *progress) Write(b []byte) (int, error) {
 		return len(b), nil
 	}
 	p.done += int64(len(b))
-	now := time.Now()
-	if p.terminal {
-		if now.Sub(p.last) >= redrawInterval {
-			p.last = now
-			p.draw(now)
-		}
+	if p.bar != nil {
+		p.bar.IncrBy(len(b))
 		return len(b), nil
 	}
 	if u := p.unit(); u > p.printed {
 		p.printed = u
-		p.line(now)
+		p.line(time.Now())
 	}
 	return len(b), nil
 }
@@ -289,22 +310,23 @@ func (p *progress) status(now time.Time) string {
 	return fmt.Sprintf("%.1f MB  %.1f MB/s", float64(p.done)/mb, p.rate(now))
 }
 
-func (p *progress) draw(now time.Time) {
-	fmt.Fprintf(p.w, "\rdownloading %s  %s ", p.name, p.status(now))
-}
-
 func (p *progress) line(now time.Time) {
 	fmt.Fprintf(p.w, "downloading %s: %s\n", p.name, p.status(now))
 }
 
-// finish draws the final state and ends the terminal line.
+// finish draws the final state: the bar's last frame stays on the
+// terminal (complete, or stopped where the download stopped).
 func (p *progress) finish() {
 	if p.w == nil {
 		return
 	}
-	if p.terminal {
-		p.draw(time.Now())
-		fmt.Fprintln(p.w)
+	if p.bar != nil {
+		if p.total <= 0 {
+			p.bar.SetTotal(-1, true) // the size is what arrived
+		} else if p.done < p.total {
+			p.bar.Abort(false)
+		}
+		p.live.Wait()
 		return
 	}
 	if p.total <= 0 || p.done < p.total {

@@ -8,7 +8,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -264,12 +266,46 @@ func TestProgress(t *testing.T) {
 		t.Errorf("output %q; want lines at 10 and 20 MB and a last one at 25.0 MB", got)
 	}
 
-	// A terminal gets one line redrawn with carriage returns.
-	out.Reset()
-	p = newProgress(&out, true, "x", 1000)
-	p.Write(make([]byte, 1000))
+	// A terminal gets a live bar (mpb), redrawn in place (ESC[1A ESC[J
+	// before each frame); its last frame, which stays, is at 100%.
+	var live syncBuffer
+	p = newProgress(&live, true, "x.tar.gz", 1000)
+	p.Write(make([]byte, 400))
+	p.Write(make([]byte, 600))
 	p.finish()
-	if got := out.String(); !strings.HasPrefix(got, "\r") || !strings.HasSuffix(got, "\n") || strings.Count(got, "\n") != 1 || !strings.Contains(got, "100%") {
-		t.Errorf("terminal output %q; want \\r-redrawn line ending at 100%% and one newline", got)
+	got := live.String()
+	frames := strings.Split(got, "\x1b[1A\x1b[J")
+	last := frames[len(frames)-1]
+	if strings.Count(last, "\n") != 1 || !strings.HasSuffix(last, "\n") || !strings.Contains(last, "downloading x.tar.gz") ||
+		!strings.Contains(last, "100 %") || !strings.Contains(last, "0.0 / 0.0 MB") || !regexp.MustCompile(`\[#+\]`).MatchString(last) {
+		t.Errorf("last frame %q of terminal output %q; want one line: the full bar, 100 %%, 0.0 / 0.0 MB", last, got)
 	}
+
+	// A download that stops short leaves its bar where it stopped.
+	var short syncBuffer
+	p = newProgress(&short, true, "x", 10*mb)
+	p.Write(make([]byte, 6.5*mb))
+	p.finish()
+	frames = strings.Split(short.String(), "\x1b[1A\x1b[J")
+	if last := frames[len(frames)-1]; !strings.Contains(last, "65 %") || !strings.Contains(last, "6.5 / 10.0 MB") || !regexp.MustCompile(`\[#+\.+\]`).MatchString(last) {
+		t.Errorf("last frame %q; want it at 65 %%, 6.5 of 10.0 MB", last)
+	}
+}
+
+// syncBuffer is a bytes.Buffer that mpb's goroutine and the test share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -3,11 +3,14 @@ package progress
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
 
 	"convlab/runner/results"
@@ -38,7 +41,15 @@ type Display struct {
 	total, finished, failed int
 	begun                   time.Time
 	lastDraw                time.Time
-	drawn                   int // lines of the live block on screen
+
+	// The live display: mpb draws the bars and keeps the permanent lines
+	// (finished epochs and runs) above them. Its render goroutine reads
+	// each bar's text from an atomic.Value that the Sink and Reporter
+	// methods set under mu, so that it never waits for mu while a method
+	// holding mu waits for it.
+	live     *mpb.Progress
+	grid     *mpb.Bar
+	gridText atomic.Value // string
 }
 
 type runState struct {
@@ -47,7 +58,15 @@ type runState struct {
 	started time.Time
 	last    Batch
 	epochs  int // finished epochs
+	bar     *mpb.Bar
+	text    atomic.Value // string: the bar's line after the bar itself
 }
+
+// barScale is the total of every live bar, which shows a fraction.
+const barScale = 1000
+
+// barWidth is the width of the bars' filler, brackets included.
+const barWidth = 22
 
 // New returns a Display writing to w.
 func New(w io.Writer, opt Options) *Display {
@@ -66,8 +85,12 @@ func Auto(f *os.File) *Display {
 	fd := int(f.Fd())
 	opt := Options{Terminal: term.IsTerminal(fd)}
 	if opt.Terminal {
+		// A terminal that reports no width (a bare pty) gets plain lines:
+		// mpb draws bars to the terminal's width.
 		if w, _, err := term.GetSize(fd); err == nil && w > 0 {
 			opt.Width = w - 1
+		} else {
+			opt.Terminal = false
 		}
 	}
 	return New(f, opt)
@@ -83,7 +106,27 @@ func (d *Display) Begin(total int) {
 		fmt.Fprintf(d.out, "training %d run%s\n", total, plural(total))
 		return
 	}
+	d.live = mpb.New(mpb.WithOutput(d.out), mpb.ForceTTY(), mpb.WithAutoRefresh(), mpb.WithRefreshRate(d.opt.Interval), mpb.WithWidth(d.lineWidth()))
+	d.gridText.Store("")
+	d.grid = d.live.New(barScale, barStyle(), mpb.BarWidth(barWidth), mpb.BarRemoveOnComplete(),
+		mpb.BarPriority(math.MaxInt32), // the grid's line stays below the runs'
+		mpb.PrependDecorators(decor.Any(func(decor.Statistics) string { return "grid" }, decor.WCSyncSpaceR)),
+		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string { return d.gridText.Load().(string) })))
 	d.draw()
+}
+
+// barStyle is the look of every live bar: [####......].
+func barStyle() mpb.BarFillerBuilder {
+	return mpb.BarStyle().Lbound("[").Filler("#").Tip("#").Padding(".").Rbound("]")
+}
+
+// lineWidth is the width mpb lays lines out in: the terminal's, else a
+// wide one (a test's buffer).
+func (d *Display) lineWidth() int {
+	if d.opt.Width > 0 {
+		return d.opt.Width
+	}
+	return 200
 }
 
 // Start implements Sink.
@@ -93,6 +136,14 @@ func (d *Display) Start(run RunInfo) Reporter {
 	r := &runState{d: d, info: run, started: d.opt.Now()}
 	d.runs = append(d.runs, r)
 	if d.opt.Terminal {
+		r.text.Store("")
+		id := run.ID
+		if room := d.idRoom(); len(id) > room {
+			id = id[:room]
+		}
+		r.bar = d.live.New(barScale, barStyle(), mpb.BarWidth(barWidth), mpb.BarRemoveOnComplete(),
+			mpb.PrependDecorators(decor.Any(func(decor.Statistics) string { return id }, decor.WCSyncSpaceR)),
+			mpb.AppendDecorators(decor.Any(func(decor.Statistics) string { return r.text.Load().(string) })))
 		d.draw()
 	}
 	return r
@@ -105,6 +156,9 @@ func (d *Display) Finish(id string, err error, elapsed time.Duration) {
 	for i, r := range d.runs {
 		if r.info.ID == id {
 			d.runs = append(d.runs[:i], d.runs[i+1:]...)
+			if r.bar != nil {
+				r.bar.Abort(true)
+			}
 			break
 		}
 	}
@@ -118,8 +172,7 @@ func (d *Display) Finish(id string, err error, elapsed time.Duration) {
 	}
 	line += fmt.Sprintf(" [%d/%d runs%s]", d.finished, d.total, d.etaText())
 	if d.opt.Terminal {
-		d.clear()
-		fmt.Fprintln(d.out, line)
+		fmt.Fprintln(d.live, line)
 		d.draw()
 		return
 	}
@@ -131,7 +184,12 @@ func (d *Display) End() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.opt.Terminal {
-		d.clear()
+		for _, r := range d.runs {
+			r.bar.Abort(true)
+		}
+		d.runs = nil
+		d.grid.SetCurrent(barScale) // complete: removed, and Wait returns
+		d.live.Wait()
 	}
 	fmt.Fprintf(d.out, "finished %d of %d run%s", d.finished, d.total, plural(d.total))
 	if d.failed > 0 {
@@ -165,8 +223,7 @@ func (r *runState) Epoch(e results.Epoch) {
 	if d.opt.Terminal {
 		// Keras's habit: each finished epoch stays on screen as one line,
 		// above the live bars.
-		d.clear()
-		fmt.Fprintf(d.out, "%s epoch %d/%d - %s - loss: %.4f - accuracy: %.4f - val_loss: %.4f - val_accuracy: %.4f\n",
+		fmt.Fprintf(d.live, "%s epoch %d/%d - %s - loss: %.4f - accuracy: %.4f - val_loss: %.4f - val_accuracy: %.4f\n",
 			r.info.ID, e.Epoch, r.info.Epochs, took, e.Loss, e.Accuracy, e.ValLoss, e.ValAccuracy)
 		d.draw()
 		return
@@ -209,62 +266,59 @@ func (d *Display) gridFraction() float64 {
 	return clamp(f / float64(d.total))
 }
 
-// clear erases the live block so that plain lines can be printed above it.
-func (d *Display) clear() {
-	if d.drawn > 0 {
-		fmt.Fprintf(d.out, "\x1b[%dF\x1b[J", d.drawn)
-		d.drawn = 0
-	}
-}
-
-// draw repaints the live block: one line per running run and one for the
-// whole grid.
+// draw updates what the live bars show: each running run's fraction and
+// line, and the grid's. mpb repaints them at its refresh rate.
 func (d *Display) draw() {
 	now := d.opt.Now()
 	d.lastDraw = now
-	var lines []string
 	idw := 0
 	for _, r := range d.runs {
 		idw = max(idw, len(r.info.ID))
 	}
 	for _, r := range d.runs {
 		b := r.last
-		f := r.fraction()
-		line := fmt.Sprintf("%-*s %s epoch %d/%d", idw, r.info.ID, bar(f, 20), max(b.Epoch, 1), r.info.Epochs)
+		line := fmt.Sprintf("epoch %d/%d", max(b.Epoch, 1), r.info.Epochs)
 		if b.Batches > 0 {
 			line += fmt.Sprintf(" batch %d/%d %.0f img/s loss %.4f acc %.4f", b.Batch, b.Batches, b.ImagesPerSec, b.Loss, b.Accuracy)
 		}
 		line += " ETA " + r.eta(now)
-		lines = append(lines, line)
+		r.text.Store(d.fit(line, min(max(idw, len("grid")), d.idRoom())))
+		r.bar.SetCurrent(int64(r.fraction() * barScale))
 	}
-	grid := fmt.Sprintf("grid %s %d/%d runs done", bar(d.gridFraction(), 20), d.finished, d.total)
+	grid := fmt.Sprintf("%d/%d runs done", d.finished, d.total)
 	if d.failed > 0 {
 		grid += fmt.Sprintf(" (%d failed)", d.failed)
 	}
 	grid += fmt.Sprintf(", %d running, elapsed %s%s", len(d.runs), fmtDur(now.Sub(d.begun)), d.etaText())
-	lines = append(lines, grid)
-
-	var sb strings.Builder
-	if d.drawn > 0 {
-		fmt.Fprintf(&sb, "\x1b[%dF", d.drawn)
-	}
-	for _, l := range lines {
-		if d.opt.Width > 0 && len(l) > d.opt.Width {
-			l = l[:d.opt.Width]
-		}
-		sb.WriteString("\x1b[2K")
-		sb.WriteString(l)
-		sb.WriteByte('\n')
-	}
-	sb.WriteString("\x1b[J")
-	io.WriteString(d.out, sb.String())
-	d.drawn = len(lines)
+	d.gridText.Store(d.fit(grid, min(max(idw, len("grid")), d.idRoom())))
+	// Not complete before End, even when every run so far is done.
+	d.grid.SetCurrent(min(int64(d.gridFraction()*barScale), barScale-1))
 }
 
-// bar draws a progress bar of the given width for f in [0, 1].
-func bar(f float64, width int) string {
-	n := int(f*float64(width) + 0.5)
-	return "[" + strings.Repeat("#", n) + strings.Repeat(".", width-n) + "]"
+// lineMargin is the columns mpb adds to a line of id, bar and text: a
+// space after the (aligned) id and one on each side of the bar.
+const lineMargin = 3
+
+// idRoom is the most columns a run's id may take so that its line fits
+// Options.Width with the bar.
+func (d *Display) idRoom() int {
+	if d.opt.Width <= 0 {
+		return math.MaxInt32
+	}
+	return max(d.opt.Width-barWidth-lineMargin, 0)
+}
+
+// fit shortens the text after a bar so that the line (an id column of
+// the given width, the bar and the text) fits Options.Width.
+func (d *Display) fit(text string, idw int) string {
+	if d.opt.Width <= 0 {
+		return text
+	}
+	room := max(d.opt.Width-idw-barWidth-lineMargin, 0)
+	if len(text) > room {
+		text = text[:room]
+	}
+	return text
 }
 
 // eta estimates the time left when a fraction f took elapsed.

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,7 +66,7 @@ func screen(t *testing.T, out string) []string {
 		if m := esc.FindStringSubmatch(out); m != nil {
 			n, _ := strconv.Atoi(m[1])
 			switch m[2] {
-			case "F":
+			case "F", "A": // up n lines (mpb: ESC[nA ESC[J after each frame)
 				row = max(row-n, 0)
 				lines[row] = lines[row][:0]
 			case "K":
@@ -92,8 +93,29 @@ func screen(t *testing.T, out string) []string {
 	return lines[:row] // the cursor sits on an empty line after the output
 }
 
+// syncBuffer is a bytes.Buffer that mpb's goroutine and the test can share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// barText is what the live bar of a run shows after the bar itself.
+func barText(r Reporter) string { return r.(*runState).text.Load().(string) }
+
 func TestTerminalDisplay(t *testing.T) {
-	var buf bytes.Buffer
+	var buf syncBuffer
 	c := newClock()
 	d := New(&buf, Options{Terminal: true, Now: c.now})
 	d.Begin(3)
@@ -101,23 +123,26 @@ func TestTerminalDisplay(t *testing.T) {
 	b := d.Start(RunInfo{ID: "bb", Epochs: 2})
 	c.set(sec(10))
 	a.Batch(Batch{Epoch: 2, Batch: 5, Batches: 10, ImagesPerSec: 1234, Loss: 0.1234, Accuracy: 0.5678})
-	// Run a: (1 + 5/10)/4 = 0.375 done in 10s -> 16.7s left, bar 8 of 20.
-	// Run bb: nothing yet. Grid: 0.375/3 = 0.125 in 10s -> 70s left, bar 3.
-	want := []string{
-		"a  [########............] epoch 2/4 batch 5/10 1234 img/s loss 0.1234 acc 0.5678 ETA 16.7s",
-		"bb [....................] epoch 1/2 ETA ?",
-		"grid [###.................] 0/3 runs done, 2 running, elapsed 10.0s, ETA 1m10s",
+	// Run a: (1 + 5/10)/4 = 0.375 done in 10s -> 16.7s left.
+	// Run bb: nothing yet. Grid: 0.375/3 = 0.125 in 10s -> 70s left.
+	if got, want := barText(a), "epoch 2/4 batch 5/10 1234 img/s loss 0.1234 acc 0.5678 ETA 16.7s"; got != want {
+		t.Errorf("bar of a: %q, want %q", got, want)
 	}
-	if got := screen(t, buf.String()); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("screen:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	if got, want := barText(b), "epoch 1/2 ETA ?"; got != want {
+		t.Errorf("bar of bb: %q, want %q", got, want)
+	}
+	if got, want := d.gridText.Load().(string), "0/3 runs done, 2 running, elapsed 10.0s, ETA 1m10s"; got != want {
+		t.Errorf("grid bar: %q, want %q", got, want)
+	}
+	if f := a.(*runState).fraction(); f != 0.375 {
+		t.Errorf("fraction of a %v, want 0.375", f)
 	}
 
-	// Batches within Interval of the last redraw do not redraw.
-	n := buf.Len()
+	// Batches within Interval of the last update do not update the bars.
 	c.set(sec(10.05))
 	a.Batch(Batch{Epoch: 2, Batch: 6, Batches: 10})
-	if buf.Len() != n {
-		t.Error("redrew within the interval")
+	if got := barText(a); !strings.Contains(got, "batch 5/10") {
+		t.Errorf("updated within the interval: %q", got)
 	}
 
 	c.set(sec(20))
@@ -125,29 +150,22 @@ func TestTerminalDisplay(t *testing.T) {
 	c.set(sec(40))
 	b.Epoch(epoch(2, 20))
 	d.Finish("bb", nil, sec(40))
-	// Finished epochs (as Keras prints them) and runs leave a permanent
-	// line above the live block.
 	// Grid: 1 run done + a at 0.4 (epoch 2 batch 6/10: (1+0.6)/4) = 1.4/3,
 	// in 40s: 40 * (1 - 1.4/3) / (1.4/3) = 45.7s left.
-	got := screen(t, buf.String())
-	epochLines := []string{
-		"bb epoch 1/2 - 20.0s - loss: 0.5000 - accuracy: 0.6000 - val_loss: 0.7000 - val_accuracy: 0.8000",
-		"bb epoch 2/2 - 20.0s - loss: 0.5000 - accuracy: 0.6000 - val_loss: 0.7000 - val_accuracy: 0.8000",
+	if got, want := d.gridText.Load().(string), "1/3 runs done, 1 running, elapsed 40.0s, ETA 45.7s"; got != want {
+		t.Errorf("grid bar after a finish: %q, want %q", got, want)
 	}
-	want = []string{
-		epochLines[0], epochLines[1],
-		"done bb in 40.0s [1/3 runs, ETA 45.7s]",
-		"a [########............] epoch 2/4 batch 6/10 0 img/s loss 0.0000 acc 0.0000 ETA 1m00s",
-		"grid [#########...........] 1/3 runs done, 1 running, elapsed 40.0s, ETA 45.7s",
-	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("screen after a finish:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	if got, want := barText(a), "epoch 2/4 batch 6/10 0 img/s loss 0.0000 acc 0.0000 ETA 1m00s"; got != want {
+		t.Errorf("bar of a after bb finished: %q, want %q", got, want)
 	}
 	d.Finish("a", errors.New("boom"), sec(40))
 	d.End()
-	got = screen(t, buf.String())
-	want = []string{
-		epochLines[0], epochLines[1],
+	// Finished epochs (as Keras prints them) and runs stay on screen; the
+	// bars are gone.
+	got := screen(t, buf.String())
+	want := []string{
+		"bb epoch 1/2 - 20.0s - loss: 0.5000 - accuracy: 0.6000 - val_loss: 0.7000 - val_accuracy: 0.8000",
+		"bb epoch 2/2 - 20.0s - loss: 0.5000 - accuracy: 0.6000 - val_loss: 0.7000 - val_accuracy: 0.8000",
 		"done bb in 40.0s [1/3 runs, ETA 45.7s]",
 		"FAILED a after 40.0s: boom [2/3 runs, ETA 20.0s]",
 		"finished 2 of 3 runs, 1 failed in 40.0s",
@@ -157,15 +175,83 @@ func TestTerminalDisplay(t *testing.T) {
 	}
 }
 
-func TestTerminalWidth(t *testing.T) {
-	var buf bytes.Buffer
-	d := New(&buf, Options{Terminal: true, Width: 30, Now: newClock().now})
+// The live display draws bars while runs train: something with a bar in
+// it reaches the terminal before the end.
+func TestTerminalDrawsBars(t *testing.T) {
+	var buf syncBuffer
+	d := New(&buf, Options{Terminal: true, Interval: time.Millisecond})
 	d.Begin(1)
-	d.Start(RunInfo{ID: "a-very-long-run-id-that-goes-on", Epochs: 20})
-	for _, l := range screen(t, buf.String()) {
-		if len(l) > 30 {
-			t.Errorf("line of %d columns: %q", len(l), l)
+	r := d.Start(RunInfo{ID: "strided-n5000-s1", Epochs: 2})
+	time.Sleep(2 * time.Millisecond) // past the Interval since Start drew
+	r.Batch(Batch{Epoch: 1, Batch: 5, Batches: 10, ImagesPerSec: 100})
+	deadline := time.Now().Add(10 * time.Second)
+	drawn := regexp.MustCompile(`(^|\n|\x1b\[J)strided-n5000-s1 +\[#####\.+\] epoch 1/2 batch 5/10 100 img/s`)
+	for !drawn.MatchString(buf.String()) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if out := buf.String(); !drawn.MatchString(out) {
+		t.Errorf("no bar drawn; output ends %q", out[max(len(out)-300, 0):])
+	}
+	d.Finish("strided-n5000-s1", nil, time.Second)
+	d.End()
+	if got := screen(t, buf.String()); len(got) != 2 || !strings.HasPrefix(got[0], "done strided-n5000-s1 in 1.0s") {
+		t.Errorf("final screen %q; want the done and finished lines only", got)
+	}
+}
+
+func TestTerminalWidth(t *testing.T) {
+	var buf syncBuffer
+	d := New(&buf, Options{Terminal: true, Width: 40, Now: newClock().now})
+	d.Begin(1)
+	id := "a-very-long-run-id-that-goes-on"
+	r := d.Start(RunInfo{ID: id, Epochs: 20})
+	r.Batch(Batch{Epoch: 1, Batch: 5, Batches: 10, ImagesPerSec: 100, Loss: 1, Accuracy: 0.5})
+	// The id is cut to what leaves room for the bar, the text after it to
+	// what is left; mpb puts lineMargin spaces around the bar.
+	room := 40 - barWidth - lineMargin
+	if n := len(id[:room]) + lineMargin + barWidth + len(barText(r)); n > 40 {
+		t.Errorf("line of %d columns: %q", n, barText(r))
+	}
+	d.Finish(id, nil, 0)
+	d.End()
+}
+
+// Reporters of several runs at once on the live display: no race, no
+// deadlock with mpb's goroutine, every line kept.
+func TestConcurrentTerminal(t *testing.T) {
+	var buf syncBuffer
+	d := New(&buf, Options{Terminal: true, Interval: time.Millisecond})
+	d.Begin(4)
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := fmt.Sprintf("run%d", i)
+			r := d.Start(RunInfo{ID: id, Epochs: 3})
+			for e := 1; e <= 3; e++ {
+				for b := 1; b <= 10; b++ {
+					r.Batch(Batch{Epoch: e, Batch: b, Batches: 10})
+				}
+				r.Epoch(epoch(e, 1))
+			}
+			d.Finish(id, nil, time.Second)
+		}()
+	}
+	wg.Wait()
+	d.End()
+	got := screen(t, buf.String())
+	epochs, done := 0, 0
+	for _, l := range got {
+		if strings.Contains(l, " epoch ") {
+			epochs++
 		}
+		if strings.HasPrefix(l, "done run") {
+			done++
+		}
+	}
+	if epochs != 12 || done != 4 || !strings.HasPrefix(got[len(got)-1], "finished 4 of 4 runs") {
+		t.Errorf("%d epoch lines (want 12), %d done lines (want 4), screen:\n%s", epochs, done, strings.Join(got, "\n"))
 	}
 }
 
