@@ -70,21 +70,11 @@ renamed or retyped under the same schema; new ones may be added.`,
 				}
 				w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(w, "RUN\tSWEEPS\tARCH\tN\tL1\tEPOCHS\tSEED\tSTATUS")
-				total := 0
-				var todo []spec.Run
-				done := exec.NewStatus(nil)
-				for _, f := range files {
-					root := filepath.Join(*resultsDir, f.name)
-					for _, r := range f.runs {
-						status := "to do"
-						if done.Done(root, r) {
-							status = "done"
-						} else {
-							todo = append(todo, r)
-						}
-						fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%g\t%d\t%d\t%s\n", r.ID, strings.Join(r.Sweeps, ","), r.Arch.Name, r.N, r.L1, r.Epochs, r.Seed, status)
-						total++
-					}
+				rows, todo := planStatus(files, *resultsDir)
+				total := len(rows)
+				for _, p := range rows {
+					r := p.run
+					fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%g\t%d\t%d\t%s\n", r.ID, strings.Join(r.Sweeps, ","), r.Arch.Name, r.N, r.L1, r.Epochs, r.Seed, p.status)
 				}
 				if err := w.Flush(); err != nil {
 					return err
@@ -269,20 +259,12 @@ func plural(n int) string {
 // planJSON prints the plan as the convlab.plan/1 document.
 func planJSON(e *env, files []trainingFile, convs []*figure1.Experiment, resultsDir string) error {
 	out := jsonPlan{Schema: planSchema, Files: []jsonFile{}, Runs: []jsonRun{}, Convolutions: []jsonConv{}}
-	var todo []spec.Run
-	done := exec.NewStatus(nil)
 	for _, f := range files {
-		root := filepath.Join(resultsDir, f.name)
-		out.Files = append(out.Files, jsonFile{Path: f.path, Name: f.name, Results: root, Overrides: nonNil(f.plan.Files[0].Overrides)})
-		for _, r := range f.runs {
-			status := "to do"
-			if done.Done(root, r) {
-				status = "done"
-			} else {
-				todo = append(todo, r)
-			}
-			out.Runs = append(out.Runs, newJSONRun(root, r, status))
-		}
+		out.Files = append(out.Files, jsonFile{Path: f.path, Name: f.name, Results: filepath.Join(resultsDir, f.name), Overrides: nonNil(f.plan.Files[0].Overrides)})
+	}
+	rows, todo := planStatus(files, resultsDir)
+	for _, p := range rows {
+		out.Runs = append(out.Runs, newJSONRun(p.root, p.run, p.status))
 	}
 	out.Total, out.ToDo = len(out.Runs), len(todo)
 	if len(todo) > 0 {
@@ -305,4 +287,30 @@ func planJSON(e *env, files []trainingFile, convs []*figure1.Experiment, results
 		out.Convolutions = append(out.Convolutions, j)
 	}
 	return writeJSON(e.stdout, out)
+}
+
+// plannedRun is one run of the plan and whether it is done.
+type plannedRun struct {
+	run    spec.Run
+	root   string // its file's results tree
+	status string // "done" or "to do"
+}
+
+// planStatus lists the selected runs of the files with their status, and
+// the runs still to do.
+func planStatus(files []trainingFile, resultsDir string) (rows []plannedRun, todo []spec.Run) {
+	done := exec.NewStatus(nil)
+	for _, f := range files {
+		root := filepath.Join(resultsDir, f.name)
+		for _, r := range f.runs {
+			status := "to do"
+			if done.Done(root, r) {
+				status = "done"
+			} else {
+				todo = append(todo, r)
+			}
+			rows = append(rows, plannedRun{run: r, root: root, status: status})
+		}
+	}
+	return rows, todo
 }

@@ -227,15 +227,7 @@ func TestConcurrentTerminal(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			id := fmt.Sprintf("run%d", i)
-			r := d.Start(RunInfo{ID: id, Epochs: 3})
-			for e := 1; e <= 3; e++ {
-				for b := 1; b <= 10; b++ {
-					r.Batch(Batch{Epoch: e, Batch: b, Batches: 10})
-				}
-				r.Epoch(epoch(e, 1))
-			}
-			d.Finish(id, nil, time.Second)
+			trainFake(d, fmt.Sprintf("run%d", i))
 		}()
 	}
 	wg.Wait()
@@ -262,15 +254,7 @@ func TestConcurrentReporters(t *testing.T) {
 	done := make(chan bool)
 	for i := range 4 {
 		go func() {
-			id := fmt.Sprintf("run%d", i)
-			r := d.Start(RunInfo{ID: id, Epochs: 3})
-			for e := 1; e <= 3; e++ {
-				for b := 1; b <= 10; b++ {
-					r.Batch(Batch{Epoch: e, Batch: b, Batches: 10})
-				}
-				r.Epoch(epoch(e, 1))
-			}
-			d.Finish(id, nil, time.Second)
+			trainFake(d, fmt.Sprintf("run%d", i))
 			done <- true
 		}()
 	}
@@ -312,4 +296,16 @@ func ExampleNew() {
 	// Output:
 	// training 1 run
 	// strided-n5000-s1 epoch 1/20: loss 2.1000 accuracy 0.2000 val_loss 1.9000 val_accuracy 0.3000 (
+}
+
+// trainFake reports a run of 3 epochs of 10 batches, each epoch 1s long.
+func trainFake(d *Display, id string) {
+	r := d.Start(RunInfo{ID: id, Epochs: 3})
+	for e := 1; e <= 3; e++ {
+		for b := 1; b <= 10; b++ {
+			r.Batch(Batch{Epoch: e, Batch: b, Batches: 10})
+		}
+		r.Epoch(epoch(e, 1))
+	}
+	d.Finish(id, nil, time.Second)
 }
