@@ -337,7 +337,8 @@ func writeCSV(w io.Writer, cols []string, rows []runRow) error {
 }
 
 // jsonValue is a cell as JSON: text columns as strings, git_dirty as a
-// boolean, numbers as numbers, and an empty or non-finite cell as null.
+// boolean, numbers as numbers, an empty or non-finite cell as null, and
+// anything else as text.
 func jsonValue(col, s string) any {
 	if slices.Contains(textColumns, col) {
 		return s
@@ -350,8 +351,11 @@ func jsonValue(col, s string) any {
 		return b
 	}
 	v, ok := number(s)
-	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+	switch {
+	case s == "" || ok && (math.IsNaN(v) || math.IsInf(v, 0)):
 		return nil
+	case !ok:
+		return s // a text column runs.csv gained since this list was written
 	}
 	return json.Number(s)
 }
