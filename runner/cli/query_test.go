@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -172,4 +173,28 @@ func copyTree(t *testing.T, src, dst string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// FuzzQueryFlags feeds arbitrary --where and --sort values: never a panic,
+// a bad value is a usage error, a good one applies to a row.
+func FuzzQueryFlags(f *testing.F) {
+	f.Add("arch=maxpool,l1<0.01", "-val_accuracy,run_id")
+	f.Add("l1>=1e-3,arch!=st*", "+n")
+	f.Add("=,<", "-")
+	f.Fuzz(func(t *testing.T, where, sortBy string) {
+		row := runRow{"arch": "maxpool", "l1": "0.001", "run_id": "x", "val_accuracy": "0.5"}
+		conds, err := parseWhere(where)
+		var ue usageError
+		if err != nil && !errors.As(err, &ue) {
+			t.Fatalf("--where %q: %v is not a usage error", where, err)
+		}
+		for _, c := range conds {
+			c.match(row)
+		}
+		keys, err := parseSort(sortBy)
+		if err != nil && !errors.As(err, &ue) {
+			t.Fatalf("--sort %q: %v is not a usage error", sortBy, err)
+		}
+		sortRows([]runRow{row, {"arch": "strided"}}, keys)
+	})
 }
