@@ -38,6 +38,12 @@ type Sweep struct {
 	// RunIDs are the IDs of the sweep's runs in grid order (first axis
 	// slowest); each is the ID of one of the plan's Runs.
 	RunIDs []string
+	// Reference is the Run.CellHash of the cell the sweep's cells are
+	// compared with (its runs may belong to another sweep of the file);
+	// empty when there is none. ReferenceNamed is true when the sweep's
+	// reference: chose it, false when it is the file's defaults.
+	Reference      string
+	ReferenceNamed bool
 }
 
 // ReportItems are the report items a sweep can feed, from the study.
