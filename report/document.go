@@ -15,7 +15,6 @@ type reportFiles struct {
 	curves, confusion             map[*results.Record]string
 	tables, overlays, comparisons map[*sweepView]string
 	baselines                     table
-	archRecs                      []*results.Record
 }
 
 // section is one heading of the report with its body.
@@ -176,19 +175,17 @@ func itemSection(m *model, f reportFiles, items ...string) string {
 					imageLink("Figure 2: training curves of "+r.Run.ID, f.curves[r]))
 			}
 		case slices.Contains(items, "figure5"), slices.Contains(items, "figure6"):
-			var recs []*results.Record
-			recs = append(recs, v.Recs...)
-			fmt.Fprintf(&b, "%s\n", archTable(recs).markdown())
-			fmt.Fprintf(&b, "Train and Validate Accuracy: the last epoch's; Test Accuracy: the trained model on the test set. CSV: %s.\n\n",
-				link("architectures.csv", path.Join(TablesDir, "architectures.csv")))
+			t := archTable(v.Cells)
+			fmt.Fprintf(&b, "%s\n", t.MD.markdown())
+			fmt.Fprintf(&b, "%s CSV: %s.\n\n", cellTableNote(t), link("architectures.csv", path.Join(TablesDir, "architectures.csv")))
 			if p := f.comparisons[v]; p != "" {
 				fmt.Fprintf(&b, "%s\n", imageLink(sweepTitle(v), p))
 			}
 		default:
 			if p := f.tables[v]; p != "" {
-				fmt.Fprintf(&b, "%s\n", sweepTable(v).markdown())
-				fmt.Fprintf(&b, "Train and Validate Accuracy: the last epoch's `accuracy` and `val_accuracy`; Running Time: the wall time of training (in seconds in the CSV). CSV: %s.\n\n",
-					link(path.Base(p), p))
+				t := sweepTable(v)
+				fmt.Fprintf(&b, "%s\n", t.MD.markdown())
+				fmt.Fprintf(&b, "%s CSV (one value a column, times in seconds): %s.\n\n", cellTableNote(t), link(path.Base(p), p))
 			}
 			if p := f.overlays[v]; p != "" {
 				fmt.Fprintf(&b, "Accuracy (top) and loss (bottom) per epoch of every run; solid: training, dashed: validation.\n\n%s\n", imageLink(sweepTitle(v), p))
@@ -212,7 +209,8 @@ func otherSection(m *model, f reportFiles) string {
 			fmt.Fprintf(&b, "%d of its %d runs have not finished yet: %s.\n\n", len(v.Missing), len(v.Missing)+len(v.Recs), strings.Join(v.Missing, ", "))
 		}
 		if p := f.tables[v]; p != "" {
-			fmt.Fprintf(&b, "%s\nCSV: %s.\n\n", sweepTable(v).markdown(), link(path.Base(p), p))
+			t := sweepTable(v)
+			fmt.Fprintf(&b, "%s\n%s CSV: %s.\n\n", t.MD.markdown(), cellTableNote(t), link(path.Base(p), p))
 		}
 		if p := f.overlays[v]; p != "" {
 			fmt.Fprintf(&b, "%s\n", imageLink(sweepTitle(v), p))

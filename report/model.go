@@ -11,7 +11,9 @@ import (
 // sweepView is a sweep with its finished runs, in the sweep's order.
 type sweepView struct {
 	SweepInfo
-	Recs    []*results.Record
+	Recs []*results.Record
+	// Cells are Recs grouped by seed cell, in the sweep's order.
+	Cells   []*seedCell
 	Missing []string // IDs of runs not finished yet
 }
 
@@ -69,6 +71,7 @@ func newModel(name string, recs []*results.Record, sweeps []SweepInfo) *model {
 			v.Recs = append(v.Recs, r)
 			used[r] = true
 		}
+		v.Cells = groupSeedCells(v.Recs)
 		m.Sweeps = append(m.Sweeps, v)
 	}
 	for _, r := range recs {
