@@ -265,6 +265,9 @@ func generate(m *model, o *outputs) error {
 	o.add(path.Join(TablesDir, RunsTable), runsCSV)
 	base := baselineTable(m.Recs)
 	o.add(path.Join(TablesDir, "baselines.csv"), base.csv())
+	if cmp := comparisonsTable(m); len(cmp.Rows) > 0 {
+		o.add(path.Join(TablesDir, ComparisonsTable), cmp.csv())
+	}
 	archs := archCells(m)
 	if len(archs) > 0 {
 		o.add(path.Join(TablesDir, "architectures.csv"), archTable(archs).CSV.csv())

@@ -37,6 +37,7 @@ func writeReport(w *reportWriter, m *model, f reportFiles) {
 	add("Model summaries", summariesSection(m))
 	add("Baselines", baselineSection(f))
 	add("Evaluation", evaluationSection(m, f))
+	add("How cells are compared", statisticsSection(m))
 	add("Figure 2: training curves", itemSection(m, f, "figure2"))
 	add("Table 1 and Figure 3: data amount", itemSection(m, f, "table1", "figure3"))
 	add("Table 2 and Figure 4: L1 regularisation", itemSection(m, f, "table2", "figure4"))
@@ -178,6 +179,7 @@ func itemSection(m *model, f reportFiles, items ...string) string {
 			t := archTable(v.Cells)
 			fmt.Fprintf(&b, "%s\n", t.MD.markdown())
 			fmt.Fprintf(&b, "%s CSV: %s.\n\n", cellTableNote(t), link("architectures.csv", path.Join(TablesDir, "architectures.csv")))
+			writeVerdicts(&b, m, v)
 			if p := f.comparisons[v]; p != "" {
 				fmt.Fprintf(&b, "%s\n", imageLink(sweepTitle(v), p))
 			}
@@ -187,6 +189,7 @@ func itemSection(m *model, f reportFiles, items ...string) string {
 				fmt.Fprintf(&b, "%s\n", t.MD.markdown())
 				fmt.Fprintf(&b, "%s CSV (one value a column, times in seconds): %s.\n\n", cellTableNote(t), link(path.Base(p), p))
 			}
+			writeVerdicts(&b, m, v)
 			if p := f.overlays[v]; p != "" {
 				fmt.Fprintf(&b, "Accuracy (top) and loss (bottom) per epoch of every run; solid: training, dashed: validation.\n\n%s\n", imageLink(sweepTitle(v), p))
 			}
@@ -212,6 +215,7 @@ func otherSection(m *model, f reportFiles) string {
 			t := sweepTable(v)
 			fmt.Fprintf(&b, "%s\n%s CSV: %s.\n\n", t.MD.markdown(), cellTableNote(t), link(path.Base(p), p))
 		}
+		writeVerdicts(&b, m, v)
 		if p := f.overlays[v]; p != "" {
 			fmt.Fprintf(&b, "%s\n", imageLink(sweepTitle(v), p))
 		} else {
@@ -224,6 +228,24 @@ func otherSection(m *model, f reportFiles) string {
 }
 
 var reportItemsAll = spec.ReportItems
+
+// writeVerdicts writes the comparisons of the sweep's cells with its
+// reference, if any.
+func writeVerdicts(b *strings.Builder, m *model, v *sweepView) {
+	if s := comparisonsMarkdown(m, v); s != "" {
+		fmt.Fprintf(b, "%s\n", s)
+	}
+}
+
+// statisticsSection explains the comparisons, when the report makes any.
+func statisticsSection(m *model) string {
+	for _, v := range m.Sweeps {
+		if cs, _, _ := sweepComparisons(m, v); len(cs) > 0 {
+			return statisticsNote
+		}
+	}
+	return ""
+}
 
 func timesSection(m *model) string {
 	if len(m.Recs) == 0 {

@@ -44,6 +44,7 @@ func ExampleBuild() {
 	// Output:
 	// architectures.csv
 	// baselines.csv
+	// comparisons.csv
 	// data_amount.csv
 	// l1.csv
 	// runs.csv

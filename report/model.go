@@ -32,7 +32,10 @@ type model struct {
 	// File and Description are the experiment file's, when known.
 	File, Description string
 	Recs              []*results.Record // runs of the report, by ID
-	Sweeps            []*sweepView
+	// Cells are Recs grouped by seed cell: where a sweep's reference cell
+	// is found, whichever sweep it belongs to.
+	Cells  []*seedCell
+	Sweeps []*sweepView
 	// Others are finished runs in the tree that no sweep holds (older
 	// versions of runs, or runs of sweeps since removed).
 	Others []*results.Record
@@ -83,6 +86,7 @@ func newModel(name string, recs []*results.Record, sweeps []SweepInfo) *model {
 		}
 	}
 	sort.SliceStable(m.Recs, func(i, j int) bool { return m.Recs[i].Run.ID < m.Recs[j].Run.ID })
+	m.Cells = groupSeedCells(m.Recs)
 	return m
 }
 
