@@ -28,6 +28,9 @@ type Comparison struct {
 	// CellSeeds and ReferenceSeeds count each cell's seeds; Pairs those
 	// both have.
 	CellSeeds, ReferenceSeeds, Pairs int
+	// CellSummary and ReferenceSummary are each cell's values over its
+	// seeds.
+	CellSummary, ReferenceSummary stats.Summary
 	// Test is the paired or Welch t-test (Test.Method says which; empty,
 	// with NaN statistics but Diff, when there is no test).
 	Test stats.Test
@@ -50,7 +53,8 @@ func compareCells(cell, ref *seedCell, m cellMetric) Comparison {
 	va, sa := cell.values(m)
 	vb, sb := ref.values(m)
 	c := Comparison{Metric: m.Key, Cell: cell.Label, Reference: ref.Label, What: cellDifference(cell, ref),
-		CellSeeds: len(va), ReferenceSeeds: len(vb), SignFlipP: math.NaN(), phrase: m.Phrase, seconds: m.Seconds}
+		CellSeeds: len(va), ReferenceSeeds: len(vb), CellSummary: stats.Summarize(va), ReferenceSummary: stats.Summarize(vb),
+		SignFlipP: math.NaN(), phrase: m.Phrase, seconds: m.Seconds}
 	at := map[int64]int{}
 	for i, s := range sb {
 		at[s] = i
@@ -186,6 +190,10 @@ func (c Comparison) Sentence() string {
 	fmt.Fprintf(&b, ", %s: %s", seedsText(c.seeds()), c.Verdict())
 	return b.String()
 }
+
+// SummaryText is a cell's summary as tables write it: "mean ± sd (95%
+// CI low to high)", the value alone for one seed.
+func (c Comparison) SummaryText(s stats.Summary) string { return summaryText(s, c.seconds) }
 
 // formatP writes a p-value with two significant digits, "< 0.0001" below.
 func formatP(p float64) string {
