@@ -176,7 +176,11 @@ func (c Comparison) Sentence() string {
 		fmt.Fprintf(&b, " (%s)", c.Verdict())
 		return b.String()
 	}
-	fmt.Fprintf(&b, " (95%% CI %s to %s), %s p = %s", c.signed(c.Test.CILow), c.signed(c.Test.CIHigh), c.Test.Method, formatP(c.Test.P))
+	pv := formatP(c.Test.P)
+	if !strings.HasPrefix(pv, "<") {
+		pv = "= " + pv
+	}
+	fmt.Fprintf(&b, " (95%% CI %s to %s), %s p %s", c.signed(c.Test.CILow), c.signed(c.Test.CIHigh), c.Test.Method, pv)
 	var extra []string
 	if c.HolmP != c.Test.P {
 		extra = append(extra, "Holm "+formatP(c.HolmP))

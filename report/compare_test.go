@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"convlab/arch"
+	"convlab/report/stats"
 	"convlab/runner/results"
 	"convlab/runner/spec"
 )
@@ -76,6 +77,18 @@ func TestCompareCellsPaired(t *testing.T) {
 	want := "maxpool − strided: validation accuracy +0.032 (95% CI +0.022 to +0.042), paired t p = 0.001 (sign-flip 0.062), 5 seeds: higher"
 	if got := c.Sentence(); got != want {
 		t.Errorf("sentence\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestFormatP(t *testing.T) {
+	for p, want := range map[float64]string{0.71: "0.71", 0.1: "0.10", 0.006: "0.006", 0.0625: "0.062", 0.00059: "0.00059", 0.00001: "< 0.0001", 1: "1.00"} {
+		if got := formatP(p); got != want {
+			t.Errorf("formatP(%v) = %q, want %q", p, got, want)
+		}
+	}
+	c := Comparison{What: "a − b", phrase: "x", Test: stats.Test{Method: "paired t", Diff: 1, CILow: 0.5, CIHigh: 1.5, P: 1e-6, MinDetectable: 0.1}, HolmP: 1e-6, SignFlipP: math.NaN(), Pairs: 5}
+	if got, want := c.Sentence(), "a − b: x +1.000 (95% CI +0.500 to +1.500), paired t p < 0.0001, 5 seeds: higher"; got != want {
+		t.Errorf("sentence %q, want %q", got, want)
 	}
 }
 
