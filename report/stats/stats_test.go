@@ -70,23 +70,39 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
-func TestPairedT(t *testing.T) {
-	// R: t = -4.0621, df = 9, p-value = 0.002833,
-	// 95 percent CI -2.4598858 -0.7001142, mean difference -1.58.
-	r := PairedT(sleep1, sleep2)
-	if r.Method != "paired t" {
-		t.Errorf("method %q", r.Method)
+// TestRSleep checks both t-tests against R's output on the sleep data.
+func TestRSleep(t *testing.T) {
+	for _, c := range []struct {
+		name                   string
+		got                    Test
+		method                 string
+		tval, df, p, low, high float64
+		tolDF                  float64
+	}{
+		// R: t = -4.0621, df = 9, p-value = 0.002833,
+		// 95 percent CI -2.4598858 -0.7001142, mean difference -1.58.
+		{"paired", PairedT(sleep1, sleep2), "paired t", -4.0621, 9, 0.002833, -2.4598858, -0.7001142, 0},
+		// R: t = -1.8608, df = 17.776, p-value = 0.07939,
+		// 95 percent CI -3.3654832 0.2054832.
+		{"Welch", WelchT(sleep1, sleep2), "Welch t", -1.8608, 17.776, 0.07939, -3.3654832, 0.2054832, 5e-4},
+	} {
+		r := c.got
+		if r.Method != c.method {
+			t.Errorf("%s: method %q", c.name, r.Method)
+		}
+		near(t, c.name+" diff", r.Diff, -1.58, 1e-12)
+		near(t, c.name+" t", r.T, c.tval, 5e-5)
+		near(t, c.name+" df", r.DF, c.df, c.tolDF)
+		near(t, c.name+" p", r.P, c.p, 5e-6)
+		near(t, c.name+" ci low", r.CILow, c.low, 1e-6)
+		near(t, c.name+" ci high", r.CIHigh, c.high, 1e-6)
 	}
-	near(t, "diff", r.Diff, -1.58, 1e-12)
-	near(t, "t", r.T, -4.0621, 5e-5)
-	near(t, "df", r.DF, 9, 0)
-	near(t, "p", r.P, 0.002833, 5e-7)
-	near(t, "ci low", r.CILow, -2.4598858, 1e-6)
-	near(t, "ci high", r.CIHigh, -0.7001142, 1e-6)
 	// By hand: se = sd(d) / sqrt(10) = 1.229995 / 3.162278 = 0.3889587;
 	// (t[.975, 9] + t[.80, 9]) * se = (2.262157 + 0.8834039) * 0.3889587.
-	near(t, "min detectable", r.MinDetectable, (2.262157+0.8834039)*0.3889587, 1e-5)
+	near(t, "min detectable", PairedT(sleep1, sleep2).MinDetectable, (2.262157+0.8834039)*0.3889587, 1e-5)
+}
 
+func TestDegenerateSamples(t *testing.T) {
 	if one := PairedT([]float64{1}, []float64{0.5}); one.Diff != 0.5 || !math.IsNaN(one.P) || !math.IsNaN(one.CILow) {
 		t.Errorf("one pair: %+v, want the difference and NaN statistics", one)
 	}
@@ -97,21 +113,6 @@ func TestPairedT(t *testing.T) {
 	if shift := PairedT([]float64{2, 3}, []float64{1, 2}); shift.P != 0 || !math.IsInf(shift.T, 1) {
 		t.Errorf("constant shift: %+v", shift)
 	}
-}
-
-func TestWelchT(t *testing.T) {
-	// R: t = -1.8608, df = 17.776, p-value = 0.07939,
-	// 95 percent CI -3.3654832 0.2054832.
-	r := WelchT(sleep1, sleep2)
-	if r.Method != "Welch t" {
-		t.Errorf("method %q", r.Method)
-	}
-	near(t, "diff", r.Diff, -1.58, 1e-12)
-	near(t, "t", r.T, -1.8608, 5e-5)
-	near(t, "df", r.DF, 17.776, 5e-4)
-	near(t, "p", r.P, 0.07939, 5e-6)
-	near(t, "ci low", r.CILow, -3.3654832, 1e-6)
-	near(t, "ci high", r.CIHigh, 0.2054832, 1e-6)
 	if one := WelchT([]float64{1}, []float64{0, 1}); one.Diff != 0.5 || !math.IsNaN(one.P) {
 		t.Errorf("one value: %+v", one)
 	}
