@@ -77,6 +77,11 @@ func TestSubsetYAML(t *testing.T) {
 	if len(plan.Runs) != 60 {
 		t.Fatalf("subset.yaml: %d runs, want 60", len(plan.Runs))
 	}
+	for _, s := range plan.File("subset").Sweeps {
+		if s.Reference != plan.Runs[0].CellHash() {
+			t.Errorf("sweep %s: reference %q, want the baseline's cell", s.Name, s.Reference)
+		}
+	}
 	for _, r := range plan.Runs {
 		if r.N > 5000 {
 			t.Errorf("run %s needs %d images; the subset has 5,170", r.ID, r.N)
