@@ -254,3 +254,33 @@ func num64(t *testing.T, s string) float64 {
 	}
 	return v
 }
+
+// The reference a plan gives a sweep reaches sweeps.json, and so the
+// report built without the experiment file.
+func TestSweepsFromPlanCarryReference(t *testing.T) {
+	plan, err := spec.LoadData("r.yaml", []byte(`
+defaults: {n: 1000, repeats: 2}
+sweeps:
+  base: {feeds: [figure2]}
+  named:
+    reference: {l1: 0}
+    grid: {l1: [0, 0.001]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sweeps := SweepsFromPlan(plan, "r")
+	zero, _ := plan.Run("strided-n1000-l1_0-e20-s1")
+	if len(sweeps) != 2 || sweeps[0].Reference != plan.Runs[0].CellHash() || sweeps[0].ReferenceNamed ||
+		sweeps[1].Reference != zero.CellHash() || !sweeps[1].ReferenceNamed {
+		t.Fatalf("sweeps %+v", sweeps)
+	}
+	root := t.TempDir()
+	if err := WritePlanIndex(root, sweeps); err != nil {
+		t.Fatal(err)
+	}
+	back, ok, err := ReadPlanIndex(root)
+	if err != nil || !ok || back[1].Reference != zero.CellHash() || !back[1].ReferenceNamed {
+		t.Errorf("sweeps.json read back %+v, %v, %v", back, ok, err)
+	}
+}

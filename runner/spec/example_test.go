@@ -75,5 +75,6 @@ sweeps:
 	//   sweep architectures: 2 runs over arch; feeds figure5
 	//     strided-n1000-l1_0.0001-e2-s1
 	//     maxpool-n1000-l1_0.0001-e2-s1
+	//     cells compared with strided-n1000-l1_0.0001-e2 (the defaults' cell)
 	// 2 distinct runs
 }
