@@ -269,7 +269,16 @@ func comparisonsMarkdown(m *model, v *sweepView) string {
 	if v.ReferenceNamed {
 		how = "named by the sweep's `reference:`"
 	}
-	fmt.Fprintf(&b, "Compared with the reference cell %s (%s, %s, %s)", ref.Label, how, where, seedsText(len(ref.Recs)))
+	var refValues []string
+	for _, key := range verdictMetrics {
+		for _, c := range cs {
+			if c.Metric == key {
+				refValues = append(refValues, c.phrase+" "+c.SummaryText(c.ReferenceSummary))
+				break
+			}
+		}
+	}
+	fmt.Fprintf(&b, "Compared with the reference cell %s (%s, %s, %s; %s)", ref.Label, how, where, seedsText(len(ref.Recs)), strings.Join(refValues, ", "))
 	if n := len(cs) / len(cellMetrics); n > 1 {
 		fmt.Fprintf(&b, "; p-values Holm-adjusted over this sweep's %d comparisons of each metric", n)
 	}

@@ -213,7 +213,7 @@ func TestBuildComparisons(t *testing.T) {
 	}
 	rep := string(first[ReportFile])
 	for _, want := range []string{
-		"Compared with the reference cell strided-n1000-l1_0.0001-e1 (the file's defaults, of another sweep, 5 seeds):",
+		"Compared with the reference cell strided-n1000-l1_0.0001-e1 (the file's defaults, of another sweep, 5 seeds; validation accuracy 0.5000 ± 0.0308 (0.4617 to 0.5383), test accuracy 0.4900 ± 0.0308 (0.4517 to 0.5283)):",
 		"- maxpool − strided: validation accuracy +0.032 (95% CI +0.022 to +0.042), paired t p = 0.001 (sign-flip 0.062), 5 seeds: higher",
 		"- l1 0.001 − l1 0.0001: validation accuracy +0.002",
 		"## 4. How cells are compared",
