@@ -100,21 +100,43 @@ func baselineSection(f reportFiles) string {
 		f.baselines.markdown() + "\nCSV: " + link("baselines.csv", path.Join(TablesDir, "baselines.csv")) + "\n"
 }
 
+// evalMetrics are the trained models' scores, dropout off, that the
+// Evaluation table aggregates over each cell's seeds.
+var evalMetrics = []cellMetric{
+	{"train_accuracy", "Train Accuracy", "", false, func(r *results.Record) (float64, bool) { return r.Metrics.Train.Accuracy, true }},
+	{"validation_accuracy", "Validation Accuracy", "", false, func(r *results.Record) (float64, bool) { return r.Metrics.Validation.Accuracy, true }},
+	{"test_accuracy", "Test Accuracy", "", false, func(r *results.Record) (float64, bool) { return r.Metrics.Test.Accuracy, true }},
+	{"train_loss", "Train Loss", "", false, func(r *results.Record) (float64, bool) { return r.Metrics.Train.Loss, true }},
+	{"validation_loss", "Validation Loss", "", false, func(r *results.Record) (float64, bool) { return r.Metrics.Validation.Loss, true }},
+	{"test_loss", "Test Loss", "", false, func(r *results.Record) (float64, bool) { return r.Metrics.Test.Loss, true }},
+}
+
 func evaluationSection(m *model, f reportFiles) string {
 	if len(m.Recs) == 0 {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString("Every run's trained model scored with dropout off. Train and test: the data set's training images (less the validation split) and its test set.\n\n")
-	t := table{Header: []string{"Run", "Train Accuracy", "Validation Accuracy", "Test Accuracy", "Train Loss", "Validation Loss", "Test Loss", "Baseline (test)"}}
-	for _, r := range m.Recs {
-		mt := r.Metrics
-		t.Rows = append(t.Rows, []cell{textCell(link(r.Run.ID, "#"+anchor("Run "+r.Run.ID))), accCell(mt.Train.Accuracy), accCell(mt.Validation.Accuracy),
-			accCell(mt.Test.Accuracy), accCell(mt.Train.Loss), accCell(mt.Validation.Loss), accCell(mt.Test.Loss), accCell(mt.BaselineTest)})
+	b.WriteString("Every run's trained model scored with dropout off, one row per cell (the runs that differ only by seed). Train and test: the data set's training images (less the validation split) and its test set. Each entry: mean ± standard deviation over the seeds (95% confidence interval), the value alone for a cell of one seed.\n\n")
+	t := table{Header: []string{"Cell"}}
+	for _, mt := range evalMetrics {
+		t.Header = append(t.Header, mt.Title)
+	}
+	t.Header = append(t.Header, "Baseline (test)", "Runs")
+	for _, c := range m.Cells {
+		row := []cell{textCell(c.Label)}
+		for _, mt := range evalMetrics {
+			row = append(row, textCell(summaryText(c.summary(mt), false)))
+		}
+		var runs []string
+		for _, r := range c.Recs {
+			runs = append(runs, link(fmt.Sprintf("s%d", r.Run.Seed), "#"+anchor("Run "+r.Run.ID)))
+		}
+		row = append(row, accCell(c.Recs[0].Metrics.BaselineTest), textCell(strings.Join(runs, " ")))
+		t.Rows = append(t.Rows, row)
 	}
 	b.WriteString(t.markdown())
-	b.WriteString("\nAll the numbers, unrounded: " + link("runs.csv", path.Join(TablesDir, RunsTable)) +
-		". Each run's classification reports and confusion matrices are in the appendix (follow the run's name).\n")
+	b.WriteString("\nAll the numbers of every run, unrounded: " + link("runs.csv", path.Join(TablesDir, RunsTable)) +
+		". Each run's classification reports and confusion matrices are in the appendix (follow its seed).\n")
 	return b.String()
 }
 
