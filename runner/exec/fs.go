@@ -206,3 +206,22 @@ func quarantine(root, dir string, damage []results.Damage) (string, error) {
 	}
 	return to, syncDir(filepath.Dir(dir))
 }
+
+// Quarantine moves the damaged run directory dir of the results tree root
+// to root/quarantine/ (see Execute), holding the tree's lock, and returns
+// where it went. It checks dir again under the lock, hashes included, and
+// moves nothing ("" and no error) when it is intact by then (another
+// process committed a new copy).
+func Quarantine(root, dir string) (string, error) {
+	var to string
+	err := (&treeLock{path: filepath.Join(root, LockFile)}).with(func() error {
+		_, damage := results.CheckRunDir(dir, true)
+		if len(damage) == 0 {
+			return nil
+		}
+		var err error
+		to, err = quarantine(root, dir, damage)
+		return err
+	})
+	return to, err
+}

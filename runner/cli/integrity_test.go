@@ -1,0 +1,349 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"convlab/runner/codeversion"
+	"convlab/runner/results"
+)
+
+// childEnv makes the test binary run as convlab (see TestMain), so that
+// tests start real convlab processes without building the binary.
+const childEnv = "CONVLAB_CLI_TEST_AS_CONVLAB"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// child is a convlab process running args.
+func child(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	return cmd
+}
+
+// The training code's identity is the same in a freshly built convlab
+// binary as in this test binary: every binary of an unchanged tree agrees.
+func TestBuiltBinaryHasTheSameCodeVersion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("needs the go tool to build convlab")
+	}
+	bin := filepath.Join(t.TempDir(), "convlab")
+	if out, err := exec.Command("go", "build", "-o", bin, "convlab").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "training code " + codeversion.Version(); !strings.Contains(string(out), want) {
+		t.Errorf("convlab version says %q, want %q", out, want)
+	}
+}
+
+func TestStickyWriterOnAFullDevice(t *testing.T) {
+	f, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip("no /dev/full:", err)
+	}
+	defer f.Close()
+	w := &stickyWriter{w: f}
+	fmt.Fprintf(w, "epoch 1\n")
+	fmt.Fprintf(w, "epoch 2\n")
+	if !errors.Is(w.err, syscall.ENOSPC) || !strings.Contains(w.err.Error(), "/dev/full") {
+		t.Errorf("error %v: want ENOSPC naming /dev/full", w.err)
+	}
+}
+
+// runDir is the one run directory under root/runs whose name starts with
+// the run's id and a dash.
+func runDir(t *testing.T, root, prefix string) string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(root, "runs", prefix+"-*"))
+	if len(m) != 1 {
+		t.Fatalf("runs of %s: %v", prefix, m)
+	}
+	return m[0]
+}
+
+// The whole story of a damaged run as a user sees it: plan says damaged,
+// report builds without it and names it (--strict fails), verify finds
+// also what sizes miss, run quarantines and retrains.
+func TestDamagedRunsThroughTheCommands(t *testing.T) {
+	file, res := setupGrid(t)
+	if code, _, errOut := convlab(t, "run", "--results", res, file); code != 0 {
+		t.Fatalf("run: %d\n%s", code, errOut)
+	}
+	root := filepath.Join(res, "tiny")
+	a := runDir(t, root, "tiny-n100-l1_0-e2-b32-s1")
+	b := runDir(t, root, "tiny-n100-l1_0.001-e2-b32-s1")
+	if code, out, _ := convlab(t, "verify", "--results", res); code != 0 || !strings.Contains(out, "2 runs: 2 intact, 0 damaged, 0 unverified") {
+		t.Errorf("verify of a fresh tree: %d\n%s", code, out)
+	}
+	if err := os.Truncate(filepath.Join(a, "metrics.json"), 100); err != nil {
+		t.Fatal(err)
+	}
+	// Same size, one byte changed: only the hash sees it.
+	hist := filepath.Join(b, "history.csv")
+	h, _ := os.ReadFile(hist)
+	h[len(h)-2] ^= 1
+	os.WriteFile(hist, h, 0o644)
+
+	code, out, _ := convlab(t, "plan", "--results", res, file)
+	if code != 0 || !strings.Contains(out, "damaged") || !strings.Contains(out, filepath.Base(a)+": metrics.json: 100 bytes, DONE records") || !strings.Contains(out, "2 runs, 1 to do") {
+		t.Errorf("plan:\n%s", out)
+	}
+
+	code, _, errOut := convlab(t, "report", "--results", res, file)
+	if code != 0 || !strings.Contains(errOut, "damaged run left out of the report: "+a+": metrics.json") {
+		t.Errorf("report: %d\n%s", code, errOut)
+	}
+	rep, _ := os.ReadFile(filepath.Join(root, "REPORT.md"))
+	if !strings.Contains(string(rep), "| `"+filepath.Base(a)+"` | `metrics.json` |") {
+		t.Errorf("REPORT.md does not name the damaged run and file")
+	}
+	os.Remove(filepath.Join(root, "REPORT.md"))
+	code, _, errOut = convlab(t, "report", "--strict", "--results", res, file)
+	if _, err := os.Stat(filepath.Join(root, "REPORT.md")); code != 1 || !strings.Contains(errOut, "--strict: 1 damaged file") || err == nil {
+		t.Errorf("report --strict: %d, REPORT.md written: %v\n%s", code, err == nil, errOut)
+	}
+
+	code, out, _ = convlab(t, "verify", "--results", res)
+	if code != 1 || !strings.Contains(out, "damaged: "+a+": metrics.json: 100 bytes") || !strings.Contains(out, "damaged: "+hist[:len(hist)-len("/history.csv")]+": history.csv: SHA-256") {
+		t.Errorf("verify: %d\n%s", code, out)
+	}
+
+	// run sees the truncation (sizes), quarantines it and trains again.
+	code, _, errOut = convlab(t, "run", "--results", res, file)
+	q := filepath.Join(root, "quarantine", filepath.Base(a))
+	if code != 0 || !strings.Contains(errOut, "moved to "+q) || !strings.Contains(errOut, "1 done, 1 skipped") {
+		t.Errorf("run: %d\n%s", code, errOut)
+	}
+	if info, err := os.Stat(filepath.Join(q, "metrics.json")); err != nil || info.Size() != 100 {
+		t.Errorf("quarantined copy: %v %v", info, err)
+	}
+	// verify --quarantine moves what only hashes see; run trains it again.
+	if code, out, _ := convlab(t, "verify", "--quarantine", "--results", root); code != 1 || !strings.Contains(out, "moved "+b) {
+		t.Errorf("verify --quarantine: %d\n%s", code, out)
+	}
+	if code, _, errOut := convlab(t, "run", "--results", res, file); code != 0 || !strings.Contains(errOut, "1 done, 1 skipped") {
+		t.Errorf("run after verify --quarantine: %d\n%s", code, errOut)
+	}
+	if code, out, _ := convlab(t, "verify", "--results", res, file); code != 0 || !strings.Contains(out, "2 intact, 0 damaged") {
+		t.Errorf("final verify: %d\n%s", code, out)
+	}
+}
+
+// runsSummary parses "N done, M skipped" from convlab run's standard error.
+func runsSummary(t *testing.T, stderr string) (done, skipped int) {
+	t.Helper()
+	for _, line := range strings.Split(stderr, "\n") {
+		if i := strings.Index(line, " done, "); i >= 0 {
+			f := strings.Fields(line[strings.LastIndex(line[:i], " ")+1:])
+			done, _ = strconv.Atoi(f[0])
+			skipped, _ = strconv.Atoi(f[2])
+			return done, skipped
+		}
+	}
+	t.Fatalf("no summary in:\n%s", stderr)
+	return 0, 0
+}
+
+const lockGrid = `name: lock
+defaults:
+  dataset: cifar10
+  data_dir: data
+  arch: tiny
+  n: 100
+  epochs: 3
+  batch_size: 16
+architectures:
+  tiny:
+    - conv2d: {filters: 4, kernel: 3, stride: 2}
+    - flatten
+    - dense: {units: 10, activation: softmax}
+sweeps:
+  l1:
+    grid: {l1: [0, 0.001, 0.01], seed: [1, 2]}
+`
+
+// Two convlab run processes started together on one results tree train
+// each run once between them.
+func TestTwoRunProcessesTrainEachRunOnce(t *testing.T) {
+	file, res := setupGrid(t)
+	if err := os.WriteFile(file, []byte(lockGrid), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var cmds []*exec.Cmd
+	var errs []*bytes.Buffer
+	for range 2 {
+		cmd := child("run", "--no-report", "--cores", "1", "--results", res, file)
+		buf := &bytes.Buffer{}
+		cmd.Stderr = buf
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds, errs = append(cmds, cmd), append(errs, buf)
+	}
+	done, skipped := 0, 0
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("process %d: %v\n%s", i, err, errs[i])
+		}
+		d, s := runsSummary(t, errs[i].String())
+		done, skipped = done+d, skipped+s
+	}
+	if done != 6 || skipped != 6 {
+		t.Errorf("the two processes trained %d runs and skipped %d, want 6 and 6:\n%s\n%s", done, skipped, errs[0], errs[1])
+	}
+	logs, _ := filepath.Glob(filepath.Join(res, "lock", "runs", "*", "train.log"))
+	for _, l := range logs {
+		b, _ := os.ReadFile(l)
+		if strings.Count(string(b), "run ") != 1 || strings.Contains(string(b), "resuming") {
+			t.Errorf("%s: trained more than once:\n%s", l, b)
+		}
+	}
+	if len(logs) != 6 {
+		t.Errorf("%d runs finished, want 6", len(logs))
+	}
+}
+
+// comparable is what must be bit-for-bit equal between an interrupted and
+// an uninterrupted run: the metrics and history without wall times, and
+// the weights.
+func comparable(t *testing.T, dir string) string {
+	t.Helper()
+	rec, err := results.ReadRunDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Metrics.TrainSeconds = 0
+	rec.Provenance = results.Provenance{}
+	for i := range rec.History {
+		rec.History[i].Seconds = 0
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := os.ReadFile(filepath.Join(dir, WeightsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%s\nweights %x", b, w)
+}
+
+const chaosGrid = `name: chaos
+defaults:
+  dataset: cifar10
+  data_dir: data
+  arch: tiny
+  n: 150
+  epochs: 4
+  batch_size: 16
+architectures:
+  tiny:
+    - conv2d: {filters: 4, kernel: 3, stride: 2}
+    - dropout: {rate: 0.25}
+    - flatten
+    - dense: {units: 10, activation: softmax}
+sweeps:
+  grid:
+    grid: {l1: [0, 0.01], seed: [1, 2, 3]}
+`
+
+// The chaos test: convlab run -j 2 is killed with SIGKILL at random
+// moments, again and again ($CONVLAB_CHAOS_KILLS times, 5 by default; make
+// chaos KILLS=N); after every kill each committed run is intact, hashes
+// included; then the grid is run to completion and every run's metrics,
+// history and weights equal those of an uninterrupted run (with other
+// thread counts), bit for bit. $CONVLAB_CHAOS_SEED replays a sequence.
+func TestChaos(t *testing.T) {
+	kills := 5
+	if v := os.Getenv("CONVLAB_CHAOS_KILLS"); v != "" {
+		var err error
+		if kills, err = strconv.Atoi(v); err != nil || kills < 0 {
+			t.Fatalf("CONVLAB_CHAOS_KILLS=%q: want a number of kills", v)
+		}
+	}
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("CONVLAB_CHAOS_SEED"); v != "" {
+		seed, _ = strconv.ParseUint(v, 10, 64)
+	}
+	t.Logf("%d kills, CONVLAB_CHAOS_SEED=%d", kills, seed)
+	rng := rand.New(rand.NewPCG(seed, 17))
+
+	file, res := setupGrid(t)
+	if err := os.WriteFile(file, []byte(chaosGrid), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ref := filepath.Join(filepath.Dir(res), "reference")
+	start := time.Now()
+	if out, err := child("run", "--no-report", "-j", "1", "--cores", "2", "--results", ref, file).CombinedOutput(); err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, out)
+	}
+	full := time.Since(start)
+
+	root := filepath.Join(res, "chaos")
+	killed := 0
+	for i := range kills {
+		cmd := child("run", "--no-report", "-j", "2", "--cores", "2", "--results", res, file)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Delays averaging full/(kills+1): the kills together leave about
+		// one run's worth of the grid undone, so that most land mid-way.
+		time.Sleep(time.Duration(rng.Int64N(2 * int64(full) / int64(kills+1))))
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			killed++
+		}
+		dirs, _ := filepath.Glob(filepath.Join(root, "runs", "*"))
+		for _, d := range dirs {
+			if _, damage := results.CheckRunDir(d, true); len(damage) > 0 {
+				t.Fatalf("after kill %d: %v", i+1, damage)
+			}
+		}
+	}
+	if kills > 0 && killed == 0 {
+		t.Errorf("none of the %d processes was killed mid-way; the grid finished before every kill", kills)
+	}
+	out, err := child("run", "--no-report", "-j", "2", "--cores", "2", "--results", res, file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("run to completion: %v\n%s", err, out)
+	}
+	refDirs, _ := filepath.Glob(filepath.Join(ref, "chaos", "runs", "*"))
+	if len(refDirs) != 6 {
+		t.Fatalf("reference runs: %v", refDirs)
+	}
+	for _, rd := range refDirs {
+		cd := filepath.Join(root, "runs", filepath.Base(rd))
+		if _, damage := results.CheckRunDir(cd, true); len(damage) > 0 {
+			t.Errorf("%v", damage)
+			continue
+		}
+		if got, want := comparable(t, cd), comparable(t, rd); got != want {
+			t.Errorf("run %s differs from the uninterrupted run's", filepath.Base(rd))
+		}
+	}
+	t.Logf("%d of %d processes killed mid-way; uninterrupted grid %s", killed, kills, full.Round(time.Millisecond))
+}
