@@ -347,3 +347,113 @@ func TestChaos(t *testing.T) {
 	}
 	t.Logf("%d of %d processes killed mid-way; uninterrupted grid %s", killed, kills, full.Round(time.Millisecond))
 }
+
+const diskGrid = `name: disk
+defaults:
+  dataset: cifar10
+  data_dir: DATA
+  arch: tiny
+  n: 100
+  epochs: 6
+  batch_size: 32
+architectures:
+  tiny:
+    - conv2d: {filters: 4, kernel: 3, stride: 2}
+    - flatten
+    - dense: {units: 10, activation: softmax}
+sweeps:
+  l1:
+    grid: {l1: [0, 0.001]}
+`
+
+// freeBytes is the space left on the file system of path.
+func freeBytes(t *testing.T, path string) int64 {
+	t.Helper()
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	return int64(st.Bavail) * st.Bsize
+}
+
+// A real full disk: the results tree on a small tmpfs (mounted by the test,
+// so only as root; skipped otherwise). The second run of a grid finds the
+// disk full after two epochs; it fails with a message naming the file,
+// nothing of it counts as done, the first run stays intact, and once space
+// is freed the next run resumes it after its last saved epoch and ends with
+// the same numbers as an uninterrupted run.
+func TestFullDiskTmpfs(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", mnt).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
+
+	file, _ := setupGrid(t)
+	grid := strings.Replace(diskGrid, "DATA", filepath.Join(filepath.Dir(file), "data"), 1)
+	if err := os.WriteFile(file, []byte(grid), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := filepath.Join(mnt, "results")
+	root := filepath.Join(res, "disk")
+	first, second := "tiny-n100-l1_0-e6-b32-s1", "tiny-n100-l1_0.001-e6-b32-s1"
+	if out, err := child("run", "--no-report", "--only", first, "--results", res, file).CombinedOutput(); err != nil {
+		t.Fatalf("first run: %v\n%s", err, out)
+	}
+	a := runDir(t, root, first)
+	w, err := os.Stat(filepath.Join(a, WeightsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A checkpoint holds the weights and Adam's two moments, about 3w: room
+	// for two checkpoints and the run's small files, not for the third
+	// checkpoint written before the first is removed.
+	room := 15 * w.Size() / 2
+	filler := filepath.Join(mnt, "filler")
+	if err := os.WriteFile(filler, make([]byte, freeBytes(t, mnt)-room), 0o644); err != nil {
+		t.Fatalf("fill the disk: %v", err)
+	}
+
+	out, err := child("run", "--no-report", "--results", res, file).CombinedOutput()
+	if err == nil {
+		t.Fatalf("run on a full disk succeeded:\n%s", out)
+	}
+	msg := string(out)
+	if !strings.Contains(msg, "no space left on device") || !strings.Contains(msg, root+string(filepath.Separator)) {
+		t.Errorf("the failure does not name the file on the full disk:\n%s", msg)
+	}
+	t.Logf("on the full disk:\n%s", msg)
+	if code, plan, _ := convlab(t, "plan", "--results", res, file); code != 0 || !strings.Contains(plan, "2 runs, 1 to do") {
+		t.Errorf("plan after the failure:\n%s", plan)
+	}
+	if _, damage := results.CheckRunDir(a, true); len(damage) > 0 {
+		t.Errorf("the first run after the full disk: %v", damage)
+	}
+	if tmp, _ := os.ReadDir(filepath.Join(root, "tmp")); len(tmp) != 0 {
+		t.Errorf("tmp/ holds %v", tmp)
+	}
+	ckpts, _ := filepath.Glob(filepath.Join(root, "checkpoints", second+"-*", "*.ckpt"))
+	if len(ckpts) == 0 {
+		t.Fatalf("the disk filled up before the second run saved a checkpoint:\n%s", msg)
+	}
+
+	os.Remove(filler)
+	if out, err := child("run", "--no-report", "--results", res, file).CombinedOutput(); err != nil {
+		t.Fatalf("run after space is freed: %v\n%s", err, out)
+	}
+	b := runDir(t, root, second)
+	log, _ := os.ReadFile(filepath.Join(b, LogFile))
+	if !strings.Contains(string(log), "resuming after epoch ") {
+		t.Errorf("the second run did not resume:\n%s", log)
+	}
+	ref := filepath.Join(t.TempDir(), "results")
+	if out, err := child("run", "--no-report", "--only", second, "--results", ref, file).CombinedOutput(); err != nil {
+		t.Fatalf("reference run: %v\n%s", err, out)
+	}
+	if comparable(t, b) != comparable(t, runDir(t, filepath.Join(ref, "disk"), second)) {
+		t.Error("the resumed run differs from an uninterrupted one")
+	}
+}
