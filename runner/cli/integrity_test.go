@@ -270,12 +270,14 @@ sweeps:
     grid: {l1: [0, 0.01], seed: [1, 2, 3]}
 `
 
-// The chaos test: convlab run -j 2 is killed with SIGKILL at random
-// moments, again and again ($CONVLAB_CHAOS_KILLS times, 5 by default; make
-// chaos KILLS=N); after every kill each committed run is intact, hashes
-// included; then the grid is run to completion and every run's metrics,
-// history and weights equal those of an uninterrupted run (with other
-// thread counts), bit for bit. $CONVLAB_CHAOS_SEED replays a sequence.
+// The chaos test: convlab run -j 2 is killed with SIGKILL at a random
+// moment within half the time of an uninterrupted grid, again and again
+// ($CONVLAB_CHAOS_KILLS times, 5 by default; make chaos KILLS=N); after
+// every kill each committed run is intact, hashes included. Whenever the
+// grid gets done, and after a last run to completion, every run's metrics,
+// history and weights are compared with those of an uninterrupted run
+// (with another thread count), bit for bit, and the grid starts afresh.
+// $CONVLAB_CHAOS_SEED replays a sequence.
 func TestChaos(t *testing.T) {
 	kills := 5
 	if v := os.Getenv("CONVLAB_CHAOS_KILLS"); v != "" {
@@ -302,25 +304,51 @@ func TestChaos(t *testing.T) {
 	}
 	full := time.Since(start)
 
+	refDirs, _ := filepath.Glob(filepath.Join(ref, "chaos", "runs", "*"))
+	if len(refDirs) != 6 {
+		t.Fatalf("reference runs: %v", refDirs)
+	}
 	root := filepath.Join(res, "chaos")
-	killed := 0
+	// compare checks every run of the finished grid against the reference.
+	compare := func() {
+		for _, rd := range refDirs {
+			cd := filepath.Join(root, "runs", filepath.Base(rd))
+			if _, damage := results.CheckRunDir(cd, true); len(damage) > 0 {
+				t.Errorf("%v", damage)
+				continue
+			}
+			if got, want := comparable(t, cd), comparable(t, rd); got != want {
+				t.Errorf("run %s differs from the uninterrupted run's", filepath.Base(rd))
+			}
+		}
+	}
+	killed, rounds := 0, 0
 	for i := range kills {
 		cmd := child("run", "--no-report", "-j", "2", "--cores", "2", "--results", res, file)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		// Delays averaging full/(kills+1): the kills together leave about
-		// one run's worth of the grid undone, so that most land mid-way.
-		time.Sleep(time.Duration(rng.Int64N(2 * int64(full) / int64(kills+1))))
+		time.Sleep(time.Duration(rng.Int64N(int64(full) / 2)))
 		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
+		err := cmd.Wait()
 		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			killed++
+		} else if err != nil {
+			t.Fatalf("run %d failed: %v", i+1, err)
 		}
 		dirs, _ := filepath.Glob(filepath.Join(root, "runs", "*"))
 		for _, d := range dirs {
 			if _, damage := results.CheckRunDir(d, true); len(damage) > 0 {
 				t.Fatalf("after kill %d: %v", i+1, damage)
+			}
+		}
+		if len(dirs) == len(refDirs) {
+			// The grid got done between kills: check it, and start afresh
+			// so that the next kills land mid-way again.
+			compare()
+			rounds++
+			if err := os.RemoveAll(root); err != nil {
+				t.Fatal(err)
 			}
 		}
 	}
@@ -331,21 +359,9 @@ func TestChaos(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run to completion: %v\n%s", err, out)
 	}
-	refDirs, _ := filepath.Glob(filepath.Join(ref, "chaos", "runs", "*"))
-	if len(refDirs) != 6 {
-		t.Fatalf("reference runs: %v", refDirs)
-	}
-	for _, rd := range refDirs {
-		cd := filepath.Join(root, "runs", filepath.Base(rd))
-		if _, damage := results.CheckRunDir(cd, true); len(damage) > 0 {
-			t.Errorf("%v", damage)
-			continue
-		}
-		if got, want := comparable(t, cd), comparable(t, rd); got != want {
-			t.Errorf("run %s differs from the uninterrupted run's", filepath.Base(rd))
-		}
-	}
-	t.Logf("%d of %d processes killed mid-way; uninterrupted grid %s", killed, kills, full.Round(time.Millisecond))
+	compare()
+	rounds++
+	t.Logf("%d of %d processes killed mid-way; %d grids completed and compared; uninterrupted grid %s", killed, kills, rounds, full.Round(time.Millisecond))
 }
 
 const diskGrid = `name: disk
