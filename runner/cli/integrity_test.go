@@ -167,29 +167,28 @@ func runsSummary(t *testing.T, stderr string) (done, skipped int) {
 	return 0, 0
 }
 
-const lockGrid = `name: lock
-defaults:
-  dataset: cifar10
-  data_dir: data
-  arch: tiny
-  n: 100
-  epochs: 3
-  batch_size: 16
-architectures:
-  tiny:
-    - conv2d: {filters: 4, kernel: 3, stride: 2}
-    - flatten
-    - dense: {units: 10, activation: softmax}
-sweeps:
-  l1:
-    grid: {l1: [0, 0.001, 0.01], seed: [1, 2]}
-`
+// tinyFile is tinyGrid (name tiny, 2 epochs, batch 32, l1 0 and 0.001)
+// with another name, number of epochs and sweep grid; with dropout, a
+// dropout layer follows the convolution (so that resuming must restore
+// the random state).
+func tinyFile(name string, epochs int, grid string, dropout bool) string {
+	layer := ""
+	if dropout {
+		layer = "    - dropout: {rate: 0.25}\n"
+	}
+	return strings.NewReplacer(
+		"name: tiny\n", "name: "+name+"\n",
+		"epochs: 2\n", fmt.Sprintf("epochs: %d\n", epochs),
+		"grid: {l1: [0, 0.001]}", "grid: "+grid,
+		"    - flatten\n", layer+"    - flatten\n",
+	).Replace(tinyGrid)
+}
 
 // Two convlab run processes started together on one results tree train
 // each run once between them.
 func TestTwoRunProcessesTrainEachRunOnce(t *testing.T) {
 	file, res := setupGrid(t)
-	if err := os.WriteFile(file, []byte(lockGrid), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(tinyFile("lock", 3, "{l1: [0, 0.001, 0.01], seed: [1, 2]}", false)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var cmds []*exec.Cmd
@@ -251,25 +250,6 @@ func comparable(t *testing.T, dir string) string {
 	return fmt.Sprintf("%s\nweights %x", b, w)
 }
 
-const chaosGrid = `name: chaos
-defaults:
-  dataset: cifar10
-  data_dir: data
-  arch: tiny
-  n: 150
-  epochs: 4
-  batch_size: 16
-architectures:
-  tiny:
-    - conv2d: {filters: 4, kernel: 3, stride: 2}
-    - dropout: {rate: 0.25}
-    - flatten
-    - dense: {units: 10, activation: softmax}
-sweeps:
-  grid:
-    grid: {l1: [0, 0.01], seed: [1, 2, 3]}
-`
-
 // The chaos test: convlab run -j 2 is killed with SIGKILL at a random
 // moment within half the time of an uninterrupted grid, again and again
 // ($CONVLAB_CHAOS_KILLS times, 5 by default; make chaos KILLS=N); after
@@ -294,7 +274,7 @@ func TestChaos(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 17))
 
 	file, res := setupGrid(t)
-	if err := os.WriteFile(file, []byte(chaosGrid), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(tinyFile("chaos", 4, "{l1: [0, 0.01], seed: [1, 2, 3]}", true)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	ref := filepath.Join(filepath.Dir(res), "reference")
@@ -364,24 +344,6 @@ func TestChaos(t *testing.T) {
 	t.Logf("%d of %d processes killed mid-way; %d grids completed and compared; uninterrupted grid %s", killed, kills, rounds, full.Round(time.Millisecond))
 }
 
-const diskGrid = `name: disk
-defaults:
-  dataset: cifar10
-  data_dir: DATA
-  arch: tiny
-  n: 100
-  epochs: 6
-  batch_size: 32
-architectures:
-  tiny:
-    - conv2d: {filters: 4, kernel: 3, stride: 2}
-    - flatten
-    - dense: {units: 10, activation: softmax}
-sweeps:
-  l1:
-    grid: {l1: [0, 0.001]}
-`
-
 // freeBytes is the space left on the file system of path.
 func freeBytes(t *testing.T, path string) int64 {
 	t.Helper()
@@ -409,7 +371,7 @@ func TestFullDiskTmpfs(t *testing.T) {
 	t.Cleanup(func() { exec.Command("umount", mnt).Run() })
 
 	file, _ := setupGrid(t)
-	grid := strings.Replace(diskGrid, "DATA", filepath.Join(filepath.Dir(file), "data"), 1)
+	grid := strings.Replace(tinyFile("disk", 6, "{l1: [0, 0.001]}", false), "data_dir: data", "data_dir: "+filepath.Join(filepath.Dir(file), "data"), 1)
 	if err := os.WriteFile(file, []byte(grid), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -159,13 +159,7 @@ func TestLockHelperProcess(t *testing.T) {
 	os.Exit(0)
 }
 
-func lockRuns() []specRun {
-	runs := grid(8)
-	for i := range runs {
-		runs[i].Epochs = 2
-	}
-	return runs
-}
+func lockRuns() []specRun { return gridEpochs(8, 2) }
 
 // Two processes on one results tree, started together on the same grid
 // (two terminals, or Slurm tasks with overlapping shards), train each run

@@ -39,13 +39,7 @@ func TestHelperProcess(t *testing.T) {
 	os.Exit(3)
 }
 
-func helperRuns() []specRun {
-	runs := grid(5)
-	for i := range runs {
-		runs[i].Epochs = 4
-	}
-	return runs
-}
+func helperRuns() []specRun { return gridEpochs(5, 4) }
 
 // deadPID returns the pid of a process that has exited and been reaped.
 func deadPID(t *testing.T) int {
