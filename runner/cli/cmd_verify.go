@@ -1,13 +1,10 @@
 package cli
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 
 	"convlab/runner/exec"
 	"convlab/runner/results"
@@ -99,17 +96,12 @@ func isTree(dir string) bool {
 // verifyTree checks every run directory under root/runs, hashes included,
 // prints what it finds and returns how many runs are damaged.
 func verifyTree(e *env, root string, move bool) (int, error) {
-	entries, err := os.ReadDir(filepath.Join(root, results.RunsDir))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	dirs, err := results.RunDirs(root)
+	if err != nil {
 		return 0, fmt.Errorf("verify %s: %w", root, err)
 	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
 	ok, unverified, damaged := 0, 0, 0
-	for _, ent := range entries {
-		if !ent.IsDir() {
-			continue
-		}
-		dir := filepath.Join(root, results.RunsDir, ent.Name())
+	for _, dir := range dirs {
 		d, damage := results.CheckRunDir(dir, true)
 		switch {
 		case len(damage) > 0:

@@ -192,21 +192,13 @@ func CheckRunDir(dir string, deep bool) (d *Done, damage []Damage) {
 // hashes), whose DONE is missing or unreadable, or whose record does not
 // parse. Records are sorted by run ID then hash; damage by directory.
 func ReadIntact(root string) ([]*Record, []Damage, error) {
-	runsDir := filepath.Join(root, RunsDir)
-	entries, err := os.ReadDir(runsDir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, nil
-	}
+	dirs, err := RunDirs(root)
 	if err != nil {
-		return nil, nil, fmt.Errorf("read results tree: %w", err)
+		return nil, nil, err
 	}
 	var recs []*Record
 	var damage []Damage
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		dir := filepath.Join(runsDir, e.Name())
+	for _, dir := range dirs {
 		if _, dmg := CheckRunDir(dir, false); len(dmg) > 0 {
 			damage = append(damage, dmg...)
 			continue

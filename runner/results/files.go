@@ -241,21 +241,13 @@ func normalizeRun(r *spec.Run) {
 // does, and leaves damaged runs out. A missing runs directory is an empty
 // tree.
 func ReadTree(root string) ([]*Record, error) {
-	runsDir := filepath.Join(root, RunsDir)
-	entries, err := os.ReadDir(runsDir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+	dirs, err := RunDirs(root)
 	if err != nil {
-		return nil, fmt.Errorf("read results tree: %w", err)
+		return nil, err
 	}
 	var recs []*Record
 	var errs []error
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		dir := filepath.Join(runsDir, e.Name())
+	for _, dir := range dirs {
 		if _, err := os.Stat(filepath.Join(dir, DoneFile)); err != nil {
 			continue
 		}
@@ -271,6 +263,26 @@ func ReadTree(root string) ([]*Record, error) {
 	}
 	sortRecords(recs)
 	return recs, nil
+}
+
+// RunDirs lists the directories under root/runs, in name order; a missing
+// runs directory holds none.
+func RunDirs(root string) ([]string, error) {
+	runsDir := filepath.Join(root, RunsDir)
+	entries, err := os.ReadDir(runsDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read results tree: %w", err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, filepath.Join(runsDir, e.Name()))
+		}
+	}
+	return dirs, nil
 }
 
 // sortRecords sorts records by run ID, then hash.
