@@ -63,7 +63,7 @@ nothing is written.`,
 						if err != nil {
 							return fmt.Errorf("%s: %w", f.path, err)
 						}
-						warnDamage(e, f.path, damage)
+						warnDamage(e, f.path, damage, "--strict: no report written")
 						damaged = append(damaged, damage...)
 						continue
 					}
@@ -71,7 +71,7 @@ nothing is written.`,
 					if err != nil {
 						return fmt.Errorf("%s: %w", f.path, err)
 					}
-					warnDamage(e, f.path, damage)
+					warnDamage(e, f.path, damage, "left out of the report")
 					fmt.Fprintf(e.stdout, "%s: %s\n", f.path, filepath.Join(root, "REPORT.md"))
 				}
 				if *strict && len(damaged) > 0 {

@@ -130,7 +130,7 @@ func runFiles(e *env, args []string, o runOptions) error {
 		})
 		for _, q := range sum.Quarantined {
 			for _, d := range q.Damage {
-				fmt.Fprintf(e.stderr, "convlab: %s: damaged run %s (%s: %s) moved to %s and trained again\n", f.path, q.Run.ID, d.File, d.Problem, q.Dir)
+				fmt.Fprintf(e.stderr, "convlab: %s: damaged run %s (%s: %s) moved to %s; training it again\n", f.path, q.Run.ID, d.File, d.Problem, q.Dir)
 			}
 		}
 		fmt.Fprintf(e.stderr, "convlab: %s: %s\n", f.path, sum)
@@ -147,7 +147,7 @@ func runFiles(e *env, args []string, o runOptions) error {
 			if damage, err := report.BuildChecked(root, f.plan); err != nil {
 				failed = append(failed, fmt.Errorf("%s: report: %w", f.path, err))
 			} else {
-				warnDamage(e, f.path, damage)
+				warnDamage(e, f.path, damage, "left out of the report")
 				fmt.Fprintf(e.stderr, "convlab: %s: report written to %s\n", f.path, filepath.Join(root, "REPORT.md"))
 			}
 		}

@@ -129,9 +129,10 @@ func verifyTree(e *env, root string, move bool) (int, error) {
 	return damaged, nil
 }
 
-// warnDamage names each damaged run and file on standard error.
-func warnDamage(e *env, file string, damage []results.Damage) {
+// warnDamage names each damaged run and file on standard error; what says
+// what became of them, e.g. "left out of the report".
+func warnDamage(e *env, file string, damage []results.Damage, what string) {
 	for _, d := range damage {
-		fmt.Fprintf(e.stderr, "convlab: %s: warning: damaged run left out of the report: %s: %s: %s\n", file, d.Dir, d.File, d.Problem)
+		fmt.Fprintf(e.stderr, "convlab: %s: damaged run %s: %s: %s (%s)\n", file, d.Dir, d.File, d.Problem, what)
 	}
 }

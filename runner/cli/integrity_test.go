@@ -113,7 +113,7 @@ func TestDamagedRunsThroughTheCommands(t *testing.T) {
 	}
 
 	code, _, errOut := convlab(t, "report", "--results", res, file)
-	if code != 0 || !strings.Contains(errOut, "damaged run left out of the report: "+a+": metrics.json") {
+	if code != 0 || !strings.Contains(errOut, "damaged run "+a+": metrics.json: 100 bytes, DONE records") || !strings.Contains(errOut, "(left out of the report)") {
 		t.Errorf("report: %d\n%s", code, errOut)
 	}
 	rep, _ := os.ReadFile(filepath.Join(root, "REPORT.md"))

@@ -193,7 +193,7 @@ func quarantine(root, dir string, damage []results.Damage) (string, error) {
 	}
 	var note strings.Builder
 	host, _ := os.Hostname()
-	fmt.Fprintf(&note, "Moved here from %s/%s by convlab run (host %s, pid %d) at %s, because:\n",
+	fmt.Fprintf(&note, "Moved here from %s/%s by convlab (host %s, pid %d) at %s, because:\n",
 		results.RunsDir, base, host, os.Getpid(), time.Now().UTC().Format(time.RFC3339))
 	for _, d := range damage {
 		fmt.Fprintf(&note, "  %s: %s\n", d.File, d.Problem)
