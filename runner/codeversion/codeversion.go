@@ -16,6 +16,7 @@ package codeversion
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"go/scanner"
@@ -159,6 +160,17 @@ func hashGoTokens(h hash.Hash, name string, src []byte) error {
 	s.Init(file, src, func(pos token.Position, msg string) { errs.Add(pos, msg) }, scanner.ScanComments)
 	// An automatic semicolon (a line break) just before ) or } is optional
 	// Go: "{ return x }" and "{\n\treturn x\n}" are the same code.
+	var buf []byte
+	put := func(tok token.Token, lit string) {
+		// Length-prefixed, so that no two token streams hash alike; the
+		// token by name, as its number may change between Go releases.
+		name := tok.String()
+		buf = binary.AppendUvarint(buf[:0], uint64(len(name)))
+		buf = append(buf, name...)
+		buf = binary.AppendUvarint(buf, uint64(len(lit)))
+		buf = append(buf, lit...)
+		h.Write(buf)
+	}
 	pendingSemicolon := false
 	for {
 		_, tok, lit := s.Scan()
@@ -166,14 +178,14 @@ func hashGoTokens(h hash.Hash, name string, src []byte) error {
 			continue
 		}
 		if pendingSemicolon && tok != token.RBRACE && tok != token.RPAREN {
-			fmt.Fprintf(h, "%s %q\n", token.SEMICOLON, "\n")
+			put(token.SEMICOLON, "\n")
 		}
 		pendingSemicolon = tok == token.SEMICOLON && lit == "\n"
 		if tok == token.EOF {
 			break
 		}
 		if !pendingSemicolon {
-			fmt.Fprintf(h, "%s %q\n", tok, lit)
+			put(tok, lit)
 		}
 	}
 	if errs.Len() > 0 {

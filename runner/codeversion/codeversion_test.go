@@ -129,3 +129,13 @@ func TestVersionIsStable(t *testing.T) {
 		t.Error("a Go file that does not scan gave a version")
 	}
 }
+
+// BenchmarkCompute is the cost of the identity, paid once per process
+// (Version memoises it).
+func BenchmarkCompute(b *testing.B) {
+	for b.Loop() {
+		if _, err := Compute(Packages, Modules); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
