@@ -24,7 +24,6 @@
 package exec
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -150,10 +149,10 @@ const (
 type job struct {
 	run spec.Run
 	key string
-	// doneBefore is the run's DONE as it was when Execute looked, so that
-	// a forced run that another process commits meanwhile is not trained
-	// twice.
-	doneBefore []byte
+	// doneBefore is the run's DONE file as it was when Execute looked (nil
+	// without one), so that a forced run that another process commits
+	// meanwhile is not trained twice.
+	doneBefore os.FileInfo
 }
 
 type committed struct {
@@ -223,7 +222,7 @@ func Execute(ctx context.Context, runs []spec.Run, opt Options) (Summary, error)
 			sum.Skipped = append(sum.Skipped, Outcome{Run: run, Key: key, Dir: results.RunDir(opt.Root, run)})
 			continue
 		}
-		todo = append(todo, job{run, key, readDoneBytes(results.RunDir(opt.Root, run))})
+		todo = append(todo, job{run, key, statDone(results.RunDir(opt.Root, run))})
 	}
 	if len(todo) == 0 {
 		return sum, ctx.Err()
@@ -363,7 +362,7 @@ func (w *worker) runOne(ctx context.Context, j job, wait bool) (r runResult) {
 	// Another process may have committed the run, or damaged it, since
 	// Execute looked.
 	st, damage := w.status.Check(opt.Root, j.run)
-	if st.IsDone() && (!opt.Force || !bytes.Equal(readDoneBytes(final), j.doneBefore)) {
+	if st.IsDone() && (!opt.Force || !sameFile(statDone(final), j.doneBefore)) {
 		r.o.Dir = final
 		r.skipped = true
 		return r
@@ -428,10 +427,20 @@ func (w *worker) runOne(ctx context.Context, j job, wait bool) (r runResult) {
 	return r
 }
 
-// readDoneBytes is the content of the run directory's DONE, nil without one.
-func readDoneBytes(dir string) []byte {
-	b, _ := os.ReadFile(filepath.Join(dir, results.DoneFile))
-	return b
+// statDone describes the run directory's DONE file, nil without one. A
+// commit writes a new file, so a DONE that is not the same file as before
+// (os.SameFile: device and inode) was committed since; its content may be
+// the same byte for byte.
+func statDone(dir string) os.FileInfo {
+	info, _ := os.Stat(filepath.Join(dir, results.DoneFile))
+	return info
+}
+
+func sameFile(a, b os.FileInfo) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return os.SameFile(a, b)
 }
 
 // safeTrain calls train, turning a panic into an error so that one broken

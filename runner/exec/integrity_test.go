@@ -298,3 +298,34 @@ func TestFullDiskFailsTheRunCleanly(t *testing.T) {
 	}
 	checkTree(t, root, runs)
 }
+
+// Two forced runners of one run at the same time train it once: the one
+// that waits finds it committed by the other since it looked, and skips.
+func TestForcedRunTrainsOnceAcrossRunners(t *testing.T) {
+	root := t.TempDir()
+	runs := grid(1)
+	if _, err := Execute(context.Background(), runs, opts(root, &fakeTrainer{})); err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeTrainer{gate: make(chan struct{}), started: make(chan string, 2)}
+	o := opts(root, f)
+	o.Force = true
+	sums := make(chan Summary, 2)
+	execute := func() {
+		sum, err := Execute(context.Background(), runs, o)
+		if err != nil {
+			t.Error(err)
+		}
+		sums <- sum
+	}
+	go execute()
+	<-f.started // the first trains, held at its first batch
+	go execute()
+	time.Sleep(300 * time.Millisecond) // the second looks, finds the run locked, waits
+	close(f.gate)
+	a, b := <-sums, <-sums
+	if f.callCount(runs[0].ID) != 1 || len(a.Done)+len(b.Done) != 1 || len(a.Skipped)+len(b.Skipped) != 1 {
+		t.Errorf("trained %d times; summaries %s and %s; want once, and once skipped", f.callCount(runs[0].ID), a, b)
+	}
+	checkTree(t, root, runs)
+}
