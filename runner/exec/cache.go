@@ -132,10 +132,12 @@ const (
 	// DONE records.
 	StateDone
 	// StateUnverified: finished with the current key, but DONE (written by an
-	// older convlab) records no files to check. It counts as done.
+	// older convlab) records no files to check; its record reads back. It
+	// counts as done.
 	StateUnverified
 	// StateDamaged: the directory's DONE is missing or unreadable, or its files
-	// do not match the sizes DONE records. Execute moves it to quarantine/
+	// do not match the sizes DONE records (an unverified run's: its record
+	// does not read back). Execute moves it to quarantine/
 	// and trains the run again.
 	StateDamaged
 )

@@ -141,8 +141,9 @@ func (d Damage) Error() string {
 // set, its recorded SHA-256 (sizes are a stat each; hashes read every
 // byte). It returns the marker (nil when it is missing or unreadable, which
 // is damage too) and the damage found, none for an intact run. A run whose
-// marker records no files (written by an older convlab) cannot be checked:
-// it has no damage and d.Verified() is false. The marker's key is not
+// marker records no files (written by an older convlab) cannot be checked
+// so: d.Verified() is false, and its damage is its record not reading
+// back (config.yaml, metrics.json, history.csv), if so. The marker's key is not
 // needed here (Status.Check in runner/exec compares it).
 func CheckRunDir(dir string, deep bool) (d *Done, damage []Damage) {
 	path := filepath.Join(dir, DoneFile)
@@ -155,6 +156,13 @@ func CheckRunDir(dir string, deep bool) (d *Done, damage []Damage) {
 	}
 	if err != nil {
 		return nil, []Damage{{dir, DoneFile, err.Error()}}
+	}
+	if !d.Verified() {
+		// Nothing to compare with: at least the record must read back.
+		if _, file, err := readRunDir(dir); err != nil {
+			damage = append(damage, Damage{dir, file, err.Error()})
+		}
+		return d, damage
 	}
 	for _, f := range d.Files {
 		p := filepath.Join(dir, filepath.FromSlash(f.Name))

@@ -144,8 +144,21 @@ func TestUnverifiedDoneHasNoDamage(t *testing.T) {
 	write(t, filepath.Join(dir, results.DoneFile), `{"key":"a|b|code-1","run_id":"r","hash":"h","code_version":"1","finished":"2026-11-25T10:42:08Z"}`)
 	write(t, filepath.Join(dir, "metrics.json"), "truncated")
 	d, damage := results.CheckRunDir(dir, true)
-	if d == nil || d.Verified() || len(damage) != 0 {
-		t.Errorf("an older DONE without files: %+v, %v; want it read, unverified, no damage", d, damage)
+	if d == nil || d.Verified() || len(damage) != 1 || damage[0].File != results.ConfigFile {
+		t.Errorf("an older DONE without files, no config.yaml: %+v, %v; want it read, unverified, config.yaml damaged", d, damage)
+	}
+	// A whole record with an older DONE: no damage.
+	rec := sampleRecord("old-run", 5000, 0)
+	if err := results.WriteRunFiles(dir, rec); err != nil {
+		t.Fatal(err)
+	}
+	if d, damage := results.CheckRunDir(dir, false); d == nil || d.Verified() || len(damage) != 0 {
+		t.Errorf("an older DONE with its record: %+v, %v; want unverified, no damage", d, damage)
+	}
+	// The issue's case: metrics.json truncated under an older DONE.
+	os.Truncate(filepath.Join(dir, results.MetricsFile), 100)
+	if _, damage := results.CheckRunDir(dir, false); len(damage) != 1 || damage[0].File != results.MetricsFile {
+		t.Errorf("truncated metrics.json under an older DONE: %v; want it damaged", damage)
 	}
 }
 
