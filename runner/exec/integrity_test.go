@@ -150,6 +150,15 @@ func TestLockHelperProcess(t *testing.T) {
 		log.Close()
 		return f.train(ctx, run, dir, p)
 	}
+	// Start together: say ready, wait for the word.
+	logDir := filepath.Dir(os.Getenv(lockLogEnv))
+	os.WriteFile(filepath.Join(logDir, fmt.Sprintf("ready.%d", os.Getpid())), nil, 0o644)
+	for {
+		if _, err := os.Stat(filepath.Join(logDir, "go")); err == nil {
+			break
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 	sum, err := Execute(context.Background(), lockRuns(), o)
 	if err != nil || sum.Err() != nil {
 		fmt.Fprintln(os.Stderr, sum, err, sum.Err())
@@ -177,8 +186,20 @@ func TestTwoProcessesTrainEachRunOnce(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { cmd.Process.Kill() }) // when the test fails before Wait
 		cmds = append(cmds, cmd)
 		outs = append(outs, out)
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(2 * time.Millisecond) {
+		if ready, _ := filepath.Glob(filepath.Join(filepath.Dir(log), "ready.*")); len(ready) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the helper processes did not start")
+		}
+	}
+	if err := os.WriteFile(filepath.Join(filepath.Dir(log), "go"), nil, 0o644); err != nil {
+		t.Fatal(err)
 	}
 	done, skipped := 0, 0
 	for i, cmd := range cmds {
