@@ -290,6 +290,7 @@ func TestChaos(t *testing.T) {
 	}
 	root := filepath.Join(res, "chaos")
 	// compare checks every run of the finished grid against the reference.
+	resumed := 0
 	compare := func() {
 		for _, rd := range refDirs {
 			cd := filepath.Join(root, "runs", filepath.Base(rd))
@@ -299,6 +300,9 @@ func TestChaos(t *testing.T) {
 			}
 			if got, want := comparable(t, cd), comparable(t, rd); got != want {
 				t.Errorf("run %s differs from the uninterrupted run's", filepath.Base(rd))
+			}
+			if log, _ := os.ReadFile(filepath.Join(cd, LogFile)); strings.Contains(string(log), "resuming after epoch") {
+				resumed++
 			}
 		}
 	}
@@ -341,7 +345,8 @@ func TestChaos(t *testing.T) {
 	}
 	compare()
 	rounds++
-	t.Logf("%d of %d processes killed mid-way; %d grids completed and compared; uninterrupted grid %s", killed, kills, rounds, full.Round(time.Millisecond))
+	t.Logf("%d of %d processes killed mid-way; %d grids completed and compared, %d runs of them resumed from a checkpoint; uninterrupted grid %s",
+		killed, kills, rounds, resumed, full.Round(time.Millisecond))
 }
 
 // freeBytes is the space left on the file system of path.
