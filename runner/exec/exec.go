@@ -361,23 +361,21 @@ func (w *worker) runOne(ctx context.Context, j job, wait bool) (r runResult) {
 
 	// Another process may have committed the run, or damaged it, since
 	// Execute looked.
-	st, damage := w.status.Check(opt.Root, j.run)
+	st, _ := w.status.Check(opt.Root, j.run)
 	if st.IsDone() && (!opt.Force || !sameFile(statDone(final), j.doneBefore)) {
 		r.o.Dir = final
 		r.skipped = true
 		return r
 	}
 	if st == StateDamaged {
-		var to string
-		err := w.lock.with(func() (err error) {
-			to, err = quarantine(opt.Root, final, damage)
-			return err
-		})
+		to, damage, err := quarantineIfDamaged(w.lock, opt.Root, final, false)
 		if err != nil {
 			r.o.Err = err
 			return r
 		}
-		r.quarantined = &Quarantined{Run: j.run, Dir: to, Damage: damage}
+		if to != "" {
+			r.quarantined = &Quarantined{Run: j.run, Dir: to, Damage: damage}
+		}
 	}
 
 	tmp, err := makeTmp(filepath.Join(opt.Root, TmpDir), name)

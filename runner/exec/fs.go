@@ -211,17 +211,26 @@ func quarantine(root, dir string, damage []results.Damage) (string, error) {
 // to root/quarantine/ (see Execute), holding the tree's lock, and returns
 // where it went. It checks dir again under the lock, hashes included, and
 // moves nothing ("" and no error) when it is intact by then (another
-// process committed a new copy).
+// process committed a new copy) or gone.
 func Quarantine(root, dir string) (string, error) {
-	var to string
-	err := (&treeLock{path: filepath.Join(root, LockFile)}).with(func() error {
-		_, damage := results.CheckRunDir(dir, true)
-		if len(damage) == 0 {
+	to, _, err := quarantineIfDamaged(&treeLock{path: filepath.Join(root, LockFile)}, root, dir, true)
+	return to, err
+}
+
+// quarantineIfDamaged checks dir under the tree lock (hashes too when deep
+// is set) and moves it to quarantine/ when it is damaged, returning where
+// it went ("" when it is intact or gone) and the damage.
+func quarantineIfDamaged(lock *treeLock, root, dir string, deep bool) (to string, damage []results.Damage, err error) {
+	err = lock.with(func() error {
+		if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if _, damage = results.CheckRunDir(dir, deep); len(damage) == 0 {
 			return nil
 		}
 		var err error
 		to, err = quarantine(root, dir, damage)
 		return err
 	})
-	return to, err
+	return to, damage, err
 }
