@@ -1,7 +1,10 @@
 package codeversion
 
 import (
+	"io/fs"
+	"os"
 	"os/exec"
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -54,6 +57,34 @@ func TestPackagesCoverTraining(t *testing.T) {
 	for p := range hashed {
 		if !slices.Contains(deps, p) {
 			t.Errorf("Packages lists %s, which training does not import", p)
+		}
+	}
+}
+
+// Every source file of a hashed package is embedded: a package that gains
+// assembly, say, must embed *.s too.
+func TestEveryFileIsEmbedded(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("needs the go tool to find the packages' directories")
+	}
+	for _, p := range Packages {
+		out, err := exec.Command("go", "list", "-f", "{{.Dir}}", p.Path).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", p.Path, err)
+		}
+		entries, err := os.ReadDir(strings.TrimSpace(string(out)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			name := e.Name()
+			source := strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go") || strings.HasSuffix(name, ".s")
+			if !source || e.IsDir() {
+				continue
+			}
+			if _, err := fs.Stat(p.Source, name); err != nil {
+				t.Errorf("%s/%s is not embedded in %s.Source: widen the go:embed patterns of its source.go", p.Path, name, path.Base(p.Path))
+			}
 		}
 	}
 }

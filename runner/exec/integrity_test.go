@@ -350,3 +350,32 @@ func TestForcedRunTrainsOnceAcrossRunners(t *testing.T) {
 	}
 	checkTree(t, root, runs)
 }
+
+func TestLockRun(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.lock")
+	unlock, ok, err := lockRun(context.Background(), path, false)
+	if err != nil || !ok {
+		t.Fatalf("free lock: %v %v", ok, err)
+	}
+	if _, ok, err := lockRun(context.Background(), path, false); ok || err != nil {
+		t.Errorf("held lock without waiting: ok %v, err %v; want busy", ok, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, ok, err := lockRun(ctx, path, true); ok || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("waiting on a held lock past the deadline: ok %v, err %v", ok, err)
+	}
+	got := make(chan bool)
+	go func() {
+		u, ok, _ := lockRun(context.Background(), path, true)
+		if ok {
+			u()
+		}
+		got <- ok
+	}()
+	time.Sleep(50 * time.Millisecond)
+	unlock()
+	if !<-got {
+		t.Error("a waiter did not get the lock once it was released")
+	}
+}
