@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -46,6 +47,7 @@ func writeReport(w *reportWriter, m *model, f reportFiles) {
 	add("Other sweeps", otherSection(m, f))
 	add("Run times", timesSection(m))
 	add("Runs not in the report", notesSection(m))
+	add("Damaged runs left out", damagedSection(m))
 	add("Appendix: evaluation of each run", runDetailsSection(m, f))
 
 	w.f("# Results of %s\n\n", m.Name)
@@ -296,6 +298,21 @@ func notesSection(m *model) string {
 	b.WriteString("These finished runs are in the results tree but in no sweep of the experiment file (older versions of runs, or runs of sweeps since changed); the report leaves them out:\n\n")
 	for _, r := range m.Others {
 		fmt.Fprintf(&b, "- `%s`\n", runDirRel(r))
+	}
+	return b.String()
+}
+
+// damagedSection names each finished run left out because its files are
+// damaged, and each damaged file.
+func damagedSection(m *model) string {
+	if len(m.Damaged) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("These runs finished, but their files no longer match what their `DONE` records, so no table or figure above uses them. The next `convlab run` moves each to `quarantine/` and trains it again; `convlab verify` also checks the files' SHA-256.\n\n")
+	b.WriteString("| run | file | problem |\n| --- | --- | --- |\n")
+	for _, d := range m.Damaged {
+		fmt.Fprintf(&b, "| `%s` | `%s` | %s |\n", path.Base(filepath.ToSlash(d.Dir)), d.File, strings.ReplaceAll(d.Problem, "|", "\\|"))
 	}
 	return b.String()
 }

@@ -39,6 +39,8 @@ type model struct {
 	// Others are finished runs in the tree that no sweep holds (older
 	// versions of runs, or runs of sweeps since removed).
 	Others []*results.Record
+	// Damaged are the problems of finished runs left out of the report.
+	Damaged []results.Damage
 }
 
 // dirName is the name of the record's run directory under runs/.

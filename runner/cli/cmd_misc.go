@@ -11,6 +11,7 @@ import (
 	"convlab/report"
 	"convlab/report/figure1"
 	"convlab/runner/dataset"
+	"convlab/runner/results"
 	"convlab/runner/slurm"
 	"convlab/runner/spec"
 )
@@ -25,9 +26,15 @@ RESULTS/<name>/ and writes runs.csv, one CSV per table of the study, the
 PNG figures and REPORT.md into that directory. It trains nothing, so it
 takes seconds; regenerating from the same results gives the same files.
 Runs written by several shards (run --shard, or Slurm array tasks) into one
-results tree are all included. Convolution files rebuild Figure 1.`,
+results tree are all included. Convolution files rebuild Figure 1.
+
+A finished run whose files no longer match the sizes its DONE records, or
+do not parse, is left out of every table and figure; REPORT.md and standard
+error name each such run and file. With --strict that is an error and
+nothing is written.`,
 		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 			resultsDir := fs.String("results", "results", "directory that holds one results tree per experiment file")
+			strict := fs.Bool("strict", false, "fail, writing nothing, when a finished run's files are damaged (by default such runs are left out and named)")
 			return func(args []string) error {
 				if len(args) == 0 {
 					return usagef("no experiment file given")
@@ -47,12 +54,37 @@ results tree are all included. Convolution files rebuild Figure 1.`,
 					}
 					fmt.Fprintf(e.stdout, "%s: figure 1 in %s\n", c, dir)
 				}
+				var damaged []results.Damage
 				for _, f := range files {
 					root := filepath.Join(*resultsDir, f.name)
-					if err := report.Build(root, f.plan); err != nil {
+					if *strict {
+						// Nothing is written from a tree with damaged runs.
+						_, damage, err := results.ReadIntact(root)
+						if err != nil {
+							return fmt.Errorf("%s: %w", f.path, err)
+						}
+						warnDamage(e, f.path, damage, "--strict: no report written")
+						damaged = append(damaged, damage...)
+						continue
+					}
+					damage, err := report.BuildChecked(root, f.plan)
+					if err != nil {
 						return fmt.Errorf("%s: %w", f.path, err)
 					}
+					warnDamage(e, f.path, damage, "left out of the report")
 					fmt.Fprintf(e.stdout, "%s: %s\n", f.path, filepath.Join(root, "REPORT.md"))
+				}
+				if *strict && len(damaged) > 0 {
+					return fmt.Errorf("--strict: %d damaged file%s in finished runs; no report written ('convlab run' quarantines and retrains them)", len(damaged), plural(len(damaged)))
+				}
+				if *strict {
+					for _, f := range files {
+						root := filepath.Join(*resultsDir, f.name)
+						if err := report.Build(root, f.plan); err != nil {
+							return fmt.Errorf("%s: %w", f.path, err)
+						}
+						fmt.Fprintf(e.stdout, "%s: %s\n", f.path, filepath.Join(root, "REPORT.md"))
+					}
 				}
 				return nil
 			}

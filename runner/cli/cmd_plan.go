@@ -12,6 +12,7 @@ import (
 
 	"convlab/report/figure1"
 	"convlab/runner/exec"
+	"convlab/runner/results"
 	"convlab/runner/spec"
 )
 
@@ -23,7 +24,10 @@ func init() {
 		long: `Plan loads and validates the experiment files, expands every sweep into
 its runs (identical runs reached from several sweeps are one run) and prints
 one line per run: its id, the sweeps it feeds, architecture, n, l1, epochs,
-seed, and whether its results already exist under the results directory.
+seed, and its status under the results directory: to do, done, done
+(unverified) for a run whose DONE predates file hashes, or damaged for one
+whose files no longer have the sizes its DONE records (each damaged file is
+listed below the table).
 The last line gives the total and, when a throughput is known, an estimate
 of the wall time of the runs still to do.
 
@@ -58,22 +62,25 @@ Nothing is trained. An invalid file is reported with file:line:column.`,
 				fmt.Fprintln(w, "RUN\tSWEEPS\tARCH\tN\tL1\tEPOCHS\tSEED\tSTATUS")
 				total := 0
 				var todo []spec.Run
+				var damaged []results.Damage
 				done := exec.NewStatus(nil)
 				for _, f := range files {
 					root := filepath.Join(*resultsDir, f.name)
 					for _, r := range f.runs {
-						status := "to do"
-						if done.Done(root, r) {
-							status = "done"
-						} else {
+						st, damage := done.Check(root, r)
+						if !st.IsDone() {
 							todo = append(todo, r)
 						}
-						fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%g\t%d\t%d\t%s\n", r.ID, strings.Join(r.Sweeps, ","), r.Arch.Name, r.N, r.L1, r.Epochs, r.Seed, status)
+						damaged = append(damaged, damage...)
+						fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%g\t%d\t%d\t%s\n", r.ID, strings.Join(r.Sweeps, ","), r.Arch.Name, r.N, r.L1, r.Epochs, r.Seed, st)
 						total++
 					}
 				}
 				if err := w.Flush(); err != nil {
 					return err
+				}
+				for _, d := range damaged {
+					fmt.Fprintf(e.stdout, "damaged: %v (the next run moves it to %s/ and trains it again)\n", d, exec.QuarantineDir)
 				}
 				fmt.Fprintf(e.stdout, "%d run%s, %d to do", total, plural(total), len(todo))
 				if len(todo) > 0 {

@@ -31,9 +31,12 @@ it rebuilds the tables, figures and REPORT.md of each file, as
 write Figure 1 and its images instead, as 'convlab conv' does.
 
 A run's results appear only when it is complete; a run interrupted at any
-moment (Ctrl-C, kill -9, a crash) leaves nothing that counts as done and
-resumes from its last epoch checkpoint on the next 'run'. A failing run
-does not stop the others: the summary lists it and the exit status is 1.
+moment (Ctrl-C, kill -9, a crash, a full disk) leaves nothing that counts
+as done and resumes from its last epoch checkpoint on the next 'run'. A
+failing run does not stop the others: the summary lists it and the exit
+status is 1. A finished run whose files no longer have the sizes its DONE
+records is moved to RESULTS/<name>/quarantine/ and trained again. Several
+'run' processes on one results tree train each run once (a lock per run).
 
 On a terminal, progress is a live bar per running run plus the grid's total;
 elsewhere it is one plain line per epoch.`,
@@ -125,6 +128,11 @@ func runFiles(e *env, args []string, o runOptions) error {
 			DataIdentity: status.Identity,
 			AfterRun:     func(_ *results.Record, _ string) error { return report.WriteRunsCSV(root, f.plan) },
 		})
+		for _, q := range sum.Quarantined {
+			for _, d := range q.Damage {
+				fmt.Fprintf(e.stderr, "convlab: %s: damaged run %s (%s: %s) moved to %s; training it again\n", f.path, q.Run.ID, d.File, d.Problem, q.Dir)
+			}
+		}
 		fmt.Fprintf(e.stderr, "convlab: %s: %s\n", f.path, sum)
 		if err != nil && !errors.Is(err, context.Canceled) {
 			return fmt.Errorf("%s: %w", f.path, err)
@@ -136,9 +144,10 @@ func runFiles(e *env, args []string, o runOptions) error {
 			failed = append(failed, fmt.Errorf("%s: %w", f.path, serr))
 		}
 		if !o.noReport {
-			if err := report.Build(root, f.plan); err != nil {
+			if damage, err := report.BuildChecked(root, f.plan); err != nil {
 				failed = append(failed, fmt.Errorf("%s: report: %w", f.path, err))
 			} else {
+				warnDamage(e, f.path, damage, "left out of the report")
 				fmt.Fprintf(e.stderr, "convlab: %s: report written to %s\n", f.path, filepath.Join(root, "REPORT.md"))
 			}
 		}
