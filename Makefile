@@ -6,7 +6,7 @@ BIN       := bin/convlab
 EXPERIMENTS ?= experiments/report.yaml experiments/figure1.yaml
 JOBS      ?= 1
 
-.PHONY: all build experiments smoke report test vet fmt-check fuzz bench bench-peer bench-peer-raw bench-kernels bench-step bench-stock profile-step test-ops slurm-up slurm-down slurm-e2e clean
+.PHONY: all build experiments smoke report test vet fmt-check fuzz bench bench-peer bench-peer-raw bench-kernels bench-step bench-stock profile-step test-ops chaos slurm-up slurm-down slurm-e2e clean
 
 all: build
 
@@ -84,6 +84,13 @@ profile-step:
 # progress modes, sbatch script goldens), with the race detector.
 test-ops:
 	$(GO) test -race -count=1 ./runner/exec/... ./runner/progress/... ./runner/slurm/...
+
+# KILLS random SIGKILLs of `convlab run -j 2` over a small grid (make test
+# runs 5), then every run compared bit for bit with an uninterrupted run's;
+# CHAOS_SEED replays a sequence of kills.
+KILLS ?= 50
+chaos:
+	CONVLAB_CHAOS_KILLS=$(KILLS) CONVLAB_CHAOS_SEED=$(CHAOS_SEED) $(GO) test -count=1 -run '^TestChaos$$' -v ./runner/cli/
 
 # A one-node Slurm cluster on localhost (Debian slurm-wlm + munge), state in
 # /tmp/convlab-slurm; then: eval "$$(scripts/slurm/cluster.sh env)".

@@ -47,17 +47,30 @@ const (
 // come from root/sweeps.json, else they are reconstructed from the records
 // (see DeriveSweeps). Every file is written atomically; generated CSV and
 // PNG files that no longer belong to the report are removed.
+//
+// Damaged runs (see results.ReadIntact) are left out of every table and
+// figure and named in REPORT.md; BuildChecked also returns them.
 func Build(root string, plan ...*spec.Plan) error {
+	_, err := BuildChecked(root, plan...)
+	return err
+}
+
+// BuildChecked is Build that returns the damage of the runs it left out.
+func BuildChecked(root string, plan ...*spec.Plan) ([]results.Damage, error) {
 	idx, fromPlan, err := resolveIndex(root, plan)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if fromPlan {
 		if err := writeIndex(root, idx); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return buildFromIndex(root, idx)
+	m, err := loadModel(root, idx)
+	if err != nil {
+		return nil, err
+	}
+	return m.Damaged, writeModel(root, m)
 }
 
 // resolveIndex finds the sweeps of the report in root: those of the plan
@@ -111,6 +124,10 @@ func buildFromIndex(root string, idx *planIndex) error {
 	if err != nil {
 		return err
 	}
+	return writeModel(root, m)
+}
+
+func writeModel(root string, m *model) error {
 	out, err := generateModel(m)
 	if err != nil {
 		return err
@@ -118,11 +135,11 @@ func buildFromIndex(root string, idx *planIndex) error {
 	return writeOutputs(root, out)
 }
 
-// loadModel reads the finished runs under root and matches them with the
-// sweeps of idx; when idx has none (nil Sweeps), with those DeriveSweeps
+// loadModel reads the intact finished runs under root (noting the damaged
+// ones) and matches them with the sweeps of idx; when idx has none (nil Sweeps), with those DeriveSweeps
 // reconstructs from the records.
 func loadModel(root string, idx *planIndex) (*model, error) {
-	recs, err := results.ReadTree(root)
+	recs, damaged, err := results.ReadIntact(root)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +148,7 @@ func loadModel(root string, idx *planIndex) (*model, error) {
 		sweeps = DeriveSweeps(recs)
 	}
 	m := newModel(filepath.Base(filepath.Clean(root)), recs, sweeps)
-	m.File, m.Description, m.Overrides = idx.File, idx.Description, idx.Overrides
+	m.File, m.Description, m.Overrides, m.Damaged = idx.File, idx.Description, idx.Overrides, damaged
 	return m, nil
 }
 
@@ -265,9 +282,12 @@ func generate(m *model, o *outputs) error {
 	o.add(path.Join(TablesDir, RunsTable), runsCSV)
 	base := baselineTable(m.Recs)
 	o.add(path.Join(TablesDir, "baselines.csv"), base.csv())
-	archRecs := archRecords(m)
-	if len(archRecs) > 0 {
-		o.add(path.Join(TablesDir, "architectures.csv"), archTable(archRecs).csv())
+	if cmp := comparisonsTable(m); len(cmp.Rows) > 0 {
+		o.add(path.Join(TablesDir, ComparisonsTable), cmp.csv())
+	}
+	archs := archCells(m)
+	if len(archs) > 0 {
+		o.add(path.Join(TablesDir, "architectures.csv"), archTable(archs).CSV.csv())
 	}
 
 	// Per-run figures.
@@ -302,7 +322,7 @@ func generate(m *model, o *outputs) error {
 		// The runs of Figures 5 and 6 are tabled in architectures.csv.
 		if v.feeds("table1", "table2") || (len(v.Axes) > 0 && !v.feeds("figure5", "figure6")) {
 			tables[v] = tableName(v.Name)
-			o.add(tables[v], sweepTable(v).csv())
+			o.add(tables[v], sweepTable(v).CSV.csv())
 		}
 		if v.feeds("figure3", "figure4") || (!v.feeds(spec.ReportItems...) && len(v.Recs) > 1) {
 			b, err := OverlayFigure(sweepTitle(v), v.Recs, v.Axes)
@@ -323,7 +343,7 @@ func generate(m *model, o *outputs) error {
 	}
 
 	w := &reportWriter{}
-	writeReport(w, m, reportFiles{curves, confusion, tables, overlays, comparisons, base, archRecs})
+	writeReport(w, m, reportFiles{curves, confusion, tables, overlays, comparisons, base})
 	o.add(ReportFile, []byte(w.String()))
 	return nil
 }

@@ -11,7 +11,9 @@ import (
 // sweepView is a sweep with its finished runs, in the sweep's order.
 type sweepView struct {
 	SweepInfo
-	Recs    []*results.Record
+	Recs []*results.Record
+	// Cells are Recs grouped by seed cell, in the sweep's order.
+	Cells   []*seedCell
 	Missing []string // IDs of runs not finished yet
 }
 
@@ -32,10 +34,15 @@ type model struct {
 	// Overrides are the -S/-m settings the sweeps were expanded with.
 	Overrides []string
 	Recs      []*results.Record // runs of the report, by ID
-	Sweeps    []*sweepView
+	// Cells are Recs grouped by seed cell: where a sweep's reference cell
+	// is found, whichever sweep it belongs to.
+	Cells  []*seedCell
+	Sweeps []*sweepView
 	// Others are finished runs in the tree that no sweep holds (older
 	// versions of runs, or runs of sweeps since removed).
 	Others []*results.Record
+	// Damaged are the problems of finished runs left out of the report.
+	Damaged []results.Damage
 }
 
 // dirName is the name of the record's run directory under runs/.
@@ -71,6 +78,7 @@ func newModel(name string, recs []*results.Record, sweeps []SweepInfo) *model {
 			v.Recs = append(v.Recs, r)
 			used[r] = true
 		}
+		v.Cells = groupSeedCells(v.Recs)
 		m.Sweeps = append(m.Sweeps, v)
 	}
 	for _, r := range recs {
@@ -82,6 +90,7 @@ func newModel(name string, recs []*results.Record, sweeps []SweepInfo) *model {
 		}
 	}
 	sort.SliceStable(m.Recs, func(i, j int) bool { return m.Recs[i].Run.ID < m.Recs[j].Run.ID })
+	m.Cells = groupSeedCells(m.Recs)
 	return m
 }
 

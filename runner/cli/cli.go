@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 
+	"convlab/runner/exec"
 	"convlab/runner/spec"
 )
 
@@ -82,6 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return help(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, VersionString())
+		fmt.Fprintf(stdout, "training code %s (part of every run's cache key)\n", exec.CodeVersion())
 		return 0
 	}
 	c := lookup(name)

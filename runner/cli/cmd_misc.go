@@ -12,6 +12,7 @@ import (
 	"convlab/report"
 	"convlab/report/figure1"
 	"convlab/runner/dataset"
+	"convlab/runner/results"
 	"convlab/runner/slurm"
 	"convlab/runner/spec"
 )
@@ -31,9 +32,15 @@ results tree are all included. Convolution files rebuild Figure 1.
 An argument that is a results directory (results/<name>) is rebuilt from
 its own sweeps.json, which every run and report writes, so the experiment
 file is not needed; runs trained with -S or -m overrides are found the same
-way.`,
+way.
+
+A finished run whose files no longer match the sizes its DONE records, or
+do not parse, is left out of every table and figure; REPORT.md and standard
+error name each such run and file. With --strict that is an error and
+nothing is written.`,
 		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 			resultsDir := fs.String("results", "results", "directory that holds one results tree per experiment file")
+			strict := fs.Bool("strict", false, "fail, writing nothing, when a finished run's files are damaged (by default such runs are left out and named)")
 			overrides := overrideFlags(fs)
 			return func(args []string) error {
 				if len(args) == 0 {
@@ -71,18 +78,48 @@ way.`,
 					}
 					fmt.Fprintf(e.stdout, "%s: figure 1 in %s\n", c, dir)
 				}
+				// Each results tree to rebuild: a results directory from its
+				// own sweeps.json, an experiment file's from its plan.
+				type target struct {
+					label, root string
+					plan        []*spec.Plan
+				}
+				var targets []target
 				for _, root := range dirs {
-					if err := report.Build(root); err != nil {
-						return fmt.Errorf("%s: %w", root, err)
-					}
-					fmt.Fprintf(e.stdout, "%s: %s\n", root, filepath.Join(root, "REPORT.md"))
+					targets = append(targets, target{label: root, root: root})
 				}
 				for _, f := range files {
-					root := filepath.Join(*resultsDir, f.name)
-					if err := report.Build(root, f.plan); err != nil {
-						return fmt.Errorf("%s: %w", f.path, err)
+					targets = append(targets, target{label: f.path, root: filepath.Join(*resultsDir, f.name), plan: []*spec.Plan{f.plan}})
+				}
+				var damaged []results.Damage
+				for _, t := range targets {
+					if *strict {
+						// Nothing is written from a tree with damaged runs.
+						_, damage, err := results.ReadIntact(t.root)
+						if err != nil {
+							return fmt.Errorf("%s: %w", t.label, err)
+						}
+						warnDamage(e, t.label, damage, "--strict: no report written")
+						damaged = append(damaged, damage...)
+						continue
 					}
-					fmt.Fprintf(e.stdout, "%s: %s\n", f.path, filepath.Join(root, "REPORT.md"))
+					damage, err := report.BuildChecked(t.root, t.plan...)
+					if err != nil {
+						return fmt.Errorf("%s: %w", t.label, err)
+					}
+					warnDamage(e, t.label, damage, "left out of the report")
+					fmt.Fprintf(e.stdout, "%s: %s\n", t.label, filepath.Join(t.root, "REPORT.md"))
+				}
+				if *strict && len(damaged) > 0 {
+					return fmt.Errorf("--strict: %d damaged file%s in finished runs; no report written ('convlab run' quarantines and retrains them)", len(damaged), plural(len(damaged)))
+				}
+				if *strict {
+					for _, t := range targets {
+						if err := report.Build(t.root, t.plan...); err != nil {
+							return fmt.Errorf("%s: %w", t.label, err)
+						}
+						fmt.Fprintf(e.stdout, "%s: %s\n", t.label, filepath.Join(t.root, "REPORT.md"))
+					}
 				}
 				return nil
 			}

@@ -12,6 +12,7 @@ import (
 
 	"convlab/report/figure1"
 	"convlab/runner/exec"
+	"convlab/runner/results"
 	"convlab/runner/spec"
 )
 
@@ -23,7 +24,10 @@ func init() {
 		long: `Plan loads and validates the experiment files, expands every sweep into
 its runs (identical runs reached from several sweeps are one run) and prints
 one line per run: its id, the sweeps it feeds, architecture, n, l1, epochs,
-seed, and whether its results already exist under the results directory.
+seed, and its status under the results directory: to do, done, done
+(unverified) for a run whose DONE predates file hashes, or damaged for one
+whose files no longer have the sizes its DONE records (each damaged file is
+listed below the table).
 The last line gives the total and, when a throughput is known, an estimate
 of the wall time of the runs still to do.
 
@@ -37,7 +41,8 @@ Nothing is trained. An invalid file is reported with file:line:column.
 "results", "overrides"}], "runs": [{"id", "hash", "dir", "file", "sweeps",
 "feeds", "dataset", "arch", "n", "l1", "epochs", "batch_size",
 "validation_split", "seed", "optimizer": {"name", "learning_rate", "beta1",
-"beta2", "epsilon"}, "status": "done" or "to do"}], "total", "to_do",
+"beta2", "epsilon"}, "status": "done", "done (unverified)", "damaged" or
+"to do"}], "total", "to_do" (damaged runs included),
 "estimate_seconds" (null when unknown), "estimate_basis", "convolutions":
 [{"name", "image", "channels", "kernels", "status"}]}. Fields are never
 renamed or retyped under the same schema; new ones may be added.`,
@@ -70,7 +75,7 @@ renamed or retyped under the same schema; new ones may be added.`,
 				}
 				w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(w, "RUN\tSWEEPS\tARCH\tN\tL1\tEPOCHS\tSEED\tSTATUS")
-				rows, todo := planStatus(files, *resultsDir)
+				rows, todo, damaged := planStatus(files, *resultsDir)
 				total := len(rows)
 				for _, p := range rows {
 					r := p.run
@@ -78,6 +83,9 @@ renamed or retyped under the same schema; new ones may be added.`,
 				}
 				if err := w.Flush(); err != nil {
 					return err
+				}
+				for _, d := range damaged {
+					fmt.Fprintf(e.stdout, "damaged: %v (the next run moves it to %s/ and trains it again)\n", d, exec.QuarantineDir)
 				}
 				fmt.Fprintf(e.stdout, "%d run%s, %d to do", total, plural(total), len(todo))
 				if len(todo) > 0 {
@@ -262,7 +270,7 @@ func planJSON(e *env, files []trainingFile, convs []*figure1.Experiment, results
 	for _, f := range files {
 		out.Files = append(out.Files, jsonFile{Path: f.path, Name: f.name, Results: filepath.Join(resultsDir, f.name), Overrides: nonNil(f.plan.Files[0].Overrides)})
 	}
-	rows, todo := planStatus(files, resultsDir)
+	rows, todo, _ := planStatus(files, resultsDir)
 	for _, p := range rows {
 		out.Runs = append(out.Runs, newJSONRun(p.root, p.run, p.status))
 	}
@@ -289,28 +297,27 @@ func planJSON(e *env, files []trainingFile, convs []*figure1.Experiment, results
 	return writeJSON(e.stdout, out)
 }
 
-// plannedRun is one run of the plan and whether it is done.
+// plannedRun is one run of the plan and its state.
 type plannedRun struct {
 	run    spec.Run
 	root   string // its file's results tree
-	status string // "done" or "to do"
+	status string // an exec.State: "done", "done (unverified)", "damaged" or "to do"
 }
 
-// planStatus lists the selected runs of the files with their status, and
-// the runs still to do.
-func planStatus(files []trainingFile, resultsDir string) (rows []plannedRun, todo []spec.Run) {
+// planStatus lists the selected runs of the files with their state, the
+// runs still to do (damaged ones included) and the damage found.
+func planStatus(files []trainingFile, resultsDir string) (rows []plannedRun, todo []spec.Run, damaged []results.Damage) {
 	done := exec.NewStatus(nil)
 	for _, f := range files {
 		root := filepath.Join(resultsDir, f.name)
 		for _, r := range f.runs {
-			status := "to do"
-			if done.Done(root, r) {
-				status = "done"
-			} else {
+			st, damage := done.Check(root, r)
+			if !st.IsDone() {
 				todo = append(todo, r)
 			}
-			rows = append(rows, plannedRun{run: r, root: root, status: status})
+			damaged = append(damaged, damage...)
+			rows = append(rows, plannedRun{run: r, root: root, status: st.String()})
 		}
 	}
-	return rows, todo
+	return rows, todo, damaged
 }

@@ -15,6 +15,7 @@ import (
 	"convlab/runner/dataset"
 	"convlab/runner/exec"
 	"convlab/runner/progress"
+	"convlab/runner/progress/live"
 	"convlab/runner/results"
 	"convlab/runner/spec"
 )
@@ -32,9 +33,12 @@ it rebuilds the tables, figures and REPORT.md of each file, as
 write Figure 1 and its images instead, as 'convlab conv' does.
 
 A run's results appear only when it is complete; a run interrupted at any
-moment (Ctrl-C, kill -9, a crash) leaves nothing that counts as done and
-resumes from its last epoch checkpoint on the next 'run'. A failing run
-does not stop the others: the summary lists it and the exit status is 1.
+moment (Ctrl-C, kill -9, a crash, a full disk) leaves nothing that counts
+as done and resumes from its last epoch checkpoint on the next 'run'. A
+failing run does not stop the others: the summary lists it and the exit
+status is 1. A finished run whose files no longer have the sizes its DONE
+records is moved to RESULTS/<name>/quarantine/ and trained again. Several
+'run' processes on one results tree train each run once (a lock per run).
 
 On a terminal, progress is a live bar per running run plus the grid's total;
 elsewhere it is one plain line per epoch. Progress and failures go to
@@ -157,6 +161,11 @@ func runFiles(e *env, args []string, o runOptions) error {
 			DataIdentity: status.Identity,
 			AfterRun:     func(_ *results.Record, _ string) error { return report.WriteRunsCSV(root, f.plan) },
 		})
+		for _, q := range sum.Quarantined {
+			for _, d := range q.Damage {
+				fmt.Fprintf(e.stderr, "convlab: %s: damaged run %s (%s: %s) moved to %s; training it again\n", f.path, q.Run.ID, d.File, d.Problem, q.Dir)
+			}
+		}
 		say("%s: %s\n", f.path, sum)
 		res := jsonFileResult{Path: f.path, Results: root, Done: jsonOutcomes(root, sum.Done), Skipped: jsonOutcomes(root, sum.Skipped),
 			Failed: jsonOutcomes(root, sum.Failed), Canceled: jsonOutcomes(root, sum.Canceled)}
@@ -173,10 +182,11 @@ func runFiles(e *env, args []string, o runOptions) error {
 			failed = append(failed, fmt.Errorf("%s: %w", f.path, serr))
 		}
 		if !o.noReport {
-			if err := report.Build(root, f.plan); err != nil {
+			if damage, err := report.BuildChecked(root, f.plan); err != nil {
 				failed = append(failed, fmt.Errorf("%s: report: %w", f.path, err))
 				summary.Errors = append(summary.Errors, fmt.Sprintf("%s: report: %v", f.path, err))
 			} else {
+				warnDamage(e, f.path, damage, "left out of the report")
 				res.Report = filepath.Join(root, report.ReportFile)
 				say("%s: report written to %s\n", f.path, res.Report)
 			}
@@ -273,7 +283,7 @@ func splitKinds(paths []string) (conv, train []string, err error) {
 // progressSink shows live bars when w is a terminal, else plain lines.
 func progressSink(w io.Writer) progress.Sink {
 	if f, ok := w.(*os.File); ok {
-		return progress.Auto(f)
+		return live.Auto(f)
 	}
-	return progress.New(w, progress.Options{})
+	return live.New(w, live.Options{})
 }

@@ -18,7 +18,7 @@ type throughput struct {
 	seconds map[string]float64
 }
 
-// measuredThroughput reads every finished run under resultsDir.
+// measuredThroughput reads every intact finished run under resultsDir.
 func measuredThroughput(resultsDir string) *throughput {
 	t := &throughput{images: map[string]float64{}, seconds: map[string]float64{}}
 	trees, _ := filepath.Glob(filepath.Join(resultsDir, "*"))
@@ -26,7 +26,8 @@ func measuredThroughput(resultsDir string) *throughput {
 		if fi, err := os.Stat(filepath.Join(root, results.RunsDir)); err != nil || !fi.IsDir() {
 			continue
 		}
-		recs, err := results.ReadTree(root)
+		// Damaged runs are left out, not the whole tree.
+		recs, _, err := results.ReadIntact(root)
 		if err != nil {
 			continue
 		}

@@ -53,7 +53,7 @@ type jsonRun struct {
 	ValidationSplit float64        `json:"validation_split"`
 	Seed            int64          `json:"seed"`
 	Optimizer       spec.Optimizer `json:"optimizer"`
-	Status          string         `json:"status"` // "done" or "to do"
+	Status          string         `json:"status"` // an exec.State: "done", "done (unverified)", "damaged", "to do"
 }
 
 // jsonConv is one convolution file (Part i).

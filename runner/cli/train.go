@@ -44,11 +44,12 @@ func trainRun(prov results.Provenance) exec.TrainFunc {
 		if err != nil {
 			return nil, err
 		}
-		log, err := os.Create(filepath.Join(dir, LogFile))
+		logFile, err := os.Create(filepath.Join(dir, LogFile))
 		if err != nil {
 			return nil, err
 		}
-		defer log.Close()
+		defer logFile.Close()
+		log := &stickyWriter{w: logFile}
 		ck := exec.CheckpointerFrom(ctx)
 		from, state, err := ck.Latest()
 		if err != nil {
@@ -78,6 +79,13 @@ func trainRun(prov results.Provenance) exec.TrainFunc {
 		rec.Provenance.Cores = exec.Threads(ctx)
 		rec.Provenance.Finished = time.Now().UTC().Format(time.RFC3339)
 		fmt.Fprintf(log, "done in %s: test accuracy %.4f (baseline %.4f)\n", time.Since(start).Round(time.Millisecond), rec.Metrics.Test.Accuracy, rec.Metrics.BaselineTest)
+		// A log cut short (a full disk) would be recorded in DONE as if whole.
+		if log.err != nil {
+			return nil, log.err
+		}
+		if err := logFile.Close(); err != nil {
+			return nil, err
+		}
 		return rec, nil
 	}
 }
@@ -94,4 +102,20 @@ func (r loggingReporter) Epoch(ep results.Epoch) {
 	r.Reporter.Epoch(ep)
 	fmt.Fprintf(r.log, "epoch %d/%d: loss %.4f accuracy %.4f val_loss %.4f val_accuracy %.4f (%.1fs)\n",
 		ep.Epoch, r.epochs, ep.Loss, ep.Accuracy, ep.ValLoss, ep.ValAccuracy, ep.Seconds)
+}
+
+// stickyWriter keeps the first error of its writer (an *os.PathError that
+// names the file) and writes nothing after it.
+type stickyWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *stickyWriter) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.w.Write(p)
+	s.err = err
+	return n, err
 }

@@ -16,8 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vbauerster/mpb/v8"
-	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
 )
 
@@ -25,10 +23,9 @@ const (
 	// cifar10URL is where the official binary distribution is published.
 	cifar10URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
 	// cifar10MD5 is the published MD5 of that archive.
-	cifar10MD5     = "c32a1d4ab5d03f1284b67883e8d87530"
-	cifarArchive   = "cifar-10-binary.tar.gz"
-	mb             = 1e6
-	redrawInterval = 200 * time.Millisecond
+	cifar10MD5   = "c32a1d4ab5d03f1284b67883e8d87530"
+	cifarArchive = "cifar-10-binary.tar.gz"
+	mb           = 1e6
 )
 
 // downloader fetches and unpacks the CIFAR-10 archive into a cache
@@ -229,9 +226,21 @@ func writeEntry(target string, r io.Reader) error {
 	return out.Close()
 }
 
-// progress reports a download: on a terminal a live bar (mpb, as the
-// training runs' bars) with percent, MB, MB/s and ETA, elsewhere a plain
-// line every 10% (or every 10 MB when the total size is unknown).
+// TerminalBar, when set, makes the live bar a download shows on a terminal
+// (the command line sets it to its progress library's, so that this
+// package links no terminal code); unset, a terminal gets the plain lines.
+var TerminalBar func(w io.Writer, name string, total int64) Bar
+
+// Bar is a live download bar: the bytes written to it advance it, Finish
+// draws its last state (complete, or where the download stopped).
+type Bar interface {
+	io.Writer
+	Finish()
+}
+
+// progress reports a download: on a terminal through TerminalBar,
+// elsewhere as a plain line every 10% (or every 10 MB when the total size
+// is unknown).
 type progress struct {
 	w       io.Writer
 	name    string
@@ -239,33 +248,13 @@ type progress struct {
 	done    int64
 	start   time.Time
 	printed int64 // tenths (or 10 MB units) already reported by a plain line
-
-	live *mpb.Progress // nil when not on a terminal
-	bar  *mpb.Bar
+	live    Bar   // nil for plain lines
 }
 
 func newProgress(w io.Writer, terminal bool, name string, total int64) *progress {
 	p := &progress{w: w, name: name, total: total, start: time.Now()}
-	if w != nil && terminal {
-		p.live = mpb.New(mpb.WithOutput(w), mpb.ForceTTY(), mpb.WithAutoRefresh(), mpb.WithRefreshRate(redrawInterval))
-		p.bar = p.live.New(max(total, 0), mpb.BarStyle().Lbound("[").Filler("#").Tip("#").Padding(".").Rbound("]"),
-			mpb.BarWidth(30),
-			mpb.PrependDecorators(decor.Name("downloading "+name)),
-			mpb.AppendDecorators(
-				decor.Percentage(decor.WCSyncSpace),
-				// The same MB and MB/s as the plain lines.
-				decor.Any(func(st decor.Statistics) string {
-					secs := time.Since(p.start).Seconds()
-					rate := 0.0
-					if secs > 0 {
-						rate = float64(st.Current) / mb / secs
-					}
-					if total <= 0 {
-						return fmt.Sprintf("%.1f MB  %.1f MB/s", float64(st.Current)/mb, rate)
-					}
-					return fmt.Sprintf("%.1f / %.1f MB  %.1f MB/s", float64(st.Current)/mb, float64(total)/mb, rate)
-				}, decor.WCSyncSpace),
-				decor.OnComplete(decor.AverageETA(decor.ET_STYLE_MMSS, decor.WCSyncSpace), "")))
+	if w != nil && terminal && TerminalBar != nil {
+		p.live = TerminalBar(w, name, total)
 	}
 	return p
 }
@@ -284,9 +273,8 @@ func (p *progress) Write(b []byte) (int, error) {
 		return len(b), nil
 	}
 	p.done += int64(len(b))
-	if p.bar != nil {
-		p.bar.IncrBy(len(b))
-		return len(b), nil
+	if p.live != nil {
+		return p.live.Write(b)
 	}
 	if u := p.unit(); u > p.printed {
 		p.printed = u
@@ -314,19 +302,13 @@ func (p *progress) line(now time.Time) {
 	fmt.Fprintf(p.w, "downloading %s: %s\n", p.name, p.status(now))
 }
 
-// finish draws the final state: the bar's last frame stays on the
-// terminal (complete, or stopped where the download stopped).
+// finish draws the final state.
 func (p *progress) finish() {
 	if p.w == nil {
 		return
 	}
-	if p.bar != nil {
-		if p.total <= 0 {
-			p.bar.SetTotal(-1, true) // the size is what arrived
-		} else if p.done < p.total {
-			p.bar.Abort(false)
-		}
-		p.live.Wait()
+	if p.live != nil {
+		p.live.Finish()
 		return
 	}
 	if p.total <= 0 || p.done < p.total {

@@ -121,61 +121,92 @@ func (s *Status) Key(run spec.Run) (string, error) {
 	return Key(run, id), nil
 }
 
-// Done reports whether run is done in the results tree root
-// (results/<name>): its directory holds a DONE marker recording the run's
-// current key. A run whose data set cannot be named is not done.
-func (s *Status) Done(root string, run spec.Run) bool {
-	d, err := ReadDone(results.RunDir(root, run))
-	if err != nil {
-		return false
+// State is what a results tree holds of one run.
+type State int
+
+const (
+	// StateToDo: the run has no directory, or one of an older key (other
+	// training code or data), which its next commit replaces.
+	StateToDo State = iota
+	// StateDone: finished with the run's current key, its files the sizes
+	// DONE records.
+	StateDone
+	// StateUnverified: finished with the current key, but DONE (written by an
+	// older convlab) records no files to check; its record reads back. It
+	// counts as done.
+	StateUnverified
+	// StateDamaged: the directory's DONE is missing or unreadable, or its files
+	// do not match the sizes DONE records (an unverified run's: its record
+	// does not read back). Execute moves it to quarantine/
+	// and trains the run again.
+	StateDamaged
+)
+
+func (s State) String() string {
+	switch s {
+	case StateDone:
+		return "done"
+	case StateUnverified:
+		return "done (unverified)"
+	case StateDamaged:
+		return "damaged"
+	}
+	return "to do"
+}
+
+// IsDone reports whether the state counts as done (StateDone or StateUnverified).
+func (s State) IsDone() bool { return s == StateDone || s == StateUnverified }
+
+// Check tells the state of run in the results tree root (results/<name>),
+// with the damage found when it is StateDamaged. It checks file sizes only;
+// CheckRunDir with deep set (convlab verify) checks hashes. A run whose
+// data set cannot be named is to do.
+func (s *Status) Check(root string, run spec.Run) (State, []results.Damage) {
+	dir := results.RunDir(root, run)
+	if _, err := os.Lstat(dir); err != nil {
+		return StateToDo, nil
+	}
+	d, damage := results.CheckRunDir(dir, false)
+	if d == nil {
+		return StateDamaged, damage
 	}
 	key, err := s.Key(run)
-	return err == nil && d.Key == key
+	switch {
+	case err != nil || d.Key != key:
+		return StateToDo, nil
+	case len(damage) > 0:
+		return StateDamaged, damage
+	case !d.Verified():
+		return StateUnverified, nil
+	}
+	return StateDone, nil
 }
 
-// Done is the content of a run's DONE marker, written last.
-type Done struct {
-	Key         string `json:"key"`
-	RunID       string `json:"run_id"`
-	Hash        string `json:"hash"`
-	CodeVersion string `json:"code_version"`
-	Finished    string `json:"finished"` // RFC 3339
-}
-
-// ReadDone reads and checks the DONE marker of a run directory.
-func ReadDone(dir string) (*Done, error) {
-	path := filepath.Join(dir, results.DoneFile)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read done marker: %w", err)
-	}
-	return ParseDone(path, b)
-}
-
-// ParseDone decodes a DONE marker read from path (named in errors).
-func ParseDone(path string, b []byte) (*Done, error) {
-	var d Done
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&d); err != nil {
-		return nil, fmt.Errorf("%s: not a done marker: %w", path, err)
-	}
-	if d.Key == "" {
-		return nil, fmt.Errorf("%s: done marker has no key; it is written by convlab run", path)
-	}
-	return &d, nil
+// Done reports whether run is done in the results tree root
+// (results/<name>): its directory holds a DONE marker recording the run's
+// current key and its files are intact as far as their sizes tell (see
+// Check). A run whose data set cannot be named is not done.
+func (s *Status) Done(root string, run spec.Run) bool {
+	st, _ := s.Check(root, run)
+	return st.IsDone()
 }
 
 // IsDone reports whether the run directory dir holds a finished run with
 // the given key.
 func IsDone(dir, key string) bool {
-	d, err := ReadDone(dir)
+	d, err := results.ReadDone(dir)
 	return err == nil && d.Key == key
 }
 
+// writeDone writes the DONE marker of the finished run in dir, recording
+// the size and SHA-256 of every other file there.
 func writeDone(dir string, run spec.Run, key string) error {
-	d := Done{Key: key, RunID: run.ID, Hash: run.Hash(), CodeVersion: CodeVersion,
-		Finished: time.Now().UTC().Format(time.RFC3339)}
+	files, err := results.SumFiles(dir)
+	if err != nil {
+		return err
+	}
+	d := results.Done{Key: key, RunID: run.ID, Hash: run.Hash(), CodeVersion: CodeVersion(),
+		Finished: time.Now().UTC().Format(time.RFC3339), Files: files}
 	b, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode done marker: %w", err)

@@ -77,32 +77,6 @@ func TestDataIdentityErrorFailsRuns(t *testing.T) {
 	}
 }
 
-func TestParseDone(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{`{"key":"a|b|code-1","run_id":"r"}`, ""},
-		{`{"key":""}`, "DONE: done marker has no key"},
-		{`{"key":"k","extra":1}`, `DONE: not a done marker: json: unknown field "extra"`},
-		{`not json`, "DONE: not a done marker"},
-	}
-	for _, tt := range tests {
-		_, err := ParseDone("DONE", []byte(tt.in))
-		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.want)) {
-			t.Errorf("ParseDone(%q) = %v, want %q", tt.in, err, tt.want)
-		}
-	}
-}
-
-func FuzzParseDone(f *testing.F) {
-	f.Add([]byte(`{"key":"a|b|code-1","run_id":"r","hash":"h","code_version":"1","finished":"x"}`))
-	f.Add([]byte(`{}`))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		d, err := ParseDone("DONE", b)
-		if err == nil && d.Key == "" {
-			t.Error("accepted a marker without a key")
-		}
-	})
-}
-
 func TestOptionErrors(t *testing.T) {
 	train := (&fakeTrainer{}).train
 	tests := []struct {

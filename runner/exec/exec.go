@@ -8,9 +8,12 @@
 // Layout under Options.Root (results/<name>/):
 //
 //	runs/<dir>/           finished runs (results.RunDir); a run counts as done iff
-//	                      runs/<dir>/DONE exists and records the run's current key
+//	                      runs/<dir>/DONE exists, records the run's current key,
+//	                      and the files it lists have the sizes it records
 //	tmp/<dir>.<pid>.<r>/  runs being trained by process pid (OWNER names the host)
 //	checkpoints/<dir>/    per-epoch checkpoints of unfinished runs
+//	quarantine/<dir>[.N]/ damaged run directories moved aside, never deleted
+//	locks/<dir>.lock      advisory lock held while a process trains the run
 //	.lock                 advisory lock serialising commits and AfterRun across processes
 //
 // A run trains in its tmp directory; on success its files are written, then
@@ -32,15 +35,16 @@ import (
 	"sync"
 	"time"
 
+	"convlab/runner/codeversion"
 	"convlab/runner/progress"
 	"convlab/runner/results"
 	"convlab/runner/spec"
 )
 
-// CodeVersion names the meaning of the training code. It is part of every
-// run's cache key: bump it when a change to training changes results, and
-// every run is trained again.
-const CodeVersion = "1"
+// CodeVersion names the training code. It is part of every run's cache
+// key, so that a change to training trains every run again. It is derived
+// from the training packages' source (see runner/codeversion), not typed.
+func CodeVersion() string { return codeversion.Version() }
 
 // TrainFunc trains one run. dir is the run's temporary directory, which
 // becomes the run's results directory on success: training may write
@@ -92,6 +96,9 @@ type Summary struct {
 	Canceled []Outcome // stopped or never started because ctx was done
 	// Errors are AfterRun's errors (their runs are done nonetheless).
 	Errors []error
+	// Quarantined lists the damaged run directories moved aside (their
+	// runs are trained again, and listed as done, failed or canceled).
+	Quarantined []Quarantined
 	// Cleaned lists stale temporary directories removed at the start.
 	Cleaned []string
 }
@@ -116,13 +123,16 @@ func (s Summary) String() string {
 	if len(s.Canceled) > 0 {
 		out += fmt.Sprintf(", %d canceled", len(s.Canceled))
 	}
+	if len(s.Quarantined) > 0 {
+		out += fmt.Sprintf(", %d damaged moved to %s/", len(s.Quarantined), QuarantineDir)
+	}
 	return out
 }
 
 // Key is a run's cache key: its content hash, its data set's identity and
 // CodeVersion.
 func Key(run spec.Run, dataID string) string {
-	return run.Hash() + "|" + dataID + "|code-" + CodeVersion
+	return run.Hash() + "|" + dataID + "|code-" + CodeVersion()
 }
 
 // Paths under Root besides results.RunsDir, and in a run's temporary
@@ -130,6 +140,8 @@ func Key(run spec.Run, dataID string) string {
 const (
 	TmpDir         = "tmp"
 	CheckpointsDir = "checkpoints"
+	QuarantineDir  = "quarantine"
+	LocksDir       = "locks"
 	LockFile       = ".lock"
 	OwnerFile      = "OWNER"
 )
@@ -137,11 +149,23 @@ const (
 type job struct {
 	run spec.Run
 	key string
+	// doneBefore is the run's DONE file as it was when Execute looked (nil
+	// without one), so that a forced run that another process commits
+	// meanwhile is not trained twice.
+	doneBefore os.FileInfo
 }
 
 type committed struct {
 	rec *results.Record
 	dir string
+}
+
+// Quarantined is a damaged run directory that Execute moved aside before
+// training the run again.
+type Quarantined struct {
+	Run    spec.Run
+	Dir    string // where it is now, under quarantine/
+	Damage []results.Damage
 }
 
 // Execute trains the runs that are not done yet and commits each into
@@ -151,6 +175,12 @@ type committed struct {
 // for invalid options or a results tree it cannot use, and ctx.Err() when
 // ctx was canceled (the runs it stopped are in Summary.Canceled, and
 // nothing half-written counts as done).
+//
+// Each run trains under a lock of its own (root/locks/<dir>.lock), so that
+// several processes on one results tree train every run once: a run that
+// another process is training is put off until the others are done, then
+// waited for, and skipped when that process committed it. A damaged run
+// (see Status.Check) is moved to root/quarantine/ and trained again.
 func Execute(ctx context.Context, runs []spec.Run, opt Options) (Summary, error) {
 	var sum Summary
 	if err := opt.validate(); err != nil {
@@ -161,7 +191,7 @@ func Execute(ctx context.Context, runs []spec.Run, opt Options) (Summary, error)
 		sink = progress.Discard
 	}
 
-	for _, d := range []string{results.RunsDir, TmpDir, CheckpointsDir} {
+	for _, d := range []string{results.RunsDir, TmpDir, CheckpointsDir, LocksDir} {
 		if err := os.MkdirAll(filepath.Join(opt.Root, d), 0o755); err != nil {
 			return sum, fmt.Errorf("results tree %s: %w", opt.Root, err)
 		}
@@ -186,13 +216,13 @@ func Execute(ctx context.Context, runs []spec.Run, opt Options) (Summary, error)
 			sum.Failed = append(sum.Failed, Outcome{Run: run, Err: err})
 			continue
 		}
-		if !opt.Force && status.Done(opt.Root, run) {
+		if st, _ := status.Check(opt.Root, run); !opt.Force && st.IsDone() {
 			// Checkpoints left by a process killed right after the commit.
 			_ = os.RemoveAll(filepath.Join(opt.Root, CheckpointsDir, name))
 			sum.Skipped = append(sum.Skipped, Outcome{Run: run, Key: key, Dir: results.RunDir(opt.Root, run)})
 			continue
 		}
-		todo = append(todo, job{run, key})
+		todo = append(todo, job{run, key, statDone(results.RunDir(opt.Root, run))})
 	}
 	if len(todo) == 0 {
 		return sum, ctx.Err()
@@ -222,81 +252,148 @@ func Execute(ctx context.Context, runs []spec.Run, opt Options) (Summary, error)
 	}()
 
 	sink.Begin(len(todo))
-	queue := make(chan job)
-	var wg sync.WaitGroup
-	for range jobs {
-		wg.Go(func() {
-			for j := range queue {
-				o, rec := runOne(ctx, j, opt, threads, sink, lock)
-				mu.Lock()
-				switch {
-				case o.Err == nil:
-					sum.Done = append(sum.Done, o)
-				case ctx.Err() != nil:
-					sum.Canceled = append(sum.Canceled, o)
-				default:
-					sum.Failed = append(sum.Failed, o)
+	w := &worker{opt: opt, threads: threads, sink: sink, lock: lock, status: status}
+	// pass trains the jobs, jobs at a time; with wait false it returns those
+	// that another process is training, for a second pass that waits.
+	pass := func(todo []job, wait bool) (busy []job) {
+		queue := make(chan job)
+		var wg sync.WaitGroup
+		for range jobs {
+			wg.Go(func() {
+				for j := range queue {
+					r := w.runOne(ctx, j, wait)
+					mu.Lock()
+					switch {
+					case r.busy:
+						busy = append(busy, j)
+					case r.quarantined != nil:
+						sum.Quarantined = append(sum.Quarantined, *r.quarantined)
+					}
+					switch {
+					case r.busy:
+					case r.skipped:
+						sum.Skipped = append(sum.Skipped, r.o)
+					case r.o.Err == nil:
+						sum.Done = append(sum.Done, r.o)
+					case ctx.Err() != nil:
+						sum.Canceled = append(sum.Canceled, r.o)
+					default:
+						sum.Failed = append(sum.Failed, r.o)
+					}
+					mu.Unlock()
+					if r.rec != nil {
+						after <- committed{r.rec, r.o.Dir}
+					}
 				}
-				mu.Unlock()
-				if rec != nil {
-					after <- committed{rec, o.Dir}
+			})
+		}
+		for i, j := range todo {
+			if ctx.Err() == nil {
+				select {
+				case queue <- j:
+					continue
+				case <-ctx.Done():
 				}
 			}
-		})
-	}
-dispatch:
-	for i, j := range todo {
-		if ctx.Err() == nil {
-			select {
-			case queue <- j:
-				continue
-			case <-ctx.Done():
+			mu.Lock()
+			for _, j := range todo[i:] {
+				sum.Canceled = append(sum.Canceled, Outcome{Run: j.run, Key: j.key, Err: ctx.Err()})
 			}
+			mu.Unlock()
+			break
 		}
-		mu.Lock()
-		for _, j := range todo[i:] {
-			sum.Canceled = append(sum.Canceled, Outcome{Run: j.run, Key: j.key, Err: ctx.Err()})
-		}
-		mu.Unlock()
-		break dispatch
+		close(queue)
+		wg.Wait()
+		return busy
 	}
-	close(queue)
-	wg.Wait()
+	busy := pass(todo, false)
+	pass(busy, true)
 	close(after)
 	<-afterDone
 	sink.End()
 	return sum, ctx.Err()
 }
 
-// runOne trains and commits one run; it returns the record only when the
-// run was committed.
-func runOne(ctx context.Context, j job, opt Options, threads int, sink progress.Sink, lock *treeLock) (o Outcome, rec *results.Record) {
-	o = Outcome{Run: j.run, Key: j.key}
+// worker trains single runs for Execute.
+type worker struct {
+	opt     Options
+	threads int
+	sink    progress.Sink
+	lock    *treeLock
+	status  *Status
+}
+
+// runResult is what runOne did: trained the run (o.Err nil, rec the
+// committed record), failed, found it busy in another process (nothing
+// done), or found it committed by another process (skipped).
+type runResult struct {
+	o           Outcome
+	rec         *results.Record
+	busy        bool
+	skipped     bool
+	quarantined *Quarantined
+}
+
+// runOne takes the run's lock (waiting for it when wait is set), checks
+// the run again, moves a damaged run aside, then trains and commits it.
+func (w *worker) runOne(ctx context.Context, j job, wait bool) (r runResult) {
+	opt := w.opt
+	r.o = Outcome{Run: j.run, Key: j.key}
 	name := results.RunDirName(j.run)
 	final := results.RunDir(opt.Root, j.run)
+	unlock, ok, err := lockRun(ctx, filepath.Join(opt.Root, LocksDir, name+".lock"), wait)
+	if err != nil {
+		r.o.Err = err
+		return r
+	}
+	if !ok {
+		r.busy = true
+		return r
+	}
+	defer unlock()
+
 	start := time.Now()
-	rep := sink.Start(progress.RunInfo{ID: j.run.ID, Epochs: j.run.Epochs})
+	rep := w.sink.Start(progress.RunInfo{ID: j.run.ID, Epochs: j.run.Epochs})
 	defer func() {
-		o.Elapsed = time.Since(start)
-		sink.Finish(j.run.ID, o.Err, o.Elapsed)
+		r.o.Elapsed = time.Since(start)
+		w.sink.Finish(j.run.ID, r.o.Err, r.o.Elapsed)
 	}()
+
+	// Another process may have committed the run, or damaged it, since
+	// Execute looked.
+	st, _ := w.status.Check(opt.Root, j.run)
+	if st.IsDone() && (!opt.Force || !sameFile(statDone(final), j.doneBefore)) {
+		r.o.Dir = final
+		r.skipped = true
+		return r
+	}
+	if st == StateDamaged {
+		to, damage, err := quarantineIfDamaged(w.lock, opt.Root, final, false)
+		if err != nil {
+			r.o.Err = err
+			return r
+		}
+		if to != "" {
+			r.quarantined = &Quarantined{Run: j.run, Dir: to, Damage: damage}
+		}
+	}
 
 	tmp, err := makeTmp(filepath.Join(opt.Root, TmpDir), name)
 	if err != nil {
-		o.Err = err
-		return o, nil
+		r.o.Err = err
+		return r
 	}
 	defer os.RemoveAll(tmp) // no-op after the commit renamed it
 
 	ck := NewCheckpointer(filepath.Join(opt.Root, CheckpointsDir, name), j.key)
-	tctx := WithCheckpointer(WithThreads(ctx, threads), ck)
-	rec, err = safeTrain(tctx, opt.Train, j.run, tmp, rep)
+	tctx := WithCheckpointer(WithThreads(ctx, w.threads), ck)
+	rec, err := safeTrain(tctx, opt.Train, j.run, tmp, rep)
 	if err == nil && rec == nil {
 		err = errors.New("training returned no record")
 	}
 	if err != nil {
-		o.Err = err
-		return o, nil
+		r.o.Err = err
+		return r
 	}
 	if rec.Run.ID == "" {
 		rec.Run = j.run
@@ -305,26 +402,43 @@ func runOne(ctx context.Context, j job, opt Options, threads int, sink progress.
 		rec.Hash = j.run.Hash()
 	}
 	if err := results.WriteRunFiles(tmp, rec); err != nil {
-		o.Err = fmt.Errorf("write run files in %s: %w", tmp, err)
-		return o, nil
+		r.o.Err = fmt.Errorf("write run files in %s: %w", tmp, err)
+		return r
 	}
 	if err := writeDone(tmp, j.run, j.key); err != nil {
-		o.Err = err
-		return o, nil
+		r.o.Err = err
+		return r
 	}
 	if err := syncTree(tmp); err != nil {
-		o.Err = err
-		return o, nil
+		r.o.Err = err
+		return r
 	}
-	if err := lock.with(func() error { return commit(tmp, final) }); err != nil {
-		o.Err = err
-		return o, nil
+	if err := w.lock.with(func() error { return commit(tmp, final) }); err != nil {
+		r.o.Err = err
+		return r
 	}
-	o.Dir = final
+	r.o.Dir = final
+	r.rec = rec
 	// The run is done: its checkpoints are of no more use (a leftover one
 	// would only waste space, so an error here is not the run's).
 	_ = ck.Clear()
-	return o, rec
+	return r
+}
+
+// statDone describes the run directory's DONE file, nil without one. A
+// commit writes a new file, so a DONE that is not the same file as before
+// (os.SameFile: device and inode) was committed since; its content may be
+// the same byte for byte.
+func statDone(dir string) os.FileInfo {
+	info, _ := os.Stat(filepath.Join(dir, results.DoneFile))
+	return info
+}
+
+func sameFile(a, b os.FileInfo) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return os.SameFile(a, b)
 }
 
 // safeTrain calls train, turning a panic into an error so that one broken

@@ -11,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
+
+	"convlab/runner/results"
 )
 
 // syncDir fsyncs a directory so that renames in it are durable.
@@ -161,4 +164,73 @@ func commit(tmp, final string) error {
 		return err
 	}
 	return syncDir(filepath.Dir(tmp))
+}
+
+// QuarantineNote is the file quarantine writes into a directory it moves
+// aside, saying when and why.
+const QuarantineNote = "QUARANTINE.txt"
+
+// quarantine moves the damaged run directory dir to root/quarantine/<name>,
+// or <name>.2, <name>.3, ... when an earlier copy is there, writes a note
+// of the damage into it and returns where it went. It deletes nothing.
+// The caller holds the tree lock, so that two processes do not pick the
+// same name.
+func quarantine(root, dir string, damage []results.Damage) (string, error) {
+	qdir := filepath.Join(root, QuarantineDir)
+	if err := os.MkdirAll(qdir, 0o755); err != nil {
+		return "", fmt.Errorf("quarantine %s: %w", dir, err)
+	}
+	base := filepath.Base(dir)
+	to := filepath.Join(qdir, base)
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(to); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		to = filepath.Join(qdir, fmt.Sprintf("%s.%d", base, i))
+	}
+	if err := os.Rename(dir, to); err != nil {
+		return "", fmt.Errorf("quarantine %s: %w", dir, err)
+	}
+	var note strings.Builder
+	host, _ := os.Hostname()
+	fmt.Fprintf(&note, "Moved here from %s/%s by convlab (host %s, pid %d) at %s, because:\n",
+		results.RunsDir, base, host, os.Getpid(), time.Now().UTC().Format(time.RFC3339))
+	for _, d := range damage {
+		fmt.Fprintf(&note, "  %s: %s\n", d.File, d.Problem)
+	}
+	// The move is what matters; a note that cannot be written (a full disk)
+	// does not undo it.
+	_ = os.WriteFile(filepath.Join(to, QuarantineNote), []byte(note.String()), 0o644)
+	if err := syncDir(qdir); err != nil {
+		return to, err
+	}
+	return to, syncDir(filepath.Dir(dir))
+}
+
+// Quarantine moves the damaged run directory dir of the results tree root
+// to root/quarantine/ (see Execute), holding the tree's lock, and returns
+// where it went. It checks dir again under the lock, hashes included, and
+// moves nothing ("" and no error) when it is intact by then (another
+// process committed a new copy) or gone.
+func Quarantine(root, dir string) (string, error) {
+	to, _, err := quarantineIfDamaged(&treeLock{path: filepath.Join(root, LockFile)}, root, dir, true)
+	return to, err
+}
+
+// quarantineIfDamaged checks dir under the tree lock (hashes too when deep
+// is set) and moves it to quarantine/ when it is damaged, returning where
+// it went ("" when it is intact or gone) and the damage.
+func quarantineIfDamaged(lock *treeLock, root, dir string, deep bool) (to string, damage []results.Damage, err error) {
+	err = lock.with(func() error {
+		if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if _, damage = results.CheckRunDir(dir, deep); len(damage) == 0 {
+			return nil
+		}
+		var err error
+		to, err = quarantine(root, dir, damage)
+		return err
+	})
+	return to, damage, err
 }

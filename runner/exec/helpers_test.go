@@ -31,6 +31,15 @@ func grid(n int) []spec.Run {
 	return runs
 }
 
+// gridEpochs is grid(n) with epochs epochs each.
+func gridEpochs(n, epochs int) []spec.Run {
+	runs := grid(n)
+	for i := range runs {
+		runs[i].Epochs = epochs
+	}
+	return runs
+}
+
 // fakeTrainer trains nothing: it walks epochs and batches, reporting
 // progress and checkpointing after every epoch, and resumes from the last
 // checkpoint. The history's loss of epoch e is 1/e, so a resumed run's

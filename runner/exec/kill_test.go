@@ -39,13 +39,7 @@ func TestHelperProcess(t *testing.T) {
 	os.Exit(3)
 }
 
-func helperRuns() []specRun {
-	runs := grid(5)
-	for i := range runs {
-		runs[i].Epochs = 4
-	}
-	return runs
-}
+func helperRuns() []specRun { return gridEpochs(5, 4) }
 
 // deadPID returns the pid of a process that has exited and been reaped.
 func deadPID(t *testing.T) int {
@@ -105,11 +99,11 @@ func TestKilledRunIsRedone(t *testing.T) {
 	runs := helperRuns()
 	before := runDirs(t, root)
 	for _, name := range before {
-		d, err := ReadDone(filepath.Join(root, results.RunsDir, name))
+		d, err := results.ReadDone(filepath.Join(root, results.RunsDir, name))
 		if err != nil {
 			t.Fatalf("runs/%s after the kill: %v", name, err)
 		}
-		if d.CodeVersion != CodeVersion {
+		if d.CodeVersion != CodeVersion() {
 			t.Errorf("runs/%s: code version %q", name, d.CodeVersion)
 		}
 	}
@@ -150,7 +144,7 @@ func TestKilledRunIsRedone(t *testing.T) {
 	// and the DONE markers parse as JSON.
 	for _, r := range runs {
 		b, _ := os.ReadFile(filepath.Join(root, results.RunsDir, results.RunDirName(r), results.DoneFile))
-		var d Done
+		var d results.Done
 		if err := json.Unmarshal(b, &d); err != nil || d.RunID != r.ID {
 			t.Errorf("DONE of %s: %s (%v)", r.ID, b, err)
 		}

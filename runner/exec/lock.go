@@ -1,10 +1,12 @@
 package exec
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // treeLock serialises commits and AfterRun calls: a mutex within the
@@ -46,4 +48,43 @@ func Flock(path string) (unlock func(), err error) {
 		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()
 	}, nil
+}
+
+// lockRun takes the exclusive advisory lock of one run (path, created if
+// missing). Without wait it returns ok false at once when another process
+// (or another worker of this one) holds it; with wait it polls until the
+// lock is free or ctx is done. The kernel releases the lock of a process
+// that dies, so a killed runner never leaves a run locked. Lock files are
+// left in place: removing one while another process waits on it would let
+// two processes hold "the" lock.
+func lockRun(ctx context.Context, path string, wait bool) (unlock func(), ok bool, err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, false, fmt.Errorf("lock run: %w", err)
+	}
+	delay := 10 * time.Millisecond
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() {
+				syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+				f.Close()
+			}, true, nil
+		}
+		if err != syscall.EWOULDBLOCK && err != syscall.EINTR {
+			f.Close()
+			return nil, false, fmt.Errorf("lock run %s: %w", path, err)
+		}
+		if !wait {
+			f.Close()
+			return nil, false, nil
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, false, ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 500*time.Millisecond)
+	}
 }

@@ -1,10 +1,9 @@
 // Package progress shows how training runs advance. Training calls a
 // Reporter once per batch and once per epoch; the runner opens one Reporter
-// per run from a Sink, which renders either a live multi-line display (on a
-// terminal: one bar per running run plus the grid's overall progress) or
-// plain log lines (otherwise: one line per epoch per run and one per
-// finished run). The live bars, and the CIFAR-10 download's, are drawn by
-// github.com/vbauerster/mpb.
+// per run from a Sink, such as package live's, which renders either live
+// bars (on a terminal: one per running run plus the grid's overall
+// progress) or plain log lines (otherwise: one line per epoch per run and
+// one per finished run).
 package progress
 
 import (

@@ -149,39 +149,49 @@ func ClassNames(rec *Record) []string {
 
 // ReadRunDir reads back the record that WriteRunFiles wrote in dir.
 func ReadRunDir(dir string) (*Record, error) {
-	cfgPath := filepath.Join(dir, ConfigFile)
-	cfgData, err := os.ReadFile(cfgPath)
+	rec, _, err := readRunDir(dir)
+	return rec, err
+}
+
+// readRunDir is ReadRunDir that also names the file an error is about.
+func readRunDir(dir string) (rec *Record, file string, err error) {
+	read := func(name string) ([]byte, error) {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("read run: %w", err)
+		}
+		return b, nil
+	}
+	cfgData, err := read(ConfigFile)
 	if err != nil {
-		return nil, fmt.Errorf("read run: %w", err)
+		return nil, ConfigFile, err
 	}
 	cfg, err := decodeConfig(cfgData)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", cfgPath, err)
+		return nil, ConfigFile, fmt.Errorf("%s: %w", filepath.Join(dir, ConfigFile), err)
 	}
-	metPath := filepath.Join(dir, MetricsFile)
-	metData, err := os.ReadFile(metPath)
+	metData, err := read(MetricsFile)
 	if err != nil {
-		return nil, fmt.Errorf("read run: %w", err)
+		return nil, MetricsFile, err
 	}
 	met, err := decodeMetrics(metData)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", metPath, err)
+		return nil, MetricsFile, fmt.Errorf("%s: %w", filepath.Join(dir, MetricsFile), err)
 	}
-	histPath := filepath.Join(dir, HistoryFile)
-	histData, err := os.ReadFile(histPath)
+	histData, err := read(HistoryFile)
 	if err != nil {
-		return nil, fmt.Errorf("read run: %w", err)
+		return nil, HistoryFile, err
 	}
 	hist, err := DecodeHistory(histData)
 	if err != nil {
-		return nil, fmt.Errorf("%s:%w", histPath, err)
+		return nil, HistoryFile, fmt.Errorf("%s:%w", filepath.Join(dir, HistoryFile), err)
 	}
-	rec := &Record{Run: cfg.Run, Hash: met.Hash, History: hist, Metrics: met.Metrics, Provenance: met.Provenance}
+	rec = &Record{Run: cfg.Run, Hash: met.Hash, History: hist, Metrics: met.Metrics, Provenance: met.Provenance}
 	if rec.Hash == "" {
 		rec.Hash = cfg.Hash
 	}
 	normalizeRun(&rec.Run)
-	return rec, nil
+	return rec, "", nil
 }
 
 // decodeConfig parses config.yaml strictly.
@@ -226,24 +236,18 @@ func normalizeRun(r *spec.Run) {
 }
 
 // ReadTree reads every complete run under root/runs (a directory holding
-// DONE; others, such as runs being replaced, are skipped), sorted by run
-// ID then hash. A missing runs directory is an empty tree.
+// DONE; others are skipped), sorted by run ID then hash, and fails when any
+// does not parse. It does not check the files against DONE: ReadIntact
+// does, and leaves damaged runs out. A missing runs directory is an empty
+// tree.
 func ReadTree(root string) ([]*Record, error) {
-	runsDir := filepath.Join(root, RunsDir)
-	entries, err := os.ReadDir(runsDir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+	dirs, err := RunDirs(root)
 	if err != nil {
-		return nil, fmt.Errorf("read results tree: %w", err)
+		return nil, err
 	}
 	var recs []*Record
 	var errs []error
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		dir := filepath.Join(runsDir, e.Name())
+	for _, dir := range dirs {
 		if _, err := os.Stat(filepath.Join(dir, DoneFile)); err != nil {
 			continue
 		}
@@ -257,11 +261,36 @@ func ReadTree(root string) ([]*Record, error) {
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("read results tree %s: %w", root, errors.Join(errs...))
 	}
+	sortRecords(recs)
+	return recs, nil
+}
+
+// RunDirs lists the directories under root/runs, in name order; a missing
+// runs directory holds none.
+func RunDirs(root string) ([]string, error) {
+	runsDir := filepath.Join(root, RunsDir)
+	entries, err := os.ReadDir(runsDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read results tree: %w", err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, filepath.Join(runsDir, e.Name()))
+		}
+	}
+	return dirs, nil
+}
+
+// sortRecords sorts records by run ID, then hash.
+func sortRecords(recs []*Record) {
 	sort.SliceStable(recs, func(i, j int) bool {
 		if recs[i].Run.ID != recs[j].Run.ID {
 			return recs[i].Run.ID < recs[j].Run.ID
 		}
 		return recs[i].Hash < recs[j].Hash
 	})
-	return recs, nil
 }

@@ -1,4 +1,4 @@
-package progress
+package live
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"convlab/runner/progress"
 	"convlab/runner/results"
 )
 
@@ -30,14 +31,14 @@ func TestPlainLines(t *testing.T) {
 	c := newClock()
 	d := New(&buf, Options{Now: c.now})
 	d.Begin(2)
-	a := d.Start(RunInfo{ID: "strided-n5000-s1", Epochs: 3})
+	a := d.Start(progress.RunInfo{ID: "strided-n5000-s1", Epochs: 3})
 	c.set(sec(5))
-	a.Batch(Batch{Epoch: 1, Batch: 1, Batches: 4, ImagesPerSec: 900, Loss: 2, Accuracy: 0.1})
+	a.Batch(progress.Batch{Epoch: 1, Batch: 1, Batches: 4, ImagesPerSec: 900, Loss: 2, Accuracy: 0.1})
 	c.set(sec(10))
 	a.Epoch(epoch(1, 10))
 	c.set(sec(30))
 	d.Finish("strided-n5000-s1", nil, sec(30))
-	d.Start(RunInfo{ID: "maxpool-n5000-s1", Epochs: 3})
+	d.Start(progress.RunInfo{ID: "maxpool-n5000-s1", Epochs: 3})
 	c.set(sec(40))
 	d.Finish("maxpool-n5000-s1", errors.New("loss became NaN"), sec(5))
 	d.End()
@@ -112,17 +113,17 @@ func (s *syncBuffer) String() string {
 }
 
 // barText is what the live bar of a run shows after the bar itself.
-func barText(r Reporter) string { return r.(*runState).text.Load().(string) }
+func barText(r progress.Reporter) string { return r.(*runState).text.Load().(string) }
 
 func TestTerminalDisplay(t *testing.T) {
 	var buf syncBuffer
 	c := newClock()
 	d := New(&buf, Options{Terminal: true, Now: c.now})
 	d.Begin(3)
-	a := d.Start(RunInfo{ID: "a", Epochs: 4})
-	b := d.Start(RunInfo{ID: "bb", Epochs: 2})
+	a := d.Start(progress.RunInfo{ID: "a", Epochs: 4})
+	b := d.Start(progress.RunInfo{ID: "bb", Epochs: 2})
 	c.set(sec(10))
-	a.Batch(Batch{Epoch: 2, Batch: 5, Batches: 10, ImagesPerSec: 1234, Loss: 0.1234, Accuracy: 0.5678})
+	a.Batch(progress.Batch{Epoch: 2, Batch: 5, Batches: 10, ImagesPerSec: 1234, Loss: 0.1234, Accuracy: 0.5678})
 	// Run a: (1 + 5/10)/4 = 0.375 done in 10s -> 16.7s left.
 	// Run bb: nothing yet. Grid: 0.375/3 = 0.125 in 10s -> 70s left.
 	if got, want := barText(a), "epoch 2/4 batch 5/10 1234 img/s loss 0.1234 acc 0.5678 ETA 16.7s"; got != want {
@@ -140,7 +141,7 @@ func TestTerminalDisplay(t *testing.T) {
 
 	// Batches within Interval of the last update do not update the bars.
 	c.set(sec(10.05))
-	a.Batch(Batch{Epoch: 2, Batch: 6, Batches: 10})
+	a.Batch(progress.Batch{Epoch: 2, Batch: 6, Batches: 10})
 	if got := barText(a); !strings.Contains(got, "batch 5/10") {
 		t.Errorf("updated within the interval: %q", got)
 	}
@@ -181,9 +182,9 @@ func TestTerminalDrawsBars(t *testing.T) {
 	var buf syncBuffer
 	d := New(&buf, Options{Terminal: true, Interval: time.Millisecond})
 	d.Begin(1)
-	r := d.Start(RunInfo{ID: "strided-n5000-s1", Epochs: 2})
+	r := d.Start(progress.RunInfo{ID: "strided-n5000-s1", Epochs: 2})
 	time.Sleep(2 * time.Millisecond) // past the Interval since Start drew
-	r.Batch(Batch{Epoch: 1, Batch: 5, Batches: 10, ImagesPerSec: 100})
+	r.Batch(progress.Batch{Epoch: 1, Batch: 5, Batches: 10, ImagesPerSec: 100})
 	deadline := time.Now().Add(10 * time.Second)
 	drawn := regexp.MustCompile(`(^|\n|\x1b\[J)strided-n5000-s1 +\[#####\.+\] epoch 1/2 batch 5/10 100 img/s`)
 	for !drawn.MatchString(buf.String()) && time.Now().Before(deadline) {
@@ -204,8 +205,8 @@ func TestTerminalWidth(t *testing.T) {
 	d := New(&buf, Options{Terminal: true, Width: 40, Now: newClock().now})
 	d.Begin(1)
 	id := "a-very-long-run-id-that-goes-on"
-	r := d.Start(RunInfo{ID: id, Epochs: 20})
-	r.Batch(Batch{Epoch: 1, Batch: 5, Batches: 10, ImagesPerSec: 100, Loss: 1, Accuracy: 0.5})
+	r := d.Start(progress.RunInfo{ID: id, Epochs: 20})
+	r.Batch(progress.Batch{Epoch: 1, Batch: 5, Batches: 10, ImagesPerSec: 100, Loss: 1, Accuracy: 0.5})
 	// The id is cut to what leaves room for the bar, the text after it to
 	// what is left; mpb puts lineMargin spaces around the bar.
 	room := 40 - barWidth - lineMargin
@@ -289,8 +290,8 @@ func ExampleNew() {
 	var buf bytes.Buffer
 	d := New(&buf, Options{}) // plain lines, as when stderr is not a terminal
 	d.Begin(1)
-	r := d.Start(RunInfo{ID: "strided-n5000-s1", Epochs: 20})
-	r.Batch(Batch{Epoch: 1, Batch: 1, Batches: 36, ImagesPerSec: 800, Loss: 2.3, Accuracy: 0.1})
+	r := d.Start(progress.RunInfo{ID: "strided-n5000-s1", Epochs: 20})
+	r.Batch(progress.Batch{Epoch: 1, Batch: 1, Batches: 36, ImagesPerSec: 800, Loss: 2.3, Accuracy: 0.1})
 	r.Epoch(results.Epoch{Epoch: 1, Loss: 2.1, Accuracy: 0.2, ValLoss: 1.9, ValAccuracy: 0.3})
 	fmt.Print(strings.SplitAfter(buf.String(), "(")[0])
 	// Output:
@@ -300,12 +301,47 @@ func ExampleNew() {
 
 // trainFake reports a run of 3 epochs of 10 batches, each epoch 1s long.
 func trainFake(d *Display, id string) {
-	r := d.Start(RunInfo{ID: id, Epochs: 3})
+	r := d.Start(progress.RunInfo{ID: id, Epochs: 3})
 	for e := 1; e <= 3; e++ {
 		for b := 1; b <= 10; b++ {
-			r.Batch(Batch{Epoch: e, Batch: b, Batches: 10})
+			r.Batch(progress.Batch{Epoch: e, Batch: b, Batches: 10})
 		}
 		r.Epoch(epoch(e, 1))
 	}
 	d.Finish(id, nil, time.Second)
+}
+
+// The download bar redraws in place (ESC[1A ESC[J before each frame); its
+// last frame, which stays, is the full bar at 100%, or where a download
+// that stopped short stopped.
+func TestDownloadBar(t *testing.T) {
+	var full syncBuffer
+	b := NewDownloadBar(&full, "x.tar.gz", 10*mb)
+	b.Write(make([]byte, 4*mb))
+	b.Write(make([]byte, 6*mb))
+	b.Finish()
+	frames := strings.Split(full.String(), "\x1b[1A\x1b[J")
+	last := frames[len(frames)-1]
+	if strings.Count(last, "\n") != 1 || !strings.HasSuffix(last, "\n") || !strings.HasPrefix(last, "downloading x.tar.gz [") ||
+		!strings.Contains(last, "100 %") || !strings.Contains(last, "10.0 / 10.0 MB") || !regexp.MustCompile(`\[#+\]`).MatchString(last) {
+		t.Errorf("last frame %q; want one line: the full bar, 100 %%, 10.0 / 10.0 MB", last)
+	}
+
+	var short syncBuffer
+	b = NewDownloadBar(&short, "x", 10*mb)
+	b.Write(make([]byte, 6.5*mb))
+	b.Finish()
+	frames = strings.Split(short.String(), "\x1b[1A\x1b[J")
+	if last := frames[len(frames)-1]; !strings.Contains(last, "65 %") || !strings.Contains(last, "6.5 / 10.0 MB") || !regexp.MustCompile(`\[#+\.+\]`).MatchString(last) {
+		t.Errorf("last frame %q; want it at 65 %%, 6.5 of 10.0 MB", last)
+	}
+
+	var unknown syncBuffer
+	b = NewDownloadBar(&unknown, "x", -1)
+	b.Write(make([]byte, 2.5*mb))
+	b.Finish()
+	frames = strings.Split(unknown.String(), "\x1b[1A\x1b[J")
+	if last := frames[len(frames)-1]; !strings.Contains(last, "2.5 MB") || strings.Contains(last, " / ") {
+		t.Errorf("last frame %q of a download of unknown size; want 2.5 MB and no total", last)
+	}
 }

@@ -1,4 +1,10 @@
-package progress
+// Package live renders the progress of a grid of runs (a progress.Sink):
+// on a terminal, live bars drawn by github.com/vbauerster/mpb, one per
+// running run plus the grid's, with each finished epoch and run kept as a
+// line above them; elsewhere, plain log lines. It also draws the CIFAR-10
+// download's bar. Training links only package progress, not this one nor
+// mpb, so that the bars are no part of the training code's identity.
+package live
 
 import (
 	"fmt"
@@ -13,6 +19,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
 
+	"convlab/runner/progress"
 	"convlab/runner/results"
 )
 
@@ -31,7 +38,7 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Display is a Sink writing to an io.Writer.
+// Display is a progress.Sink writing to an io.Writer.
 type Display struct {
 	out  io.Writer
 	opt  Options
@@ -54,9 +61,9 @@ type Display struct {
 
 type runState struct {
 	d       *Display
-	info    RunInfo
+	info    progress.RunInfo
 	started time.Time
-	last    Batch
+	last    progress.Batch
 	epochs  int // finished epochs
 	bar     *mpb.Bar
 	text    atomic.Value // string: the bar's line after the bar itself
@@ -96,7 +103,7 @@ func Auto(f *os.File) *Display {
 	return New(f, opt)
 }
 
-// Begin implements Sink.
+// Begin implements progress.Sink.
 func (d *Display) Begin(total int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -129,8 +136,8 @@ func (d *Display) lineWidth() int {
 	return 200
 }
 
-// Start implements Sink.
-func (d *Display) Start(run RunInfo) Reporter {
+// Start implements progress.Sink.
+func (d *Display) Start(run progress.RunInfo) progress.Reporter {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	r := &runState{d: d, info: run, started: d.opt.Now()}
@@ -149,7 +156,7 @@ func (d *Display) Start(run RunInfo) Reporter {
 	return r
 }
 
-// Finish implements Sink.
+// Finish implements progress.Sink.
 func (d *Display) Finish(id string, err error, elapsed time.Duration) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -179,7 +186,7 @@ func (d *Display) Finish(id string, err error, elapsed time.Duration) {
 	fmt.Fprintln(d.out, line)
 }
 
-// End implements Sink.
+// End implements progress.Sink.
 func (d *Display) End() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -198,8 +205,8 @@ func (d *Display) End() {
 	fmt.Fprintf(d.out, " in %s\n", fmtDur(d.opt.Now().Sub(d.begun)))
 }
 
-// Batch implements Reporter.
-func (r *runState) Batch(b Batch) {
+// Batch implements progress.Reporter.
+func (r *runState) Batch(b progress.Batch) {
 	d := r.d
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -209,14 +216,14 @@ func (r *runState) Batch(b Batch) {
 	}
 }
 
-// Epoch implements Reporter.
+// Epoch implements progress.Reporter.
 func (r *runState) Epoch(e results.Epoch) {
 	d := r.d
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	r.epochs = e.Epoch
 	if r.last.Epoch < e.Epoch || (r.last.Epoch == e.Epoch && r.last.Batch < r.last.Batches) {
-		r.last = Batch{Epoch: e.Epoch, Batch: r.last.Batches, Batches: r.last.Batches,
+		r.last = progress.Batch{Epoch: e.Epoch, Batch: r.last.Batches, Batches: r.last.Batches,
 			ImagesPerSec: r.last.ImagesPerSec, Loss: e.Loss, Accuracy: e.Accuracy}
 	}
 	took := fmtDur(time.Duration(e.Seconds * float64(time.Second)))

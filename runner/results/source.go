@@ -1,0 +1,9 @@
+package results
+
+import "embed"
+
+// Source is this package's source, embedded so that the training code's
+// identity in every run's cache key is derived from it (runner/codeversion).
+//
+//go:embed *.go
+var Source embed.FS
