@@ -24,6 +24,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -48,6 +49,22 @@ const (
 // (see DeriveSweeps). Every file is written atomically; generated CSV and
 // PNG files that no longer belong to the report are removed.
 func Build(root string, plan ...*spec.Plan) error {
+	return BuildWith(root, Options{}, plan...)
+}
+
+// Options change what Build writes.
+type Options struct {
+	// FigureFormats are the formats of every figure besides PNG (see
+	// FigureFormats); nil means those of the experiment file's
+	// figures.formats (as saved in sweeps.json).
+	FigureFormats []string
+}
+
+// BuildWith is Build with options.
+func BuildWith(root string, o Options, plan ...*spec.Plan) error {
+	if err := CheckFigureFormats(o.FigureFormats); err != nil {
+		return fmt.Errorf("build report in %s: %w", root, err)
+	}
 	idx, fromPlan, err := resolveIndex(root, plan)
 	if err != nil {
 		return err
@@ -57,7 +74,20 @@ func Build(root string, plan ...*spec.Plan) error {
 			return err
 		}
 	}
+	if o.FigureFormats != nil {
+		idx.FigureFormats = o.FigureFormats
+	}
 	return buildFromIndex(root, idx)
+}
+
+// CheckFigureFormats checks that every format is one of FigureFormats.
+func CheckFigureFormats(formats []string) error {
+	for _, f := range formats {
+		if !slices.Contains(FigureFormats, f) {
+			return fmt.Errorf("unknown figure format %q; valid: %s", f, strings.Join(FigureFormats, ", "))
+		}
+	}
+	return nil
 }
 
 // resolveIndex finds the sweeps of the report in root: those of the plan
@@ -131,7 +161,7 @@ func loadModel(root string, idx *planIndex) (*model, error) {
 		sweeps = DeriveSweeps(recs)
 	}
 	m := newModel(filepath.Base(filepath.Clean(root)), recs, sweeps)
-	m.File, m.Description = idx.File, idx.Description
+	m.File, m.Description, m.FigureFormats = idx.File, idx.Description, idx.FigureFormats
 	return m, nil
 }
 
@@ -195,7 +225,7 @@ func writeOutputs(root string, files map[string][]byte) error {
 	return removeStale(root, files)
 }
 
-// removeStale deletes generated files (CSV, PNG) under tables/ and figures/
+// removeStale deletes generated files (CSV, PNG, SVG, PDF) under tables/ and figures/
 // that this build did not write, and directories left empty.
 func removeStale(root string, keep map[string][]byte) error {
 	var dirs []string
@@ -216,7 +246,7 @@ func removeStale(root string, keep map[string][]byte) error {
 			}
 			rel, _ := filepath.Rel(root, p)
 			ext := filepath.Ext(p)
-			if (ext == ".csv" || ext == ".png") && keep[filepath.ToSlash(rel)] == nil {
+			if (ext == ".csv" || slices.Contains(FigureFormats, strings.TrimPrefix(ext, "."))) && keep[filepath.ToSlash(rel)] == nil {
 				if err := os.Remove(p); err != nil {
 					return err
 				}
@@ -257,6 +287,35 @@ func tableName(sweep string) string {
 	return path.Join(TablesDir, fileName(sweep)+".csv")
 }
 
+// addFigure encodes a figure as the PNG at rel and, for each other format,
+// beside it with that format's extension.
+func (o *outputs) addFigure(rel string, f figure, formats []string) error {
+	all := []string{"png"}
+	for _, format := range formats {
+		if !slices.Contains(all, format) {
+			all = append(all, format)
+		}
+	}
+	for _, format := range all {
+		b, err := f.encode(format)
+		if err != nil {
+			return err
+		}
+		o.add(strings.TrimSuffix(rel, ".png")+"."+format, b)
+	}
+	return nil
+}
+
+func sum2(m [][]int) int {
+	n := 0
+	for _, row := range m {
+		for _, v := range row {
+			n += v
+		}
+	}
+	return n
+}
+
 func generate(m *model, o *outputs) error {
 	runsCSV, err := EncodeRuns(m.Recs)
 	if err != nil {
@@ -271,23 +330,25 @@ func generate(m *model, o *outputs) error {
 	}
 
 	// Per-run figures.
+	st := newStyler(m.Recs)
 	curves := map[*results.Record]string{}
 	confusion := map[*results.Record]string{}
 	for _, r := range m.Recs {
 		dir := runFigureDir(m, r)
-		b, err := CurvesFigure(r)
-		if err != nil {
+		curves[r] = path.Join(dir, "curves.png")
+		if err := o.addFigure(curves[r], curvesFigure(st, r), m.FigureFormats); err != nil {
 			return fmt.Errorf("figure of run %s: %w", r.Run.ID, err)
 		}
-		curves[r] = path.Join(dir, "curves.png")
-		o.add(curves[r], b)
 		if cm := r.Metrics.Test.Confusion; len(cm) > 0 {
-			b, err := ConfusionFigure(fmt.Sprintf("Confusion matrix on the test set: %s", r.Run.ID), cm, results.ClassNames(r))
+			f, err := confusionFigure(fmt.Sprintf("Confusion matrix on the test set (%s test images): %s", groupThousands(sum2(cm)), r.Run.ID), cm, results.ClassNames(r))
+			if err == nil {
+				f.date = newestFinish(r)
+				confusion[r] = path.Join(dir, "confusion_test.png")
+				err = o.addFigure(confusion[r], f, m.FigureFormats)
+			}
 			if err != nil {
 				return fmt.Errorf("figure of run %s: %w", r.Run.ID, err)
 			}
-			confusion[r] = path.Join(dir, "confusion_test.png")
-			o.add(confusion[r], b)
 		}
 	}
 
@@ -305,20 +366,24 @@ func generate(m *model, o *outputs) error {
 			o.add(tables[v], sweepTable(v).csv())
 		}
 		if v.feeds("figure3", "figure4") || (!v.feeds(spec.ReportItems...) && len(v.Recs) > 1) {
-			b, err := OverlayFigure(sweepTitle(v), v.Recs, v.Axes)
+			f, err := overlayFigure(st, sweepTitle(v), v.Recs, v.Axes)
+			overlays[v] = path.Join(FiguresDir, fileName(v.Name)+"_curves.png")
+			if err == nil {
+				err = o.addFigure(overlays[v], f, m.FigureFormats)
+			}
 			if err != nil {
 				return fmt.Errorf("figure of sweep %s: %w", v.Name, err)
 			}
-			overlays[v] = path.Join(FiguresDir, fileName(v.Name)+"_curves.png")
-			o.add(overlays[v], b)
 		}
 		if v.feeds("figure5", "figure6") {
-			b, err := ArchFigure(sweepTitle(v), v.Recs)
+			f, err := archFigure(st, sweepTitle(v), v.Recs)
+			comparisons[v] = path.Join(FiguresDir, fileName(v.Name)+"_comparison.png")
+			if err == nil {
+				err = o.addFigure(comparisons[v], f, m.FigureFormats)
+			}
 			if err != nil {
 				return fmt.Errorf("figure of sweep %s: %w", v.Name, err)
 			}
-			comparisons[v] = path.Join(FiguresDir, fileName(v.Name)+"_comparison.png")
-			o.add(comparisons[v], b)
 		}
 	}
 

@@ -31,6 +31,8 @@ type model struct {
 	File, Description string
 	Recs              []*results.Record // runs of the report, by ID
 	Sweeps            []*sweepView
+	// FigureFormats are the formats of the figures besides PNG.
+	FigureFormats []string
 	// Others are finished runs in the tree that no sweep holds (older
 	// versions of runs, or runs of sweeps since removed).
 	Others []*results.Record

@@ -28,6 +28,7 @@ Runs written by several shards (run --shard, or Slurm array tasks) into one
 results tree are all included. Convolution files rebuild Figure 1.`,
 		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 			resultsDir := fs.String("results", "results", "directory that holds one results tree per experiment file")
+			formats := addFormatsFlag(fs)
 			return func(args []string) error {
 				if len(args) == 0 {
 					return usagef("no experiment file given")
@@ -49,7 +50,7 @@ results tree are all included. Convolution files rebuild Figure 1.`,
 				}
 				for _, f := range files {
 					root := filepath.Join(*resultsDir, f.name)
-					if err := report.Build(root, f.plan); err != nil {
+					if err := report.BuildWith(root, formats.options(), f.plan); err != nil {
 						return fmt.Errorf("%s: %w", f.path, err)
 					}
 					fmt.Fprintf(e.stdout, "%s: %s\n", f.path, filepath.Join(root, "REPORT.md"))
