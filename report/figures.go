@@ -198,8 +198,8 @@ type yAxis struct {
 }
 
 // fitY chooses the y axis that shows the curves. A loss axis is clipped to
-// the range of epochs 2 on when epoch 1 alone would take more than a third
-// of it (a strong L1 penalty starts in the thousands), and is logarithmic
+// the range of epochs 2 on when epoch 1 alone would take more than half of
+// it (a strong L1 penalty starts in the thousands), and is logarithmic
 // when what remains spans more than a factor of 8.
 func fitY(cs []curve, loss bool) yAxis {
 	lo, hi := curvesRange(cs, 1)
@@ -207,7 +207,7 @@ func fitY(cs []curve, loss bool) yAxis {
 		return yAxis{}
 	}
 	if loss {
-		if rlo, rhi := curvesRange(cs, 2); rlo <= rhi && hi-rhi > 0.5*(rhi-rlo) {
+		if rlo, rhi := curvesRange(cs, 2); rlo <= rhi && hi-rhi > rhi-rlo {
 			hi = rhi
 		}
 	}
@@ -395,10 +395,11 @@ func newSideLegend() plot.Legend {
 	return leg
 }
 
-// epochTicks marks whole epochs: every epoch up to 20, else a readable step.
-func epochTicks(p *plot.Plot, maxEpoch int) {
+// epochTicks labels whole epochs: every epoch up to maxLabels of them,
+// else every 2nd, 5th, 10th, 20th ...
+func epochTicks(p *plot.Plot, maxEpoch, maxLabels int) {
 	step := 1
-	for maxEpoch/step > 20 {
+	for maxEpoch/step > maxLabels {
 		switch {
 		case step == 1:
 			step = 2
@@ -410,8 +411,11 @@ func epochTicks(p *plot.Plot, maxEpoch int) {
 	}
 	var ticks []plot.Tick
 	for e := 1; e <= maxEpoch; e++ {
-		if e == 1 || e%step == 0 {
+		// Epoch 1 is labelled unless it would crowd epoch 2's label.
+		if e%step == 0 || (e == 1 && step != 2) {
 			ticks = append(ticks, plot.Tick{Value: float64(e), Label: fmt.Sprint(e)})
+		} else {
+			ticks = append(ticks, plot.Tick{Value: float64(e)})
 		}
 	}
 	p.X.Tick.Marker = plot.ConstantTicks(ticks)
@@ -479,7 +483,7 @@ func curvesFigure(st *styler, r *results.Record) figure {
 			if err := addCurves(pl.p, cs, fitY(cs, pl.loss)); err != nil {
 				return err
 			}
-			epochTicks(pl.p, maxEpoch(r))
+			epochTicks(pl.p, maxEpoch(r), 20)
 		}
 		leg := newSideLegend()
 		styleLegend(&leg, col, false)
@@ -495,6 +499,17 @@ func drawWithLegend(dc draw.Canvas, plots [][]*plot.Plot, leg plot.Legend) {
 	drawStack(draw.Crop(dc, 0, -legW, 0, 0), plots)
 	side := draw.Crop(dc, dc.Max.X-dc.Min.X-legW+vg.Points(4), -vg.Points(6), 0, -vg.Points(34))
 	leg.Draw(side)
+}
+
+// drawHeader writes a figure's title across its top and returns the canvas
+// below it.
+func drawHeader(dc draw.Canvas, text string) draw.Canvas {
+	sty := plot.New().Title.TextStyle
+	sty.Font.Size = vg.Points(14)
+	sty.XAlign, sty.YAlign = draw.XCenter, draw.YTop
+	h := sty.Height(text) + vg.Points(10)
+	dc.FillText(sty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y - vg.Points(6)}, text)
+	return draw.Crop(dc, 0, 0, 0, -h)
 }
 
 func drawStack(dc draw.Canvas, plots [][]*plot.Plot) {
@@ -570,7 +585,7 @@ func overlayFigure(st *styler, title string, recs []*results.Record, axes []stri
 			if err := addCurves(pl.p, pl.cs, fitY(pl.cs, pl.loss)); err != nil {
 				return err
 			}
-			epochTicks(pl.p, n)
+			epochTicks(pl.p, n, 20)
 		}
 		drawWithLegend(dc, [][]*plot.Plot{{acc}, {loss}}, leg)
 		return nil
@@ -605,9 +620,9 @@ func archFigure(st *styler, title string, recs []*results.Record) (figure, error
 		band := false
 		for j, c := range cells {
 			r := c.Recs[0]
-			head := fmt.Sprintf("%s, n = %s%s", r.Run.Arch.Name, groupThousands(r.Run.N), seedsNote(c))
-			rows[0][j] = newPlot(head+": accuracy per epoch\n"+dataLabel(r), epochAxis, accAxis)
-			rows[1][j] = newPlot(head+": loss per epoch\n"+lossWhat(r.Run.L1 != 0)+"; "+dataLabel(r), epochAxis, lossAxis)
+			head := fmt.Sprintf("%s, n = %s%s\n", r.Run.Arch.Name, groupThousands(r.Run.N), seedsNote(c))
+			rows[0][j] = newPlot(head+"accuracy per epoch", epochAxis, accAxis)
+			rows[1][j] = newPlot(head+"loss ("+lossWhat(r.Run.L1 != 0)+") per epoch", epochAxis, lossAxis)
 			col := st.archColor(r.Run.Arch.Name)
 			rowCurves[0] = append(rowCurves[0], runCurves(c, c.Label, col, trainAcc, valAcc))
 			rowCurves[1] = append(rowCurves[1], runCurves(c, c.Label, col, trainLoss, valLoss))
@@ -619,15 +634,16 @@ func archFigure(st *styler, title string, recs []*results.Record) (figure, error
 				if err := addCurves(p, rowCurves[i][j], y); err != nil {
 					return err
 				}
-				epochTicks(p, n)
+				epochTicks(p, n, 10)
 			}
 		}
 		leg := newSideLegend()
 		styleLegend(&leg, color.Black, band)
+		dc = drawHeader(dc, title+": "+sweepData(recs))
 		top := draw.Crop(dc, 0, 0, dc.Size().Y*0.36, 0)
 		drawWithLegend(top, rows, leg)
 
-		bars, barLeg, err := accuracyBars(title, cells)
+		bars, barLeg, err := accuracyBars(cells)
 		if err != nil {
 			return err
 		}
@@ -643,8 +659,8 @@ func archFigure(st *styler, title string, recs []*results.Record) (figure, error
 // and validation accuracy of the last epoch and its test accuracy, with the
 // 95% confidence interval of the mean as an error bar when it has several
 // seeds.
-func accuracyBars(title string, cells []*seedCell) (*plot.Plot, plot.Legend, error) {
-	bars := newPlot(title+":\naccuracy after training", "", accAxis)
+func accuracyBars(cells []*seedCell) (*plot.Plot, plot.Legend, error) {
+	bars := newPlot("Accuracy after training", "", accAxis)
 	leg := newSideLegend()
 	splits := []struct {
 		name string
@@ -717,7 +733,7 @@ func accuracyBars(title string, cells []*seedCell) (*plot.Plot, plot.Legend, err
 		if len(c.Recs) > 1 {
 			trained += fmt.Sprintf(" (mean of %d seeds)", len(c.Recs))
 		}
-		ticks = append(ticks, plot.Tick{Value: float64(j), Label: fmt.Sprintf("%s, n = %s\n%s parameters, %s",
+		ticks = append(ticks, plot.Tick{Value: float64(j), Label: fmt.Sprintf("%s, n = %s\n%s parameters\n%s",
 			r.Run.Arch.Name, groupThousands(r.Run.N), groupThousands(r.Metrics.Params), trained)})
 	}
 	bars.X.Tick.Marker = plot.ConstantTicks(ticks)
@@ -733,10 +749,11 @@ type errorBarThumb struct{}
 
 func (errorBarThumb) Thumbnail(c *draw.Canvas) {
 	x := (c.Min.X + c.Max.X) / 2
+	lo, hi := c.Min.Y+vg.Points(1), c.Max.Y-vg.Points(1)
 	ls := draw.LineStyle{Color: color.Black, Width: vg.Points(1.2)}
-	c.StrokeLine2(ls, x, c.Min.Y, x, c.Max.Y)
-	c.StrokeLine2(ls, x-vg.Points(4), c.Min.Y, x+vg.Points(4), c.Min.Y)
-	c.StrokeLine2(ls, x-vg.Points(4), c.Max.Y, x+vg.Points(4), c.Max.Y)
+	c.StrokeLine2(ls, x, lo, x, hi)
+	c.StrokeLine2(ls, x-vg.Points(4), lo, x+vg.Points(4), lo)
+	c.StrokeLine2(ls, x-vg.Points(4), hi, x+vg.Points(4), hi)
 }
 
 // errorPoints are bar tops with their error bars.
