@@ -135,6 +135,8 @@ func (s *styler) valueColor(axis string, v float64) color.RGBA {
 // architecture alone, in sweep order with the architectures' colours;
 // otherwise, in sweep order with the qualitative palette.
 func (s *styler) sweepColors(cells []*seedCell, axes []string) ([]*seedCell, []color.Color) {
+	// Seeds are averaged within a cell: they do not tell cells apart.
+	axes = slices.DeleteFunc(slices.Clone(axes), func(a string) bool { return a == "seed" })
 	out := slices.Clone(cells)
 	cols := make([]color.Color, len(out))
 	switch {

@@ -78,8 +78,12 @@ func (f figure) encode(format string) (out []byte, err error) {
 	case "pdf":
 		pdfDates.Lock()
 		defer pdfDates.Unlock()
-		fpdf.SetDefaultCreationDate(f.date)
-		fpdf.SetDefaultModificationDate(f.date)
+		date := f.date
+		if date.IsZero() {
+			date = time.Unix(0, 0).UTC() // unknown; fpdf would write the time of day
+		}
+		fpdf.SetDefaultCreationDate(date)
+		fpdf.SetDefaultModificationDate(date)
 		defer fpdf.SetDefaultCreationDate(time.Time{})
 		defer fpdf.SetDefaultModificationDate(time.Time{})
 		c := vgpdf.New(w, h)

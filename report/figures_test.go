@@ -333,6 +333,11 @@ func TestSweepColors(t *testing.T) {
 	if alone[0] != cols[1] {
 		t.Errorf("l1 = 0.001 is %v alone and %v with the others", alone[0], cols[1])
 	}
+	// With seed as a second axis the cells are still coloured by l1.
+	_, withSeed := st.sweepColors(groupSeedCells(l1), []string{"l1", "seed"})
+	if !slices.Equal(withSeed, cols) {
+		t.Errorf("colours with a seed axis %v, want those of l1 alone %v", withSeed, cols)
+	}
 	if st.archColor("strided") == st.archColor("maxpool") || st.archColor("maxpool") == st.archColor("deeper") {
 		t.Errorf("architectures share a colour")
 	}
