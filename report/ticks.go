@@ -93,7 +93,8 @@ func formatTick(v float64, dec int) string {
 // over wider ranges at 1, 1.5, 2, 3, 5 and 7 times the powers of ten, or
 // the densest of the sparser sets (1, 2, 3, 5; 1, 2, 5; 1, 3; 1; every
 // second power of ten ...) that labels at most maxMajorTicks+2 ticks.
-// Every integer multiple of a power of ten is a minor tick.
+// Every integer multiple of a power of ten is a minor tick (and 1.2 to 1.8
+// times it when the axis spans a few decades).
 type logTicks struct{}
 
 var _ plot.Ticker = logTicks{}
@@ -143,9 +144,18 @@ func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 		return linearTicks{}.Ticks(lo, hi)
 	}
 	ticks := major
+	// Minor ticks at every integer mantissa; over a few decades also at
+	// 1.2, 1.4, 1.6 and 1.8, where the widest gap between labels is.
+	minors := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9}
+	if math.Log10(hi/lo) <= 3.5 {
+		minors = append(minors, 1.2, 1.4, 1.6, 1.8)
+	}
 	for e := eLo; e <= eHi; e++ {
-		for i := 1; i <= 9; i++ {
-			v := scaled(float64(i), e)
+		for _, m := range minors {
+			v := scaled(m, e)
+			if m != math.Trunc(m) {
+				v = scaled(m*10, e-1)
+			}
 			if v < lo || v > hi || slices.ContainsFunc(major, func(t plot.Tick) bool { return t.Value == v }) {
 				continue
 			}
