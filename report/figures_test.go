@@ -393,3 +393,29 @@ func TestSeedFixtureReport(t *testing.T) {
 		t.Errorf("%d cells, want 2 of 5 seeds", len(cells))
 	}
 }
+
+// TestFiguresDiverged: a run whose every loss is NaN, and a cell one of
+// whose seeds diverged, still draw (the mean has a gap where a seed has
+// no finite value).
+func TestFiguresDiverged(t *testing.T) {
+	by := fixtureByID()
+	r := *by["strided-n5000-l1_0.0001"]
+	r.History = slices.Clone(r.History)
+	for i := range r.History {
+		r.History[i].Loss, r.History[i].ValLoss = math.NaN(), math.Inf(1)
+	}
+	b, err := CurvesFigure(&r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, "curves of a diverged run", b)
+	seeds := seededRecords([]*results.Record{by["maxpool-n5000-l1_0.0001"]}, 3)
+	seeds[1].History[4].Accuracy = math.NaN()
+	_, ys, lo, _ := cellCurve(groupSeedCells(seeds)[0], trainAcc)
+	if !math.IsNaN(ys[4]) || !math.IsNaN(lo[4]) || math.IsNaN(ys[5]) {
+		t.Errorf("epoch 5 of a cell with a diverged seed: mean %v, band %v; want a gap there only", ys[4], lo[4])
+	}
+	if _, err := OverlayFigure("diverged seed", seeds, []string{"seed"}); err != nil {
+		t.Fatal(err)
+	}
+}
