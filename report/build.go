@@ -324,9 +324,12 @@ func generate(m *model, o *outputs) error {
 	o.add(path.Join(TablesDir, RunsTable), runsCSV)
 	base := baselineTable(m.Recs)
 	o.add(path.Join(TablesDir, "baselines.csv"), base.csv())
-	archRecs := archRecords(m)
-	if len(archRecs) > 0 {
-		o.add(path.Join(TablesDir, "architectures.csv"), archTable(archRecs).csv())
+	if cmp := comparisonsTable(m); len(cmp.Rows) > 0 {
+		o.add(path.Join(TablesDir, ComparisonsTable), cmp.csv())
+	}
+	archs := archCells(m)
+	if len(archs) > 0 {
+		o.add(path.Join(TablesDir, "architectures.csv"), archTable(archs).CSV.csv())
 	}
 
 	// Per-run figures.
@@ -363,7 +366,7 @@ func generate(m *model, o *outputs) error {
 		// The runs of Figures 5 and 6 are tabled in architectures.csv.
 		if v.feeds("table1", "table2") || (len(v.Axes) > 0 && !v.feeds("figure5", "figure6")) {
 			tables[v] = tableName(v.Name)
-			o.add(tables[v], sweepTable(v).csv())
+			o.add(tables[v], sweepTable(v).CSV.csv())
 		}
 		if v.feeds("figure3", "figure4") || (!v.feeds(spec.ReportItems...) && len(v.Recs) > 1) {
 			f, err := overlayFigure(st, sweepTitle(v), v.Recs, v.Axes)
@@ -388,7 +391,7 @@ func generate(m *model, o *outputs) error {
 	}
 
 	w := &reportWriter{}
-	writeReport(w, m, reportFiles{curves, confusion, tables, overlays, comparisons, base, archRecs})
+	writeReport(w, m, reportFiles{curves, confusion, tables, overlays, comparisons, base})
 	o.add(ReportFile, []byte(w.String()))
 	return nil
 }

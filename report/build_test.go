@@ -103,7 +103,7 @@ func TestBuildFixture(t *testing.T) {
 		"strided-n5000-l1_0.001", "strided-n5000-l1_0.01", "strided-n5000-l1_0.1", "strided-n5000-l1_1", "strided-n5000-l1_10"} {
 		want = append(want, "figures/runs/"+id+"/confusion_test.png", "figures/runs/"+id+"/curves.png")
 	}
-	want = append(want, "sweeps.json", "tables/architectures.csv", "tables/baselines.csv", "tables/data_amount.csv",
+	want = append(want, "sweeps.json", "tables/architectures.csv", "tables/baselines.csv", "tables/comparisons.csv", "tables/data_amount.csv",
 		"tables/l1.csv", "tables/runs.csv")
 	sort.Strings(want)
 	if strings.Join(generated, "\n") != strings.Join(want, "\n") {

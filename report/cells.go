@@ -32,10 +32,7 @@ func (c *seedCell) Seeds() []int64 {
 
 // cellKey is the hash of everything that determines a run's result except
 // its seed.
-func cellKey(r spec.Run) string {
-	r.Seed = 0
-	return r.Hash()
-}
+func cellKey(r spec.Run) string { return r.CellHash() }
 
 // cellLabel drops the trailing "-s<seed>" of a readable run id.
 func cellLabel(id string) string {

@@ -15,7 +15,6 @@ type reportFiles struct {
 	curves, confusion             map[*results.Record]string
 	tables, overlays, comparisons map[*sweepView]string
 	baselines                     table
-	archRecs                      []*results.Record
 }
 
 // section is one heading of the report with its body.
@@ -38,6 +37,7 @@ func writeReport(w *reportWriter, m *model, f reportFiles) {
 	add("Model summaries", summariesSection(m))
 	add("Baselines", baselineSection(f))
 	add("Evaluation", evaluationSection(m, f))
+	add("How cells are compared", statisticsSection(m))
 	add("Figure 2: training curves", itemSection(m, f, "figure2"))
 	add("Table 1 and Figure 3: data amount", itemSection(m, f, "table1", "figure3"))
 	add("Table 2 and Figure 4: L1 regularisation", itemSection(m, f, "table2", "figure4"))
@@ -100,21 +100,43 @@ func baselineSection(f reportFiles) string {
 		f.baselines.markdown() + "\nCSV: " + link("baselines.csv", path.Join(TablesDir, "baselines.csv")) + "\n"
 }
 
+// evalMetrics are the trained models' scores, dropout off, that the
+// Evaluation table aggregates over each cell's seeds.
+var evalMetrics = []cellMetric{
+	{"train_accuracy", "Train Accuracy", "", false, func(r *results.Record) (float64, bool) { return r.Metrics.Train.Accuracy, true }},
+	{"validation_accuracy", "Validation Accuracy", "", false, func(r *results.Record) (float64, bool) { return r.Metrics.Validation.Accuracy, true }},
+	{"test_accuracy", "Test Accuracy", "", false, func(r *results.Record) (float64, bool) { return r.Metrics.Test.Accuracy, true }},
+	{"train_loss", "Train Loss", "", false, func(r *results.Record) (float64, bool) { return r.Metrics.Train.Loss, true }},
+	{"validation_loss", "Validation Loss", "", false, func(r *results.Record) (float64, bool) { return r.Metrics.Validation.Loss, true }},
+	{"test_loss", "Test Loss", "", false, func(r *results.Record) (float64, bool) { return r.Metrics.Test.Loss, true }},
+}
+
 func evaluationSection(m *model, f reportFiles) string {
 	if len(m.Recs) == 0 {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString("Every run's trained model scored with dropout off. Train and test: the data set's training images (less the validation split) and its test set.\n\n")
-	t := table{Header: []string{"Run", "Train Accuracy", "Validation Accuracy", "Test Accuracy", "Train Loss", "Validation Loss", "Test Loss", "Baseline (test)"}}
-	for _, r := range m.Recs {
-		mt := r.Metrics
-		t.Rows = append(t.Rows, []cell{textCell(link(r.Run.ID, "#"+anchor("Run "+r.Run.ID))), accCell(mt.Train.Accuracy), accCell(mt.Validation.Accuracy),
-			accCell(mt.Test.Accuracy), accCell(mt.Train.Loss), accCell(mt.Validation.Loss), accCell(mt.Test.Loss), accCell(mt.BaselineTest)})
+	b.WriteString("Every run's trained model scored with dropout off, one row per cell (the runs that differ only by seed). Train and test: the data set's training images (less the validation split) and its test set. Each entry: mean ± standard deviation over the seeds (95% confidence interval), the value alone for a cell of one seed.\n\n")
+	t := table{Header: []string{"Cell"}}
+	for _, mt := range evalMetrics {
+		t.Header = append(t.Header, mt.Title)
+	}
+	t.Header = append(t.Header, "Baseline (test)", "Runs")
+	for _, c := range m.Cells {
+		row := []cell{textCell(c.Label)}
+		for _, mt := range evalMetrics {
+			row = append(row, textCell(summaryText(c.summary(mt), false)))
+		}
+		var runs []string
+		for _, r := range c.Recs {
+			runs = append(runs, link(fmt.Sprintf("s%d", r.Run.Seed), "#"+anchor("Run "+r.Run.ID)))
+		}
+		row = append(row, accCell(c.Recs[0].Metrics.BaselineTest), textCell(strings.Join(runs, " ")))
+		t.Rows = append(t.Rows, row)
 	}
 	b.WriteString(t.markdown())
-	b.WriteString("\nAll the numbers, unrounded: " + link("runs.csv", path.Join(TablesDir, RunsTable)) +
-		". Each run's classification reports and confusion matrices are in the appendix (follow the run's name).\n")
+	b.WriteString("\nAll the numbers of every run, unrounded: " + link("runs.csv", path.Join(TablesDir, RunsTable)) +
+		". Each run's classification reports and confusion matrices are in the appendix (follow its seed).\n")
 	return b.String()
 }
 
@@ -176,22 +198,22 @@ func itemSection(m *model, f reportFiles, items ...string) string {
 					imageLink("Figure 2: training curves of "+r.Run.ID, f.curves[r]))
 			}
 		case slices.Contains(items, "figure5"), slices.Contains(items, "figure6"):
-			var recs []*results.Record
-			recs = append(recs, v.Recs...)
-			fmt.Fprintf(&b, "%s\n", archTable(recs).markdown())
-			fmt.Fprintf(&b, "Train and Validate Accuracy: the last epoch's; Test Accuracy: the trained model on the test set. CSV: %s.\n\n",
-				link("architectures.csv", path.Join(TablesDir, "architectures.csv")))
+			t := archTable(v.Cells)
+			fmt.Fprintf(&b, "%s\n", t.MD.markdown())
+			fmt.Fprintf(&b, "%s CSV: %s.\n\n", cellTableNote(t), link("architectures.csv", path.Join(TablesDir, "architectures.csv")))
+			writeVerdicts(&b, m, v)
 			if p := f.comparisons[v]; p != "" {
 				fmt.Fprintf(&b, "%s\n", imageLink(sweepTitle(v), p))
 			}
 		default:
 			if p := f.tables[v]; p != "" {
-				fmt.Fprintf(&b, "%s\n", sweepTable(v).markdown())
-				fmt.Fprintf(&b, "Train and Validate Accuracy: the last epoch's `accuracy` and `val_accuracy`; Running Time: the wall time of training (in seconds in the CSV). CSV: %s.\n\n",
-					link(path.Base(p), p))
+				t := sweepTable(v)
+				fmt.Fprintf(&b, "%s\n", t.MD.markdown())
+				fmt.Fprintf(&b, "%s CSV (one value a column, times in seconds): %s.\n\n", cellTableNote(t), link(path.Base(p), p))
 			}
+			writeVerdicts(&b, m, v)
 			if p := f.overlays[v]; p != "" {
-				fmt.Fprintf(&b, "Accuracy (top) and loss (bottom) per epoch of every run; solid: training, dashed: validation.\n\n%s\n", imageLink(sweepTitle(v), p))
+				fmt.Fprintf(&b, "Accuracy (top) and loss (bottom) per epoch of every cell; a cell of several seeds is drawn as their mean with a band of the %s; solid: training, dashed: validation.\n\n%s\n", bandName, imageLink(sweepTitle(v), p))
 			}
 		}
 	}
@@ -212,8 +234,10 @@ func otherSection(m *model, f reportFiles) string {
 			fmt.Fprintf(&b, "%d of its %d runs have not finished yet: %s.\n\n", len(v.Missing), len(v.Missing)+len(v.Recs), strings.Join(v.Missing, ", "))
 		}
 		if p := f.tables[v]; p != "" {
-			fmt.Fprintf(&b, "%s\nCSV: %s.\n\n", sweepTable(v).markdown(), link(path.Base(p), p))
+			t := sweepTable(v)
+			fmt.Fprintf(&b, "%s\n%s CSV: %s.\n\n", t.MD.markdown(), cellTableNote(t), link(path.Base(p), p))
 		}
+		writeVerdicts(&b, m, v)
 		if p := f.overlays[v]; p != "" {
 			fmt.Fprintf(&b, "%s\n", imageLink(sweepTitle(v), p))
 		} else {
@@ -226,6 +250,24 @@ func otherSection(m *model, f reportFiles) string {
 }
 
 var reportItemsAll = spec.ReportItems
+
+// writeVerdicts writes the comparisons of the sweep's cells with its
+// reference, if any.
+func writeVerdicts(b *strings.Builder, m *model, v *sweepView) {
+	if s := comparisonsMarkdown(m, v); s != "" {
+		fmt.Fprintf(b, "%s\n", s)
+	}
+}
+
+// statisticsSection explains the comparisons, when the report makes any.
+func statisticsSection(m *model) string {
+	for _, v := range m.Sweeps {
+		if cs, _, _ := sweepComparisons(m, v); len(cs) > 0 {
+			return statisticsNote
+		}
+	}
+	return ""
+}
 
 func timesSection(m *model) string {
 	if len(m.Recs) == 0 {

@@ -1,6 +1,7 @@
 package report_test
 
 import (
+	"encoding/csv"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -29,19 +30,28 @@ func ExampleBuild() {
 	for _, t := range tables {
 		fmt.Println(filepath.Base(t))
 	}
-	b, _ := os.ReadFile(filepath.Join(root, "tables", "data_amount.csv"))
-	fmt.Print(string(b))
+	// One row per cell; a spreadsheet (or encoding/csv) finds columns by name.
+	f, _ := os.Open(filepath.Join(root, "tables", "data_amount.csv"))
+	defer f.Close()
+	rows, _ := csv.NewReader(f).ReadAll()
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	for _, row := range rows[1:] {
+		fmt.Printf("n %s: val_accuracy_mean %s, sd %q, seeds %s\n", row[col["n"]], row[col["val_accuracy_mean"]], row[col["val_accuracy_sd"]], row[col["seeds"]])
+	}
 	// Output:
 	// architectures.csv
 	// baselines.csv
+	// comparisons.csv
 	// data_amount.csv
 	// l1.csv
 	// runs.csv
-	// Data Amount,Train Accuracy,Validate Accuracy,Running Time,Test Accuracy,Params,Run ID
-	// 5000,0.4752,0.4258,38.698,0.431,37146,strided-n5000-l1_0.0001
-	// 10000,0.5193,0.4615,76.674,0.438,37146,strided-n10000-l1_0.0001
-	// 20000,0.5756,0.5313,152.605,0.521,37146,strided-n20000-l1_0.0001
-	// 40000,0.6202,0.5517,301.0711,0.56,37146,strided-n40000-l1_0.0001
+	// n 5000: val_accuracy_mean 0.4258, sd "", seeds 1
+	// n 10000: val_accuracy_mean 0.4615, sd "", seeds 1
+	// n 20000: val_accuracy_mean 0.5313, sd "", seeds 1
+	// n 40000: val_accuracy_mean 0.5517, sd "", seeds 1
 }
 
 // The runner records the experiment file's sweeps next to its runs, so

@@ -4,42 +4,33 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/stat"
-	"gonum.org/v1/gonum/stat/distuv"
-
+	"convlab/report/stats"
 	"convlab/runner/results"
 )
 
-// Figures draw a cell of several seeds as its mean with the 95% confidence
-// interval of the mean (Student t with seeds-1 degrees of freedom), the
-// interval the tables give, so that figure and table agree.
-const bandName = "95% CI of the mean over seeds"
+// Figures draw a cell of several seeds as its mean with the confidence
+// interval of the mean the tables give (stats.Summarize: Student t, 95%),
+// so that figure and table agree.
+var bandName = fmt.Sprintf("%g%% CI of the mean over seeds", 100*stats.Level)
 
-// spread is the mean of some values with its 95% confidence interval;
-// Lo and Hi equal Mean when there is one value.
+// spread is the mean of some values with its confidence interval; Lo and
+// Hi equal Mean when there is one value, and all are NaN when any value is
+// NaN (a diverged seed is not averaged away).
 type spread struct {
 	Mean, Lo, Hi float64
 	N            int
 }
 
-// meanCI summarises values; NaN when there are none or any is not finite
-// (a diverged seed is not averaged away).
 func meanCI(xs []float64) spread {
-	if len(xs) == 0 {
-		return spread{math.NaN(), math.NaN(), math.NaN(), 0}
+	s := stats.Summarize(xs)
+	out := spread{s.Mean, s.CILow, s.CIHigh, s.N}
+	if s.N == 1 {
+		out.Lo, out.Hi = s.Mean, s.Mean
 	}
-	for _, x := range xs {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return spread{math.NaN(), math.NaN(), math.NaN(), len(xs)}
-		}
+	if math.IsNaN(out.Mean) {
+		out.Lo, out.Hi = math.NaN(), math.NaN()
 	}
-	if len(xs) == 1 {
-		return spread{xs[0], xs[0], xs[0], 1}
-	}
-	mean, sd := stat.MeanStdDev(xs, nil)
-	n := float64(len(xs))
-	half := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: n - 1}.Quantile(0.975) * sd / math.Sqrt(n)
-	return spread{mean, mean - half, mean + half, len(xs)}
+	return out
 }
 
 // metric picks one number of an epoch.
@@ -90,13 +81,15 @@ func cellCurve(c *seedCell, m metric) (xs, ys, lo, hi []float64) {
 	return xs, ys, lo, hi
 }
 
-// cellValue summarises one number of every run of a cell.
-func cellValue(c *seedCell, get func(*results.Record) float64) spread {
-	vs := make([]float64, len(c.Recs))
-	for i, r := range c.Recs {
-		vs[i] = get(r)
+// cellValue summarises one of the tables' metrics (cellMetrics) over a
+// cell's seeds.
+func cellValue(c *seedCell, key string) spread {
+	m, ok := metricByKey(key)
+	if !ok {
+		panic("report: no cell metric " + key)
 	}
-	return meanCI(vs)
+	v, _ := c.values(m)
+	return meanCI(v)
 }
 
 // seedsNote says how many seeds a cell has, for a legend or title: "" for

@@ -666,13 +666,10 @@ func archFigure(st *styler, title string, recs []*results.Record) (figure, error
 func accuracyBars(cells []*seedCell) (*plot.Plot, plot.Legend, error) {
 	bars := newPlot("Accuracy after training", "", accAxis)
 	leg := newSideLegend()
-	splits := []struct {
-		name string
-		get  func(r *results.Record) float64
-	}{
-		{"training (last epoch)", func(r *results.Record) float64 { l, _ := lastEpoch(r); return l.Accuracy }},
-		{"validation (last epoch)", func(r *results.Record) float64 { l, _ := lastEpoch(r); return l.ValAccuracy }},
-		{"test (trained model)", func(r *results.Record) float64 { return r.Metrics.Test.Accuracy }},
+	splits := []struct{ name, metric string }{
+		{"training (last epoch)", "accuracy"},
+		{"validation (last epoch)", "val_accuracy"},
+		{"test (trained model)", "test_accuracy"},
 	}
 	const bw = 0.26 // bar width, in groups
 	top := 0.0
@@ -682,7 +679,7 @@ func accuracyBars(cells []*seedCell) (*plot.Plot, plot.Legend, error) {
 		var xys plotter.XYs
 		var labs []string
 		for j, c := range cells {
-			s := cellValue(c, sp.get)
+			s := cellValue(c, sp.metric)
 			x := float64(j) + float64(g-1)*(bw+0.02)
 			v := finite(s.Mean)
 			poly, err := plotter.NewPolygon(plotter.XYs{{X: x - bw/2}, {X: x + bw/2}, {X: x + bw/2, Y: v}, {X: x - bw/2, Y: v}})
@@ -732,7 +729,7 @@ func accuracyBars(cells []*seedCell) (*plot.Plot, plot.Legend, error) {
 	var ticks []plot.Tick
 	for j, c := range cells {
 		r := c.Recs[0]
-		secs := cellValue(c, func(r *results.Record) float64 { return r.Metrics.TrainSeconds }).Mean
+		secs := cellValue(c, "train_seconds").Mean
 		trained := "trained in " + formatSeconds(secs)
 		if len(c.Recs) > 1 {
 			trained += fmt.Sprintf(" (mean of %d seeds)", len(c.Recs))

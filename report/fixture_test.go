@@ -35,6 +35,8 @@ func fixtureSweeps(runs map[string]spec.Run) []SweepInfo {
 		{Name: "deeper", Feeds: []string{"figure6"}, RunIDs: []string{"deeper-n50000-l1_0.0001"}},
 	}
 	for i := range sw {
+		// Each sweep is compared with the defaults' cell, the baseline's.
+		sw[i].Reference = runs["strided-n5000-l1_0.0001"].CellHash()
 		for _, id := range sw[i].RunIDs {
 			sw[i].RunDirs = append(sw[i].RunDirs, results.RunDirName(runs[id]))
 		}

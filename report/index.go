@@ -34,6 +34,11 @@ type SweepInfo struct {
 	// tell apart a run from an older run of the same ID. Optional: without
 	// them runs are matched by ID.
 	RunDirs []string `json:"run_dirs,omitempty"`
+	// Reference is the cell key (spec.Run.CellHash) of the cell the
+	// sweep's cells are compared with; empty when there is none.
+	// ReferenceNamed is true when the sweep's reference: chose it.
+	Reference      string `json:"reference,omitempty"`
+	ReferenceNamed bool   `json:"reference_named,omitempty"`
 }
 
 // planIndex is the content of sweeps.json: the experiment file, its
@@ -69,9 +74,10 @@ func indexFromPlan(plan *spec.Plan, name string) *planIndex {
 	for i := range f.Sweeps {
 		s := &f.Sweeps[i]
 		info := SweepInfo{Name: s.Name, Description: s.Description,
-			Feeds:  append([]string(nil), s.Feeds...),
-			Axes:   append([]string(nil), s.Axes...),
-			RunIDs: append([]string(nil), s.RunIDs...)}
+			Feeds:     append([]string(nil), s.Feeds...),
+			Axes:      append([]string(nil), s.Axes...),
+			RunIDs:    append([]string(nil), s.RunIDs...),
+			Reference: s.Reference, ReferenceNamed: s.ReferenceNamed}
 		for _, r := range plan.SweepRuns(s) {
 			info.RunDirs = append(info.RunDirs, results.RunDirName(r))
 		}

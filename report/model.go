@@ -11,7 +11,9 @@ import (
 // sweepView is a sweep with its finished runs, in the sweep's order.
 type sweepView struct {
 	SweepInfo
-	Recs    []*results.Record
+	Recs []*results.Record
+	// Cells are Recs grouped by seed cell, in the sweep's order.
+	Cells   []*seedCell
 	Missing []string // IDs of runs not finished yet
 }
 
@@ -30,7 +32,10 @@ type model struct {
 	// File and Description are the experiment file's, when known.
 	File, Description string
 	Recs              []*results.Record // runs of the report, by ID
-	Sweeps            []*sweepView
+	// Cells are Recs grouped by seed cell: where a sweep's reference cell
+	// is found, whichever sweep it belongs to.
+	Cells  []*seedCell
+	Sweeps []*sweepView
 	// FigureFormats are the formats of the figures besides PNG.
 	FigureFormats []string
 	// Others are finished runs in the tree that no sweep holds (older
@@ -71,6 +76,7 @@ func newModel(name string, recs []*results.Record, sweeps []SweepInfo) *model {
 			v.Recs = append(v.Recs, r)
 			used[r] = true
 		}
+		v.Cells = groupSeedCells(v.Recs)
 		m.Sweeps = append(m.Sweeps, v)
 	}
 	for _, r := range recs {
@@ -82,6 +88,7 @@ func newModel(name string, recs []*results.Record, sweeps []SweepInfo) *model {
 		}
 	}
 	sort.SliceStable(m.Recs, func(i, j int) bool { return m.Recs[i].Run.ID < m.Recs[j].Run.ID })
+	m.Cells = groupSeedCells(m.Recs)
 	return m
 }
 

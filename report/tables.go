@@ -167,24 +167,11 @@ func (t table) markdown() string {
 	return b.String()
 }
 
-// metricCells are the study's table metrics (last epoch's accuracy and
-// val_accuracy, training time) and the helpful extras.
-var metricHeader = []string{"Train Accuracy", "Validate Accuracy", "Running Time", "Test Accuracy", "Params", "Run ID"}
-
-func metricCells(r *results.Record) []cell {
-	last, ok := lastEpoch(r)
-	tr, va := accCell(last.Accuracy), accCell(last.ValAccuracy)
-	if !ok {
-		tr, va = textCell(""), textCell("")
-	}
-	return []cell{tr, va, secCell(r.Metrics.TrainSeconds), accCell(r.Metrics.Test.Accuracy),
-		intCell(r.Metrics.Params), textCell(r.Run.ID)}
-}
-
-// sweepTable is the table of a sweep: the study's Table 1 for a sweep
-// feeding table1 (by data amount, ascending), Table 2 for table2 (in the
-// sweep's order), otherwise the sweep's axes then the same metrics.
-func sweepTable(v *sweepView) table {
+// sweepTable is the table of a sweep, one row per seed cell: the study's
+// Table 1 for a sweep feeding table1 (by data amount, ascending), Table 2
+// for table2 (in the sweep's order), otherwise the sweep's axes (but the
+// seed, which the cells aggregate over) then the metrics.
+func sweepTable(v *sweepView) cellTable {
 	var lead []string
 	switch {
 	case v.feeds("table1"):
@@ -193,27 +180,19 @@ func sweepTable(v *sweepView) table {
 		lead = []string{"l1"}
 	}
 	for _, a := range v.Axes {
-		if !slices.Contains(lead, a) {
+		if a != "seed" && !slices.Contains(lead, a) {
 			lead = append(lead, a)
 		}
 	}
-	recs := append([]*results.Record(nil), v.Recs...)
+	cells := append([]*seedCell(nil), v.Cells...)
 	if v.feeds("table1") && !v.feeds("table2") {
-		sort.SliceStable(recs, func(i, j int) bool { return recs[i].Run.N < recs[j].Run.N })
+		sort.SliceStable(cells, func(i, j int) bool { return cells[i].Recs[0].Run.N < cells[j].Recs[0].Run.N })
 	}
-	t := table{}
-	for _, a := range lead {
-		t.Header = append(t.Header, axisNames[a])
+	cols := make([]leadColumn, len(lead))
+	for i, a := range lead {
+		cols[i] = axisColumn(a)
 	}
-	t.Header = append(t.Header, metricHeader...)
-	for _, r := range recs {
-		var row []cell
-		for _, a := range lead {
-			row = append(row, axisCell(r, a))
-		}
-		t.Rows = append(t.Rows, append(row, metricCells(r)...))
-	}
-	return t
+	return newCellTable(cols, cells)
 }
 
 func axisCell(r *results.Record, axis string) cell {
@@ -224,40 +203,28 @@ func axisCell(r *results.Record, axis string) cell {
 	return textCell(v)
 }
 
-// archRecords are the runs of the sweeps feeding figure5 or figure6, each
+// archCells are the cells of the sweeps feeding figure5 or figure6, each
 // once, in sweep order.
-func archRecords(m *model) []*results.Record {
-	var out []*results.Record
-	seen := map[*results.Record]bool{}
+func archCells(m *model) []*seedCell {
+	var out []*seedCell
+	seen := map[string]bool{}
 	for _, v := range m.Sweeps {
 		if !v.feeds("figure5", "figure6") {
 			continue
 		}
-		for _, r := range v.Recs {
-			if !seen[r] {
-				seen[r] = true
-				out = append(out, r)
+		for _, c := range v.Cells {
+			if !seen[c.Key] {
+				seen[c.Key] = true
+				out = append(out, c)
 			}
 		}
 	}
 	return out
 }
 
-// archTable compares architectures: one row per run.
-func archTable(recs []*results.Record) table {
-	t := table{Header: []string{"Architecture", "Data Amount", "Params", "Train Accuracy", "Validate Accuracy",
-		"Test Accuracy", "Running Time", "Run ID"}}
-	for _, r := range recs {
-		last, ok := lastEpoch(r)
-		tr, va := accCell(last.Accuracy), accCell(last.ValAccuracy)
-		if !ok {
-			tr, va = textCell(""), textCell("")
-		}
-		t.Rows = append(t.Rows, []cell{textCell(r.Run.Arch.Name), cell{strconv.Itoa(r.Run.N), groupThousands(r.Run.N)},
-			intCell(r.Metrics.Params), tr, va, accCell(r.Metrics.Test.Accuracy), secCell(r.Metrics.TrainSeconds),
-			textCell(r.Run.ID)})
-	}
-	return t
+// archTable compares architectures: one row per cell.
+func archTable(cells []*seedCell) cellTable {
+	return newCellTable([]leadColumn{axisColumn("arch"), axisColumn("n")}, cells)
 }
 
 // baselineTable lists the majority-class baseline of every distinct

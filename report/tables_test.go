@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -49,6 +50,11 @@ func TestEncodeRunsColumns(t *testing.T) {
 	}
 }
 
+// view is a sweep view of the records, grouped into cells as newModel does.
+func view(info SweepInfo, recs ...*results.Record) *sweepView {
+	return &sweepView{SweepInfo: info, Recs: recs, Cells: groupSeedCells(recs)}
+}
+
 // Table 1 sorts by data amount whatever the sweep's order; Table 2 keeps
 // the sweep's order.
 func TestSweepTableOrder(t *testing.T) {
@@ -57,42 +63,50 @@ func TestSweepTableOrder(t *testing.T) {
 	for _, r := range recs {
 		byID[r.Run.ID] = r
 	}
-	v := &sweepView{SweepInfo: SweepInfo{Name: "data_amount", Feeds: []string{"table1"}, Axes: []string{"n"}},
-		Recs: []*results.Record{byID["strided-n40000-l1_0.0001"], byID["strided-n5000-l1_0.0001"], byID["strided-n20000-l1_0.0001"]}}
+	v := view(SweepInfo{Name: "data_amount", Feeds: []string{"table1"}, Axes: []string{"n"}},
+		byID["strided-n40000-l1_0.0001"], byID["strided-n5000-l1_0.0001"], byID["strided-n20000-l1_0.0001"])
 	tab := sweepTable(v)
-	if got := strings.Join(tab.Header, ","); got != "Data Amount,Train Accuracy,Validate Accuracy,Running Time,Test Accuracy,Params,Run ID" {
+	if got := strings.Join(tab.MD.Header, ","); got != "Data Amount,Train Accuracy,Validate Accuracy,Running Time,Test Accuracy,Seeds,Params,Cell" {
 		t.Errorf("Table 1 header %q", got)
 	}
+	if got := strings.Join(tab.CSV.Header[:6], ","); got != "n,accuracy_mean,accuracy_sd,accuracy_ci95_low,accuracy_ci95_high,val_accuracy_mean" {
+		t.Errorf("Table 1 CSV header %q", got)
+	}
 	var ns []string
-	for _, r := range tab.Rows {
+	for _, r := range tab.CSV.Rows {
 		ns = append(ns, r[0].Raw)
 	}
 	if got := strings.Join(ns, " "); got != "5000 20000 40000" {
 		t.Errorf("Table 1 order %q, want 5000 20000 40000", got)
 	}
+	// One seed: the mean is the run's last epoch, no sd or interval.
 	last := byID["strided-n5000-l1_0.0001"].History[19]
-	if tab.Rows[0][1].Raw != results.FormatFloat(last.Accuracy) || tab.Rows[0][2].Raw != results.FormatFloat(last.ValAccuracy) {
-		t.Errorf("Table 1 accuracies %q %q, want the last epoch's %v %v", tab.Rows[0][1].Raw, tab.Rows[0][2].Raw, last.Accuracy, last.ValAccuracy)
+	row := tab.CSV.Rows[0]
+	if row[1].Raw != results.FormatFloat(last.Accuracy) || row[2].Raw != "" || row[3].Raw != "" || row[5].Raw != results.FormatFloat(last.ValAccuracy) {
+		t.Errorf("Table 1 row %v, want the last epoch's %v %v and no spread", row[:6], last.Accuracy, last.ValAccuracy)
+	}
+	if md := tab.MD.Rows[0][2].Text; md != fmt.Sprintf("%.4f", last.ValAccuracy) || !tab.OneSeed {
+		t.Errorf("Table 1 Markdown validation accuracy %q, want the value alone", md)
 	}
 
-	v = &sweepView{SweepInfo: SweepInfo{Name: "l1", Feeds: []string{"table2"}, Axes: []string{"l1"}},
-		Recs: []*results.Record{byID["strided-n5000-l1_0.1"], byID["strided-n5000-l1_0"], byID["strided-n5000-l1_10"]}}
+	v = view(SweepInfo{Name: "l1", Feeds: []string{"table2"}, Axes: []string{"l1"}},
+		byID["strided-n5000-l1_0.1"], byID["strided-n5000-l1_0"], byID["strided-n5000-l1_10"])
 	tab = sweepTable(v)
 	var l1s []string
-	for _, r := range tab.Rows {
+	for _, r := range tab.MD.Rows {
 		l1s = append(l1s, r[0].Raw)
 	}
-	if got := strings.Join(l1s, " "); got != "0.1 0 10" || tab.Header[0] != "L1" {
-		t.Errorf("Table 2: header %q, order %q; want L1 and 0.1 0 10", tab.Header[0], got)
+	if got := strings.Join(l1s, " "); got != "0.1 0 10" || tab.MD.Header[0] != "L1" || tab.CSV.Header[0] != "l1" {
+		t.Errorf("Table 2: header %q, order %q; want L1 and 0.1 0 10", tab.MD.Header[0], got)
 	}
 
-	// A generic sweep: its axes first.
-	v = &sweepView{SweepInfo: SweepInfo{Name: "grid", Axes: []string{"arch", "n"}}, Recs: recs[10:12]}
+	// A generic sweep: its axes first, but not the seed.
+	v = view(SweepInfo{Name: "grid", Axes: []string{"arch", "n", "seed"}}, recs[10:12]...)
 	tab = sweepTable(v)
-	if got := strings.Join(tab.Header[:3], ","); got != "Architecture,Data Amount,Train Accuracy" {
+	if got := strings.Join(tab.MD.Header[:3], ","); got != "Architecture,Data Amount,Train Accuracy" {
 		t.Errorf("generic header %q", got)
 	}
-	if got := tab.Rows[1][0].Raw + " " + tab.Rows[1][1].Raw + " " + tab.Rows[1][1].Text; got != "deeper 50000 50,000" {
+	if got := tab.MD.Rows[1][0].Raw + " " + tab.MD.Rows[1][1].Raw + " " + tab.MD.Rows[1][1].Text; got != "deeper 50000 50,000" {
 		t.Errorf("generic row %q", got)
 	}
 }

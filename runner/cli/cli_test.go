@@ -191,7 +191,7 @@ func TestRunReportEvaluate(t *testing.T) {
 		}
 	}
 	l1csv, _ := os.ReadFile(filepath.Join(root, "tables", "l1.csv"))
-	if !strings.HasPrefix(string(l1csv), "L1,Train Accuracy,Validate Accuracy,Running Time") {
+	if !strings.HasPrefix(string(l1csv), "l1,accuracy_mean,accuracy_sd,accuracy_ci95_low,accuracy_ci95_high,val_accuracy_mean,") {
 		t.Errorf("l1.csv header: %q", strings.SplitN(string(l1csv), "\n", 2)[0])
 	}
 

@@ -42,7 +42,7 @@ sweeps:
 `))
 	fmt.Println(err)
 	// Output:
-	// exp.yaml:3:3: defaults.epoch: unknown key "epoch" (did you mean epochs?); valid: dataset, data_dir, arch, n, l1, epochs, batch_size, validation_split, seed, optimizer
+	// exp.yaml:3:3: defaults.epoch: unknown key "epoch" (did you mean epochs?); valid: dataset, data_dir, arch, n, l1, epochs, batch_size, validation_split, seed, repeats, optimizer
 	// exp.yaml:4:6: defaults.n: 60000 is more than the 50000 training images of cifar10; valid: 1 to 50000
 	// exp.yaml:6:32: sweeps.one.grid.arch[1]: unknown architecture "maxpol" (did you mean maxpool?); valid: deeper, maxpool, strided
 }
@@ -75,5 +75,6 @@ sweeps:
 	//   sweep architectures: 2 runs over arch; feeds figure5
 	//     strided-n1000-l1_0.0001-e2-s1
 	//     maxpool-n1000-l1_0.0001-e2-s1
+	//     cells compared with strided-n1000-l1_0.0001-e2 (the defaults' cell)
 	// 2 distinct runs
 }

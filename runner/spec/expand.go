@@ -78,8 +78,9 @@ func (fs *fileSpec) expand(f *File) ([]pending, Errors) {
 		s := &f.Sweeps[si]
 		s.Name, s.Description, s.Feeds = sw.name, sw.desc, sw.feeds
 		cfg := overlay(base, sw.set)
+		axes := withRepeats(sw.axes, cfg)
 		size := 1
-		for _, ax := range sw.axes {
+		for _, ax := range axes {
 			s.Axes = append(s.Axes, ax.name)
 			size *= max(1, len(ax.values))
 			if size > MaxRuns {
@@ -92,17 +93,17 @@ func (fs *fileSpec) expand(f *File) ([]pending, Errors) {
 			return out, re.errs
 		}
 		// Odometer over the axes, the last axis fastest.
-		idx := make([]int, len(sw.axes))
-		for _, ax := range sw.axes {
+		idx := make([]int, len(axes))
+		for _, ax := range axes {
 			if len(ax.values) == 0 {
 				idx = nil // an axis whose every value was invalid: no runs
 			}
 		}
 		for idx != nil {
 			c := cfg
-			if len(sw.axes) > 0 {
+			if len(axes) > 0 {
 				point := config{}
-				for a, ax := range sw.axes {
+				for a, ax := range axes {
 					point[ax.name] = ax.values[idx[a]]
 				}
 				c = overlay(cfg, point)
@@ -113,7 +114,7 @@ func (fs *fileSpec) expand(f *File) ([]pending, Errors) {
 			a := len(idx) - 1
 			for ; a >= 0; a-- {
 				idx[a]++
-				if idx[a] < len(sw.axes[a].values) {
+				if idx[a] < len(axes[a].values) {
 					break
 				}
 				idx[a] = 0
@@ -123,7 +124,66 @@ func (fs *fileSpec) expand(f *File) ([]pending, Errors) {
 			}
 		}
 	}
+	fs.references(re, f, base, out)
 	return out, re.errs
+}
+
+// withRepeats adds the seed axis that repeats: N asks for: the seeds seed,
+// seed+1, ..., seed+N-1, varying fastest. A sweep that lists its seeds as
+// a grid axis keeps them (repeats in defaults then does not apply to it;
+// repeats and a seed axis in the same sweep are refused when parsed).
+func withRepeats(axes []axis, cfg config) []axis {
+	rep, seed := cfg["repeats"], cfg["seed"]
+	n, _ := rep.val.(int)
+	if !rep.ok || !seed.ok || n <= 1 {
+		return axes
+	}
+	for _, ax := range axes {
+		if ax.name == "seed" {
+			return axes
+		}
+	}
+	first := seed.val.(int64)
+	ax := axis{name: "seed", node: rep.node}
+	for i := range n {
+		ax.values = append(ax.values, setting{val: first + int64(i), node: rep.node, field: rep.field, ok: true})
+	}
+	return append(append([]axis(nil), axes...), ax)
+}
+
+// references sets each sweep's reference cell, the cell its other cells
+// are compared with: the one its reference: names (which must be a cell of
+// the file), else the one of the file's defaults when some sweep of the
+// file runs it, else none.
+func (fs *fileSpec) references(d *decoder, f *File, base config, out []pending) {
+	cells := map[string]bool{}
+	for _, p := range out {
+		cells[p.run.CellHash()] = true
+	}
+	for si, sw := range fs.sweeps {
+		s := &f.Sweeps[si]
+		if sw.refNode == nil {
+			if run, ok := fs.resolve(&decoder{file: fs.path}, sw, base); ok && cells[run.CellHash()] {
+				s.Reference = run.CellHash()
+			}
+			continue
+		}
+		run, ok := fs.resolve(d, sw, overlay(overlay(base, sw.set), sw.reference))
+		if !ok {
+			continue
+		}
+		if !cells[run.CellHash()] {
+			d.errorAt(sw.refNode, "sweeps."+sw.name+".reference", "no run of this file has these settings (%s); valid: the settings of a cell that a sweep of the file runs, e.g. one value of each of this sweep's axes", readableCell(run))
+			continue
+		}
+		s.Reference, s.ReferenceNamed = run.CellHash(), true
+	}
+}
+
+// readableCell is a run's readable id without its seed.
+func readableCell(r Run) string {
+	id := readableID(r)
+	return strings.TrimSuffix(id, fmt.Sprintf("-s%d", r.Seed))
 }
 
 // where returns the node a setting was written at, or the sweep's name

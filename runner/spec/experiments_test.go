@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -18,11 +19,12 @@ func TestReportYAML(t *testing.T) {
 	}
 	// figure2 1 + data_amount 4 + l1 6 + architectures 2 + deeper 1 = 14
 	// grid points; the figure2 run (strided, n 5000, l1 0.0001) is also
-	// data_amount's n = 5000 and architectures' strided: 14 - 2 = 12 runs.
-	if len(plan.Runs) != 12 {
-		t.Fatalf("report.yaml: %d runs, want 12", len(plan.Runs))
+	// data_amount's n = 5000 and architectures' strided: 14 - 2 = 12
+	// cells, each of repeats: 5 seeds: 60 runs.
+	if len(plan.Runs) != 60 {
+		t.Fatalf("report.yaml: %d runs, want 60", len(plan.Runs))
 	}
-	sizes := map[string]int{"figure2": 1, "data_amount": 4, "l1": 6, "architectures": 2, "deeper": 1}
+	sizes := map[string]int{"figure2": 5, "data_amount": 20, "l1": 30, "architectures": 10, "deeper": 5}
 	f := plan.File("report")
 	if f == nil || len(f.Sweeps) != len(sizes) {
 		t.Fatalf("file report: %+v", f)
@@ -45,15 +47,21 @@ func TestReportYAML(t *testing.T) {
 			t.Errorf("l1 sweep run %s is not strided n 5000", r.ID)
 		}
 	}
-	if !reflect.DeepEqual(l1s, []float64{0.001, 0.01, 0.1, 0, 1, 10}) {
+	if !reflect.DeepEqual(slices.Compact(l1s), []float64{0.001, 0.01, 0.1, 0, 1, 10}) {
 		t.Errorf("l1 sweep order %v, want the study's", l1s)
 	}
 	deeper := plan.SweepRuns(plan.Sweep("report", "deeper"))
-	if len(deeper) != 1 || deeper[0].Arch.Name != "deeper" || deeper[0].N != 50000 || deeper[0].L1 != 0.0001 {
+	if len(deeper) != 5 || deeper[0].Arch.Name != "deeper" || deeper[0].N != 50000 || deeper[0].L1 != 0.0001 || deeper[4].Seed != 5 {
 		t.Errorf("deeper = %+v", deeper)
 	}
-	if s := plan.Sweep("report", "data_amount"); !reflect.DeepEqual(s.Axes, []string{"n"}) || !reflect.DeepEqual(s.Feeds, []string{"table1", "figure3"}) {
+	if s := plan.Sweep("report", "data_amount"); !reflect.DeepEqual(s.Axes, []string{"n", "seed"}) || !reflect.DeepEqual(s.Feeds, []string{"table1", "figure3"}) {
 		t.Errorf("data_amount axes %v feeds %v", s.Axes, s.Feeds)
+	}
+	// Every sweep is compared with the defaults' cell, the baseline's.
+	for _, s := range f.Sweeps {
+		if s.Reference != base.CellHash() || s.ReferenceNamed {
+			t.Errorf("sweep %s: reference %q, want the baseline's cell %s", s.Name, s.Reference, base.CellHash())
+		}
 	}
 }
 
@@ -64,9 +72,15 @@ func TestSubsetYAML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// As report.yaml: 14 grid points, 2 duplicates of the baseline run.
-	if len(plan.Runs) != 12 {
-		t.Fatalf("subset.yaml: %d runs, want 12", len(plan.Runs))
+	// As report.yaml: 14 grid points, 2 duplicates of the baseline cell,
+	// 5 seeds each.
+	if len(plan.Runs) != 60 {
+		t.Fatalf("subset.yaml: %d runs, want 60", len(plan.Runs))
+	}
+	for _, s := range plan.File("subset").Sweeps {
+		if s.Reference != plan.Runs[0].CellHash() {
+			t.Errorf("sweep %s: reference %q, want the baseline's cell", s.Name, s.Reference)
+		}
 	}
 	for _, r := range plan.Runs {
 		if r.N > 5000 {
@@ -77,24 +91,24 @@ func TestSubsetYAML(t *testing.T) {
 	for _, r := range plan.SweepRuns(plan.Sweep("subset", "data_amount")) {
 		ns = append(ns, r.N)
 	}
-	if !reflect.DeepEqual(ns, []int{1000, 2000, 3000, 5000}) {
+	if !reflect.DeepEqual(slices.Compact(ns), []int{1000, 2000, 3000, 5000}) || len(ns) != 20 {
 		t.Errorf("data_amount n = %v", ns)
 	}
 	// Both files together: the subset shares the baseline, the six l1 runs
 	// and maxpool with the study (8 runs); it adds n 1000, 2000, 3000 and
-	// deeper at n 5000: 12 + 4 = 16.
+	// deeper at n 5000: 12 + 4 = 16 cells of 5 seeds, 80 runs.
 	both, err := Load(report, subset)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(both.Runs) != 16 {
-		t.Errorf("report + subset: %d runs, want 16", len(both.Runs))
+	if len(both.Runs) != 80 {
+		t.Errorf("report + subset: %d runs, want 80", len(both.Runs))
 	}
-	if r := both.Runs[0]; r.File != report || len(both.Sweep("subset", "l1").RunIDs) != 6 {
+	if r := both.Runs[0]; r.File != report || len(both.Sweep("subset", "l1").RunIDs) != 30 {
 		t.Errorf("shared baseline from %s", r.File)
 	}
-	if n := len(both.FileRuns(both.File("subset"))); n != 12 {
-		t.Errorf("FileRuns(subset) = %d runs, want its 12", n)
+	if n := len(both.FileRuns(both.File("subset"))); n != 60 {
+		t.Errorf("FileRuns(subset) = %d runs, want its 60", n)
 	}
 }
 

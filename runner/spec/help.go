@@ -25,7 +25,8 @@ const FormatHelp = `An experiment file is one YAML mapping:
     epochs: 20
     batch_size: 128
     validation_split: 0.1 #   the last fraction of the n images is held out
-    seed: 1
+    seed: 1               #   the first seed (initial weights, dropout, batch order)
+    repeats: 1            #   seeds per grid point: seed, seed+1, ..., seed+repeats-1
     optimizer: {name: adam, learning_rate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1.0e-7}
   architectures:          # optional: networks of your own, layer by layer
     tiny:
@@ -43,6 +44,8 @@ const FormatHelp = `An experiment file is one YAML mapping:
       grid:                      # axes: one run per combination, the first
         n: [5000, 10000]         #   axis varying slowest
         seed: [1, 2]
+      reference: {n: 5000}       # optional: the cell the others are compared
+                                 #   with; default: the cell of the defaults
 
 Layers: conv2d (filters, kernel: odd; stride 1, padding same|valid, activation
 relu|none by default relu), maxpool2d (pool, default 2), dropout (rate in
@@ -50,6 +53,20 @@ relu|none by default relu), maxpool2d (pool, default 2), dropout (rate in
 inner dense layers). The last layer must be dense, softmax, one unit per
 class; the run's l1 setting applies to it. Optimizer fields and data_dir go in
 defaults or set, not in a grid.
+
+Seeds and cells: the runs of a sweep that differ only by seed form one cell;
+tables show each cell's mean, sd and 95% confidence interval, and REPORT.md
+compares every cell with the sweep's reference cell (difference, its CI,
+paired test over shared seeds, Holm-adjusted p, a verdict). The seeds come
+from repeats: N (seeds seed to seed+N-1, varying fastest) or from a seed:
+grid axis; a sweep with a seed axis ignores repeats from defaults, and
+repeats in its own set with a seed axis is an error. Each seed is its own
+run, cached, resumable and shardable: repeats: 3 with seed: 1 gives the
+very runs (ids, hashes, results) of the axis seed: [1, 2, 3]. The reference
+cell is the one whose settings are the file's defaults when some sweep of
+the file runs it (it may be another sweep's, e.g. the baseline's), or the
+one reference: names (settings on top of the sweep's, without seed); a sweep
+with neither has no comparisons.
 
 A run reached by several sweeps (or files) with the same settings is trained
 once and feeds all of them. Runs are named by their settings, e.g.

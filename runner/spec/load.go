@@ -20,10 +20,13 @@ import (
 // Keys accepted at each level of an experiment file, in the order the
 // error messages list them.
 var (
-	topKeys       = []string{"kind", "name", "description", "defaults", "architectures", "sweeps", "figures"}
-	runKeys       = []string{"dataset", "data_dir", "arch", "n", "l1", "epochs", "batch_size", "validation_split", "seed", "optimizer"}
-	gridKeys      = []string{"dataset", "arch", "n", "l1", "epochs", "batch_size", "validation_split", "seed"}
-	sweepKeys     = []string{"description", "feeds", "set", "grid"}
+	topKeys   = []string{"kind", "name", "description", "defaults", "architectures", "sweeps", "figures"}
+	runKeys   = []string{"dataset", "data_dir", "arch", "n", "l1", "epochs", "batch_size", "validation_split", "seed", "repeats", "optimizer"}
+	gridKeys  = []string{"dataset", "arch", "n", "l1", "epochs", "batch_size", "validation_split", "seed"}
+	sweepKeys = []string{"description", "feeds", "set", "grid", "reference"}
+	// referenceKeys are the settings a sweep's reference: may name: a
+	// cell is every setting but the seed.
+	referenceKeys = []string{"dataset", "arch", "n", "l1", "epochs", "batch_size", "validation_split"}
 	optimizerKeys = []string{"name", "learning_rate", "beta1", "beta2", "epsilon"}
 	optimizers    = []string{"adam"}
 	layerKeys     = map[string][]string{
@@ -45,6 +48,10 @@ const (
 	DefaultBatchSize       = 128
 	DefaultValidationSplit = 0.1
 	DefaultSeed            = 1
+	// DefaultRepeats is one run per grid point: a single seed.
+	DefaultRepeats = 1
+	// MaxRepeats caps repeats: more seeds than this is surely a typo.
+	MaxRepeats = 1000
 )
 
 var safeName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
@@ -104,6 +111,7 @@ func studyDefaults() config {
 		"batch_size":       {val: DefaultBatchSize, ok: true},
 		"validation_split": {val: DefaultValidationSplit, ok: true},
 		"seed":             {val: int64(DefaultSeed), ok: true},
+		"repeats":          {val: DefaultRepeats, ok: true},
 		"optimizer":        {val: []optField(nil), ok: true},
 	}
 }
@@ -136,6 +144,10 @@ type sweepSpec struct {
 	feeds []string
 	set   config
 	axes  []axis
+	// reference holds the settings of reference:, on top of the sweep's;
+	// refNode is the reference: mapping (nil when the sweep names none).
+	reference config
+	refNode   *yaml.Node
 }
 
 type axis struct {
@@ -348,6 +360,13 @@ func (fs *fileSpec) parseValue(key string, n *yaml.Node, field string) setting {
 	case "seed":
 		v, ok := d.integer(n, field)
 		s.val, s.ok = v, ok
+	case "repeats":
+		v, ok := d.integer(n, field)
+		if ok && (v < 1 || v > MaxRepeats) {
+			d.errorAt(n, field, "%d is out of range; valid: 1 to %d (the number of seeds of each grid point)", v, MaxRepeats)
+			ok = false
+		}
+		s.val, s.ok = int(v), ok
 	case "l1":
 		v, ok := d.number(n, field)
 		if ok && v < 0 {
@@ -699,6 +718,8 @@ func (fs *fileSpec) parseSweeps(n *yaml.Node) {
 				sw.set = fs.parseSettings(b.val, join(field, "set"))
 			case "grid":
 				gridEntry = &body[i]
+			case "reference":
+				sw.reference, sw.refNode = fs.parseReference(b.val, join(field, "reference")), deref(b.val)
 			default:
 				if slices.Contains(runKeys, b.name) {
 					d.errorAt(b.key, join(field, b.name), "a run setting belongs under this sweep's set: (one value) or grid: (a list); valid here: %s", strings.Join(sweepKeys, ", "))
@@ -770,6 +791,8 @@ func (fs *fileSpec) parseGrid(sw *sweepSpec, n *yaml.Node, field string) {
 				d.errorAt(e.key, f, "cannot be a grid axis; set it in defaults or in a sweep's set (one sweep per optimizer setting)")
 			case "data_dir":
 				d.errorAt(e.key, f, "cannot be a grid axis: where the data lives does not change a run; set it in defaults or set")
+			case "repeats":
+				d.errorAt(e.key, f, "cannot be a grid axis; write repeats: N in defaults or the sweep's set, or list the seeds as a grid axis, seed: [1, 2, 3]")
 			default:
 				d.unknownKey(e, field, gridKeys)
 			}
@@ -777,6 +800,10 @@ func (fs *fileSpec) parseGrid(sw *sweepSpec, n *yaml.Node, field string) {
 		}
 		if s, dup := sw.set[e.name]; dup && s.node != nil {
 			d.errorAt(e.key, f, "also given in this sweep's set (line %d); a setting is either set or swept, not both", s.node.Line)
+			continue
+		}
+		if s, dup := sw.set["repeats"]; dup && e.name == "seed" && s.node != nil {
+			d.errorAt(e.key, f, "this sweep's set also has repeats (line %d); both choose the seeds, keep one: repeats: N or seed: [...]", s.node.Line)
 			continue
 		}
 		v := deref(e.val)
@@ -804,6 +831,30 @@ func (fs *fileSpec) parseGrid(sw *sweepSpec, n *yaml.Node, field string) {
 		}
 		sw.axes = append(sw.axes, ax)
 	}
+}
+
+// parseReference decodes a sweep's reference: mapping, the settings of the
+// cell the sweep's other cells are compared with, e.g. {l1: 0}.
+func (fs *fileSpec) parseReference(n *yaml.Node, field string) config {
+	d := fs.d
+	cfg := config{}
+	entries, _ := d.mapping(n, field, "a mapping of settings naming one cell, e.g. {l1: 0}")
+	for _, e := range entries {
+		if !slices.Contains(referenceKeys, e.name) {
+			if e.name == "seed" || e.name == "repeats" {
+				d.errorAt(e.key, join(field, e.name), "a reference is a cell, every seed of one setting; name it without %s; valid: %s", e.name, strings.Join(referenceKeys, ", "))
+				continue
+			}
+			d.unknownKey(e, field, referenceKeys)
+			continue
+		}
+		if v := deref(e.val); v != nil && v.Kind == yaml.SequenceNode {
+			d.errorAt(e.val, join(field, e.name), "must be one value, got a list; the reference is one cell")
+			continue
+		}
+		cfg[e.name] = fs.parseValue(e.name, e.val, join(field, e.name))
+	}
+	return cfg
 }
 
 func scalarText(n *yaml.Node) string {

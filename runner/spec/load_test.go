@@ -71,7 +71,7 @@ var badFiles = []struct {
 	}},
 	{"misplaced.yaml", []string{
 		":1:1: epochs: a run setting belongs under defaults: (or a sweep's set:); valid here: kind, name, description, defaults, architectures, sweeps, figures",
-		":4:5: sweeps.one.l1: a run setting belongs under this sweep's set: (one value) or grid: (a list); valid here: description, feeds, set, grid",
+		":4:5: sweeps.one.l1: a run setting belongs under this sweep's set: (one value) or grid: (a list); valid here: description, feeds, set, grid, reference",
 		":7:3: defaults.learning_rate: an optimizer setting; write optimizer: {learning_rate: ...}",
 	}},
 	{"misc.yaml", []string{
@@ -84,7 +84,7 @@ var badFiles = []struct {
 		":10:7: architectures.weird[0]: must be a layer such as conv2d: {filters: 16, kernel: 3}, got the number 42",
 		":11:15: architectures.weird[1].conv2d: must be a mapping of conv2d settings (filters, kernel, stride, padding, activation), got a list",
 		`:12:22: architectures.weird[2].dense.units: must be a whole number, got the text "ten"`,
-		":14:8: sweeps.one: must be a mapping (description, feeds, set, grid), got a list",
+		":14:8: sweeps.one: must be a mapping (description, feeds, set, grid, reference), got a list",
 		":18:22: sweeps.three.feeds[1]: figure3 is listed twice",
 		":18:31: sweeps.three.feeds[2]: must be text, got a mapping",
 		":22:7: sweeps.four.grid: must be a mapping of settings to lists of values, e.g. {l1: [0, 0.001]}, got a list",
@@ -106,6 +106,15 @@ var badFiles = []struct {
 		":7:30: defaults.optimizer.learning_rate: must be more than 0, got 0",
 		":7:40: defaults.optimizer.beta1: 1 is out of range; valid: 0 <= beta1 < 1",
 		":7:52: defaults.optimizer.epsilon: must be more than 0, got -1e-07",
+	}},
+	{"repeats.yaml", []string{
+		":7:7: sweeps.both.grid.seed: this sweep's set also has repeats (line 5); both choose the seeds, keep one: repeats: N or seed: [...]",
+		":10:7: sweeps.axis.grid.repeats: cannot be a grid axis; write repeats: N in defaults or the sweep's set, or list the seeds as a grid axis, seed: [1, 2, 3]",
+		":12:20: sweeps.range.set.repeats: 0 is out of range; valid: 1 to 1000 (the number of seeds of each grid point)",
+		":14:24: sweeps.ref_seed.reference.seed: a reference is a cell, every seed of one setting; name it without seed; valid: dataset, arch, n, l1, epochs, batch_size, validation_split",
+		":18:16: sweeps.ref_missing.reference: no run of this file has these settings (strided-n1000-l1_0.5-e20); valid: the settings of a cell that a sweep of the file runs, e.g. one value of each of this sweep's axes",
+		":22:21: sweeps.ref_list.reference.l1: must be one value, got a list; the reference is one cell",
+		`:22:33: sweeps.ref_list.reference.colour: unknown key "colour"; valid: dataset, arch, n, l1, epochs, batch_size, validation_split`,
 	}},
 	{"shapes.yaml", []string{
 		":6:7: architectures.flat_first[1].dense: needs a flat input; add a flatten layer before it (input is 30x30x8) (cifar10 images are 32x32x3)",
@@ -135,7 +144,7 @@ var badFiles = []struct {
 	}},
 	{"unknown_key.yaml", []string{
 		`:1:1: defualts: unknown key "defualts" (did you mean defaults?); valid: kind, name, description, defaults, architectures, sweeps, figures`,
-		`:6:5: sweeps.one.gird: unknown key "gird" (did you mean grid?); valid: description, feeds, set, grid`,
+		`:6:5: sweeps.one.gird: unknown key "gird" (did you mean grid?); valid: description, feeds, set, grid, reference`,
 	}},
 	{"unknown_names.yaml", []string{
 		`:2:12: defaults.dataset: unknown data set "cifar-10" (did you mean cifar10?); valid: cifar10, fashion-mnist`,
@@ -566,5 +575,108 @@ func TestFigureFormats(t *testing.T) {
 	}
 	if got := plan.Files[0].FigureFormats; got != nil {
 		t.Errorf("FigureFormats without figures: = %v, want none", got)
+	}
+}
+
+// repeats: N is shorthand for a seed axis seed, seed+1, ..., seed+N-1: the
+// runs it expands to are the very runs (same ids, same hashes, so the same
+// cached results) of a file that lists those seeds.
+func TestRepeatsEqualExplicitSeeds(t *testing.T) {
+	repeats, err := LoadData("repeats.yaml", []byte(`
+defaults: {n: 1000, seed: 4, repeats: 3}
+sweeps:
+  l1:
+    grid: {l1: [0, 0.001]}
+  once:
+    set: {repeats: 1, arch: maxpool}
+  own_seeds:
+    set: {arch: deeper}
+    grid: {seed: [9]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	explicit, err := LoadData("explicit.yaml", []byte(`
+defaults: {n: 1000}
+sweeps:
+  l1:
+    grid: {l1: [0, 0.001], seed: [4, 5, 6]}
+  once:
+    set: {seed: 4, arch: maxpool}
+  own_seeds:
+    set: {arch: deeper, seed: 9}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(p *Plan) (out []string) {
+		for _, r := range p.Runs {
+			out = append(out, r.ID+" "+r.Hash())
+		}
+		return out
+	}
+	got, want := ids(repeats), ids(explicit)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("repeats expand to\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(got) != 8 || !strings.HasPrefix(got[0], "strided-n1000-l1_0-e20-s4 ") || !strings.HasPrefix(got[2], "strided-n1000-l1_0-e20-s6 ") {
+		t.Errorf("runs %v: want l1 0 with seeds 4, 5, 6 first", got)
+	}
+	if s := repeats.Sweep("repeats", "l1"); !reflect.DeepEqual(s.Axes, []string{"l1", "seed"}) {
+		t.Errorf("l1 axes %v, want [l1 seed]: repeats vary the seed fastest", s.Axes)
+	}
+	if s := repeats.Sweep("repeats", "once"); len(s.Axes) != 0 || len(s.RunIDs) != 1 {
+		t.Errorf("repeats: 1 gives axes %v runs %v, want one run", s.Axes, s.RunIDs)
+	}
+}
+
+// A sweep's reference is the cell of the file's defaults when a sweep runs
+// it, or the cell its reference: names; it is none otherwise.
+func TestSweepReference(t *testing.T) {
+	plan, err := LoadData("ref.yaml", []byte(`
+defaults: {n: 1000, repeats: 2}
+sweeps:
+  base: {feeds: [figure2]}
+  l1:
+    grid: {l1: [0.001, 0.01]}
+  named:
+    reference: {l1: 0}
+    grid: {l1: [0, 0.001]}
+  other_n:
+    set: {n: 500}
+    grid: {arch: [strided, maxpool]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := plan.Runs[0]
+	if base.ID != "strided-n1000-l1_0.0001-e20-s1" {
+		t.Fatalf("first run %s", base.ID)
+	}
+	zero, _ := plan.Run("strided-n1000-l1_0-e20-s2")
+	for _, c := range []struct {
+		sweep string
+		want  string
+		named bool
+	}{
+		{"base", base.CellHash(), false},
+		{"l1", base.CellHash(), false}, // the defaults' cell of sweep base
+		{"named", zero.CellHash(), true},
+		{"other_n", base.CellHash(), false}, // strided n 1000 is the defaults'
+	} {
+		s := plan.Sweep("ref", c.sweep)
+		if s.Reference != c.want || s.ReferenceNamed != c.named {
+			t.Errorf("sweep %s: reference %q named %v, want %q %v", c.sweep, s.Reference, s.ReferenceNamed, c.want, c.named)
+		}
+	}
+	if zero.CellHash() == base.CellHash() || zero.CellHash() == "" {
+		t.Fatal("cells of different l1 share a hash")
+	}
+	alone, err := LoadData("alone.yaml", []byte("sweeps: {l1: {grid: {l1: [0, 0.001]}}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := alone.Sweep("alone", "l1"); s.Reference != "" {
+		t.Errorf("no run has the defaults' settings, yet reference %q", s.Reference)
 	}
 }

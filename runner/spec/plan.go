@@ -41,6 +41,12 @@ type Sweep struct {
 	// RunIDs are the IDs of the sweep's runs in grid order (first axis
 	// slowest); each is the ID of one of the plan's Runs.
 	RunIDs []string
+	// Reference is the Run.CellHash of the cell the sweep's cells are
+	// compared with (its runs may belong to another sweep of the file);
+	// empty when there is none. ReferenceNamed is true when the sweep's
+	// reference: chose it, false when it is the file's defaults.
+	Reference      string
+	ReferenceNamed bool
 }
 
 // ReportItems are the report items a sweep can feed, from the study.
@@ -144,11 +150,38 @@ func (p *Plan) Describe(w io.Writer) error {
 			for _, id := range s.RunIDs {
 				fmt.Fprintf(&b, "    %s\n", id)
 			}
+			if ref := p.referenceLabel(&s); ref != "" {
+				fmt.Fprintf(&b, "    cells compared with %s\n", ref)
+			}
 		}
 	}
 	fmt.Fprintf(&b, "%d distinct run%s\n", len(p.Runs), plural(len(p.Runs)))
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// referenceLabel names the sweep's reference cell, when the sweep has
+// other cells to compare with it.
+func (p *Plan) referenceLabel(s *Sweep) string {
+	if s.Reference == "" {
+		return ""
+	}
+	label, others := "", false
+	for _, r := range p.Runs {
+		if r.CellHash() == s.Reference && label == "" {
+			label = readableCell(r)
+		}
+	}
+	for _, r := range p.SweepRuns(s) {
+		others = others || r.CellHash() != s.Reference
+	}
+	if !others {
+		return ""
+	}
+	if s.ReferenceNamed {
+		return label + " (its reference:)"
+	}
+	return label + " (the defaults' cell)"
 }
 
 func plural(n int) string {

@@ -61,3 +61,10 @@ func (r Run) Hash() string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])[:10]
 }
+
+// CellHash is Hash without the seed: runs that differ only by seed share
+// it and form one cell of a sweep.
+func (r Run) CellHash() string {
+	r.Seed = 0
+	return r.Hash()
+}
