@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -355,6 +356,27 @@ func generate(m *model, o *outputs) error {
 		}
 	}
 
+	// Figure 2 of each cell of several seeds: the mean curves with bands.
+	cellCurves := map[string]string{}
+	for _, v := range m.Sweeps {
+		if !v.feeds("figure2") {
+			continue
+		}
+		for _, c := range v.Cells {
+			if len(c.Recs) < 2 || cellCurves[c.Key] != "" {
+				continue
+			}
+			dir := fileName(c.Label)
+			if slices.Contains(slices.Collect(maps.Values(cellCurves)), path.Join(FiguresDir, "cells", dir, "curves.png")) {
+				dir += "-" + c.Key[:min(10, len(c.Key))] // another cell of the same label
+			}
+			cellCurves[c.Key] = path.Join(FiguresDir, "cells", dir, "curves.png")
+			if err := o.addFigure(cellCurves[c.Key], cellCurvesFigure(st, c), m.FigureFormats); err != nil {
+				return fmt.Errorf("figure of cell %s: %w", c.Label, err)
+			}
+		}
+	}
+
 	// Per-sweep tables and figures.
 	tables := map[*sweepView]string{}
 	overlays := map[*sweepView]string{}
@@ -391,7 +413,7 @@ func generate(m *model, o *outputs) error {
 	}
 
 	w := &reportWriter{}
-	writeReport(w, m, reportFiles{curves, confusion, tables, overlays, comparisons, base})
+	writeReport(w, m, reportFiles{curves, confusion, tables, overlays, comparisons, base, cellCurves})
 	o.add(ReportFile, []byte(w.String()))
 	return nil
 }

@@ -471,26 +471,36 @@ func CurvesFigure(r *results.Record) ([]byte, error) {
 }
 
 func curvesFigure(st *styler, r *results.Record) figure {
-	return figure{w: 10, h: 8, date: newestFinish(r), draw: func(dc draw.Canvas) error {
-		what := fmt.Sprintf("%s, n = %s, l1 = %s, seed %d\n%s", r.Run.Arch.Name, groupThousands(r.Run.N),
-			results.FormatFloat(r.Run.L1), r.Run.Seed, dataLabel(r))
+	return cellCurvesFigure(st, &seedCell{Label: r.Run.ID, Recs: []*results.Record{r}})
+}
+
+// cellCurvesFigure is Figure 2 for a cell: its runs' mean curves, with
+// the band of the confidence interval when it has several seeds.
+func cellCurvesFigure(st *styler, c *seedCell) figure {
+	r := c.Recs[0]
+	return figure{w: 10, h: 8, date: newestFinish(c.Recs...), draw: func(dc draw.Canvas) error {
+		seeds := fmt.Sprintf("seed %d", r.Run.Seed)
+		if len(c.Recs) > 1 {
+			seeds = fmt.Sprintf("mean of %d seeds", len(c.Recs))
+		}
+		what := fmt.Sprintf("%s, n = %s, l1 = %s, %s\n%s", r.Run.Arch.Name, groupThousands(r.Run.N),
+			results.FormatFloat(r.Run.L1), seeds, dataLabel(r))
 		acc := newPlot("Accuracy per epoch: "+what, epochAxis, accAxis)
 		loss := newPlot("Loss ("+lossWhat(r.Run.L1 != 0)+") per epoch: "+what, epochAxis, lossAxis)
-		cell := &seedCell{Recs: []*results.Record{r}}
 		col := st.archColor(r.Run.Arch.Name)
 		for _, pl := range []struct {
 			p          *plot.Plot
 			train, val metric
 			loss       bool
 		}{{acc, trainAcc, valAcc, false}, {loss, trainLoss, valLoss, true}} {
-			cs := runCurves(cell, r.Run.ID, col, pl.train, pl.val)
+			cs := runCurves(c, c.Label, col, pl.train, pl.val)
 			if err := addCurves(pl.p, cs, fitY(cs, pl.loss)); err != nil {
 				return err
 			}
-			epochTicks(pl.p, maxEpoch(r), 20)
+			epochTicks(pl.p, maxEpoch(c.Recs...), 20)
 		}
 		leg := newSideLegend()
-		styleLegend(&leg, col, false)
+		styleLegend(&leg, col, len(c.Recs) > 1)
 		drawWithLegend(dc, [][]*plot.Plot{{acc}, {loss}}, leg)
 		return nil
 	}}

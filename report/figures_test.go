@@ -111,6 +111,7 @@ func goldenFigures(t *testing.T) map[string]figure {
 	add("arch_5seeds.png", f, e)
 	f, e = archFigure(st, "Figure 6 (sweep deeper)", deeper5)
 	add("deeper_5seeds.png", f, e)
+	add("curves_5seeds.png", cellCurvesFigure(st, groupSeedCells(archs5)[0]), nil)
 	r := by["maxpool-n5000-l1_0.0001"]
 	f, e = confusionFigure("Confusion matrix on the test set: "+r.Run.ID, r.Metrics.Test.Confusion, cifarClasses)
 	add("confusion.png", f, e)
@@ -380,9 +381,29 @@ func TestSeedFixtureReport(t *testing.T) {
 		ids = append(ids, r.Run.ID)
 	}
 	root := filepath.Join(t.TempDir(), "report")
-	writeTree(t, root, recs, []SweepInfo{{Name: "architectures", Feeds: []string{"figure5"}, Axes: []string{"arch", "seed"}, RunIDs: ids}})
+	writeTree(t, root, recs, []SweepInfo{
+		{Name: "figure2", Feeds: []string{"figure2"}, Axes: []string{"seed"}, RunIDs: ids[:5]},
+		{Name: "architectures", Feeds: []string{"figure5"}, Axes: []string{"arch", "seed"}, RunIDs: ids}})
 	if err := Build(root); err != nil {
 		t.Fatal(err)
+	}
+	// Figure 2 of the five seeds is one figure of their mean, and REPORT.md
+	// links it and each seed's own.
+	cell := filepath.Join("figures", "cells", "strided-n5000-l1_0.0001", "curves.png")
+	if b, err := os.ReadFile(filepath.Join(root, cell)); err != nil {
+		t.Error(err)
+	} else {
+		checkPNG(t, cell, b)
+	}
+	md, err := os.ReadFile(filepath.Join(root, ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"strided-n5000-l1_0.0001, 5 seeds: mean accuracy (top) and loss (bottom) per epoch, training and validation, with a band of the 95% CI of the mean over seeds",
+		"[seed 3](figures/runs/strided-n5000-l1_0.0001-s3/curves.png)", "](" + filepath.ToSlash(cell) + ")"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("REPORT.md lacks %q", want)
+		}
 	}
 	b, err := os.ReadFile(filepath.Join(root, "figures", "architectures_comparison.png"))
 	if err != nil {
