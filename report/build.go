@@ -7,6 +7,7 @@
 //	tables/architectures.csv   the architecture comparison (Figures 5, 6)
 //	tables/baselines.csv       majority-class baselines
 //	figures/runs/<id>/curves.png, confusion_test.png
+//	figures/cells/<cell>/curves.png  Figure 2 of a cell of several seeds
 //	figures/<sweep>_curves.png       a sweep's curves overlaid (Figures 3, 4)
 //	figures/<sweep>_comparison.png   architectures side by side (Figures 5, 6)
 //	REPORT.md
