@@ -35,6 +35,7 @@ nothing is written.`,
 		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
 			resultsDir := fs.String("results", "results", "directory that holds one results tree per experiment file")
 			strict := fs.Bool("strict", false, "fail, writing nothing, when a finished run's files are damaged (by default such runs are left out and named)")
+			formats := addFormatsFlag(fs)
 			return func(args []string) error {
 				if len(args) == 0 {
 					return usagef("no experiment file given")
@@ -67,7 +68,7 @@ nothing is written.`,
 						damaged = append(damaged, damage...)
 						continue
 					}
-					damage, err := report.BuildChecked(root, f.plan)
+					damage, err := report.BuildWith(root, formats.options(), f.plan)
 					if err != nil {
 						return fmt.Errorf("%s: %w", f.path, err)
 					}
@@ -80,7 +81,7 @@ nothing is written.`,
 				if *strict {
 					for _, f := range files {
 						root := filepath.Join(*resultsDir, f.name)
-						if err := report.Build(root, f.plan); err != nil {
+						if _, err := report.BuildWith(root, formats.options(), f.plan); err != nil {
 							return fmt.Errorf("%s: %w", f.path, err)
 						}
 						fmt.Fprintf(e.stdout, "%s: %s\n", f.path, filepath.Join(root, "REPORT.md"))

@@ -61,6 +61,7 @@ type runOptions struct {
 	only     string
 	shard    string
 	noReport bool
+	formats  *formatsFlag
 }
 
 func runFlags(fs *flag.FlagSet) *runOptions {
@@ -72,6 +73,7 @@ func runFlags(fs *flag.FlagSet) *runOptions {
 	fs.StringVar(&o.only, "only", "", "train only runs whose id matches this glob or regular expression")
 	fs.StringVar(&o.shard, "shard", "", "train only shard `i/n` of the grid (1-based), e.g. 2/4; shards share one results tree")
 	fs.BoolVar(&o.noReport, "no-report", false, "do not rebuild the report after the runs")
+	o.formats = addFormatsFlag(fs)
 	return o
 }
 
@@ -144,7 +146,7 @@ func runFiles(e *env, args []string, o runOptions) error {
 			failed = append(failed, fmt.Errorf("%s: %w", f.path, serr))
 		}
 		if !o.noReport {
-			if damage, err := report.BuildChecked(root, f.plan); err != nil {
+			if damage, err := report.BuildWith(root, o.formats.options(), f.plan); err != nil {
 				failed = append(failed, fmt.Errorf("%s: report: %w", f.path, err))
 			} else {
 				warnDamage(e, f.path, damage, "left out of the report")

@@ -10,6 +10,9 @@ const FormatHelp = `An experiment file is one YAML mapping:
   name: report            # optional: results go to results/<name>/; default:
                           #   the file's base name without extension
   description: ...        # optional free text
+  figures: {formats: [png, svg]}  # optional: also write each figure as SVG
+                          #   and/or PDF beside its PNG (PNG is always written,
+                          #   for REPORT.md); 'report --formats' overrides it
   defaults:               # settings of every run; omitted ones are the study's
     dataset: cifar10      #   cifar10 or fashion-mnist
     data_dir: DIR         #   optional: where the data set lives; relative to this

@@ -20,7 +20,7 @@ import (
 // Keys accepted at each level of an experiment file, in the order the
 // error messages list them.
 var (
-	topKeys   = []string{"kind", "name", "description", "defaults", "architectures", "sweeps"}
+	topKeys   = []string{"kind", "name", "description", "defaults", "architectures", "sweeps", "figures"}
 	runKeys   = []string{"dataset", "data_dir", "arch", "n", "l1", "epochs", "batch_size", "validation_split", "seed", "repeats", "optimizer"}
 	gridKeys  = []string{"dataset", "arch", "n", "l1", "epochs", "batch_size", "validation_split", "seed"}
 	sweepKeys = []string{"description", "feeds", "set", "grid", "reference"}
@@ -134,6 +134,7 @@ type fileSpec struct {
 	defaults config
 	archs    map[string]*userArch
 	sweeps   []*sweepSpec
+	formats  []string // figures.formats
 }
 
 type sweepSpec struct {
@@ -249,6 +250,9 @@ func parseFile(path string, data []byte) *fileSpec {
 	}
 	if e, ok := byKey["description"]; ok {
 		fs.desc, _ = d.str(e.val, "description")
+	}
+	if e, ok := byKey["figures"]; ok {
+		fs.parseFigures(e.val)
 	}
 	// Architectures first: defaults and sweeps refer to them by name.
 	if e, ok := byKey["architectures"]; ok {

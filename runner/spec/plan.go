@@ -24,6 +24,9 @@ type File struct {
 	// Description is the optional description: text.
 	Description string
 	Sweeps      []Sweep
+	// FigureFormats are the formats of figures.formats (see
+	// FigureFormats); empty means PNG only.
+	FigureFormats []string
 }
 
 // Sweep is one named sweep of a file after expansion.
