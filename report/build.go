@@ -7,6 +7,7 @@
 //	tables/architectures.csv   the architecture comparison (Figures 5, 6)
 //	tables/baselines.csv       majority-class baselines
 //	figures/runs/<id>/curves.png, confusion_test.png
+//	figures/cells/<cell>/curves.png  Figure 2 of a cell of several seeds
 //	figures/<sweep>_curves.png       a sweep's curves overlaid (Figures 3, 4)
 //	figures/<sweep>_comparison.png   architectures side by side (Figures 5, 6)
 //	REPORT.md
@@ -21,9 +22,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -49,14 +52,26 @@ const (
 // PNG files that no longer belong to the report are removed.
 //
 // Damaged runs (see results.ReadIntact) are left out of every table and
-// figure and named in REPORT.md; BuildChecked also returns them.
+// figure and named in REPORT.md; BuildWith also returns them.
 func Build(root string, plan ...*spec.Plan) error {
-	_, err := BuildChecked(root, plan...)
+	_, err := BuildWith(root, Options{}, plan...)
 	return err
 }
 
-// BuildChecked is Build that returns the damage of the runs it left out.
-func BuildChecked(root string, plan ...*spec.Plan) ([]results.Damage, error) {
+// Options change what Build writes.
+type Options struct {
+	// FigureFormats are the formats of every figure besides PNG (see
+	// FigureFormats); nil means those of the experiment file's
+	// figures.formats (as saved in sweeps.json).
+	FigureFormats []string
+}
+
+// BuildWith is Build with options; it also returns the damage of the runs
+// it left out.
+func BuildWith(root string, o Options, plan ...*spec.Plan) ([]results.Damage, error) {
+	if err := CheckFigureFormats(o.FigureFormats); err != nil {
+		return nil, fmt.Errorf("build report in %s: %w", root, err)
+	}
 	idx, fromPlan, err := resolveIndex(root, plan)
 	if err != nil {
 		return nil, err
@@ -66,11 +81,24 @@ func BuildChecked(root string, plan ...*spec.Plan) ([]results.Damage, error) {
 			return nil, err
 		}
 	}
+	if o.FigureFormats != nil {
+		idx.FigureFormats = o.FigureFormats
+	}
 	m, err := loadModel(root, idx)
 	if err != nil {
 		return nil, err
 	}
 	return m.Damaged, writeModel(root, m)
+}
+
+// CheckFigureFormats checks that every format is one of FigureFormats.
+func CheckFigureFormats(formats []string) error {
+	for _, f := range formats {
+		if !slices.Contains(FigureFormats, f) {
+			return fmt.Errorf("unknown figure format %q; valid: %s", f, strings.Join(FigureFormats, ", "))
+		}
+	}
+	return nil
 }
 
 // resolveIndex finds the sweeps of the report in root: those of the plan
@@ -105,28 +133,6 @@ func WritePlan(root string, plan *spec.Plan) error {
 	return writeIndex(root, idx)
 }
 
-// BuildFromSweeps is Build with the sweeps given; nil sweeps means those
-// of root/sweeps.json, else those DeriveSweeps reconstructs. It does not
-// write sweeps.json.
-func BuildFromSweeps(root string, sweeps []SweepInfo) error {
-	if sweeps != nil {
-		return buildFromIndex(root, &planIndex{Sweeps: sweeps})
-	}
-	idx, _, err := resolveIndex(root, nil)
-	if err != nil {
-		return err
-	}
-	return buildFromIndex(root, idx)
-}
-
-func buildFromIndex(root string, idx *planIndex) error {
-	m, err := loadModel(root, idx)
-	if err != nil {
-		return err
-	}
-	return writeModel(root, m)
-}
-
 func writeModel(root string, m *model) error {
 	out, err := generateModel(m)
 	if err != nil {
@@ -148,7 +154,7 @@ func loadModel(root string, idx *planIndex) (*model, error) {
 		sweeps = DeriveSweeps(recs)
 	}
 	m := newModel(filepath.Base(filepath.Clean(root)), recs, sweeps)
-	m.File, m.Description, m.Overrides, m.Damaged = idx.File, idx.Description, idx.Overrides, damaged
+	m.File, m.Description, m.Overrides, m.Damaged, m.FigureFormats = idx.File, idx.Description, idx.Overrides, damaged, idx.FigureFormats
 	return m, nil
 }
 
@@ -212,7 +218,7 @@ func writeOutputs(root string, files map[string][]byte) error {
 	return removeStale(root, files)
 }
 
-// removeStale deletes generated files (CSV, PNG) under tables/ and figures/
+// removeStale deletes generated files (CSV, PNG, SVG, PDF) under tables/ and figures/
 // that this build did not write, and directories left empty.
 func removeStale(root string, keep map[string][]byte) error {
 	var dirs []string
@@ -233,7 +239,7 @@ func removeStale(root string, keep map[string][]byte) error {
 			}
 			rel, _ := filepath.Rel(root, p)
 			ext := filepath.Ext(p)
-			if (ext == ".csv" || ext == ".png") && keep[filepath.ToSlash(rel)] == nil {
+			if (ext == ".csv" || slices.Contains(FigureFormats, strings.TrimPrefix(ext, "."))) && keep[filepath.ToSlash(rel)] == nil {
 				if err := os.Remove(p); err != nil {
 					return err
 				}
@@ -274,6 +280,35 @@ func tableName(sweep string) string {
 	return path.Join(TablesDir, fileName(sweep)+".csv")
 }
 
+// addFigure encodes a figure as the PNG at rel and, for each other format,
+// beside it with that format's extension.
+func (o *outputs) addFigure(rel string, f figure, formats []string) error {
+	all := []string{"png"}
+	for _, format := range formats {
+		if !slices.Contains(all, format) {
+			all = append(all, format)
+		}
+	}
+	for _, format := range all {
+		b, err := f.encode(format)
+		if err != nil {
+			return err
+		}
+		o.add(strings.TrimSuffix(rel, ".png")+"."+format, b)
+	}
+	return nil
+}
+
+func sum2(m [][]int) int {
+	n := 0
+	for _, row := range m {
+		for _, v := range row {
+			n += v
+		}
+	}
+	return n
+}
+
 func generate(m *model, o *outputs) error {
 	runsCSV, err := EncodeRuns(m.Recs)
 	if err != nil {
@@ -291,23 +326,46 @@ func generate(m *model, o *outputs) error {
 	}
 
 	// Per-run figures.
+	st := newStyler(m.Recs)
 	curves := map[*results.Record]string{}
 	confusion := map[*results.Record]string{}
 	for _, r := range m.Recs {
 		dir := runFigureDir(m, r)
-		b, err := CurvesFigure(r)
-		if err != nil {
+		curves[r] = path.Join(dir, "curves.png")
+		if err := o.addFigure(curves[r], curvesFigure(st, r), m.FigureFormats); err != nil {
 			return fmt.Errorf("figure of run %s: %w", r.Run.ID, err)
 		}
-		curves[r] = path.Join(dir, "curves.png")
-		o.add(curves[r], b)
 		if cm := r.Metrics.Test.Confusion; len(cm) > 0 {
-			b, err := ConfusionFigure(fmt.Sprintf("Confusion matrix on the test set: %s", r.Run.ID), cm, results.ClassNames(r))
+			f, err := confusionFigure(fmt.Sprintf("Confusion matrix on the test set (%s test images): %s", groupThousands(sum2(cm)), r.Run.ID), cm, results.ClassNames(r))
+			if err == nil {
+				f.date = newestFinish(r)
+				confusion[r] = path.Join(dir, "confusion_test.png")
+				err = o.addFigure(confusion[r], f, m.FigureFormats)
+			}
 			if err != nil {
 				return fmt.Errorf("figure of run %s: %w", r.Run.ID, err)
 			}
-			confusion[r] = path.Join(dir, "confusion_test.png")
-			o.add(confusion[r], b)
+		}
+	}
+
+	// Figure 2 of each cell of several seeds: the mean curves with bands.
+	cellCurves := map[string]string{}
+	for _, v := range m.Sweeps {
+		if !v.feeds("figure2") {
+			continue
+		}
+		for _, c := range v.Cells {
+			if len(c.Recs) < 2 || cellCurves[c.Key] != "" {
+				continue
+			}
+			dir := fileName(c.Label)
+			if slices.Contains(slices.Collect(maps.Values(cellCurves)), path.Join(FiguresDir, "cells", dir, "curves.png")) {
+				dir += "-" + c.Key[:min(10, len(c.Key))] // another cell of the same label
+			}
+			cellCurves[c.Key] = path.Join(FiguresDir, "cells", dir, "curves.png")
+			if err := o.addFigure(cellCurves[c.Key], cellCurvesFigure(st, c), m.FigureFormats); err != nil {
+				return fmt.Errorf("figure of cell %s: %w", c.Label, err)
+			}
 		}
 	}
 
@@ -325,25 +383,29 @@ func generate(m *model, o *outputs) error {
 			o.add(tables[v], sweepTable(v).CSV.csv())
 		}
 		if v.feeds("figure3", "figure4") || (!v.feeds(spec.ReportItems...) && len(v.Recs) > 1) {
-			b, err := OverlayFigure(sweepTitle(v), v.Recs, v.Axes)
+			f, err := overlayFigure(st, sweepTitle(v), v.Recs, v.Axes)
+			overlays[v] = path.Join(FiguresDir, fileName(v.Name)+"_curves.png")
+			if err == nil {
+				err = o.addFigure(overlays[v], f, m.FigureFormats)
+			}
 			if err != nil {
 				return fmt.Errorf("figure of sweep %s: %w", v.Name, err)
 			}
-			overlays[v] = path.Join(FiguresDir, fileName(v.Name)+"_curves.png")
-			o.add(overlays[v], b)
 		}
 		if v.feeds("figure5", "figure6") {
-			b, err := ArchFigure(sweepTitle(v), v.Recs)
+			f, err := archFigure(st, sweepTitle(v), v.Recs)
+			comparisons[v] = path.Join(FiguresDir, fileName(v.Name)+"_comparison.png")
+			if err == nil {
+				err = o.addFigure(comparisons[v], f, m.FigureFormats)
+			}
 			if err != nil {
 				return fmt.Errorf("figure of sweep %s: %w", v.Name, err)
 			}
-			comparisons[v] = path.Join(FiguresDir, fileName(v.Name)+"_comparison.png")
-			o.add(comparisons[v], b)
 		}
 	}
 
 	w := &reportWriter{}
-	writeReport(w, m, reportFiles{curves, confusion, tables, overlays, comparisons, base})
+	writeReport(w, m, reportFiles{curves, confusion, tables, overlays, comparisons, base, cellCurves})
 	o.add(ReportFile, []byte(w.String()))
 	return nil
 }

@@ -26,7 +26,7 @@ func TestBuildLeavesOutDamagedRuns(t *testing.T) {
 	broken := results.RunDir(root, recs[1].Run)
 	os.Truncate(filepath.Join(broken, results.MetricsFile), 100)
 
-	damage, err := BuildChecked(root, nil)
+	damage, err := BuildWith(root, Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,8 @@ type reportFiles struct {
 	curves, confusion             map[*results.Record]string
 	tables, overlays, comparisons map[*sweepView]string
 	baselines                     table
+	// cellCurves are Figure 2 of each cell of several seeds, by cell key.
+	cellCurves map[string]string
 }
 
 // section is one heading of the report with its body.
@@ -199,9 +201,20 @@ func itemSection(m *model, f reportFiles, items ...string) string {
 		}
 		switch {
 		case slices.Contains(items, "figure2"):
-			for _, r := range v.Recs {
-				fmt.Fprintf(&b, "%s: accuracy (top) and loss (bottom) per epoch, training and validation.\n\n%s\n", runSettings(r),
-					imageLink("Figure 2: training curves of "+r.Run.ID, f.curves[r]))
+			for _, c := range v.Cells {
+				if p := f.cellCurves[c.Key]; p != "" {
+					var each []string
+					for _, r := range c.Recs {
+						each = append(each, link(fmt.Sprintf("seed %d", r.Run.Seed), f.curves[r]))
+					}
+					fmt.Fprintf(&b, "%s, %d seeds: mean accuracy (top) and loss (bottom) per epoch, training and validation, with a band of the %s. Each seed's own curves: %s.\n\n%s\n",
+						c.Label, len(c.Recs), bandName, strings.Join(each, ", "), imageLink("Figure 2: training curves of "+c.Label, p))
+					continue
+				}
+				for _, r := range c.Recs {
+					fmt.Fprintf(&b, "%s: accuracy (top) and loss (bottom) per epoch, training and validation.\n\n%s\n", runSettings(r),
+						imageLink("Figure 2: training curves of "+r.Run.ID, f.curves[r]))
+				}
 			}
 		case slices.Contains(items, "figure5"), slices.Contains(items, "figure6"):
 			t := archTable(v.Cells)
@@ -219,7 +232,7 @@ func itemSection(m *model, f reportFiles, items ...string) string {
 			}
 			writeVerdicts(&b, m, v)
 			if p := f.overlays[v]; p != "" {
-				fmt.Fprintf(&b, "Accuracy (top) and loss (bottom) per epoch of every run; solid: training, dashed: validation.\n\n%s\n", imageLink(sweepTitle(v), p))
+				fmt.Fprintf(&b, "Accuracy (top) and loss (bottom) per epoch of every cell; a cell of several seeds is drawn as their mean with a band of the %s; solid: training, dashed: validation.\n\n%s\n", bandName, imageLink(sweepTitle(v), p))
 			}
 		}
 	}

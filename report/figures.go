@@ -6,63 +6,123 @@ import (
 	"image/color"
 	"image/png"
 	"math"
-	"strconv"
+	"slices"
 	"strings"
+	"sync"
+	"time"
 
+	"codeberg.org/go-pdf/fpdf"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgpdf"
+	"gonum.org/v1/plot/vg/vgsvg"
 
+	"convlab/runner/dataset"
 	"convlab/runner/results"
+	"convlab/runner/spec"
 )
 
-// DPI of every figure: a 10-inch figure is 960 pixels wide.
+// DPI of every PNG figure: a 10-inch figure is 960 pixels wide.
 const DPI = 96
 
-// Colours of the series, distinct for colour-blind readers (Okabe-Ito
-// first, then Tableau); train is solid and validation dashed.
-var seriesColors = []color.RGBA{
-	{0, 114, 178, 255},   // blue
-	{213, 94, 0, 255},    // vermillion
-	{0, 158, 115, 255},   // bluish green
-	{204, 121, 167, 255}, // reddish purple
-	{230, 159, 0, 255},   // orange
-	{86, 180, 233, 255},  // sky blue
-	{0, 0, 0, 255},       // black
-	{148, 103, 189, 255}, // purple
-	{140, 86, 75, 255},   // brown
-	{188, 189, 34, 255},  // olive
-	{127, 127, 127, 255}, // grey
-	{23, 190, 207, 255},  // cyan
+// FigureFormats are the file formats a figure can be written in. PNG is
+// always written, for REPORT.md; SVG and PDF are vector copies beside it
+// (SVG with its fonts embedded), for papers.
+var FigureFormats = spec.FigureFormats
+
+// figure is a drawing of w x h inches, encoded in any of FigureFormats.
+type figure struct {
+	w, h float64
+	draw func(dc draw.Canvas) error
+	// date is the creation date a PDF records (the newest run drawn), so
+	// that rebuilding a report rewrites identical bytes.
+	date time.Time
 }
 
-func seriesColor(i int) color.Color { return seriesColors[i%len(seriesColors)] }
+// pdfDates guards fpdf's package-level default dates, which vgpdf offers
+// no other way to set.
+var pdfDates sync.Mutex
 
-var valDashes = []vg.Length{vg.Points(7), vg.Points(4)}
-
-// render draws a figure of w x h inches and encodes it as PNG. A panic in
-// the plotting library becomes an error.
-func render(w, h float64, drawFn func(dc draw.Canvas) error) (out []byte, err error) {
+// encode draws the figure in a format of FigureFormats. A panic in the
+// plotting library becomes an error.
+func (f figure) encode(format string) (out []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, fmt.Errorf("draw figure: %v", r)
 		}
 	}()
-	c := vgimg.NewWith(vgimg.UseWH(vg.Length(w)*vg.Inch, vg.Length(h)*vg.Inch), vgimg.UseDPI(DPI),
-		vgimg.UseBackgroundColor(color.White))
-	dc := draw.New(c)
-	if err := drawFn(dc); err != nil {
-		return nil, err
-	}
+	w, h := vg.Length(f.w)*vg.Inch, vg.Length(f.h)*vg.Inch
 	var b bytes.Buffer
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
-	if err := enc.Encode(&b, c.Image()); err != nil {
-		return nil, fmt.Errorf("encode figure: %w", err)
+	switch format {
+	case "png":
+		c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(DPI), vgimg.UseBackgroundColor(color.White))
+		if err := f.draw(draw.New(c)); err != nil {
+			return nil, err
+		}
+		enc := png.Encoder{CompressionLevel: png.BestSpeed}
+		if err := enc.Encode(&b, c.Image()); err != nil {
+			return nil, fmt.Errorf("encode figure: %w", err)
+		}
+	case "svg":
+		c := vgsvg.NewWith(vgsvg.UseWH(w, h), vgsvg.EmbedFonts(true))
+		if err := f.drawOnWhite(c); err != nil {
+			return nil, err
+		}
+		if _, err := c.WriteTo(&b); err != nil {
+			return nil, fmt.Errorf("encode figure: %w", err)
+		}
+	case "pdf":
+		pdfDates.Lock()
+		defer pdfDates.Unlock()
+		date := f.date
+		if date.IsZero() {
+			date = time.Unix(0, 0).UTC() // unknown; fpdf would write the time of day
+		}
+		fpdf.SetDefaultCreationDate(date)
+		fpdf.SetDefaultModificationDate(date)
+		defer fpdf.SetDefaultCreationDate(time.Time{})
+		defer fpdf.SetDefaultModificationDate(time.Time{})
+		c := vgpdf.New(w, h)
+		if err := f.drawOnWhite(c); err != nil {
+			return nil, err
+		}
+		if _, err := c.WriteTo(&b); err != nil {
+			return nil, fmt.Errorf("encode figure: %w", err)
+		}
+	default:
+		return nil, fmt.Errorf("encode figure: unknown format %q; valid: %s", format, strings.Join(FigureFormats, ", "))
 	}
 	return b.Bytes(), nil
+}
+
+func (f figure) drawOnWhite(c vg.CanvasSizer) error {
+	dc := draw.New(c)
+	dc.SetColor(color.White)
+	dc.Fill(dc.Rectangle.Path())
+	return f.draw(dc)
+}
+
+// newestFinish is the latest finishing time of the records, zero when
+// none has one.
+func newestFinish(recs ...*results.Record) time.Time {
+	var t time.Time
+	for _, r := range recs {
+		if f, err := time.Parse(time.RFC3339, r.Provenance.Finished); err == nil && f.After(t) {
+			t = f
+		}
+	}
+	return t
+}
+
+func pngOf(f figure, err error) ([]byte, error) {
+	if err != nil {
+		return nil, err
+	}
+	return f.encode("png")
 }
 
 func newPlot(title, x, y string) *plot.Plot {
@@ -76,116 +136,274 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.Legend.TextStyle.Font.Size = vg.Points(11)
 	p.X.Tick.Label.Font.Size = vg.Points(10.5)
 	p.Y.Tick.Label.Font.Size = vg.Points(10.5)
-	p.Y.Tick.Marker = distinctTicks{}
+	p.X.Tick.Marker = linearTicks{}
+	p.Y.Tick.Marker = linearTicks{}
 	p.Add(plotter.NewGrid())
 	return p
 }
 
-// series is one curve of a history.
-type series struct {
-	name  string
-	ys    []float64 // per epoch, starting at epoch 1
-	xs    []float64
-	color color.Color
-	val   bool
-}
+// Axis titles, with their units.
+const (
+	epochAxis = "Epoch"
+	accAxis   = "Accuracy (fraction correct)"
+)
 
-// historySeries extracts one metric of a history.
-func historySeries(h []results.Epoch, val, loss bool) (xs, ys []float64) {
-	for _, e := range h {
-		v := e.Accuracy
-		switch {
-		case val && loss:
-			v = e.ValLoss
-		case val:
-			v = e.ValAccuracy
-		case loss:
-			v = e.Loss
-		}
-		// A diverged epoch (NaN or infinite) stays in as a gap in the curve.
-		xs = append(xs, float64(e.Epoch))
-		ys = append(ys, v)
+// lossAxis is the loss axis's title; the title of its panel says what the
+// loss is (lossWhat), as an axis title that long would not fit.
+const lossAxis = "Loss (nats)"
+
+func lossWhat(l1 bool) string {
+	if l1 {
+		return "cross-entropy + L1 penalty"
 	}
-	return xs, ys
+	return "cross-entropy"
 }
 
-// addSeries draws a curve with its points and adds it to the legend leg
-// (when not nil). Non-finite values leave gaps in the curve.
-func addSeries(p *plot.Plot, s series, leg *plot.Legend) error {
-	var segments []plotter.XYs
+// runCurves are a metric pair (training, validation) of one run, or of a
+// cell's seeds averaged.
+func runCurves(c *seedCell, label string, col color.Color, train, val metric) []curve {
+	var out []curve
+	for i, m := range []metric{train, val} {
+		cv := curve{label: label, color: col, val: i == 1}
+		cv.xs, cv.ys, cv.lo, cv.hi = cellCurve(c, m)
+		out = append(out, cv)
+	}
+	return out
+}
+
+// curvesRange is the range of the curves' values, bands included, over the
+// epochs from `from` on; +Inf, -Inf when there are none.
+func curvesRange(cs []curve, from float64) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, c := range cs {
+		for i, x := range c.xs {
+			if x < from {
+				continue
+			}
+			vals := []float64{c.ys[i]}
+			if c.lo != nil {
+				vals = append(vals, c.lo[i], c.hi[i])
+			}
+			for _, v := range vals {
+				if !math.IsNaN(v) && !math.IsInf(v, 0) {
+					lo, hi = math.Min(lo, v), math.Max(hi, v)
+				}
+			}
+		}
+	}
+	return lo, hi
+}
+
+// yAxis is the y range of a panel and whether it is logarithmic.
+type yAxis struct {
+	min, max float64
+	log      bool
+	ok       bool // false: nothing finite to draw, gonum's default axis
+}
+
+// fitY chooses the y axis that shows the curves. A loss axis is clipped to
+// the range of epochs 2 on when epoch 1 alone would take more than half of
+// it (a strong L1 penalty starts in the thousands), and is logarithmic
+// when what remains spans more than a factor of 8.
+func fitY(cs []curve, loss bool) yAxis {
+	lo, hi := curvesRange(cs, 1)
+	if lo > hi {
+		return yAxis{}
+	}
+	if loss {
+		if rlo, rhi := curvesRange(cs, 2); rlo <= rhi && hi-rhi > rhi-rlo {
+			hi = rhi
+		}
+	}
+	if loss && lo > 0 && hi/lo > 8 {
+		pad := math.Pow(hi/lo, 0.04)
+		return yAxis{min: lo / pad, max: hi * pad, log: true, ok: true}
+	}
+	pad := (hi - lo) * 0.05
+	if pad == 0 {
+		pad = math.Max(math.Abs(hi)*0.05, 0.01)
+	}
+	return yAxis{min: lo - pad, max: hi + pad, ok: true}
+}
+
+// apply sets the axis on p, after its plotters are added (adding one
+// widens the axis to its data).
+func (y yAxis) apply(p *plot.Plot) {
+	if !y.ok {
+		return
+	}
+	p.Y.Min, p.Y.Max = y.min, y.max
+	if y.log {
+		p.Y.Scale = plot.LogScale{}
+		p.Y.Tick.Marker = logTicks{}
+		p.Y.Label.Text = strings.TrimSuffix(p.Y.Label.Text, ")") + ", log scale)"
+	}
+}
+
+// addCurves draws curves on p with the y axis y: each cell's band, then
+// its line (gaps where a value is not finite) and its points; a value
+// above the axis is a triangle on the top edge, and the title says so.
+func addCurves(p *plot.Plot, cs []curve, y yAxis) error {
+	if !y.ok {
+		y.min, y.max = math.Inf(-1), math.Inf(1)
+	}
+	above := math.Inf(-1)
+	for _, c := range cs {
+		if c.lo != nil {
+			if err := addBand(p, c, y); err != nil {
+				return err
+			}
+		}
+	}
+	for _, c := range cs {
+		for _, seg := range segments(c.xs, c.ys) {
+			line, err := plotter.NewLine(seg)
+			if err != nil {
+				return fmt.Errorf("curve %s: %w", c.label, err)
+			}
+			line.LineStyle = curveLine(c)
+			p.Add(line)
+			var in, out plotter.XYs
+			for _, pt := range seg {
+				if pt.Y > y.max {
+					out = append(out, plotter.XY{X: pt.X, Y: y.max})
+					above = math.Max(above, pt.Y)
+				} else if pt.Y >= y.min {
+					in = append(in, pt)
+				}
+			}
+			if len(in) > 0 {
+				sc, err := plotter.NewScatter(in)
+				if err != nil {
+					return fmt.Errorf("curve %s: %w", c.label, err)
+				}
+				sc.GlyphStyle = curveGlyph(c)
+				p.Add(sc)
+			}
+			if len(out) > 0 {
+				sc, err := plotter.NewScatter(out)
+				if err != nil {
+					return fmt.Errorf("curve %s: %w", c.label, err)
+				}
+				sc.GlyphStyle = draw.GlyphStyle{Color: c.color, Radius: vg.Points(5), Shape: draw.PyramidGlyph{}}
+				p.Add(sc)
+			}
+		}
+	}
+	if !math.IsInf(above, -1) {
+		p.Title.Text += fmt.Sprintf("\n(triangles on the top edge: epoch-1 values above the axis, up to %s)", formatValue(above))
+	}
+	y.apply(p)
+	return nil
+}
+
+// formatValue prints a value to 4 significant digits for a note.
+func formatValue(v float64) string {
+	if math.Abs(v) >= 1000 {
+		return groupThousands(int(math.Round(v)))
+	}
+	return fmt.Sprintf("%.4g", v)
+}
+
+func curveLine(c curve) draw.LineStyle {
+	ls := draw.LineStyle{Color: c.color, Width: vg.Points(2)}
+	if c.val {
+		ls.Dashes = valDashes
+	}
+	return ls
+}
+
+func curveGlyph(c curve) draw.GlyphStyle {
+	g := draw.GlyphStyle{Color: c.color, Radius: vg.Points(2.2), Shape: draw.CircleGlyph{}}
+	if c.val {
+		g.Shape = draw.BoxGlyph{}
+	}
+	return g
+}
+
+// segments splits a curve at its non-finite values.
+func segments(xs, ys []float64) []plotter.XYs {
+	var out []plotter.XYs
 	var cur plotter.XYs
-	for i := range s.xs {
-		if math.IsNaN(s.ys[i]) || math.IsInf(s.ys[i], 0) {
+	for i := range xs {
+		if math.IsNaN(ys[i]) || math.IsInf(ys[i], 0) {
 			if len(cur) > 0 {
-				segments = append(segments, cur)
+				out = append(out, cur)
 				cur = nil
 			}
 			continue
 		}
-		cur = append(cur, plotter.XY{X: s.xs[i], Y: s.ys[i]})
+		cur = append(cur, plotter.XY{X: xs[i], Y: ys[i]})
 	}
 	if len(cur) > 0 {
-		segments = append(segments, cur)
+		out = append(out, cur)
 	}
-	for i, xys := range segments {
-		line, pts, err := plotter.NewLinePoints(xys)
+	return out
+}
+
+// addBand fills the band of a curve between its lower and upper bounds,
+// kept on the axis (a log axis cannot show a bound at or below zero).
+func addBand(p *plot.Plot, c curve, y yAxis) error {
+	lo, hi := slices.Clone(c.lo), slices.Clone(c.hi)
+	for i := range lo {
+		if !math.IsNaN(lo[i]) {
+			lo[i] = math.Max(lo[i], y.min)
+			hi[i] = math.Min(hi[i], y.max)
+		}
+	}
+	los, his := segments(c.xs, lo), segments(c.xs, hi)
+	for k := range min(len(los), len(his)) {
+		ring := slices.Clone(his[k])
+		for i := len(los[k]) - 1; i >= 0; i-- {
+			ring = append(ring, los[k][i])
+		}
+		poly, err := plotter.NewPolygon(ring)
 		if err != nil {
-			return fmt.Errorf("curve %s: %w", s.name, err)
+			return fmt.Errorf("band of %s: %w", c.label, err)
 		}
-		line.Color = s.color
-		line.Width = vg.Points(2)
-		pts.Color = s.color
-		pts.Radius = vg.Points(2.2)
-		pts.Shape = draw.CircleGlyph{}
-		if s.val {
-			line.Dashes = valDashes
-			pts.Shape = draw.BoxGlyph{}
-		}
-		p.Add(line, pts)
-		if leg != nil && i == 0 {
-			leg.Add(s.name, line, pts)
-		}
+		poly.Color = withAlpha(c.color, bandAlpha)
+		poly.LineStyle.Width = 0
+		p.Add(poly)
 	}
 	return nil
 }
 
-// distinctTicks labels the default ticks with as many decimals as it
-// takes to tell them apart (the default may print 1.6 twice over a
-// narrow range).
-type distinctTicks struct{}
-
-func (distinctTicks) Ticks(lo, hi float64) []plot.Tick {
-	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
-	for prec := 0; prec <= 8; prec++ {
-		seen := map[string]bool{}
-		ok := true
-		for _, t := range ticks {
-			if t.Label == "" {
-				continue
-			}
-			l := strconv.FormatFloat(t.Value, 'f', prec, 64)
-			if seen[l] || (prec == 0 && t.Value != math.Trunc(t.Value)) {
-				ok = false
-				break
-			}
-			seen[l] = true
+// styleLegend makes the legend entries that explain line styles and bands:
+// train solid with circles, validation dashed with squares, and the band.
+func styleLegend(leg *plot.Legend, col color.Color, band bool) {
+	for _, val := range []bool{false, true} {
+		c := curve{color: col, val: val}
+		line, _ := plotter.NewLine(plotter.XYs{{}})
+		line.LineStyle = curveLine(c)
+		sc, _ := plotter.NewScatter(plotter.XYs{{}})
+		sc.GlyphStyle = curveGlyph(c)
+		name := "training"
+		if val {
+			name = "validation"
 		}
-		if ok {
-			for i := range ticks {
-				if ticks[i].Label != "" {
-					ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', prec, 64)
-				}
-			}
-			break
-		}
+		leg.Add(name, line, sc)
 	}
-	return ticks
+	if band {
+		poly, _ := plotter.NewPolygon(plotter.XYs{{}, {X: 1}, {X: 1, Y: 1}})
+		poly.Color = withAlpha(col, bandAlpha)
+		poly.LineStyle.Width = 0
+		leg.Add("band: "+bandName, poly)
+	}
 }
 
-// epochTicks marks whole epochs: every epoch up to 20, else a readable step.
-func epochTicks(p *plot.Plot, maxEpoch int) {
+func newSideLegend() plot.Legend {
+	leg := plot.NewLegend()
+	leg.TextStyle.Font.Size = vg.Points(11)
+	leg.ThumbnailWidth = vg.Points(36)
+	leg.Top, leg.Left = true, true
+	return leg
+}
+
+// epochTicks labels whole epochs: every epoch up to maxLabels of them,
+// else every 2nd, 5th, 10th, 20th ...
+func epochTicks(p *plot.Plot, maxEpoch, maxLabels int) {
 	step := 1
-	for maxEpoch/step > 20 {
+	for maxEpoch/step > maxLabels {
 		switch {
 		case step == 1:
 			step = 2
@@ -197,8 +415,11 @@ func epochTicks(p *plot.Plot, maxEpoch int) {
 	}
 	var ticks []plot.Tick
 	for e := 1; e <= maxEpoch; e++ {
-		if e == 1 || e%step == 0 {
+		// Epoch 1 is labelled unless it would crowd epoch 2's label.
+		if e%step == 0 || (e == 1 && step != 2) {
 			ticks = append(ticks, plot.Tick{Value: float64(e), Label: fmt.Sprint(e)})
+		} else {
+			ticks = append(ticks, plot.Tick{Value: float64(e)})
 		}
 	}
 	p.X.Tick.Marker = plot.ConstantTicks(ticks)
@@ -215,45 +436,94 @@ func maxEpoch(recs ...*results.Record) int {
 	return n
 }
 
-// runLabel describes a run's settings briefly for a title.
-func runLabel(r *results.Record) string {
-	return fmt.Sprintf("%s, n=%s, l1=%s", r.Run.Arch.Name, groupThousands(r.Run.N), results.FormatFloat(r.Run.L1))
+// dataLabel says on which images a run trained and validated.
+func dataLabel(r *results.Record) string {
+	n := r.Run.N
+	train := dataset.SplitAt(n, r.Run.ValidationSplit)
+	return fmt.Sprintf("%s: %s training, %s validation images", r.Run.Dataset, groupThousands(train), groupThousands(n-train))
 }
 
-// CurvesFigure is the study's Figure 2 for one run: accuracy per epoch
-// (top) and loss per epoch (bottom), training and validation.
+// sweepData says on which images a sweep's runs trained: dataLabel when
+// they share it, else the data sets and the validation split.
+func sweepData(recs []*results.Record) string {
+	labels := map[string]bool{}
+	var sets []string
+	for _, r := range recs {
+		labels[dataLabel(r)] = true
+		if !slices.Contains(sets, r.Run.Dataset) {
+			sets = append(sets, r.Run.Dataset)
+		}
+	}
+	if len(labels) == 1 {
+		return dataLabel(recs[0])
+	}
+	return fmt.Sprintf("%s: the first n training images, validation split %s", strings.Join(sets, ", "), results.FormatFloat(recs[0].Run.ValidationSplit))
+}
+
+func anyL1(recs []*results.Record) bool {
+	return slices.ContainsFunc(recs, func(r *results.Record) bool { return r.Run.L1 != 0 })
+}
+
+// CurvesFigure is the study's Figure 2 for one run, as PNG: accuracy per
+// epoch (top) and loss per epoch (bottom), training and validation.
 func CurvesFigure(r *results.Record) ([]byte, error) {
-	return render(10, 8, func(dc draw.Canvas) error {
-		acc := newPlot(fmt.Sprintf("Accuracy per epoch: %s (%s)", r.Run.ID, runLabel(r)), "Epoch", "Accuracy")
-		lossTitle := "Loss per epoch (categorical cross-entropy)"
-		if r.Run.L1 != 0 {
-			lossTitle = "Loss per epoch (categorical cross-entropy + L1 penalty)"
+	return pngOf(curvesFigure(newStyler([]*results.Record{r}), r), nil)
+}
+
+func curvesFigure(st *styler, r *results.Record) figure {
+	return cellCurvesFigure(st, &seedCell{Label: r.Run.ID, Recs: []*results.Record{r}})
+}
+
+// cellCurvesFigure is Figure 2 for a cell: its runs' mean curves, with
+// the band of the confidence interval when it has several seeds.
+func cellCurvesFigure(st *styler, c *seedCell) figure {
+	r := c.Recs[0]
+	return figure{w: 10, h: 8, date: newestFinish(c.Recs...), draw: func(dc draw.Canvas) error {
+		seeds := fmt.Sprintf("seed %d", r.Run.Seed)
+		if len(c.Recs) > 1 {
+			seeds = fmt.Sprintf("mean of %d seeds", len(c.Recs))
 		}
-		loss := newPlot(lossTitle, "Epoch", "Loss")
+		what := fmt.Sprintf("%s, n = %s, l1 = %s, %s\n%s", r.Run.Arch.Name, groupThousands(r.Run.N),
+			results.FormatFloat(r.Run.L1), seeds, dataLabel(r))
+		acc := newPlot("Accuracy per epoch: "+what, epochAxis, accAxis)
+		loss := newPlot("Loss ("+lossWhat(r.Run.L1 != 0)+") per epoch: "+what, epochAxis, lossAxis)
+		col := st.archColor(r.Run.Arch.Name)
 		for _, pl := range []struct {
-			p    *plot.Plot
-			loss bool
-		}{{acc, false}, {loss, true}} {
-			xs, ys := historySeries(r.History, false, pl.loss)
-			if err := addSeries(pl.p, series{name: "train", xs: xs, ys: ys, color: seriesColor(0)}, &pl.p.Legend); err != nil {
+			p          *plot.Plot
+			train, val metric
+			loss       bool
+		}{{acc, trainAcc, valAcc, false}, {loss, trainLoss, valLoss, true}} {
+			cs := runCurves(c, c.Label, col, pl.train, pl.val)
+			if err := addCurves(pl.p, cs, fitY(cs, pl.loss)); err != nil {
 				return err
 			}
-			xs, ys = historySeries(r.History, true, pl.loss)
-			if err := addSeries(pl.p, series{name: "validation", xs: xs, ys: ys, color: seriesColor(1), val: true}, &pl.p.Legend); err != nil {
-				return err
-			}
-			epochTicks(pl.p, maxEpoch(r))
-			pl.p.Legend.Top = pl.loss
-			pl.p.Legend.XOffs = -vg.Points(8)
-			pl.p.Legend.YOffs = vg.Points(8)
-			if pl.loss {
-				pl.p.Legend.YOffs = -vg.Points(8)
-			}
-			pl.p.Legend.ThumbnailWidth = vg.Points(30)
+			epochTicks(pl.p, maxEpoch(c.Recs...), 20)
 		}
-		drawStack(dc, [][]*plot.Plot{{acc}, {loss}})
+		leg := newSideLegend()
+		styleLegend(&leg, col, len(c.Recs) > 1)
+		drawWithLegend(dc, [][]*plot.Plot{{acc}, {loss}}, leg)
 		return nil
-	})
+	}}
+}
+
+// drawWithLegend draws the plots in a grid with the legend beside them, at
+// the top right, outside the data.
+func drawWithLegend(dc draw.Canvas, plots [][]*plot.Plot, leg plot.Legend) {
+	legW := legendWidth(leg) + vg.Points(18)
+	drawStack(draw.Crop(dc, 0, -legW, 0, 0), plots)
+	side := draw.Crop(dc, dc.Max.X-dc.Min.X-legW+vg.Points(4), -vg.Points(6), 0, -vg.Points(34))
+	leg.Draw(side)
+}
+
+// drawHeader writes a figure's title across its top and returns the canvas
+// below it.
+func drawHeader(dc draw.Canvas, text string) draw.Canvas {
+	sty := plot.New().Title.TextStyle
+	sty.Font.Size = vg.Points(14)
+	sty.XAlign, sty.YAlign = draw.XCenter, draw.YTop
+	h := sty.Height(text) + vg.Points(10)
+	dc.FillText(sty, vg.Point{X: (dc.Min.X + dc.Max.X) / 2, Y: dc.Max.Y - vg.Points(6)}, text)
+	return draw.Crop(dc, 0, 0, 0, -h)
 }
 
 func drawStack(dc draw.Canvas, plots [][]*plot.Plot) {
@@ -269,64 +539,71 @@ func drawStack(dc draw.Canvas, plots [][]*plot.Plot) {
 	}
 }
 
-// varyingLabel names what distinguishes a run within its sweep, such as
-// "n=5000" or "arch=maxpool l1=0.1"; the run ID when no axis is known.
-func varyingLabel(r *results.Record, axes []string) string {
+// cellLegendLabel names what distinguishes a cell within its sweep, such
+// as "n = 5000" or "arch = maxpool, l1 = 0.1", with its number of seeds;
+// the cell's label when no axis is known.
+func cellLegendLabel(c *seedCell, axes []string) string {
 	var parts []string
 	for _, a := range axes {
-		parts = append(parts, a+"="+axisValue(r.Run, a))
+		if a == "seed" {
+			continue
+		}
+		parts = append(parts, a+" = "+axisValue(c.Recs[0].Run, a))
 	}
 	if len(parts) == 0 {
-		return r.Run.ID
+		return c.Label + seedsNote(c)
 	}
-	return strings.Join(parts, " ")
+	return strings.Join(parts, ", ") + seedsNote(c)
 }
 
-// OverlayFigure is the study's Figure 3 or 4: the accuracy (top) and loss
-// (bottom) curves of every run of a sweep, one colour per run, training
+// OverlayFigure is the study's Figure 3 or 4, as PNG: the accuracy (top)
+// and loss (bottom) curves of every cell of a sweep (the mean over its
+// seeds, with a band when it has several), one colour per cell, training
 // solid and validation dashed, with the legend beside the panels.
 func OverlayFigure(title string, recs []*results.Record, axes []string) ([]byte, error) {
+	return pngOf(overlayFigure(newStyler(recs), title, recs, axes))
+}
+
+func overlayFigure(st *styler, title string, recs []*results.Record, axes []string) (figure, error) {
 	if len(recs) == 0 {
-		return nil, fmt.Errorf("overlay figure %q: no finished runs to draw", title)
+		return figure{}, fmt.Errorf("overlay figure %q: no finished runs to draw", title)
 	}
-	return render(13, 9, func(dc draw.Canvas) error {
-		acc := newPlot(title+": accuracy per epoch", "Epoch", "Accuracy")
-		loss := newPlot(title+": loss per epoch", "Epoch", "Loss")
-		leg := plot.NewLegend()
-		leg.TextStyle.Font.Size = vg.Points(11)
-		leg.ThumbnailWidth = vg.Points(36)
-		leg.Top, leg.Left = true, true
-		for i, r := range recs {
-			label := varyingLabel(r, axes)
-			for _, pl := range []struct {
-				p    *plot.Plot
-				loss bool
-			}{{acc, false}, {loss, true}} {
-				var l *plot.Legend
-				if !pl.loss {
-					l = &leg
-				}
-				xs, ys := historySeries(r.History, false, pl.loss)
-				if err := addSeries(pl.p, series{name: label + " train", xs: xs, ys: ys, color: seriesColor(i)}, l); err != nil {
-					return err
-				}
-				xs, ys = historySeries(r.History, true, pl.loss)
-				if err := addSeries(pl.p, series{name: label + " val", xs: xs, ys: ys, color: seriesColor(i), val: true}, l); err != nil {
-					return err
-				}
+	cells, cols := st.sweepColors(groupSeedCells(recs), axes)
+	return figure{w: 13, h: 9, date: newestFinish(recs...), draw: func(dc draw.Canvas) error {
+		data := sweepData(recs)
+		acc := newPlot(title+": accuracy per epoch\n"+data, epochAxis, accAxis)
+		loss := newPlot(title+": loss ("+lossWhat(anyL1(recs))+") per epoch\n"+data, epochAxis, lossAxis)
+		leg := newSideLegend()
+		band := false
+		var accCurves, lossCurves []curve
+		for i, c := range cells {
+			label := cellLegendLabel(c, axes)
+			accCurves = append(accCurves, runCurves(c, label, cols[i], trainAcc, valAcc)...)
+			lossCurves = append(lossCurves, runCurves(c, label, cols[i], trainLoss, valLoss)...)
+			line, err := plotter.NewLine(plotter.XYs{{}})
+			if err != nil {
+				return err
 			}
+			line.LineStyle = draw.LineStyle{Color: cols[i], Width: vg.Points(4)}
+			leg.Add(label, line)
+			band = band || len(c.Recs) > 1
 		}
+		leg.Add("")
+		styleLegend(&leg, color.Black, band)
 		n := maxEpoch(recs...)
-		epochTicks(acc, n)
-		epochTicks(loss, n)
-		useLogIfSpread(loss)
-		legW := legendWidth(leg) + vg.Points(24)
-		main := draw.Crop(dc, 0, -legW, 0, 0)
-		drawStack(main, [][]*plot.Plot{{acc}, {loss}})
-		side := draw.Crop(dc, dc.Max.X-dc.Min.X-legW+vg.Points(6), -vg.Points(12), 0, -vg.Points(34))
-		leg.Draw(side)
+		for _, pl := range []struct {
+			p    *plot.Plot
+			cs   []curve
+			loss bool
+		}{{acc, accCurves, false}, {loss, lossCurves, true}} {
+			if err := addCurves(pl.p, pl.cs, fitY(pl.cs, pl.loss)); err != nil {
+				return err
+			}
+			epochTicks(pl.p, n, 20)
+		}
+		drawWithLegend(dc, [][]*plot.Plot{{acc}, {loss}}, leg)
 		return nil
-	})
+	}}, nil
 }
 
 // legendWidth is the width the legend's entries need.
@@ -335,114 +612,165 @@ func legendWidth(l plot.Legend) vg.Length {
 	return r.Max.X - r.Min.X
 }
 
-// useLogIfSpread switches an axis of positive values to a log scale when
-// they span more than a factor of 20 (losses of strongly regularised runs
-// would otherwise flatten every other curve).
-func useLogIfSpread(p *plot.Plot) {
-	lo, hi := p.Y.Min, p.Y.Max // the data's range, as Add left it
-	if lo > 0 && hi/lo > 20 {
-		p.Y.Scale = plot.LogScale{}
-		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-		p.Y.Label.Text += " (log scale)"
-	}
+// ArchFigure is the study's Figure 5 or 6, as PNG: each cell's accuracy
+// and loss curves side by side (one column per cell, same scales), above a
+// bar chart of their train, validation and test accuracy labelled with
+// their parameter counts and training times; cells of several seeds are
+// drawn as their means with bands and error bars.
+func ArchFigure(title string, recs []*results.Record) ([]byte, error) {
+	return pngOf(archFigure(newStyler(recs), title, recs))
 }
 
-// ArchFigure is the study's Figure 5 or 6: each run's accuracy and loss
-// curves side by side (one column per run, same scales), above a bar
-// chart of their train, validation and test accuracy labelled with their
-// parameter counts and training times.
-func ArchFigure(title string, recs []*results.Record) ([]byte, error) {
+func archFigure(st *styler, title string, recs []*results.Record) (figure, error) {
 	if len(recs) == 0 {
-		return nil, fmt.Errorf("architecture figure %q: no finished runs to draw", title)
+		return figure{}, fmt.Errorf("architecture figure %q: no finished runs to draw", title)
 	}
-	w := math.Max(10, 5.5*float64(len(recs)))
-	return render(w, 11, func(dc draw.Canvas) error {
-		rows := [][]*plot.Plot{make([]*plot.Plot, len(recs)), make([]*plot.Plot, len(recs))}
+	cells := groupSeedCells(recs)
+	w := math.Max(10, 5.5*float64(len(cells)))
+	return figure{w: w, h: 11, date: newestFinish(recs...), draw: func(dc draw.Canvas) error {
+		rows := [][]*plot.Plot{make([]*plot.Plot, len(cells)), make([]*plot.Plot, len(cells))}
+		rowCurves := make([][][]curve, 2)
 		n := maxEpoch(recs...)
-		for j, r := range recs {
-			head := fmt.Sprintf("%s (n=%s)", r.Run.Arch.Name, groupThousands(r.Run.N))
-			acc := newPlot(head+": accuracy", "Epoch", "Accuracy")
-			loss := newPlot(head+": loss", "Epoch", "Loss")
-			for i, pl := range []*plot.Plot{acc, loss} {
-				isLoss := i == 1
-				xs, ys := historySeries(r.History, false, isLoss)
-				if err := addSeries(pl, series{name: "train", xs: xs, ys: ys, color: seriesColor(0)}, &pl.Legend); err != nil {
+		band := false
+		for j, c := range cells {
+			r := c.Recs[0]
+			head := fmt.Sprintf("%s, n = %s%s\n", r.Run.Arch.Name, groupThousands(r.Run.N), seedsNote(c))
+			rows[0][j] = newPlot(head+"accuracy per epoch", epochAxis, accAxis)
+			rows[1][j] = newPlot(head+"loss ("+lossWhat(r.Run.L1 != 0)+") per epoch", epochAxis, lossAxis)
+			col := st.archColor(r.Run.Arch.Name)
+			rowCurves[0] = append(rowCurves[0], runCurves(c, c.Label, col, trainAcc, valAcc))
+			rowCurves[1] = append(rowCurves[1], runCurves(c, c.Label, col, trainLoss, valLoss))
+			band = band || len(c.Recs) > 1
+		}
+		for i, row := range rows {
+			y := fitY(slices.Concat(rowCurves[i]...), i == 1) // one scale per row
+			for j, p := range row {
+				if err := addCurves(p, rowCurves[i][j], y); err != nil {
 					return err
 				}
-				xs, ys = historySeries(r.History, true, isLoss)
-				if err := addSeries(pl, series{name: "validation", xs: xs, ys: ys, color: seriesColor(1), val: true}, &pl.Legend); err != nil {
-					return err
-				}
-				epochTicks(pl, n)
-				pl.Legend.Top = isLoss
-				pl.Legend.ThumbnailWidth = vg.Points(30)
-				pl.Legend.XOffs = -vg.Points(6)
+				epochTicks(p, n, 10)
 			}
-			rows[0][j], rows[1][j] = acc, loss
 		}
-		for _, row := range rows {
-			shareY(row)
-		}
+		leg := newSideLegend()
+		styleLegend(&leg, color.Black, band)
+		dc = drawHeader(dc, title+": "+sweepData(recs))
 		top := draw.Crop(dc, 0, 0, dc.Size().Y*0.36, 0)
-		drawStack(top, rows)
+		drawWithLegend(top, rows, leg)
 
-		bars := newPlot(title+": accuracy after training (train and validation: last epoch; test: evaluation)", "", "Accuracy")
-		groups := []struct {
-			name string
-			get  func(r *results.Record) float64
-		}{
-			{"train", func(r *results.Record) float64 { l, _ := lastEpoch(r); return l.Accuracy }},
-			{"validation", func(r *results.Record) float64 { l, _ := lastEpoch(r); return l.ValAccuracy }},
-			{"test", func(r *results.Record) float64 { return r.Metrics.Test.Accuracy }},
+		bars, barLeg, err := accuracyBars(cells)
+		if err != nil {
+			return err
 		}
-		bw := vg.Points(math.Min(40, 300/float64(len(recs)*3)))
-		for g, grp := range groups {
-			vals := make(plotter.Values, len(recs))
-			for j, r := range recs {
-				vals[j] = finite(grp.get(r))
-			}
-			bc, err := plotter.NewBarChart(vals, bw)
-			if err != nil {
-				return fmt.Errorf("bar chart: %w", err)
-			}
-			bc.Color = seriesColor(g)
-			bc.LineStyle.Width = 0
-			bc.Offset = vg.Length(g-1) * bw
-			bars.Add(bc)
-			bars.Legend.Add(grp.name, bc)
-			lab := make([]string, len(recs))
-			xys := make(plotter.XYs, len(recs))
-			for j := range recs {
-				lab[j] = fmt.Sprintf("%.3f", vals[j])
-				xys[j] = plotter.XY{X: float64(j), Y: vals[j]}
-			}
-			labels, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: lab})
-			if err != nil {
-				return fmt.Errorf("bar labels: %w", err)
-			}
-			for i := range labels.TextStyle {
-				labels.TextStyle[i].XAlign = draw.XCenter
-				labels.TextStyle[i].Font.Size = vg.Points(9)
-			}
-			labels.Offset = vg.Point{X: vg.Length(g-1) * bw, Y: vg.Points(3)}
-			bars.Add(labels)
-		}
-		var ticks []plot.Tick
-		for j, r := range recs {
-			ticks = append(ticks, plot.Tick{Value: float64(j), Label: fmt.Sprintf("%s, n=%s\n%s params, trained in %s",
-				r.Run.Arch.Name, groupThousands(r.Run.N), groupThousands(r.Metrics.Params), formatSeconds(r.Metrics.TrainSeconds))})
-		}
-		bars.X.Tick.Marker = plot.ConstantTicks(ticks)
-		bars.X.Tick.Label.Font.Size = vg.Points(11)
-		bars.X.Min, bars.X.Max = -0.6, float64(len(recs))-0.4
-		bars.Y.Min, bars.Y.Max = 0, 1.08
-		bars.Legend.Top = true
-		bars.Legend.Left = true
-		bars.Legend.XOffs = vg.Points(6)
-		bottom := draw.Crop(dc, vg.Points(8), -vg.Points(12), vg.Points(8), -dc.Size().Y*0.66)
-		bars.Draw(bottom)
+		// The bar panel is as wide as its groups need, not the whole figure.
+		barW := math.Min(w, 2.2+2.4*float64(len(cells)))*float64(vg.Inch) + float64(legendWidth(barLeg)+vg.Points(18))
+		bottom := draw.Crop(dc, vg.Points(8), -(dc.Size().X - vg.Length(math.Min(barW, float64(dc.Size().X)))), vg.Points(8), -dc.Size().Y*0.66)
+		drawWithLegend(bottom, [][]*plot.Plot{{bars}}, barLeg)
 		return nil
-	})
+	}}, nil
+}
+
+// accuracyBars is the bar chart of Figures 5 and 6: per cell, its training
+// and validation accuracy of the last epoch and its test accuracy, with the
+// 95% confidence interval of the mean as an error bar when it has several
+// seeds.
+func accuracyBars(cells []*seedCell) (*plot.Plot, plot.Legend, error) {
+	bars := newPlot("Accuracy after training", "", accAxis)
+	leg := newSideLegend()
+	splits := []struct{ name, metric string }{
+		{"training (last epoch)", "accuracy"},
+		{"validation (last epoch)", "val_accuracy"},
+		{"test (trained model)", "test_accuracy"},
+	}
+	const bw = 0.26 // bar width, in groups
+	top := 0.0
+	anyBand := false
+	for g, sp := range splits {
+		var errPts errorPoints
+		var xys plotter.XYs
+		var labs []string
+		for j, c := range cells {
+			s := cellValue(c, sp.metric)
+			x := float64(j) + float64(g-1)*(bw+0.02)
+			v := finite(s.Mean)
+			poly, err := plotter.NewPolygon(plotter.XYs{{X: x - bw/2}, {X: x + bw/2}, {X: x + bw/2, Y: v}, {X: x - bw/2, Y: v}})
+			if err != nil {
+				return nil, leg, fmt.Errorf("bar chart: %w", err)
+			}
+			poly.Color = splitGreys[g]
+			poly.LineStyle = draw.LineStyle{Color: color.Black, Width: vg.Points(0.5)}
+			bars.Add(poly)
+			if j == 0 {
+				leg.Add(sp.name, poly)
+			}
+			peak := v
+			if s.N > 1 && !math.IsNaN(s.Lo) {
+				errPts.XYs = append(errPts.XYs, plotter.XY{X: x, Y: v})
+				errPts.YErrors = append(errPts.YErrors, struct{ Low, High float64 }{v - s.Lo, s.Hi - v})
+				peak = s.Hi
+				anyBand = true
+			}
+			top = math.Max(top, peak)
+			xys = append(xys, plotter.XY{X: x, Y: peak})
+			labs = append(labs, fmt.Sprintf("%.3f", v))
+		}
+		if len(errPts.XYs) > 0 {
+			eb, err := plotter.NewYErrorBars(errPts)
+			if err != nil {
+				return nil, leg, fmt.Errorf("error bars: %w", err)
+			}
+			eb.LineStyle.Width = vg.Points(1.2)
+			eb.CapWidth = vg.Points(8)
+			bars.Add(eb)
+		}
+		labels, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labs})
+		if err != nil {
+			return nil, leg, fmt.Errorf("bar labels: %w", err)
+		}
+		for i := range labels.TextStyle {
+			labels.TextStyle[i].XAlign = draw.XCenter
+			labels.TextStyle[i].Font.Size = vg.Points(9)
+		}
+		labels.Offset = vg.Point{Y: vg.Points(3)}
+		bars.Add(labels)
+	}
+	if anyBand {
+		leg.Add("error bar: "+bandName, errorBarThumb{})
+	}
+	var ticks []plot.Tick
+	for j, c := range cells {
+		r := c.Recs[0]
+		secs := cellValue(c, "train_seconds").Mean
+		trained := "trained in " + formatSeconds(secs)
+		if len(c.Recs) > 1 {
+			trained += fmt.Sprintf(" (mean of %d seeds)", len(c.Recs))
+		}
+		ticks = append(ticks, plot.Tick{Value: float64(j), Label: fmt.Sprintf("%s, n = %s\n%s parameters\n%s",
+			r.Run.Arch.Name, groupThousands(r.Run.N), groupThousands(r.Metrics.Params), trained)})
+	}
+	bars.X.Tick.Marker = plot.ConstantTicks(ticks)
+	bars.X.Tick.Label.Font.Size = vg.Points(11)
+	bars.X.Min, bars.X.Max = -0.6, float64(len(cells))-0.4
+	// Bars start at 0; the top leaves room for the value labels.
+	bars.Y.Min, bars.Y.Max = 0, math.Min(1.05, math.Max(0.1, top*1.15))
+	return bars, leg, nil
+}
+
+// errorBarThumb is an error bar's legend thumbnail.
+type errorBarThumb struct{}
+
+func (errorBarThumb) Thumbnail(c *draw.Canvas) {
+	x := (c.Min.X + c.Max.X) / 2
+	lo, hi := c.Min.Y+vg.Points(1), c.Max.Y-vg.Points(1)
+	ls := draw.LineStyle{Color: color.Black, Width: vg.Points(1.2)}
+	c.StrokeLine2(ls, x, lo, x, hi)
+	c.StrokeLine2(ls, x-vg.Points(4), lo, x+vg.Points(4), lo)
+	c.StrokeLine2(ls, x-vg.Points(4), hi, x+vg.Points(4), hi)
+}
+
+// errorPoints are bar tops with their error bars.
+type errorPoints struct {
+	plotter.XYs
+	plotter.YErrors
 }
 
 func finite(v float64) float64 {
@@ -450,21 +778,6 @@ func finite(v float64) float64 {
 		return 0
 	}
 	return v
-}
-
-// shareY gives every plot of a row the same y range.
-func shareY(row []*plot.Plot) {
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, p := range row {
-		lo, hi = math.Min(lo, p.Y.Min), math.Max(hi, p.Y.Max) // the data's range, as Add left it
-	}
-	if lo > hi {
-		return
-	}
-	pad := (hi - lo) * 0.04
-	for _, p := range row {
-		p.Y.Min, p.Y.Max = lo-pad, hi+pad
-	}
 }
 
 // confusionGrid is a confusion matrix as a heat map grid: column c is the
@@ -483,15 +796,20 @@ func (g confusionGrid) Min() float64       { return 0 }
 func (g confusionGrid) Max() float64       { return g.max }
 
 // ConfusionFigure draws a run's confusion matrix on one split as a heat
-// map with every count written in its cell and the class names on the axes.
+// map with every count written in its cell and the class names on the
+// axes, as PNG.
 func ConfusionFigure(title string, m [][]int, classes []string) ([]byte, error) {
+	return pngOf(confusionFigure(title, m, classes))
+}
+
+func confusionFigure(title string, m [][]int, classes []string) (figure, error) {
 	k := len(m)
 	if k == 0 {
-		return nil, fmt.Errorf("confusion figure %q: empty matrix", title)
+		return figure{}, fmt.Errorf("confusion figure %q: empty matrix", title)
 	}
 	for i, row := range m {
 		if len(row) != k {
-			return nil, fmt.Errorf("confusion figure %q: row %d has %d counts, want %d", title, i+1, len(row), k)
+			return figure{}, fmt.Errorf("confusion figure %q: row %d has %d counts, want %d", title, i+1, len(row), k)
 		}
 	}
 	name := func(i int) string {
@@ -506,7 +824,7 @@ func ConfusionFigure(title string, m [][]int, classes []string) ([]byte, error) 
 			mx = math.Max(mx, float64(v))
 		}
 	}
-	return render(9.5, 8.5, func(dc draw.Canvas) error {
+	return figure{w: 9.5, h: 8.5, draw: func(dc draw.Canvas) error {
 		hm := plotter.NewHeatMap(confusionGrid{m, mx}, bluePalette(64))
 		hm.Min, hm.Max = 0, mx
 		p := plot.New()
@@ -557,7 +875,7 @@ func ConfusionFigure(title string, m [][]int, classes []string) ([]byte, error) 
 		p.X.Padding, p.Y.Padding = 0, 0
 		p.Draw(draw.Crop(dc, vg.Points(6), -vg.Points(12), vg.Points(6), -vg.Points(6)))
 		return nil
-	})
+	}}, nil
 }
 
 // bluePalette is a white-to-dark-blue palette of n colours.

@@ -50,6 +50,8 @@ type planIndex struct {
 	// with (convlab run -S/-m), as typed.
 	Overrides []string    `json:"overrides,omitempty"`
 	Sweeps    []SweepInfo `json:"sweeps"`
+	// FigureFormats are the file's figures.formats besides PNG.
+	FigureFormats []string `json:"figure_formats,omitempty"`
 }
 
 // SweepsFromPlan lists the sweeps of the plan's file whose results
@@ -70,7 +72,8 @@ func indexFromPlan(plan *spec.Plan, name string) *planIndex {
 	if f == nil {
 		return nil
 	}
-	idx := &planIndex{File: f.Path, Description: f.Description, Overrides: f.Overrides, Sweeps: make([]SweepInfo, 0, len(f.Sweeps))}
+	idx := &planIndex{File: f.Path, Description: f.Description, Overrides: f.Overrides, Sweeps: make([]SweepInfo, 0, len(f.Sweeps)),
+		FigureFormats: slices.DeleteFunc(slices.Clone(f.FigureFormats), func(s string) bool { return s == "png" })}
 	for i := range f.Sweeps {
 		s := &f.Sweeps[i]
 		info := SweepInfo{Name: s.Name, Description: s.Description,
@@ -171,6 +174,9 @@ func decodeIndex(data []byte) (*planIndex, error) {
 				return nil, fmt.Errorf("sweep %q has unknown axis %q; valid axes: %v", s.Name, a, AxisKeys)
 			}
 		}
+	}
+	if err := CheckFigureFormats(idx.FigureFormats); err != nil {
+		return nil, err
 	}
 	if idx.Sweeps == nil {
 		idx.Sweeps = []SweepInfo{}

@@ -38,6 +38,8 @@ type model struct {
 	// is found, whichever sweep it belongs to.
 	Cells  []*seedCell
 	Sweeps []*sweepView
+	// FigureFormats are the formats of the figures besides PNG.
+	FigureFormats []string
 	// Others are finished runs in the tree that no sweep holds (older
 	// versions of runs, or runs of sweeps since removed).
 	Others []*results.Record

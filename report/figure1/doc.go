@@ -3,7 +3,8 @@
 // and blue channels, convolves the chosen channel(s) with each named
 // kernel (see package convolve) and writes every result, plus Figure 1
 // (one grey-scale picture: top row R, G, B; below, the channel and its
-// convolutions), as PNG files.
+// convolutions, each labelled with its kernel's values in the report's
+// figure font), as PNG files.
 //
 // The file format:
 //

@@ -160,10 +160,6 @@ func writeStats(path string, stats []Stat) error {
 // experiment's channels with each kernel and renders Figure 1.
 func Compute(exp *Experiment, img image.Image) (*Result, error) {
 	res := &Result{Planes: SplitRGB(img), Convolved: map[string][]*convolve.Plane{}}
-	names := make([]string, len(exp.Kernels))
-	for i, k := range exp.Kernels {
-		names[i] = k.Name
-	}
 	for _, c := range exp.Channels {
 		p, ok := res.Planes[c]
 		if !ok {
@@ -179,7 +175,7 @@ func Compute(exp *Experiment, img image.Image) (*Result, error) {
 			res.Stats = append(res.Stats, stat(c, k, raw, out))
 		}
 	}
-	res.Grid = Grid(names, exp.Channels, res.Planes, res.Convolved)
+	res.Grid = Grid(exp.Kernels, exp.Channels, res.Planes, res.Convolved)
 	fig, l, err := Render(res.Grid)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", exp.Path, err)

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"convlab/arch/convolve"
 )
 
 // pattern is a 12x8 photo whose channels are easy to tell apart and to
@@ -137,15 +139,20 @@ func TestRunFigure(t *testing.T) {
 	if _, ok := fig.(*image.Gray); !ok {
 		t.Errorf("figure1.png decodes as %T, want a grey-scale image", fig)
 	}
-	// 3 columns x 2 rows of 12x8 panels, each with a label band above it.
-	l := NewLayout(12, 8, 3, 2)
+	// 3 columns x 2 rows of 12x8 panels, each with a label band above it
+	// tall enough for a 3x3 kernel's values.
+	l := NewKernelLayout(12, 8, 3, []int{0, 3})
 	wantW := l.Margin + 3*(12+l.Margin)
-	wantH := l.Margin + 2*(l.LabelH+8+l.Margin)
+	wantH := l.Margin + l.LabelH + 8 + l.Margin + l.BandH(1) + 8 + l.Margin
 	if b := fig.Bounds(); b.Dx() != wantW || b.Dy() != wantH {
 		t.Fatalf("figure is %dx%d, want %dx%d", b.Dx(), b.Dy(), wantW, wantH)
 	}
 	panel := func(row, col int) image.Point {
-		return image.Pt(l.Margin+col*(12+l.Margin), l.Margin+row*(l.LabelH+8+l.Margin)+l.LabelH)
+		y := l.Margin + l.LabelH
+		if row == 1 {
+			y += 8 + l.Margin + l.BandH(1)
+		}
+		return image.Pt(l.Margin+col*(12+l.Margin), y)
 	}
 	checkRegion(t, "top-left panel (red)", fig, panel(0, 0), 12, 8, chR)
 	checkRegion(t, "top-middle panel (green)", fig, panel(0, 1), 12, 8, chG)
@@ -237,9 +244,9 @@ func TestGridShapes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%d kernels %v", tc.kernels, tc.channels), func(t *testing.T) {
-			var names []string
+			var names []NamedKernel
 			for i := 0; i < tc.kernels; i++ {
-				names = append(names, fmt.Sprintf("k%d", i))
+				names = append(names, NamedKernel{Name: fmt.Sprintf("k%d", i), Kernel: convolve.Kernel{{1}}})
 			}
 			g := Grid(names, tc.channels, nil, nil)
 			var sizes []string
@@ -291,8 +298,10 @@ kernels:
 	}
 	fig := readPNG(t, filepath.Join(dir, "figure1.png"))
 	// 5 columns; rows: R G B | red a b c d | e | blue a b c d | e.
-	l := NewLayout(12, 8, 5, 5)
-	if b := fig.Bounds(); b.Dx() != l.Margin+5*(12+l.Margin) || b.Dy() != l.Margin+5*(l.LabelH+8+l.Margin) {
+	// Kernel lines per row: none, then c is 5x5, e 1x1.
+	l := NewKernelLayout(12, 8, 5, []int{0, 5, 1, 5, 1})
+	bands := l.LabelH + 2*(l.LabelH+5*l.KernelLineH+l.FontPx/3) + 2*(l.LabelH+l.KernelLineH+l.FontPx/3)
+	if b := fig.Bounds(); b.Dx() != l.Margin+5*(12+l.Margin) || b.Dy() != l.Margin+bands+5*(8+l.Margin) {
 		t.Errorf("figure is %dx%d, want 5x5 cells of 12x8", b.Dx(), b.Dy())
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.png"))
@@ -352,8 +361,8 @@ func TestRunStudyFile(t *testing.T) {
 	photo := readPNG(t, exp.Image)
 	pb := photo.Bounds()
 	fig := readPNG(t, filepath.Join(dir, "figure1.png"))
-	l := NewLayout(pb.Dx(), pb.Dy(), 3, 2)
-	if fb := fig.Bounds(); fb.Dx() != l.Margin+3*(pb.Dx()+l.Margin) || fb.Dy() != l.Margin+2*(l.LabelH+pb.Dy()+l.Margin) {
+	l := NewKernelLayout(pb.Dx(), pb.Dy(), 3, []int{0, 3})
+	if fb := fig.Bounds(); fb.Dx() != l.Margin+3*(pb.Dx()+l.Margin) || fb.Dy() != l.Margin+l.BandH(0)+l.BandH(1)+2*(pb.Dy()+l.Margin) {
 		t.Errorf("figure is %v for a %v photo", fb, pb)
 	}
 	red := func(x, y int) uint8 {

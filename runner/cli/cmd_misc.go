@@ -42,6 +42,7 @@ nothing is written.`,
 			resultsDir := fs.String("results", "results", "directory that holds one results tree per experiment file")
 			strict := fs.Bool("strict", false, "fail, writing nothing, when a finished run's files are damaged (by default such runs are left out and named)")
 			overrides := overrideFlags(fs)
+			formats := addFormatsFlag(fs)
 			return func(args []string) error {
 				if len(args) == 0 {
 					return usagef("no experiment file given")
@@ -103,7 +104,7 @@ nothing is written.`,
 						damaged = append(damaged, damage...)
 						continue
 					}
-					damage, err := report.BuildChecked(t.root, t.plan...)
+					damage, err := report.BuildWith(t.root, formats.options(), t.plan...)
 					if err != nil {
 						return fmt.Errorf("%s: %w", t.label, err)
 					}
@@ -115,7 +116,7 @@ nothing is written.`,
 				}
 				if *strict {
 					for _, t := range targets {
-						if err := report.Build(t.root, t.plan...); err != nil {
+						if _, err := report.BuildWith(t.root, formats.options(), t.plan...); err != nil {
 							return fmt.Errorf("%s: %w", t.label, err)
 						}
 						fmt.Fprintf(e.stdout, "%s: %s\n", t.label, filepath.Join(t.root, "REPORT.md"))

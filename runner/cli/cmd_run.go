@@ -72,6 +72,7 @@ type runOptions struct {
 	shard    string
 	noReport bool
 	json     bool
+	formats  *formatsFlag
 	// overrides are the -S and -m settings.
 	overrides *[]spec.Override
 }
@@ -87,6 +88,7 @@ func runFlags(fs *flag.FlagSet) *runOptions {
 	fs.BoolVar(&o.noReport, "no-report", false, "do not rebuild the report after the runs")
 	o.overrides = overrideFlags(fs)
 	fs.BoolVar(&o.json, "json", false, "print the final summary as JSON (schema "+runSchema+", see 'convlab help run')")
+	o.formats = addFormatsFlag(fs)
 	return o
 }
 
@@ -182,7 +184,7 @@ func runFiles(e *env, args []string, o runOptions) error {
 			failed = append(failed, fmt.Errorf("%s: %w", f.path, serr))
 		}
 		if !o.noReport {
-			if damage, err := report.BuildChecked(root, f.plan); err != nil {
+			if damage, err := report.BuildWith(root, o.formats.options(), f.plan); err != nil {
 				failed = append(failed, fmt.Errorf("%s: report: %w", f.path, err))
 				summary.Errors = append(summary.Errors, fmt.Sprintf("%s: report: %v", f.path, err))
 			} else {

@@ -41,7 +41,7 @@ func build(paths []string, specs []*fileSpec, errs Errors) (*Plan, error) {
 			errs = append(errs, e)
 		}
 		names[fs.name] = fs
-		f := &File{Path: fs.path, Name: fs.name, Description: fs.desc, Overrides: fs.overrides}
+		f := &File{Path: fs.path, Name: fs.name, Description: fs.desc, Overrides: fs.overrides, FigureFormats: fs.formats}
 		plan.Files = append(plan.Files, f)
 		runs, ferrs := fs.expand(f)
 		errs = append(errs, ferrs...)

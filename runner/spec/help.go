@@ -14,6 +14,9 @@ const FormatHelp = `An experiment file is one YAML mapping:
                           #   architectures and sweeps this file builds on, merged
                           #   in order, then this file on top; mappings merge key
                           #   by key, lists and values are replaced
+  figures: {formats: [png, svg]}  # optional: also write each figure as SVG
+                          #   and/or PDF beside its PNG (PNG is always written,
+                          #   for REPORT.md); 'report --formats' overrides it
   defaults:               # settings of every run; omitted ones are the study's
     dataset: cifar10      #   cifar10 or fashion-mnist
     data_dir: DIR         #   optional: where the data set lives; relative to this

@@ -21,7 +21,7 @@ import (
 // Keys accepted at each level of an experiment file, in the order the
 // error messages list them.
 var (
-	topKeys   = []string{"kind", "name", "description", "defaults", "architectures", "sweeps"}
+	topKeys   = []string{"kind", "name", "description", "defaults", "architectures", "sweeps", "figures"}
 	runKeys   = []string{"dataset", "data_dir", "arch", "n", "l1", "epochs", "batch_size", "validation_split", "seed", "repeats", "optimizer"}
 	gridKeys  = []string{"dataset", "arch", "n", "l1", "epochs", "batch_size", "validation_split", "seed"}
 	sweepKeys = []string{"description", "feeds", "set", "grid", "reference"}
@@ -135,6 +135,7 @@ type fileSpec struct {
 	defaults config
 	archs    map[string]*userArch
 	sweeps   []*sweepSpec
+	formats  []string // figures.formats
 	// overrides are the command-line settings applied, as typed.
 	overrides []string
 }
@@ -265,6 +266,9 @@ func parseFile(path string, data []byte, o Options) *fileSpec {
 	}
 	if e, ok := byKey["description"]; ok {
 		fs.desc, _ = d.str(e.val, "description")
+	}
+	if e, ok := byKey["figures"]; ok {
+		fs.parseFigures(e.val)
 	}
 	// Architectures first: defaults and sweeps refer to them by name.
 	if e, ok := byKey["architectures"]; ok {

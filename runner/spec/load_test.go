@@ -33,6 +33,12 @@ var badFiles = []struct {
 	{"empty.yaml", []string{
 		": the file is empty; an experiment file is a YAML mapping of defaults and sweeps",
 	}},
+	{"figures.yaml", []string{
+		`:2:18: figures.formats[1]: unknown figure format "svgg" (did you mean svg?); valid: png, svg, pdf`,
+		":2:24: figures.formats[2]: format png is listed twice",
+		":2:29: figures.formats[3]: must be text, got the number 3",
+		`:3:3: figures.format: unknown key "format" (did you mean formats?); valid: formats`,
+	}},
 	{"grid.yaml", []string{
 		":5:10: sweeps.one.grid.n: must be a list of values, got the number 5000; write [5000], or put a single value in the sweep's set",
 		":6:7: sweeps.one.grid.l1: also given in this sweep's set (line 3); a setting is either set or swept, not both",
@@ -64,7 +70,7 @@ var badFiles = []struct {
 		":1:1: an experiment file must be a YAML mapping (name:, defaults:, sweeps:, ...), got a list",
 	}},
 	{"misplaced.yaml", []string{
-		":1:1: epochs: a run setting belongs under defaults: (or a sweep's set:); valid here: kind, name, description, defaults, architectures, sweeps",
+		":1:1: epochs: a run setting belongs under defaults: (or a sweep's set:); valid here: kind, name, description, defaults, architectures, sweeps, figures",
 		":4:5: sweeps.one.l1: a run setting belongs under this sweep's set: (one value) or grid: (a list); valid here: description, feeds, set, grid, reference",
 		":7:3: defaults.learning_rate: an optimizer setting; write optimizer: {learning_rate: ...}",
 	}},
@@ -137,7 +143,7 @@ var badFiles = []struct {
 		":6:7: architectures.unused[1].conv2d: kernel 9x9 is larger than its 7x7 input with valid padding (fashion-mnist images are 28x28x1)",
 	}},
 	{"unknown_key.yaml", []string{
-		`:1:1: defualts: unknown key "defualts" (did you mean defaults?); valid: kind, name, description, defaults, architectures, sweeps`,
+		`:1:1: defualts: unknown key "defualts" (did you mean defaults?); valid: kind, name, description, defaults, architectures, sweeps, figures`,
 		`:6:5: sweeps.one.gird: unknown key "gird" (did you mean grid?); valid: description, feeds, set, grid, reference`,
 	}},
 	{"unknown_names.yaml", []string{
@@ -551,6 +557,24 @@ func TestPlanLookups(t *testing.T) {
 	}
 	if _, ok := plan.Run("nope"); ok {
 		t.Errorf("Run(nope) found a run")
+	}
+}
+
+// TestFigureFormats: figures.formats reaches the plan's file, in order.
+func TestFigureFormats(t *testing.T) {
+	plan, err := LoadData("x.yaml", []byte("figures: {formats: [svg, png, pdf]}\nsweeps: {one: {feeds: [figure2]}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plan.Files[0].FigureFormats; !reflect.DeepEqual(got, []string{"svg", "png", "pdf"}) {
+		t.Errorf("FigureFormats = %v, want [svg png pdf]", got)
+	}
+	plan, err = LoadData("x.yaml", []byte("sweeps: {one: {feeds: [figure2]}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plan.Files[0].FigureFormats; got != nil {
+		t.Errorf("FigureFormats without figures: = %v, want none", got)
 	}
 }
 

@@ -27,6 +27,9 @@ type File struct {
 	// file, as typed, e.g. "-S epochs=10"; empty when there were none.
 	Overrides []string
 	Sweeps    []Sweep
+	// FigureFormats are the formats of figures.formats (see
+	// FigureFormats); empty means PNG only.
+	FigureFormats []string
 }
 
 // Sweep is one named sweep of a file after expansion.
