@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -121,15 +122,28 @@ func withPaths(t *testing.T, f func(t *testing.T)) {
 	}
 }
 
+// withKernels runs f on every kernel path this CPU has (avx512, avx2, go).
 func withKernels(t *testing.T, f func(t *testing.T)) {
-	t.Run("native", f)
-	if useAVX {
-		t.Run("portable", func(t *testing.T) {
-			useAVX = false
-			defer func() { useAVX = true }()
+	for _, p := range Paths() {
+		t.Run(p, func(t *testing.T) {
+			withPath(t, p)
 			f(t)
 		})
 	}
+}
+
+// withPath selects kernel path p until t ends.
+func withPath(t testing.TB, p string) {
+	t.Helper()
+	prev := Path()
+	if err := SetPath(p); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := SetPath(prev); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 func TestConvFloat32MatchesReference(t *testing.T) {
@@ -585,7 +599,7 @@ func TestGEMMKernels(t *testing.T) {
 	// gemm against a plain triple loop, with bias, accumulation, ReLU and
 	// depths that cross the kcBlock boundary.
 	r := rand.New(rand.NewPCG(9, 9))
-	for _, s := range [][3]int{{4, 16, 1}, {8, 32, 27}, {12, 48, 257}, {4, 16, 600}} {
+	for _, s := range [][3]int{{4, 16, 1}, {8, 32, 27}, {12, 48, 257}, {4, 16, 600}, {24, 16, 5}, {16, 80, 3}} {
 		m, n, k := s[0], s[1], s[2]
 		for _, flags := range []int{0, kReLU, kAccum, kAccum | kReLU} {
 			for _, withBias := range []bool{false, true} {
@@ -626,6 +640,69 @@ func TestGEMMKernels(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+func TestGEMMAVX512MatchesAVX2Bitwise(t *testing.T) {
+	// Both assembly paths add the products of each element with one fused
+	// multiply-add per step in the same order: their results must agree
+	// bit for bit, direct and indirect, across every tile shape (8- and
+	// 4-row blocks, 32- and 16-column strips) and k-block boundary.
+	if !slices.Contains(Paths(), PathAVX512) {
+		t.Skip("this CPU has no AVX-512F")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, s := range [][3]int{{8, 32, 1}, {4, 16, 7}, {12, 48, 300}, {16, 64, 27}, {20, 112, 513}, {144, 16, 40}} {
+		m, n, k := s[0], s[1], s[2]
+		a, b := randSlice32(r, m*k), randSlice32(r, k*n)
+		bias, c0 := randSlice32(r, m), randSlice32(r, m*n)
+		buf := randSlice32(r, 2*k*n+n)
+		boff := make([]int, k)
+		for p := range boff {
+			boff[p] = r.IntN(len(buf) - n + 1)
+		}
+		for _, flags := range []int{0, kReLU, kAccum, kAccum | kReLU} {
+			run := func(p string) (direct, indirect []float32) {
+				withPath(t, p)
+				direct = append([]float32(nil), c0...)
+				gemm(m, n, k, a, k, b, n, direct, n, bias, flags)
+				indirect = append([]float32(nil), c0...)
+				gemmIB(m, n, k, a, k, buf, boff, indirect, n, bias, flags)
+				return direct, indirect
+			}
+			d2, i2 := run(PathAVX2)
+			d5, i5 := run(PathAVX512)
+			if !slices.Equal(d5, d2) {
+				t.Errorf("gemm %v flags=%d: avx512 differs bitwise from avx2", s, flags)
+			}
+			if !slices.Equal(i5, i2) {
+				t.Errorf("gemmIB %v flags=%d: avx512 differs bitwise from avx2", s, flags)
+			}
+		}
+	}
+}
+
+func TestSetPath(t *testing.T) {
+	prev := Path()
+	defer func() {
+		if err := SetPath(prev); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for _, p := range Paths() {
+		if err := SetPath(strings.ToUpper(p)); err != nil || Path() != p {
+			t.Errorf("SetPath(%q): path %q, error %v", strings.ToUpper(p), Path(), err)
+		}
+	}
+	if err := SetPath(PathGo); err != nil || useAVX || useAVX512 {
+		t.Errorf("SetPath(go): error %v, useAVX %v, useAVX512 %v", err, useAVX, useAVX512)
+	}
+	err := SetPath("sse")
+	if err == nil || !strings.Contains(err.Error(), `"sse"`) || !strings.Contains(err.Error(), "avx512, avx2, go") {
+		t.Errorf("SetPath(sse) = %v, want an error naming it and the valid paths", err)
+	}
+	if Path() != PathGo {
+		t.Errorf("a failed SetPath changed the path to %q", Path())
 	}
 }
 

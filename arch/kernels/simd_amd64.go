@@ -4,9 +4,72 @@ package kernels
 
 import "golang.org/x/sys/cpu"
 
-// useAVX selects the AVX2/FMA assembly micro-kernels; the pure-Go ones are
-// used on CPUs without them (and are what the tests compare both against).
-var useAVX = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// What the CPU (and the OS, for the zmm state) supports.
+var (
+	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	hasAVX512 = hasAVX2 && cpu.X86.HasAVX512F
+)
+
+// useAVX selects the AVX2/FMA assembly kernels and useAVX512 the AVX-512
+// GEMM micro-kernels; both follow the kernel path (see SetPath). The
+// pure-Go kernels run where neither is set.
+var useAVX, useAVX512 bool
+
+//go:noescape
+func sgemm8x32z(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+
+//go:noescape
+func sgemm8x16z(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+
+//go:noescape
+func sgemm8x32zib(mb, k int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, bias *float32, flags int)
+
+//go:noescape
+func sgemm8x16zib(mb, k int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, bias *float32, flags int)
+
+// kern8z computes m8/8 row blocks of 8×w (w = 32 or 16) on zmm registers:
+// see sgemm8x32z. m8 is a multiple of 8.
+func kern8z(w, m8, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	if m8 <= 0 || k <= 0 {
+		return
+	}
+	// Bounds checks standing in for the assembly's reads and writes.
+	_ = a[(m8-1)*lda+k-1]
+	_ = b[(k-1)*ldb+w-1]
+	_ = c[(m8-1)*ldc+w-1]
+	var bp *float32
+	if bias != nil {
+		_ = bias[m8-1]
+		bp = &bias[0]
+	}
+	if w == 32 {
+		sgemm8x32z(m8/8, k, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags)
+	} else {
+		sgemm8x16z(m8/8, k, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags)
+	}
+}
+
+// kern8zib is kern8z with B's rows at b[boff[p]:]; the caller has checked
+// that every row's w values lie inside b.
+func kern8zib(w, m8, k int, a []float32, lda int, b []float32, boff []int, c []float32, ldc int, bias []float32, flags int) {
+	if m8 <= 0 || k <= 0 {
+		return
+	}
+	_ = a[(m8-1)*lda+k-1]
+	_ = boff[k-1]
+	_ = b[w-1]
+	_ = c[(m8-1)*ldc+w-1]
+	var bp *float32
+	if bias != nil {
+		_ = bias[m8-1]
+		bp = &bias[0]
+	}
+	if w == 32 {
+		sgemm8x32zib(m8/8, k, &a[0], lda, &b[0], &boff[0], &c[0], ldc, bp, flags)
+	} else {
+		sgemm8x16zib(m8/8, k, &a[0], lda, &b[0], &boff[0], &c[0], ldc, bp, flags)
+	}
+}
 
 //go:noescape
 func sgemm4x16(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
