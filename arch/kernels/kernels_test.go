@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 type convCase struct {
@@ -905,4 +906,16 @@ func TestMaxPoolNaN(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestPeakGFLOPS(t *testing.T) {
+	// A loop of FMAs runs at some positive rate below any plausible
+	// machine's (10 TFLOP/s on these thread counts).
+	for _, threads := range []int{1, 2} {
+		g := PeakGFLOPS(threads, 20*time.Millisecond)
+		t.Logf("%d threads: %.0f GFLOP/s", threads, g)
+		if !(g > 0.1 && g < 10000) {
+			t.Errorf("PeakGFLOPS(%d) = %g, want a positive rate below 10000", threads, g)
+		}
+	}
 }

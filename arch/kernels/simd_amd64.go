@@ -212,3 +212,32 @@ func maxPool2Row(r0, r1, out []float32) {
 	}
 	maxPool2RowGo(r0[2*done:], r1[2*done:], out[done:])
 }
+
+//go:noescape
+func fmaProbeZ(n int)
+
+//go:noescape
+func fmaProbeY(n int)
+
+// fmaProbe runs n rounds of the FMA probe on the widest vectors the CPU
+// has; probeFLOPPerRound is what one round computes.
+func fmaProbe(n int) {
+	switch {
+	case hasAVX512:
+		fmaProbeZ(n)
+	case hasAVX2:
+		fmaProbeY(n)
+	default:
+		fmaProbeGo(n)
+	}
+}
+
+func probeFLOPPerRound() float64 {
+	switch {
+	case hasAVX512:
+		return 16 * 16 * 2
+	case hasAVX2:
+		return 14 * 8 * 2
+	}
+	return probeGoFLOPPerRound
+}

@@ -35,3 +35,7 @@ func kern4x16ib(mb, k int, a []float32, lda int, b []float32, boff []int, c []fl
 }
 
 func maxPool2Row(r0, r1, out []float32) { maxPool2RowGo(r0, r1, out) }
+
+func fmaProbe(n int) { fmaProbeGo(n) }
+
+func probeFLOPPerRound() float64 { return probeGoFLOPPerRound }

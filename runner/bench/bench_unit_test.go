@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"convlab/arch"
 	"os"
 	"path/filepath"
 	"strings"
@@ -216,5 +217,27 @@ func TestRun(t *testing.T) {
 	}
 	if _, err := Run(Options{Batch: -1}); err == nil {
 		t.Error("negative batch: no error")
+	}
+}
+
+func TestGFLOPSAndPeakShare(t *testing.T) {
+	// strided does 16,048,128 FLOP per training image and 5,644,288 per
+	// inference image (arch.FLOPs): 5,000 img/s is 80.2 GFLOP/s, 20,000
+	// img/s is 112.9; of a 200 GFLOP/s peak, 40% and 56%.
+	r := Result{Preset: "strided", Impl: "convlab", Kernels: "avx512", Threads: 2, Batch: 128, TrainImagesPerS: 5000, InferImagesPerS: 20000}
+	setGFLOPS(&r, arch.Shape{C: 3, H: 32, W: 32}, 200)
+	if r.TrainGFLOPS != 80.2 || r.InferGFLOPS != 112.9 || r.PeakGFLOPS != 200 {
+		t.Fatalf("GFLOP/s = %v train, %v infer, peak %v; want 80.2, 112.9, 200", r.TrainGFLOPS, r.InferGFLOPS, r.PeakGFLOPS)
+	}
+	f := Format([]Result{r})
+	for _, want := range []string{"avx512", "80 (40%)", "113 (56%)", "peak: 200 GFLOP/s on 2 threads"} {
+		if !strings.Contains(f, want) {
+			t.Errorf("Format output lacks %q:\n%s", want, f)
+		}
+	}
+	unknown := Result{Preset: "nosuch", TrainImagesPerS: 1, InferImagesPerS: 1}
+	setGFLOPS(&unknown, arch.Shape{C: 3, H: 32, W: 32}, 200)
+	if unknown.TrainGFLOPS != 0 || !strings.Contains(Format([]Result{unknown}), " - ") {
+		t.Errorf("unknown preset: GFLOP/s %v, want 0 and a dash", unknown.TrainGFLOPS)
 	}
 }

@@ -110,6 +110,9 @@ func CompareWithPeer(ctx context.Context, o Options, p PeerOptions, rounds int) 
 		if err != nil {
 			return nil, nil, err
 		}
+		for i := range q {
+			setGFLOPS(&q[i], o.withDefaults().Input, peakOf(r))
+		}
 		allPeer = append(allPeer, q)
 	}
 	return medianRounds(allOurs), medianRounds(allPeer), nil
@@ -145,4 +148,12 @@ func medianRounds(rounds [][]Result) []Result {
 		out = append(out, best)
 	}
 	return out
+}
+
+// peakOf is the FMA peak measured with rs (0 if there is none).
+func peakOf(rs []Result) float64 {
+	if len(rs) == 0 {
+		return 0
+	}
+	return rs[0].PeakGFLOPS
 }

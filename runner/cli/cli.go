@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 
+	"convlab/arch/kernels"
 	"convlab/runner/spec"
 )
 
@@ -100,7 +101,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	err := runFn(fs.Args())
+	err := kernels.EnvError() // a kernel path this CPU lacks, asked for by name
+	if err == nil {
+		err = runFn(fs.Args())
+	}
 	var ue usageError
 	var ee exitError
 	switch {
