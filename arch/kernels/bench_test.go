@@ -15,6 +15,11 @@ var benchLayers = []convCase{
 	{128, 32, 16, 16, 32, 3, 2, "same"},
 	{128, 16, 32, 32, 16, 3, 1, "same"},
 	{128, 32, 8, 8, 32, 3, 2, "same"},
+	// deeper's, after its first (as strided's)
+	{128, 8, 32, 32, 8, 3, 2, "same"},
+	{128, 8, 16, 16, 16, 3, 1, "same"},
+	{128, 16, 16, 16, 16, 3, 2, "same"},
+	{128, 16, 8, 8, 32, 3, 1, "same"},
 }
 
 type benchBufs struct {
