@@ -453,7 +453,12 @@ func TestMaxPool(t *testing.T) {
 	cases := []struct{ n, c, h, w, p int }{
 		{1, 1, 2, 2, 2}, {2, 3, 32, 32, 2}, {128, 16, 8, 8, 2}, {3, 2, 7, 9, 2},
 		{2, 3, 9, 10, 3}, {1, 2, 5, 5, 1}, {4, 4, 6, 6, 4},
+		{2, 2, 4, 66, 2}, {1, 3, 6, 36, 2}, {1, 1, 2, 2 * 17, 2}, // 16-window steps and lane-masked tails
 	}
+	withKernels(t, func(t *testing.T) { testMaxPool(t, cases) })
+}
+
+func testMaxPool(t *testing.T, cases []struct{ n, c, h, w, p int }) {
 	for i, c := range cases {
 		t.Run(fmt.Sprint(c), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(i), 5))

@@ -241,3 +241,20 @@ func probeFLOPPerRound() float64 {
 	}
 	return probeGoFLOPPerRound
 }
+
+//go:noescape
+func maxPool2BwdZ(r0, r1, m, grad, d0, d1 *float32, n int)
+
+// maxPool2BwdRow routes the gradient of n = len(m) 2×2 windows, the
+// columns 2t, 2t+1 of rows r0 and r1: g[t] to the first position holding
+// m[t], in d0 or d1; it writes all of d0[:2n] and d1[:2n]. It reports
+// false, doing nothing, where there is no AVX-512 kernel.
+func maxPool2BwdRow(r0, r1, m, g, d0, d1 []float32) bool {
+	n := len(m)
+	if !useAVX512 || n == 0 {
+		return false
+	}
+	_, _, _, _, _ = r0[2*n-1], r1[2*n-1], g[n-1], d0[2*n-1], d1[2*n-1]
+	maxPool2BwdZ(&r0[0], &r1[0], &m[0], &g[0], &d0[0], &d1[0], n)
+	return true
+}

@@ -39,3 +39,5 @@ func maxPool2Row(r0, r1, out []float32) { maxPool2RowGo(r0, r1, out) }
 func fmaProbe(n int) { fmaProbeGo(n) }
 
 func probeFLOPPerRound() float64 { return probeGoFLOPPerRound }
+
+func maxPool2BwdRow(r0, r1, m, g, d0, d1 []float32) bool { return false }
