@@ -258,3 +258,19 @@ func maxPool2BwdRow(r0, r1, m, g, d0, d1 []float32) bool {
 	maxPool2BwdZ(&r0[0], &r1[0], &m[0], &g[0], &d0[0], &d1[0], n)
 	return true
 }
+
+//go:noescape
+func polyphase2PlaneAVX(src, sub *float32, hq, wq int)
+
+// polyphase2Plane splits the 2hq×2wq plane src into its four hq×wq
+// sub-images, one after another in sub (see polyphase2PlaneAVX), in one
+// call instead of one per row; it reports false, doing nothing, unless
+// wq is a multiple of 8 and the AVX2 kernels are in use.
+func polyphase2Plane(src, sub []float32, hq, wq int) bool {
+	if !useAVX || hq <= 0 || wq <= 0 || wq%8 != 0 {
+		return false
+	}
+	_, _ = src[4*hq*wq-1], sub[4*hq*wq-1]
+	polyphase2PlaneAVX(&src[0], &sub[0], hq, wq)
+	return true
+}

@@ -41,3 +41,5 @@ func fmaProbe(n int) { fmaProbeGo(n) }
 func probeFLOPPerRound() float64 { return probeGoFLOPPerRound }
 
 func maxPool2BwdRow(r0, r1, m, g, d0, d1 []float32) bool { return false }
+
+func polyphase2Plane(src, sub []float32, hq, wq int) bool { return false }
