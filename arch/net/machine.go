@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -134,6 +135,19 @@ func (m *Model) build(n int, training bool) (*machine, error) {
 	}
 	mc.vm = G.NewTapeMachine(g)
 	return mc, nil
+}
+
+// close releases the machine. gorgonia's tape machine carries a finalizer
+// (a no-op without CUDA, where Close has done its work): an object with a
+// finalizer, and all it reaches (the graph, every activation and
+// gradient buffer), outlives the garbage collection that finds it
+// unreachable. Runs that finish between two collections then pile up, the
+// live heap grows, the next collection comes later, and memory grows with
+// the number of runs. Without the finalizer a closed machine goes in the
+// first collection.
+func (mc *machine) close() {
+	mc.vm.Close()
+	runtime.SetFinalizer(mc.vm, nil)
 }
 
 func (m *Model) trainMachine(n int) (*machine, error) {
