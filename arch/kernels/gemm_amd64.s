@@ -2,6 +2,19 @@
 
 #include "textflag.h"
 
+// DEINTERLEAVE8 stores the 8 even and the 8 odd values of the 16 at SI
+// at dst0 and dst1.
+#define DEINTERLEAVE8(dst0, dst1) \
+	VMOVUPS (SI), Y0; \
+	VMOVUPS 32(SI), Y1; \
+	VSHUFPS $0x88, Y1, Y0, Y2; \
+	VSHUFPS $0xDD, Y1, Y0, Y3; \
+	VPERMPD $0xD8, Y2, Y2; \
+	VPERMPD $0xD8, Y3, Y3; \
+	VMOVUPS Y2, (dst0); \
+	VMOVUPS Y3, (dst1)
+
+
 // func sgemm4x16(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 //
 // For each of mb row blocks r0 = 0, 4, 8, ...:
@@ -211,14 +224,7 @@ TEXT ·deinterleave2AVX(SB), NOSPLIT, $0-32
 	SHRQ $3, CX
 	JZ   didone
 diloop:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VSHUFPS $0x88, Y1, Y0, Y2
-	VSHUFPS $0xDD, Y1, Y0, Y3
-	VPERMPD $0xD8, Y2, Y2
-	VPERMPD $0xD8, Y3, Y3
-	VMOVUPS Y2, (DI)
-	VMOVUPS Y3, (BX)
+	DEINTERLEAVE8(DI, BX)
 	ADDQ    $64, SI
 	ADDQ    $32, DI
 	ADDQ    $32, BX
@@ -536,14 +542,7 @@ pprow:
 	// Row 2ty into (0,0) and (0,1), then row 2ty+1 into (1,0) and (1,1).
 	MOVQ R13, CX
 pp0:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VSHUFPS $0x88, Y1, Y0, Y2
-	VSHUFPS $0xDD, Y1, Y0, Y3
-	VPERMPD $0xD8, Y2, Y2
-	VPERMPD $0xD8, Y3, Y3
-	VMOVUPS Y2, (R8)
-	VMOVUPS Y3, (R9)
+	DEINTERLEAVE8(R8, R9)
 	ADDQ    $64, SI
 	ADDQ    $32, R8
 	ADDQ    $32, R9
@@ -551,14 +550,7 @@ pp0:
 	JNZ     pp0
 	MOVQ R13, CX
 pp1:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VSHUFPS $0x88, Y1, Y0, Y2
-	VSHUFPS $0xDD, Y1, Y0, Y3
-	VPERMPD $0xD8, Y2, Y2
-	VPERMPD $0xD8, Y3, Y3
-	VMOVUPS Y2, (R10)
-	VMOVUPS Y3, (R11)
+	DEINTERLEAVE8(R10, R11)
 	ADDQ    $64, SI
 	ADDQ    $32, R10
 	ADDQ    $32, R11
