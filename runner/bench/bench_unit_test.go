@@ -157,10 +157,10 @@ func TestMedianRounds(t *testing.T) {
 		{{Preset: "a", TrainImagesPerS: 30, InferImagesPerS: 3}},
 		{{Preset: "a", TrainImagesPerS: 20, InferImagesPerS: 2}, {Preset: "b", TrainImagesPerS: 7}},
 	}
-	got := medianRounds(rounds)
+	got := MedianRounds(rounds)
 	if len(got) != 2 || got[0].Preset != "a" || got[0].TrainImagesPerS != 20 || got[0].InferImagesPerS != 2 ||
 		got[1].Preset != "b" || got[1].TrainImagesPerS != 5 {
-		t.Fatalf("medianRounds = %+v", got)
+		t.Fatalf("MedianRounds = %+v", got)
 	}
 }
 
@@ -239,5 +239,27 @@ func TestGFLOPSAndPeakShare(t *testing.T) {
 	setGFLOPS(&unknown, arch.Shape{C: 3, H: 32, W: 32}, 200)
 	if unknown.TrainGFLOPS != 0 || !strings.Contains(Format([]Result{unknown}), " - ") {
 		t.Errorf("unknown preset: GFLOP/s %v, want 0 and a dash", unknown.TrainGFLOPS)
+	}
+}
+
+func TestSpread(t *testing.T) {
+	// Round ratios: strided train 2.00x, 1.50x, 3.00x; infer 1.00x, 2.00x,
+	// 0.50x. deeper only in the peer's rounds: not listed.
+	ours := [][]Result{
+		{{Preset: "strided", TrainImagesPerS: 200, InferImagesPerS: 100}},
+		{{Preset: "strided", TrainImagesPerS: 150, InferImagesPerS: 400}},
+		{{Preset: "strided", TrainImagesPerS: 300, InferImagesPerS: 50}},
+	}
+	peer := [][]Result{
+		{{Preset: "strided", TrainImagesPerS: 100, InferImagesPerS: 100}, {Preset: "deeper", TrainImagesPerS: 1, InferImagesPerS: 1}},
+		{{Preset: "strided", TrainImagesPerS: 100, InferImagesPerS: 200}},
+		{{Preset: "strided", TrainImagesPerS: 100, InferImagesPerS: 100}},
+	}
+	lines := strings.Split(strings.TrimSpace(Spread(ours, peer)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("Spread has %d lines, want header + 1:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+	if got := strings.Join(strings.Fields(lines[1]), " "); got != "strided 3 1.50x to 3.00x 0.50x to 2.00x" {
+		t.Errorf("strided row = %q", got)
 	}
 }
