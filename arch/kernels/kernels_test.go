@@ -924,3 +924,22 @@ func TestPeakGFLOPS(t *testing.T) {
 		}
 	}
 }
+
+func FuzzSetPath(f *testing.F) {
+	// CONVLAB_KERNELS is outside input: any string selects a path this CPU
+	// runs or fails with an error, and a failure leaves the path alone.
+	for _, s := range []string{"avx512", "AVX2", " go ", "", "sse", "avx512\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		prev := Path()
+		defer func() { _ = SetPath(prev) }()
+		err := SetPath(s)
+		switch {
+		case err == nil && !slices.Contains(Paths(), Path()):
+			t.Fatalf("SetPath(%q) selected %q, not one of %v", s, Path(), Paths())
+		case err != nil && Path() != prev:
+			t.Fatalf("SetPath(%q) failed but changed the path from %q to %q", s, prev, Path())
+		}
+	})
+}
