@@ -24,14 +24,22 @@ var (
 	pathErr error
 )
 
-func init() {
-	path = Paths()[0]
+func init() { _ = UseEnv(os.Getenv(PathEnv)) }
+
+// UseEnv selects the kernel path a value of PathEnv names: the fastest
+// this CPU has when it is empty, else that path; a name the CPU cannot run
+// leaves the fastest path in use and is the error, which EnvError reports
+// from then on. convlab calls it at start-up with the environment's value.
+func UseEnv(value string) error {
+	path, pathErr = Paths()[0], nil
 	setUseAVX()
-	if env := os.Getenv(PathEnv); strings.TrimSpace(env) != "" {
-		if err := SetPath(env); err != nil {
-			pathErr = fmt.Errorf("%s: %w", PathEnv, err)
-		}
+	if strings.TrimSpace(value) == "" {
+		return nil
 	}
+	if err := SetPath(value); err != nil {
+		pathErr = fmt.Errorf("%s: %w", PathEnv, err)
+	}
+	return pathErr
 }
 
 // Paths lists the kernel paths this CPU and build can run, fastest first.

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"syscall"
 
-	"convlab/arch/kernels"
 	"convlab/runner/spec"
 )
 
@@ -67,6 +66,9 @@ func lookup(name string) *command {
 
 // Main runs convlab with the given arguments and returns the exit status.
 func Main(args []string, stdout, stderr io.Writer) int {
+	if !kernelsOK(stderr) {
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return run(ctx, args, stdout, stderr)
@@ -101,10 +103,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	err := kernels.EnvError() // a kernel path this CPU lacks, asked for by name
-	if err == nil {
-		err = runFn(fs.Args())
-	}
+	err := runFn(fs.Args())
 	var ue usageError
 	var ee exitError
 	switch {
