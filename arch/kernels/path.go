@@ -29,7 +29,8 @@ func init() { _ = UseEnv(os.Getenv(PathEnv)) }
 // UseEnv selects the kernel path a value of PathEnv names: the fastest
 // this CPU has when it is empty, else that path; a name the CPU cannot run
 // leaves the fastest path in use and is the error, which EnvError reports
-// from then on. convlab calls it at start-up with the environment's value.
+// from then on. The package calls it as it loads, with the environment's
+// value; tests call it to start over as with another value.
 func UseEnv(value string) error {
 	path, pathErr = Paths()[0], nil
 	setUseAVX()
