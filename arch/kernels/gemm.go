@@ -83,11 +83,7 @@ func panelZ(m, n, k int, a []float32, lda int, b []float32, ldb int, boff []int,
 		if n-j >= 32 {
 			w = 32
 		}
-		if boff == nil {
-			kern8z(w, m8, k, a, lda, b[j:], ldb, c[j:], ldc, bias, flags)
-		} else {
-			kern8zib(w, m8, k, a, lda, b[j:], boff, c[j:], ldc, bias, flags)
-		}
+		kern8z(w, m8, k, a, lda, b[j:], ldb, boff, c[j:], ldc, bias, flags)
 		if m8 < m {
 			for jj := j; jj < j+w; jj += 16 {
 				if boff == nil {

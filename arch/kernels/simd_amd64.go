@@ -28,46 +28,35 @@ func sgemm8x32zib(mb, k int, a *float32, lda int, b *float32, boff *int, c *floa
 func sgemm8x16zib(mb, k int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, bias *float32, flags int)
 
 // kern8z computes m8/8 row blocks of 8×w (w = 32 or 16) on zmm registers:
-// see sgemm8x32z. m8 is a multiple of 8.
-func kern8z(w, m8, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+// see sgemm8x32z. m8 is a multiple of 8. With boff set, B's rows are at
+// b[boff[p]:] (see sgemm8x32zib), and the caller has checked that every
+// row's w values lie inside b.
+func kern8z(w, m8, k int, a []float32, lda int, b []float32, ldb int, boff []int, c []float32, ldc int, bias []float32, flags int) {
 	if m8 <= 0 || k <= 0 {
 		return
 	}
 	// Bounds checks standing in for the assembly's reads and writes.
 	_ = a[(m8-1)*lda+k-1]
-	_ = b[(k-1)*ldb+w-1]
 	_ = c[(m8-1)*ldc+w-1]
 	var bp *float32
 	if bias != nil {
 		_ = bias[m8-1]
 		bp = &bias[0]
 	}
-	if w == 32 {
+	switch {
+	case boff != nil:
+		_, _ = boff[k-1], b[w-1]
+		if w == 32 {
+			sgemm8x32zib(m8/8, k, &a[0], lda, &b[0], &boff[0], &c[0], ldc, bp, flags)
+		} else {
+			sgemm8x16zib(m8/8, k, &a[0], lda, &b[0], &boff[0], &c[0], ldc, bp, flags)
+		}
+	case w == 32:
+		_ = b[(k-1)*ldb+w-1]
 		sgemm8x32z(m8/8, k, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags)
-	} else {
+	default:
+		_ = b[(k-1)*ldb+w-1]
 		sgemm8x16z(m8/8, k, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags)
-	}
-}
-
-// kern8zib is kern8z with B's rows at b[boff[p]:]; the caller has checked
-// that every row's w values lie inside b.
-func kern8zib(w, m8, k int, a []float32, lda int, b []float32, boff []int, c []float32, ldc int, bias []float32, flags int) {
-	if m8 <= 0 || k <= 0 {
-		return
-	}
-	_ = a[(m8-1)*lda+k-1]
-	_ = boff[k-1]
-	_ = b[w-1]
-	_ = c[(m8-1)*ldc+w-1]
-	var bp *float32
-	if bias != nil {
-		_ = bias[m8-1]
-		bp = &bias[0]
-	}
-	if w == 32 {
-		sgemm8x32zib(m8/8, k, &a[0], lda, &b[0], &boff[0], &c[0], ldc, bp, flags)
-	} else {
-		sgemm8x16zib(m8/8, k, &a[0], lda, &b[0], &boff[0], &c[0], ldc, bp, flags)
 	}
 }
 

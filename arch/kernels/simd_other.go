@@ -6,11 +6,7 @@ var useAVX, useAVX512 bool
 
 const hasAVX2, hasAVX512 = false, false
 
-func kern8z(w, m8, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
-	panic("kernels: no AVX-512 kernels in this build")
-}
-
-func kern8zib(w, m8, k int, a []float32, lda int, b []float32, boff []int, c []float32, ldc int, bias []float32, flags int) {
+func kern8z(w, m8, k int, a []float32, lda int, b []float32, ldb int, boff []int, c []float32, ldc int, bias []float32, flags int) {
 	panic("kernels: no AVX-512 kernels in this build")
 }
 
