@@ -76,8 +76,10 @@ bench-step:
 bench-stock:
 	$(GO) test -run XXX -bench 'TrainStep$$|TrainStepStock' -benchtime 10x ./arch/net/
 
+# PRESET picks the architecture; CONVLAB_KERNELS=avx512|avx2|go the kernels.
+PRESET ?= strided
 profile-step:
-	$(GO) test -run XXX -bench 'TrainStep/strided' -benchtime 40x -cpuprofile /tmp/convlab-step.prof ./runner/bench/
+	$(GO) test -run XXX -bench 'TrainStep/$(PRESET)/threads=2' -benchtime 40x -cpuprofile /tmp/convlab-step.prof ./runner/bench/
 	$(GO) tool pprof -top -nodecount 30 /tmp/convlab-step.prof
 
 # The operations packages' tests (killed child process, cache, shards,

@@ -15,6 +15,11 @@ var benchLayers = []convCase{
 	{128, 32, 16, 16, 32, 3, 2, "same"},
 	{128, 16, 32, 32, 16, 3, 1, "same"},
 	{128, 32, 8, 8, 32, 3, 2, "same"},
+	// deeper's, after its first (as strided's)
+	{128, 8, 32, 32, 8, 3, 2, "same"},
+	{128, 8, 16, 16, 16, 3, 1, "same"},
+	{128, 16, 16, 16, 16, 3, 2, "same"},
+	{128, 16, 8, 8, 32, 3, 1, "same"},
 }
 
 type benchBufs struct {
@@ -86,31 +91,32 @@ func BenchmarkConv(b *testing.B) {
 }
 
 func BenchmarkMaxPool(b *testing.B) {
-	for _, impl := range []string{"fast", "ref"} {
+	impls := append(Paths(), "ref")
+	for _, impl := range impls {
 		g, err := NewPoolGeom(128, 16, 32, 32, 2)
 		if err != nil {
 			b.Fatal(err)
 		}
 		r := rand.New(rand.NewPCG(1, 1))
 		x, out, dx := randSlice32(r, g.InSize()), make([]float32, g.OutSize()), make([]float32, g.InSize())
-		b.Run("fwd/"+impl, func(b *testing.B) {
-			for b.Loop() {
+		// The backward pass needs the true maxima: with others no window
+		// matches, and the search is not what training sees.
+		refMaxPoolForward(g, x, out)
+		run := func(op string, fast, ref func()) {
+			b.Run(op+"/"+impl, func(b *testing.B) {
+				f := fast
 				if impl == "ref" {
-					refMaxPoolForward(g, x, out)
+					f = ref
 				} else {
-					MaxPoolForward(g, x, out)
+					withPath(b, impl)
 				}
-			}
-		})
-		b.Run("bwd/"+impl, func(b *testing.B) {
-			for b.Loop() {
-				if impl == "ref" {
-					refMaxPoolBackward(g, x, out, out, dx)
-				} else {
-					MaxPoolBackward(g, x, out, out, dx)
+				for b.Loop() {
+					f()
 				}
-			}
-		})
+			})
+		}
+		run("fwd", func() { MaxPoolForward(g, x, out) }, func() { refMaxPoolForward(g, x, out) })
+		run("bwd", func() { MaxPoolBackward(g, x, out, out, dx) }, func() { refMaxPoolBackward(g, x, out, out, dx) })
 	}
 }
 

@@ -353,6 +353,9 @@ func polyphase2(g ConvGeom, xn, sub []float32, hq, wq int) {
 	half := g.W / 2
 	for c := 0; c < g.C; c++ {
 		plane := xn[c*g.H*g.W : (c+1)*g.H*g.W]
+		if g.H%2 == 0 && g.W%2 == 0 && polyphase2Plane(plane, sub[c*4*hq*wq:], hq, wq) {
+			continue
+		}
 		for y := 0; y < g.H; y++ {
 			ty, qy := y/2, y%2
 			src := plane[y*g.W : y*g.W+g.W]
@@ -476,18 +479,19 @@ func im2col(g ConvGeom, taps []tapPlan, xn, col []float32, ld int, sub []float32
 // zeroWrapped zeroes, in the rows oy0..oy1-1 of an im2col row, the
 // padding columns that a block copy of whole rows fills with the
 // neighbouring rows' ends: columns before lo (but in the first row) and
-// from hi on (but in the last row).
+// from hi on (but in the last row). Those of row oy's end and row oy+1's
+// start are one run of ow−hi+lo values, mostly one or two: an indexed loop,
+// not clear, which would call memclr for each.
 func zeroWrapped(row []float32, ow int, t tapPlan) {
-	if t.lo == 0 && t.hi == ow {
+	gap := ow - t.hi + t.lo
+	if gap == 0 || t.oy1-t.oy0 < 2 {
 		return
 	}
-	for oy := t.oy0; oy < t.oy1; oy++ {
-		d := row[oy*ow : oy*ow+ow]
-		if oy > t.oy0 {
-			clear(d[:t.lo])
-		}
-		if oy < t.oy1-1 {
-			clear(d[t.hi:])
+	end := (t.oy1-1)*ow + t.lo
+	_ = row[end-1]
+	for s := t.oy0*ow + t.hi; s < end; s += ow {
+		for i := s; i < s+gap; i++ {
+			row[i] = 0
 		}
 	}
 }

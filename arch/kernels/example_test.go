@@ -47,3 +47,18 @@ func ExampleBiasGrad() {
 	fmt.Println(db)
 	// Output: [10 100]
 }
+
+func ExampleSetPath() {
+	// The portable Go kernels run on every CPU; CONVLAB_KERNELS=go selects
+	// them at start-up the same way.
+	prev := kernels.Path()
+	if err := kernels.SetPath("go"); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println(kernels.Path())
+	fmt.Println(kernels.SetPath("sse"))
+	_ = kernels.SetPath(prev)
+	// Output:
+	// go
+	// kernel path "sse": not a kernel path; valid: avx512, avx2, go
+}

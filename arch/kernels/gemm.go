@@ -58,9 +58,42 @@ func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 	for k0 := 0; k0 < k; k0 += kcBlock {
 		kc := min(kcBlock, k-k0)
 		fl, bi := blockFlags(flags, k0, kc, k, bias, m)
+		if useAVX512 {
+			panelZ(m, n, kc, a[k0:], lda, b[k0*ldb:], ldb, nil, c, ldc, bi, fl)
+			continue
+		}
 		for j := 0; j < n; j += 16 {
 			kern4x16(m/4, kc, a[k0:], lda, b[k0*ldb+j:], ldb, c[j:], ldc, bi, fl)
 		}
+	}
+}
+
+// panelZ is one k-block of gemm (boff nil) or gemmIB (B's rows at
+// b[boff[p]:]) on the AVX-512 kernels: 32-column strips, then a 16-column
+// one; 8-row blocks, then the AVX2 kernel for the last 4 rows when m is
+// not a multiple of 8.
+func panelZ(m, n, k int, a []float32, lda int, b []float32, ldb int, boff []int, c []float32, ldc int, bias []float32, flags int) {
+	m8 := m &^ 7
+	var tailBias []float32
+	if bias != nil {
+		tailBias = bias[m8:]
+	}
+	for j := 0; j < n; {
+		w := 16
+		if n-j >= 32 {
+			w = 32
+		}
+		kern8z(w, m8, k, a, lda, b[j:], ldb, boff, c[j:], ldc, bias, flags)
+		if m8 < m {
+			for jj := j; jj < j+w; jj += 16 {
+				if boff == nil {
+					kern4x16(1, k, a[m8*lda:], lda, b[jj:], ldb, c[m8*ldc+jj:], ldc, tailBias, flags)
+				} else {
+					kern4x16ib(1, k, a[m8*lda:], lda, b[jj:], boff, c[m8*ldc+jj:], ldc, tailBias, flags)
+				}
+			}
+		}
+		j += w
 	}
 }
 

@@ -2,6 +2,19 @@
 
 #include "textflag.h"
 
+// DEINTERLEAVE8 stores the 8 even and the 8 odd values of the 16 at SI
+// at dst0 and dst1.
+#define DEINTERLEAVE8(dst0, dst1) \
+	VMOVUPS (SI), Y0; \
+	VMOVUPS 32(SI), Y1; \
+	VSHUFPS $0x88, Y1, Y0, Y2; \
+	VSHUFPS $0xDD, Y1, Y0, Y3; \
+	VPERMPD $0xD8, Y2, Y2; \
+	VPERMPD $0xD8, Y3, Y3; \
+	VMOVUPS Y2, (dst0); \
+	VMOVUPS Y3, (dst1)
+
+
 // func sgemm4x16(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 //
 // For each of mb row blocks r0 = 0, 4, 8, ...:
@@ -211,14 +224,7 @@ TEXT ·deinterleave2AVX(SB), NOSPLIT, $0-32
 	SHRQ $3, CX
 	JZ   didone
 diloop:
-	VMOVUPS (SI), Y0
-	VMOVUPS 32(SI), Y1
-	VSHUFPS $0x88, Y1, Y0, Y2
-	VSHUFPS $0xDD, Y1, Y0, Y3
-	VPERMPD $0xD8, Y2, Y2
-	VPERMPD $0xD8, Y3, Y3
-	VMOVUPS Y2, (DI)
-	VMOVUPS Y3, (BX)
+	DEINTERLEAVE8(DI, BX)
 	ADDQ    $64, SI
 	ADDQ    $32, DI
 	ADDQ    $32, BX
@@ -510,5 +516,48 @@ mploop:
 	DECQ    CX
 	JNZ     mploop
 mpdone:
+	VZEROUPPER
+	RET
+
+// func polyphase2PlaneAVX(src, sub *float32, hq, wq int)
+// Splits one 2hq×2wq plane (row-major, src) into its four hq×wq
+// sub-images at sub, sub+hq·wq, sub+2hq·wq, sub+3hq·wq, (qy, qx) =
+// (0,0), (0,1), (1,0), (1,1): sub(qy,qx)[ty][tx] = src[2ty+qy][2tx+qx].
+// wq must be a positive multiple of 8.
+TEXT ·polyphase2PlaneAVX(SB), NOSPLIT, $0-32
+	MOVQ src+0(FP), SI
+	MOVQ sub+8(FP), R8
+	MOVQ hq+16(FP), R12
+	MOVQ wq+24(FP), R13
+	MOVQ R12, AX
+	IMULQ R13, AX
+	SHLQ $2, AX         // AX = hq·wq bytes, one sub-image
+	LEAQ (R8)(AX*1), R9  // (0,1)
+	LEAQ (R9)(AX*1), R10 // (1,0)
+	LEAQ (R10)(AX*1), R11 // (1,1)
+	SHRQ $3, R13        // wq/8 steps a row
+	TESTQ R12, R12
+	JZ    ppdone
+pprow:
+	// Row 2ty into (0,0) and (0,1), then row 2ty+1 into (1,0) and (1,1).
+	MOVQ R13, CX
+pp0:
+	DEINTERLEAVE8(R8, R9)
+	ADDQ    $64, SI
+	ADDQ    $32, R8
+	ADDQ    $32, R9
+	DECQ    CX
+	JNZ     pp0
+	MOVQ R13, CX
+pp1:
+	DEINTERLEAVE8(R10, R11)
+	ADDQ    $64, SI
+	ADDQ    $32, R10
+	ADDQ    $32, R11
+	DECQ    CX
+	JNZ     pp1
+	DECQ R12
+	JNZ  pprow
+ppdone:
 	VZEROUPPER
 	RET

@@ -13,15 +13,18 @@ func BenchmarkGEMM(b *testing.B) {
 		m, n, k := s[0], s[1], s[2]
 		r := rand.New(rand.NewPCG(1, 1))
 		a, bb, c := randSlice32(r, m*k), randSlice32(r, k*n), make([]float32, m*n)
-		b.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(b *testing.B) {
-			c0 := threadSeconds()
-			for b.Loop() {
-				gemm(m, n, k, a, k, bb, n, c, n, nil, 0)
-			}
-			b.ReportMetric(float64(2*m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			if cpu := threadSeconds() - c0; cpu > 0 {
-				b.ReportMetric(float64(2*m*n*k)*float64(b.N)/cpu/1e9, "threadGFLOP/s")
-			}
-		})
+		for _, path := range Paths() {
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, n, k, path), func(b *testing.B) {
+				withPath(b, path)
+				c0 := threadSeconds()
+				for b.Loop() {
+					gemm(m, n, k, a, k, bb, n, c, n, nil, 0)
+				}
+				b.ReportMetric(float64(2*m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				if cpu := threadSeconds() - c0; cpu > 0 {
+					b.ReportMetric(float64(2*m*n*k)*float64(b.N)/cpu/1e9, "threadGFLOP/s")
+				}
+			})
+		}
 	}
 }

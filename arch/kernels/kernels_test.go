@@ -5,7 +5,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 )
 
 type convCase struct {
@@ -121,15 +123,28 @@ func withPaths(t *testing.T, f func(t *testing.T)) {
 	}
 }
 
+// withKernels runs f on every kernel path this CPU has (avx512, avx2, go).
 func withKernels(t *testing.T, f func(t *testing.T)) {
-	t.Run("native", f)
-	if useAVX {
-		t.Run("portable", func(t *testing.T) {
-			useAVX = false
-			defer func() { useAVX = true }()
+	for _, p := range Paths() {
+		t.Run(p, func(t *testing.T) {
+			withPath(t, p)
 			f(t)
 		})
 	}
+}
+
+// withPath selects kernel path p until t ends.
+func withPath(t testing.TB, p string) {
+	t.Helper()
+	prev := Path()
+	if err := SetPath(p); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := SetPath(prev); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 func TestConvFloat32MatchesReference(t *testing.T) {
@@ -438,7 +453,12 @@ func TestMaxPool(t *testing.T) {
 	cases := []struct{ n, c, h, w, p int }{
 		{1, 1, 2, 2, 2}, {2, 3, 32, 32, 2}, {128, 16, 8, 8, 2}, {3, 2, 7, 9, 2},
 		{2, 3, 9, 10, 3}, {1, 2, 5, 5, 1}, {4, 4, 6, 6, 4},
+		{2, 2, 4, 66, 2}, {1, 3, 6, 36, 2}, {1, 1, 2, 2 * 17, 2}, // 16-window steps and lane-masked tails
 	}
+	withKernels(t, func(t *testing.T) { testMaxPool(t, cases) })
+}
+
+func testMaxPool(t *testing.T, cases []struct{ n, c, h, w, p int }) {
 	for i, c := range cases {
 		t.Run(fmt.Sprint(c), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(i), 5))
@@ -585,7 +605,7 @@ func TestGEMMKernels(t *testing.T) {
 	// gemm against a plain triple loop, with bias, accumulation, ReLU and
 	// depths that cross the kcBlock boundary.
 	r := rand.New(rand.NewPCG(9, 9))
-	for _, s := range [][3]int{{4, 16, 1}, {8, 32, 27}, {12, 48, 257}, {4, 16, 600}} {
+	for _, s := range [][3]int{{4, 16, 1}, {8, 32, 27}, {12, 48, 257}, {4, 16, 600}, {24, 16, 5}, {16, 80, 3}} {
 		m, n, k := s[0], s[1], s[2]
 		for _, flags := range []int{0, kReLU, kAccum, kAccum | kReLU} {
 			for _, withBias := range []bool{false, true} {
@@ -626,6 +646,69 @@ func TestGEMMKernels(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+func TestGEMMAVX512MatchesAVX2Bitwise(t *testing.T) {
+	// Both assembly paths add the products of each element with one fused
+	// multiply-add per step in the same order: their results must agree
+	// bit for bit, direct and indirect, across every tile shape (8- and
+	// 4-row blocks, 32- and 16-column strips) and k-block boundary.
+	if !slices.Contains(Paths(), PathAVX512) {
+		t.Skip("this CPU has no AVX-512F")
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, s := range [][3]int{{8, 32, 1}, {4, 16, 7}, {12, 48, 300}, {16, 64, 27}, {20, 112, 513}, {144, 16, 40}} {
+		m, n, k := s[0], s[1], s[2]
+		a, b := randSlice32(r, m*k), randSlice32(r, k*n)
+		bias, c0 := randSlice32(r, m), randSlice32(r, m*n)
+		buf := randSlice32(r, 2*k*n+n)
+		boff := make([]int, k)
+		for p := range boff {
+			boff[p] = r.IntN(len(buf) - n + 1)
+		}
+		for _, flags := range []int{0, kReLU, kAccum, kAccum | kReLU} {
+			run := func(p string) (direct, indirect []float32) {
+				withPath(t, p)
+				direct = append([]float32(nil), c0...)
+				gemm(m, n, k, a, k, b, n, direct, n, bias, flags)
+				indirect = append([]float32(nil), c0...)
+				gemmIB(m, n, k, a, k, buf, boff, indirect, n, bias, flags)
+				return direct, indirect
+			}
+			d2, i2 := run(PathAVX2)
+			d5, i5 := run(PathAVX512)
+			if !slices.Equal(d5, d2) {
+				t.Errorf("gemm %v flags=%d: avx512 differs bitwise from avx2", s, flags)
+			}
+			if !slices.Equal(i5, i2) {
+				t.Errorf("gemmIB %v flags=%d: avx512 differs bitwise from avx2", s, flags)
+			}
+		}
+	}
+}
+
+func TestSetPath(t *testing.T) {
+	prev := Path()
+	defer func() {
+		if err := SetPath(prev); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for _, p := range Paths() {
+		if err := SetPath(strings.ToUpper(p)); err != nil || Path() != p {
+			t.Errorf("SetPath(%q): path %q, error %v", strings.ToUpper(p), Path(), err)
+		}
+	}
+	if err := SetPath(PathGo); err != nil || useAVX || useAVX512 {
+		t.Errorf("SetPath(go): error %v, useAVX %v, useAVX512 %v", err, useAVX, useAVX512)
+	}
+	err := SetPath("sse")
+	if err == nil || !strings.Contains(err.Error(), `"sse"`) || !strings.Contains(err.Error(), "avx512, avx2, go") {
+		t.Errorf("SetPath(sse) = %v, want an error naming it and the valid paths", err)
+	}
+	if Path() != PathGo {
+		t.Errorf("a failed SetPath changed the path to %q", Path())
 	}
 }
 
@@ -826,6 +909,37 @@ func TestMaxPoolNaN(t *testing.T) {
 			if math.Float32bits(dx[k]) != math.Float32bits(wantDx[k]) {
 				t.Fatalf("dx[%d] = %g, want %g", k, dx[k], wantDx[k])
 			}
+		}
+	})
+}
+
+func TestPeakGFLOPS(t *testing.T) {
+	// A loop of FMAs runs at some positive rate below any plausible
+	// machine's (10 TFLOP/s on these thread counts).
+	for _, threads := range []int{1, 2} {
+		g := PeakGFLOPS(threads, 20*time.Millisecond)
+		t.Logf("%d threads: %.0f GFLOP/s", threads, g)
+		if !(g > 0.1 && g < 10000) {
+			t.Errorf("PeakGFLOPS(%d) = %g, want a positive rate below 10000", threads, g)
+		}
+	}
+}
+
+func FuzzSetPath(f *testing.F) {
+	// CONVLAB_KERNELS is outside input: any string selects a path this CPU
+	// runs or fails with an error, and a failure leaves the path alone.
+	for _, s := range []string{"avx512", "AVX2", " go ", "", "sse", "avx512\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		prev := Path()
+		defer func() { _ = SetPath(prev) }()
+		err := SetPath(s)
+		switch {
+		case err == nil && !slices.Contains(Paths(), Path()):
+			t.Fatalf("SetPath(%q) selected %q, not one of %v", s, Path(), Paths())
+		case err != nil && Path() != prev:
+			t.Fatalf("SetPath(%q) failed but changed the path from %q to %q", s, prev, Path())
 		}
 	})
 }

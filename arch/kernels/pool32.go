@@ -132,9 +132,14 @@ func poolBwdPlanes(g PoolGeom, x, out, dOut, dx []float32, lo, hi int) {
 	for nc := lo; nc < hi; nc++ {
 		plane := x[nc*hw : (nc+1)*hw]
 		d := dx[nc*hw : (nc+1)*hw]
-		clear(d)
 		o := out[nc*ohw : (nc+1)*ohw]
 		do := dOut[nc*ohw : (nc+1)*ohw]
+		// The 2×2 kernel writes every position of its windows; the rest
+		// (an odd last row or column, or any other pool) starts at zero.
+		whole := g.P == 2 && useAVX512 && g.H == 2*g.OH && g.W == 2*g.OW
+		if !whole {
+			clear(d)
+		}
 		if g.P == 2 {
 			for oy := 0; oy < g.OH; oy++ {
 				r0 := plane[2*oy*g.W : 2*oy*g.W+2*g.OW]
@@ -143,6 +148,9 @@ func poolBwdPlanes(g PoolGeom, x, out, dOut, dx []float32, lo, hi int) {
 				d1 := d[(2*oy+1)*g.W : (2*oy+1)*g.W+2*g.OW]
 				mo := o[oy*g.OW : oy*g.OW+g.OW]
 				gr := do[oy*g.OW : oy*g.OW+g.OW]
+				if maxPool2BwdRow(r0, r1, mo, gr, d0, d1) {
+					continue
+				}
 				for ox, m := range mo {
 					switch gv := gr[ox]; m {
 					case r0[2*ox]:

@@ -4,9 +4,61 @@ package kernels
 
 import "golang.org/x/sys/cpu"
 
-// useAVX selects the AVX2/FMA assembly micro-kernels; the pure-Go ones are
-// used on CPUs without them (and are what the tests compare both against).
-var useAVX = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// What the CPU (and the OS, for the zmm state) supports.
+var (
+	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	hasAVX512 = hasAVX2 && cpu.X86.HasAVX512F
+)
+
+// useAVX selects the AVX2/FMA assembly kernels and useAVX512 the AVX-512
+// GEMM micro-kernels; both follow the kernel path (see SetPath). The
+// pure-Go kernels run where neither is set.
+var useAVX, useAVX512 bool
+
+//go:noescape
+func sgemm8x32z(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+
+//go:noescape
+func sgemm8x16z(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+
+//go:noescape
+func sgemm8x32zib(mb, k int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, bias *float32, flags int)
+
+//go:noescape
+func sgemm8x16zib(mb, k int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, bias *float32, flags int)
+
+// kern8z computes m8/8 row blocks of 8×w (w = 32 or 16) on zmm registers:
+// see sgemm8x32z. m8 is a multiple of 8. With boff set, B's rows are at
+// b[boff[p]:] (see sgemm8x32zib), and the caller has checked that every
+// row's w values lie inside b.
+func kern8z(w, m8, k int, a []float32, lda int, b []float32, ldb int, boff []int, c []float32, ldc int, bias []float32, flags int) {
+	if m8 <= 0 || k <= 0 {
+		return
+	}
+	// Bounds checks standing in for the assembly's reads and writes.
+	_ = a[(m8-1)*lda+k-1]
+	_ = c[(m8-1)*ldc+w-1]
+	var bp *float32
+	if bias != nil {
+		_ = bias[m8-1]
+		bp = &bias[0]
+	}
+	switch {
+	case boff != nil:
+		_, _ = boff[k-1], b[w-1]
+		if w == 32 {
+			sgemm8x32zib(m8/8, k, &a[0], lda, &b[0], &boff[0], &c[0], ldc, bp, flags)
+		} else {
+			sgemm8x16zib(m8/8, k, &a[0], lda, &b[0], &boff[0], &c[0], ldc, bp, flags)
+		}
+	case w == 32:
+		_ = b[(k-1)*ldb+w-1]
+		sgemm8x32z(m8/8, k, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags)
+	default:
+		_ = b[(k-1)*ldb+w-1]
+		sgemm8x16z(m8/8, k, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags)
+	}
+}
 
 //go:noescape
 func sgemm4x16(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
@@ -148,4 +200,66 @@ func maxPool2Row(r0, r1, out []float32) {
 		done = n &^ 7
 	}
 	maxPool2RowGo(r0[2*done:], r1[2*done:], out[done:])
+}
+
+//go:noescape
+func fmaProbeZ(n int)
+
+//go:noescape
+func fmaProbeY(n int)
+
+// fmaProbe runs n rounds of the FMA probe on the widest vectors the CPU
+// has; probeFLOPPerRound is what one round computes.
+func fmaProbe(n int) {
+	switch {
+	case hasAVX512:
+		fmaProbeZ(n)
+	case hasAVX2:
+		fmaProbeY(n)
+	default:
+		fmaProbeGo(n)
+	}
+}
+
+func probeFLOPPerRound() float64 {
+	switch {
+	case hasAVX512:
+		return 16 * 16 * 2
+	case hasAVX2:
+		return 14 * 8 * 2
+	}
+	return probeGoFLOPPerRound
+}
+
+//go:noescape
+func maxPool2BwdZ(r0, r1, m, grad, d0, d1 *float32, n int)
+
+// maxPool2BwdRow routes the gradient of n = len(m) 2×2 windows, the
+// columns 2t, 2t+1 of rows r0 and r1: g[t] to the first position holding
+// m[t], in d0 or d1; it writes all of d0[:2n] and d1[:2n]. It reports
+// false, doing nothing, where there is no AVX-512 kernel.
+func maxPool2BwdRow(r0, r1, m, g, d0, d1 []float32) bool {
+	n := len(m)
+	if !useAVX512 || n == 0 {
+		return false
+	}
+	_, _, _, _, _ = r0[2*n-1], r1[2*n-1], g[n-1], d0[2*n-1], d1[2*n-1]
+	maxPool2BwdZ(&r0[0], &r1[0], &m[0], &g[0], &d0[0], &d1[0], n)
+	return true
+}
+
+//go:noescape
+func polyphase2PlaneAVX(src, sub *float32, hq, wq int)
+
+// polyphase2Plane splits the 2hq×2wq plane src into its four hq×wq
+// sub-images, one after another in sub (see polyphase2PlaneAVX), in one
+// call instead of one per row; it reports false, doing nothing, unless
+// wq is a multiple of 8 and the AVX2 kernels are in use.
+func polyphase2Plane(src, sub []float32, hq, wq int) bool {
+	if !useAVX || hq <= 0 || wq <= 0 || wq%8 != 0 {
+		return false
+	}
+	_, _ = src[4*hq*wq-1], sub[4*hq*wq-1]
+	polyphase2PlaneAVX(&src[0], &sub[0], hq, wq)
+	return true
 }

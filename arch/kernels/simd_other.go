@@ -2,7 +2,13 @@
 
 package kernels
 
-var useAVX = false
+var useAVX, useAVX512 bool
+
+const hasAVX2, hasAVX512 = false, false
+
+func kern8z(w, m8, k int, a []float32, lda int, b []float32, ldb int, boff []int, c []float32, ldc int, bias []float32, flags int) {
+	panic("kernels: no AVX-512 kernels in this build")
+}
 
 func kern4x16(mb, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
 	kern4x16Go(mb, k, a, lda, b, ldb, c, ldc, bias, flags)
@@ -25,3 +31,11 @@ func kern4x16ib(mb, k int, a []float32, lda int, b []float32, boff []int, c []fl
 }
 
 func maxPool2Row(r0, r1, out []float32) { maxPool2RowGo(r0, r1, out) }
+
+func fmaProbe(n int) { fmaProbeGo(n) }
+
+func probeFLOPPerRound() float64 { return probeGoFLOPPerRound }
+
+func maxPool2BwdRow(r0, r1, m, g, d0, d1 []float32) bool { return false }
+
+func polyphase2Plane(src, sub []float32, hq, wq int) bool { return false }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -136,6 +137,19 @@ func (m *Model) build(n int, training bool) (*machine, error) {
 	return mc, nil
 }
 
+// close releases the machine. gorgonia's tape machine carries a finalizer
+// (a no-op without CUDA, where Close has done its work): an object with a
+// finalizer, and all it reaches (the graph, every activation and
+// gradient buffer), outlives the garbage collection that finds it
+// unreachable. Runs that finish between two collections then pile up, the
+// live heap grows, the next collection comes later, and memory grows with
+// the number of runs. Without the finalizer a closed machine goes in the
+// first collection.
+func (mc *machine) close() {
+	mc.vm.Close()
+	runtime.SetFinalizer(mc.vm, nil)
+}
+
 func (m *Model) trainMachine(n int) (*machine, error) {
 	if mc, ok := m.train[n]; ok {
 		return mc, nil
@@ -157,6 +171,11 @@ func (m *Model) checkBatch(what string, x []float32, n int, y []uint8) error {
 	if len(x) != n*size {
 		return fmt.Errorf("%s: %d input values for %d images of %dx%dx%d; want %d", what, len(x), n, m.in.C, m.in.H, m.in.W, n*size)
 	}
+	return m.checkLabels(what, y)
+}
+
+// checkLabels reports the first label outside the model's classes.
+func (m *Model) checkLabels(what string, y []uint8) error {
 	for i, l := range y {
 		if int(l) >= m.classes {
 			return fmt.Errorf("%s: label %d of image %d is out of range; want 0..%d", what, l, i, m.classes-1)
@@ -301,11 +320,12 @@ func rowAccuracy[T float32 | float64](d []T, y []uint8, k int) float64 {
 	return float64(correct) / float64(len(y))
 }
 
-// forEachChunk runs the inference machine (dropout off) on x in chunks of
-// the model's batch size, the last one zero-padded, and calls f with the
-// chunk's first image index, its real image count and the logits (as
+// forEachChunk runs the inference machine (dropout off) on n images in
+// chunks of the model's batch size, the last one zero-padded: fill writes
+// images [start, start+count) into dst (count·size values), then f gets
+// the chunk's first image index, its real image count and the logits (as
 // float64, row-major N×K; only the first count rows are meaningful).
-func (m *Model) forEachChunk(x []float32, n int, f func(start, count int, logits []float64)) error {
+func (m *Model) forEachChunk(n int, fill func(dst []float32, start, count int), f func(start, count int, logits []float64)) error {
 	if m.infer == nil {
 		mc, err := m.build(m.batch, false)
 		if err != nil {
@@ -316,9 +336,19 @@ func (m *Model) forEachChunk(x []float32, n int, f func(start, count int, logits
 	mc := m.infer
 	size := m.in.Size()
 	buf := make([]float64, mc.n*m.classes)
+	// A float32 machine is filled in place; a float64 one through scratch.
+	x32, direct := mc.x.Data().([]float32)
+	if !direct {
+		x32 = make([]float32, mc.n*size)
+	}
 	for start := 0; start < n; start += mc.n {
 		count := min(mc.n, n-start)
-		store(mc.x, x[start*size:(start+count)*size])
+		fill(x32[:count*size], start, count)
+		if direct {
+			clear(x32[count*size:])
+		} else {
+			store(mc.x, x32[:count*size])
+		}
 		mc.vm.Reset()
 		if err := mc.vm.RunAll(); err != nil {
 			return fmt.Errorf("predict: %w", err)
@@ -333,6 +363,14 @@ func (m *Model) forEachChunk(x []float32, n int, f func(start, count int, logits
 	return nil
 }
 
+// copyFrom is a fill for forEachChunk that copies images out of x.
+func (m *Model) copyFrom(x []float32) func(dst []float32, start, count int) {
+	size := m.in.Size()
+	return func(dst []float32, start, count int) {
+		copy(dst, x[start*size:(start+count)*size])
+	}
+}
+
 // Predict returns the class probabilities (n×K, row-major) of the n
 // images x, with dropout off.
 func (m *Model) Predict(x []float32, n int) (probs []float32, err error) {
@@ -342,7 +380,7 @@ func (m *Model) Predict(x []float32, n int) (probs []float32, err error) {
 	k := m.classes
 	probs = make([]float32, n*k)
 	row := make([]float64, k)
-	err = m.forEachChunk(x, n, func(start, count int, logits []float64) {
+	err = m.forEachChunk(n, m.copyFrom(x), func(start, count int, logits []float64) {
 		for i := 0; i < count; i++ {
 			ops.SoftmaxRow(logits[i*k:(i+1)*k], row)
 			for j, p := range row {
@@ -369,12 +407,27 @@ func (m *Model) Evaluate(x []float32, y []uint8) (loss, acc float64, pred []int,
 	if err := m.checkBatch("evaluate", x, n, y); err != nil {
 		return 0, 0, nil, err
 	}
+	return m.EvaluateImages(y, m.copyFrom(x))
+}
+
+// EvaluateImages is Evaluate on len(y) images that fill writes, a batch at
+// a time, into dst: images [start, start+count) as count·C·H·W values.
+// It lets a caller keep its images in a smaller form (bytes) and convert
+// only the batch being scored.
+func (m *Model) EvaluateImages(y []uint8, fill func(dst []float32, start, count int)) (loss, acc float64, pred []int, err error) {
+	n := len(y)
+	if n == 0 {
+		return 0, 0, []int{}, nil
+	}
+	if err := m.checkLabels("evaluate", y); err != nil {
+		return 0, 0, nil, err
+	}
 	k := m.classes
 	pred = make([]int, n)
 	row := make([]float64, k)
 	var ce float64
 	correct := 0
-	err = m.forEachChunk(x, n, func(start, count int, logits []float64) {
+	err = m.forEachChunk(n, fill, func(start, count int, logits []float64) {
 		for i := 0; i < count; i++ {
 			z := logits[i*k : (i+1)*k]
 			lse := ops.SoftmaxRow(z, row)

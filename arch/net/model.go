@@ -263,10 +263,10 @@ func (m *Model) SetThreads(n int) { m.opsCfg.SetThreads(n) }
 // Close releases the machines.
 func (m *Model) Close() {
 	for _, mc := range m.train {
-		mc.vm.Close()
+		mc.close()
 	}
 	if m.infer != nil {
-		m.infer.vm.Close()
+		m.infer.close()
 	}
 	m.train = map[int]*machine{}
 	m.infer = nil

@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"convlab/arch"
+	"convlab/arch/kernels"
 	"convlab/arch/net"
 	"convlab/runner/atomicfile"
 )
@@ -114,6 +115,37 @@ type Result struct {
 	PeakRSSBytes int64 `json:"peak_rss_bytes,omitempty"`
 	// HeapBytes is the Go heap in use after the preset (convlab only).
 	HeapBytes int64 `json:"heap_bytes,omitempty"`
+
+	// Kernels is convlab's kernel path (avx512, avx2, go).
+	Kernels string `json:"kernels,omitempty"`
+	// TrainGFLOPS and InferGFLOPS are the wall rates in GFLOP/s, from the
+	// convolution and dense layers' operations per image (arch.FLOPs).
+	TrainGFLOPS float64 `json:"train_gflops,omitempty"`
+	InferGFLOPS float64 `json:"infer_gflops,omitempty"`
+	// PeakGFLOPS is the machine's float32 peak on Threads threads, measured
+	// by a loop of fused multiply-adds in the same process just before
+	// (kernels.PeakGFLOPS): the limit the GFLOP/s are a share of.
+	PeakGFLOPS float64 `json:"peak_gflops,omitempty"`
+}
+
+// peakProbe is how long Run measures the FMA peak.
+const peakProbe = 300 * time.Millisecond
+
+// setGFLOPS fills r's GFLOP/s from its image rates and the operations of
+// its preset on input, and its peak; it leaves them zero for an unknown
+// preset.
+func setGFLOPS(r *Result, input arch.Shape, peak float64) {
+	a, err := arch.Preset(r.Preset)
+	if err != nil {
+		return
+	}
+	fwd, train, err := a.FLOPs(input)
+	if err != nil {
+		return
+	}
+	r.TrainGFLOPS = round1(r.TrainImagesPerS * train / 1e9)
+	r.InferGFLOPS = round1(r.InferImagesPerS * fwd / 1e9)
+	r.PeakGFLOPS = round1(peak)
 }
 
 // Run builds each preset's model and measures it: Warmup untimed training
@@ -126,11 +158,13 @@ func Run(opts Options) ([]Result, error) {
 		return nil, err
 	}
 	var out []Result
+	peak := kernels.PeakGFLOPS(o.Threads, peakProbe)
 	for _, name := range o.Presets {
 		r, err := runPreset(o, name)
 		if err != nil {
 			return out, err
 		}
+		setGFLOPS(&r, o.Input, peak)
 		out = append(out, r)
 	}
 	return out, nil
@@ -158,7 +192,7 @@ func runPreset(o Options, name string) (Result, error) {
 	for i := range y {
 		y[i] = uint8(i % m.Classes())
 	}
-	res := Result{Preset: name, Impl: "convlab", Threads: o.Threads, Batch: o.Batch, Params: m.ParamCount()}
+	res := Result{Preset: name, Impl: "convlab", Threads: o.Threads, Batch: o.Batch, Params: m.ParamCount(), Kernels: kernels.Path()}
 
 	train := func() error {
 		_, _, err := m.TrainStep(x, y)
@@ -232,14 +266,36 @@ func median(v []float64) float64 {
 func Format(results []Result) string {
 	var b bytes.Buffer
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "preset\timpl\tthreads\tbatch\tparams\ttrain img/s\tinfer img/s\ttrain img/cpu-s\tinfer img/cpu-s\tpeak RSS MiB\t")
+	fmt.Fprintln(tw, "preset\timpl\tkernels\tthreads\tbatch\tparams\ttrain img/s\ttrain GFLOP/s (peak)\tinfer img/s\tinfer GFLOP/s (peak)\ttrain img/cpu-s\tinfer img/cpu-s\tpeak RSS MiB\t")
+	var peaks []string
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.0f\t%.0f\t%s\t%s\t%s\t\n", r.Preset, r.Impl, r.Threads, r.Batch, r.Params,
-			r.TrainImagesPerS, r.InferImagesPerS, orDash(r.TrainImagesPerCPUS, 0), orDash(r.InferImagesPerCPUS, 0),
-			orDash(float64(r.PeakRSSBytes)/(1<<20), 1))
+		kern := r.Kernels
+		if kern == "" {
+			kern = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%.0f\t%s\t%.0f\t%s\t%s\t%s\t%s\t\n", r.Preset, r.Impl, kern, r.Threads, r.Batch, r.Params,
+			r.TrainImagesPerS, gflops(r.TrainGFLOPS, r.PeakGFLOPS), r.InferImagesPerS, gflops(r.InferGFLOPS, r.PeakGFLOPS),
+			orDash(r.TrainImagesPerCPUS, 0), orDash(r.InferImagesPerCPUS, 0), orDash(float64(r.PeakRSSBytes)/(1<<20), 1))
+		if p := fmt.Sprintf("%.0f GFLOP/s on %d threads", r.PeakGFLOPS, r.Threads); r.PeakGFLOPS > 0 && !slices.Contains(peaks, p) {
+			peaks = append(peaks, p)
+		}
 	}
 	tw.Flush()
+	if len(peaks) > 0 {
+		fmt.Fprintf(&b, "peak: %s (a loop of independent fused multiply-adds on the widest vectors)\n", strings.Join(peaks, ", "))
+	}
 	return b.String()
+}
+
+// gflops formats a rate and its share of the peak: "79 (24%)".
+func gflops(v, peak float64) string {
+	switch {
+	case v <= 0:
+		return "-"
+	case peak <= 0:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return fmt.Sprintf("%.0f (%.0f%%)", v, 100*v/peak)
 }
 
 func orDash(v float64, prec int) string {

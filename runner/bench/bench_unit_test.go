@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"convlab/arch"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,10 +157,10 @@ func TestMedianRounds(t *testing.T) {
 		{{Preset: "a", TrainImagesPerS: 30, InferImagesPerS: 3}},
 		{{Preset: "a", TrainImagesPerS: 20, InferImagesPerS: 2}, {Preset: "b", TrainImagesPerS: 7}},
 	}
-	got := medianRounds(rounds)
+	got := MedianRounds(rounds)
 	if len(got) != 2 || got[0].Preset != "a" || got[0].TrainImagesPerS != 20 || got[0].InferImagesPerS != 2 ||
 		got[1].Preset != "b" || got[1].TrainImagesPerS != 5 {
-		t.Fatalf("medianRounds = %+v", got)
+		t.Fatalf("MedianRounds = %+v", got)
 	}
 }
 
@@ -216,5 +217,49 @@ func TestRun(t *testing.T) {
 	}
 	if _, err := Run(Options{Batch: -1}); err == nil {
 		t.Error("negative batch: no error")
+	}
+}
+
+func TestGFLOPSAndPeakShare(t *testing.T) {
+	// strided does 16,048,128 FLOP per training image and 5,644,288 per
+	// inference image (arch.FLOPs): 5,000 img/s is 80.2 GFLOP/s, 20,000
+	// img/s is 112.9; of a 200 GFLOP/s peak, 40% and 56%.
+	r := Result{Preset: "strided", Impl: "convlab", Kernels: "avx512", Threads: 2, Batch: 128, TrainImagesPerS: 5000, InferImagesPerS: 20000}
+	setGFLOPS(&r, arch.Shape{C: 3, H: 32, W: 32}, 200)
+	if r.TrainGFLOPS != 80.2 || r.InferGFLOPS != 112.9 || r.PeakGFLOPS != 200 {
+		t.Fatalf("GFLOP/s = %v train, %v infer, peak %v; want 80.2, 112.9, 200", r.TrainGFLOPS, r.InferGFLOPS, r.PeakGFLOPS)
+	}
+	f := Format([]Result{r})
+	for _, want := range []string{"avx512", "80 (40%)", "113 (56%)", "peak: 200 GFLOP/s on 2 threads"} {
+		if !strings.Contains(f, want) {
+			t.Errorf("Format output lacks %q:\n%s", want, f)
+		}
+	}
+	unknown := Result{Preset: "nosuch", TrainImagesPerS: 1, InferImagesPerS: 1}
+	setGFLOPS(&unknown, arch.Shape{C: 3, H: 32, W: 32}, 200)
+	if unknown.TrainGFLOPS != 0 || !strings.Contains(Format([]Result{unknown}), " - ") {
+		t.Errorf("unknown preset: GFLOP/s %v, want 0 and a dash", unknown.TrainGFLOPS)
+	}
+}
+
+func TestSpread(t *testing.T) {
+	// Round ratios: strided train 2.00x, 1.50x, 3.00x; infer 1.00x, 2.00x,
+	// 0.50x. deeper only in the peer's rounds: not listed.
+	ours := [][]Result{
+		{{Preset: "strided", TrainImagesPerS: 200, InferImagesPerS: 100}},
+		{{Preset: "strided", TrainImagesPerS: 150, InferImagesPerS: 400}},
+		{{Preset: "strided", TrainImagesPerS: 300, InferImagesPerS: 50}},
+	}
+	peer := [][]Result{
+		{{Preset: "strided", TrainImagesPerS: 100, InferImagesPerS: 100}, {Preset: "deeper", TrainImagesPerS: 1, InferImagesPerS: 1}},
+		{{Preset: "strided", TrainImagesPerS: 100, InferImagesPerS: 200}},
+		{{Preset: "strided", TrainImagesPerS: 100, InferImagesPerS: 100}},
+	}
+	lines := strings.Split(strings.TrimSpace(Spread(ours, peer)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("Spread has %d lines, want header + 1:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+	if got := strings.Join(strings.Fields(lines[1]), " "); got != "strided 3 1.50x to 3.00x 0.50x to 2.00x" {
+		t.Errorf("strided row = %q", got)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 )
 
 // PeerOptions says how to run the PyTorch peer script.
@@ -94,9 +95,18 @@ func runPeerOnce(ctx context.Context, p PeerOptions) ([]Result, error) {
 // load, and returns per preset the round with the median training rate of
 // each side. rounds < 1 means 1.
 func CompareWithPeer(ctx context.Context, o Options, p PeerOptions, rounds int) (ours, peer []Result, err error) {
+	allOurs, allPeer, err := CompareRounds(ctx, o, p, rounds)
+	if err != nil {
+		return nil, nil, err
+	}
+	return MedianRounds(allOurs), MedianRounds(allPeer), nil
+}
+
+// CompareRounds is CompareWithPeer's measurement: every round's results
+// of each side, in order.
+func CompareRounds(ctx context.Context, o Options, p PeerOptions, rounds int) (ours, peer [][]Result, err error) {
 	rounds = max(rounds, 1)
 	p.Options = o
-	var allOurs, allPeer [][]Result
 	for i := 0; i < rounds; i++ {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
@@ -105,19 +115,69 @@ func CompareWithPeer(ctx context.Context, o Options, p PeerOptions, rounds int) 
 		if err != nil {
 			return nil, nil, err
 		}
-		allOurs = append(allOurs, r)
+		ours = append(ours, r)
 		q, err := RunPeer(ctx, p)
 		if err != nil {
 			return nil, nil, err
 		}
-		allPeer = append(allPeer, q)
+		for i := range q {
+			setGFLOPS(&q[i], o.withDefaults().Input, peakOf(r))
+		}
+		peer = append(peer, q)
 	}
-	return medianRounds(allOurs), medianRounds(allPeer), nil
+	return ours, peer, nil
 }
 
-// medianRounds picks, per preset (in first-seen order), the result whose
+// Spread renders per preset the lowest and highest ratio of our rate to
+// the peer's over the rounds, round i of ours against round i of the
+// peer's (they ran back to back): how much the machine's load moves the
+// ratio.
+func Spread(ours, peer [][]Result) string {
+	type span struct{ lo, hi float64 }
+	widen := func(s *span, v float64) {
+		if v <= 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+			return
+		}
+		if s.lo == 0 || v < s.lo {
+			s.lo = v
+		}
+		s.hi = max(s.hi, v)
+	}
+	var order []string
+	train, infer, count := map[string]*span{}, map[string]*span{}, map[string]int{}
+	for i := 0; i < min(len(ours), len(peer)); i++ {
+		theirs := map[string]Result{}
+		for _, q := range peer[i] {
+			theirs[q.Preset] = q
+		}
+		for _, r := range ours[i] {
+			q, ok := theirs[r.Preset]
+			if !ok || q.TrainImagesPerS <= 0 || q.InferImagesPerS <= 0 {
+				continue
+			}
+			if train[r.Preset] == nil {
+				order = append(order, r.Preset)
+				train[r.Preset], infer[r.Preset] = &span{}, &span{}
+			}
+			widen(train[r.Preset], r.TrainImagesPerS/q.TrainImagesPerS)
+			widen(infer[r.Preset], r.InferImagesPerS/q.InferImagesPerS)
+			count[r.Preset]++
+		}
+	}
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "preset\trounds\ttrain ratio, lowest to highest\tinfer ratio, lowest to highest\t")
+	for _, name := range order {
+		t, f := train[name], infer[name]
+		fmt.Fprintf(tw, "%s\t%d\t%.2fx to %.2fx\t%.2fx to %.2fx\t\n", name, count[name], t.lo, t.hi, f.lo, f.hi)
+	}
+	tw.Flush()
+	return b.String()
+}
+
+// MedianRounds picks, per preset (in first-seen order), the result whose
 // training rate is the median over the rounds.
-func medianRounds(rounds [][]Result) []Result {
+func MedianRounds(rounds [][]Result) []Result {
 	var order []string
 	by := map[string][]Result{}
 	for _, rs := range rounds {
@@ -145,4 +205,12 @@ func medianRounds(rounds [][]Result) []Result {
 		out = append(out, best)
 	}
 	return out
+}
+
+// peakOf is the FMA peak measured with rs (0 if there is none).
+func peakOf(rs []Result) float64 {
+	if len(rs) == 0 {
+		return 0
+	}
+	return rs[0].PeakGFLOPS
 }

@@ -67,6 +67,9 @@ func lookup(name string) *command {
 
 // Main runs convlab with the given arguments and returns the exit status.
 func Main(args []string, stdout, stderr io.Writer) int {
+	if !kernelsOK(stderr) {
+		return 2
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return run(ctx, args, stdout, stderr)

@@ -46,15 +46,17 @@ bench prints our throughput as a ratio of PyTorch's.`,
 				}
 				var ours []bench.Result
 				if *peer {
-					var theirs []bench.Result
-					var err error
-					ours, theirs, err = bench.CompareWithPeer(e.ctx, o, bench.PeerOptions{Python: *python, Script: *script}, *rounds)
+					allOurs, allTheirs, err := bench.CompareRounds(e.ctx, o, bench.PeerOptions{Python: *python, Script: *script}, *rounds)
 					if err != nil {
 						return err
 					}
+					ours = bench.MedianRounds(allOurs)
+					theirs := bench.MedianRounds(allTheirs)
 					fmt.Fprint(e.stdout, bench.Format(append(append([]bench.Result(nil), ours...), theirs...)))
 					fmt.Fprintln(e.stdout)
 					fmt.Fprint(e.stdout, bench.Compare(ours, theirs))
+					fmt.Fprintln(e.stdout)
+					fmt.Fprint(e.stdout, bench.Spread(allOurs, allTheirs))
 				} else {
 					var err error
 					if ours, err = bench.Run(o); err != nil {

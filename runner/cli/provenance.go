@@ -6,19 +6,20 @@ import (
 	"path/filepath"
 	"strings"
 
+	"convlab/arch/kernels"
 	"convlab/runner/results"
 )
 
-// provenance describes the binary and machine producing results; it is
-// computed once before a grid trains, and each run adds its own Cores (the
-// threads it was given) and Finished. The commit comes from the build info
+// provenance describes the binary, machine and kernel path producing
+// results; it is computed once before a grid trains, and each run adds its
+// own Cores (the threads it was given) and Finished. The commit comes from the build info
 // when "go build" stamped it, else from git in the working directory (as
 // with "go run"), else it is left empty. Whether the code had uncommitted
 // changes is asked of git when it can answer for that commit, leaving out
 // resultsDir: results committed next to the code are rewritten by the very
 // runs being described and say nothing about the code.
 func provenance(resultsDir string) results.Provenance {
-	p := results.Provenance{ToolVersion: Version}
+	p := results.Provenance{ToolVersion: Version, Kernels: kernels.Path()}
 	p.GitCommit, p.GitDirty = BuildCommit()
 	if out, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
 		head := strings.TrimSpace(string(out))

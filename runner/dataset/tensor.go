@@ -5,18 +5,51 @@ import (
 	"math"
 )
 
-// Tensor is a batch of images ready for training: X holds N images as
-// float32 values in [0, 1], channels first (image i occupies
-// X[i*C*H*W : (i+1)*C*H*W] as C planes of H rows of W values), and Y holds
-// the N class labels.
+// Tensor is a batch of images ready for training: N images, channels
+// first (image i occupies values [i*C*H*W, (i+1)*C*H*W) as C planes of H
+// rows of W values), and Y holds the N class labels. The images are either
+// X, float32 values in [0, 1], or, when X is nil, Pixels, bytes whose
+// value v stands for float32(v)/255: a quarter of the memory, converted a
+// batch at a time by Images.
 type Tensor struct {
 	X          []float32
+	Pixels     []uint8
 	Y          []uint8
 	N, C, H, W int
 }
 
 // Size is the number of values in one image.
 func (t *Tensor) Size() int { return t.C * t.H * t.W }
+
+// Values is the number of image values the tensor holds.
+func (t *Tensor) Values() int {
+	if t.X != nil {
+		return len(t.X)
+	}
+	return len(t.Pixels)
+}
+
+// Images writes images [from, to) into dst (at least (to−from)·Size
+// values) as float32 values in [0, 1].
+func (t *Tensor) Images(dst []float32, from, to int) {
+	size := t.Size()
+	if t.X != nil {
+		copy(dst[:(to-from)*size], t.X[from*size:to*size])
+		return
+	}
+	scale(dst, t.Pixels[from*size:to*size])
+}
+
+// Image writes image i into dst (Size values), as Images does.
+func (t *Tensor) Image(dst []float32, i int) { t.Images(dst, i, i+1) }
+
+// scale sets dst[i] to src[i] / 255 as float32.
+func scale(dst []float32, src []uint8) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = scaled[v]
+	}
+}
 
 // Prepared is a data set prepared as the study does: the training images
 // split into a training part and a held-out validation part, and the test
@@ -33,11 +66,13 @@ func SplitAt(n int, valSplit float64) int {
 	return int(float64(n) * (1 - valSplit))
 }
 
-// Prepare takes the first n training images, scales every pixel to [0, 1]
-// as float32 and holds out the LAST valSplit fraction of them for
-// validation (Keras: split_at = int(n * (1 - valSplit)); train = [:split_at],
-// val = [split_at:]), before any shuffling. The whole test set is scaled
-// the same way. The sets are not modified.
+// Prepare takes the first n training images and holds out the LAST
+// valSplit fraction of them for validation (Keras: split_at =
+// int(n * (1 - valSplit)); train = [:split_at], val = [split_at:]), before
+// any shuffling; the test part is the whole test set. The parts' images
+// are the sets' own pixel bytes (Tensor.Pixels, not copied, to be read
+// only), scaled to [0, 1] as float32 as they are used; their labels are
+// copies. The sets are not modified.
 func Prepare(train, test *Set, n int, valSplit float64) (*Prepared, error) {
 	if train == nil || test == nil {
 		return nil, fmt.Errorf("prepare data: training and test sets are required")
@@ -127,15 +162,10 @@ var scaled = func() (t [256]float32) {
 	return t
 }()
 
-// toTensor scales images [from, to) of s to [0, 1].
+// toTensor is images [from, to) of s, sharing s's pixels.
 func toTensor(s *Set, from, to int) Tensor {
 	size := s.Size()
-	src := s.Pixels[from*size : to*size]
-	x := make([]float32, len(src))
-	for i, v := range src {
-		x[i] = scaled[v]
-	}
 	y := make([]uint8, to-from)
 	copy(y, s.Labels[from:to])
-	return Tensor{X: x, Y: y, N: to - from, C: s.C, H: s.H, W: s.W}
+	return Tensor{Pixels: s.Pixels[from*size : to*size : to*size], Y: y, N: to - from, C: s.C, H: s.H, W: s.W}
 }

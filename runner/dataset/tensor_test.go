@@ -3,6 +3,7 @@ package dataset
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -54,10 +55,11 @@ func TestPrepare(t *testing.T) {
 		t.Fatalf("sizes %d/%d/%d; want 8/2/3", p.Train.N, p.Val.N, p.Test.N)
 	}
 	for _, tt := range []Tensor{p.Train, p.Val, p.Test} {
-		if tt.C != 1 || tt.H != 1 || tt.W != 2 || len(tt.X) != tt.N*2 || len(tt.Y) != tt.N {
-			t.Fatalf("tensor %+v has the wrong shape", tt)
+		if tt.C != 1 || tt.H != 1 || tt.W != 2 || tt.Values() != tt.N*2 || len(tt.Y) != tt.N || tt.X != nil {
+			t.Fatalf("tensor %+v has the wrong shape, or float32 images", tt)
 		}
 	}
+	val, tr, te := allImages(&p.Val), allImages(&p.Train), allImages(&p.Test)
 	// The validation images are the LAST two of the first ten: 8 and 9,
 	// not 10 and 11.
 	if p.Val.Y[0] != 8 || p.Val.Y[1] != 9 {
@@ -65,26 +67,55 @@ func TestPrepare(t *testing.T) {
 	}
 	// Hand-worked scaled values: image 9 is (90, 246) -> (90/255, 246/255).
 	want := []float32{float32(90) / 255, float32(246) / 255}
-	if p.Val.X[2] != want[0] || p.Val.X[3] != want[1] {
-		t.Errorf("validation image 1 = %v; want %v", p.Val.X[2:4], want)
+	if val[2] != want[0] || val[3] != want[1] {
+		t.Errorf("validation image 1 = %v; want %v", val[2:4], want)
 	}
-	if p.Train.X[0] != 0 || p.Train.X[1] != 1 {
-		t.Errorf("training image 0 = %v; want [0 1]", p.Train.X[:2])
+	if tr[0] != 0 || tr[1] != 1 {
+		t.Errorf("training image 0 = %v; want [0 1]", tr[:2])
 	}
-	if got := p.Train.X[2*7]; got < 0.27450 || got > 0.27451 { // 70/255
+	if got := tr[2*7]; got < 0.27450 || got > 0.27451 { // 70/255
 		t.Errorf("training image 7 red = %v; want 70/255 = 0.274509...", got)
 	}
-	if p.Test.Y[2] != 2 || p.Test.X[5] != float32(253)/255 {
-		t.Errorf("test image 2 = %v label %d; want [20/255 253/255] label 2", p.Test.X[4:6], p.Test.Y[2])
+	if p.Test.Y[2] != 2 || te[5] != float32(253)/255 {
+		t.Errorf("test image 2 = %v label %d; want [20/255 253/255] label 2", te[4:6], p.Test.Y[2])
+	}
+	one := make([]float32, 2)
+	p.Val.Image(one, 1)
+	if one[0] != want[0] || one[1] != want[1] {
+		t.Errorf("Val.Image(1) = %v; want %v", one, want)
 	}
 	if strings.Join(p.Classes, ",") != "c0,c1" {
 		t.Errorf("classes %v; want the training set's", p.Classes)
 	}
-	// Prepare copies: changing the tensors leaves the set alone.
-	p.Train.Y[0], p.Train.X[0] = 7, 0.5
+	// Labels and classes are copies: changing them leaves the set alone.
+	// The pixels are the set's own (read-only) bytes, not a copy.
+	p.Train.Y[0] = 7
 	p.Classes[0] = "x"
-	if train.Labels[0] != 0 || train.Pixels[0] != 0 || train.Classes[0] != "c0" {
-		t.Error("Prepare's result shares memory with the set")
+	if train.Labels[0] != 0 || train.Classes[0] != "c0" {
+		t.Error("Prepare's labels or classes share memory with the set")
+	}
+	if &p.Val.Pixels[0] != &train.Pixels[8*2] {
+		t.Error("Prepare copied the pixels instead of sharing the set's")
+	}
+}
+
+// allImages is every image of t as float32.
+func allImages(t *Tensor) []float32 {
+	x := make([]float32, t.N*t.Size())
+	t.Images(x, 0, t.N)
+	return x
+}
+
+func TestTensorImagesFromFloats(t *testing.T) {
+	// A tensor of float32 images hands them out as they are.
+	tt := Tensor{X: []float32{0.1, 0.2, 0.3, 0.4, 0.5, 0.6}, Y: []uint8{0, 1, 2}, N: 3, C: 1, H: 1, W: 2}
+	got := make([]float32, 4)
+	tt.Images(got, 1, 3)
+	if want := []float32{0.3, 0.4, 0.5, 0.6}; !slices.Equal(got, want) {
+		t.Errorf("Images(1, 3) = %v; want %v", got, want)
+	}
+	if tt.Values() != 6 {
+		t.Errorf("Values() = %d; want 6", tt.Values())
 	}
 }
 
@@ -191,7 +222,7 @@ func TestPrepareSubset(t *testing.T) {
 		t.Fatalf("sizes %d/%d/%d; want 4500/500/1017", p.Train.N, p.Val.N, p.Test.N)
 	}
 	for _, k := range []int{0, 1, 3071} {
-		if got, want := p.Val.X[k], float32(train.Pixels[4500*3072+k])/255; got != want {
+		if got, want := allImages(&p.Val)[k], float32(train.Pixels[4500*3072+k])/255; got != want {
 			t.Errorf("validation value %d = %v; want image 4500's %v", k, got, want)
 		}
 	}
@@ -216,7 +247,9 @@ func ExamplePrepare() {
 		return
 	}
 	fmt.Println("train:", p.Train.N, p.Train.Y)
-	fmt.Println("val:", p.Val.N, p.Val.Y, p.Val.X)
+	val := make([]float32, p.Val.N*p.Val.Size())
+	p.Val.Images(val, 0, p.Val.N)
+	fmt.Println("val:", p.Val.N, p.Val.Y, val)
 	// Output:
 	// train: 6 [0 1 2 3 4 5]
 	// val: 2 [6 7] [0.5882353 0.6862745]

@@ -62,6 +62,9 @@ type Provenance struct {
 	Host        string `json:"host"`
 	Cores       int    `json:"cores"`
 	Finished    string `json:"finished"` // RFC 3339
+	// Kernels is the kernel path the run trained on (avx512, avx2, go):
+	// paths round differently, so runs on different paths can differ.
+	Kernels string `json:"kernels,omitempty"`
 }
 
 // Record is everything a finished run produced, apart from its weights.

@@ -153,7 +153,7 @@ func Train(ctx context.Context, run spec.Run, data *dataset.Prepared, opt Option
 			idx := perm[b*batch : min((b+1)*batch, tr.N)]
 			n := len(idx)
 			for i, j := range idx {
-				copy(xb[i*size:(i+1)*size], tr.X[j*size:(j+1)*size])
+				tr.Image(xb[i*size:(i+1)*size], j)
 				yb[i] = tr.Y[j]
 			}
 			loss, acc, err := m.TrainStep(xb[:n*size], yb[:n])
@@ -178,7 +178,7 @@ func Train(ctx context.Context, run spec.Run, data *dataset.Prepared, opt Option
 		if err := ctx.Err(); err != nil {
 			return nil, nil, fmt.Errorf("train %s: stopped in epoch %d: %w", run.ID, epoch, err)
 		}
-		if row.ValLoss, row.ValAccuracy, _, err = m.Evaluate(data.Val.X, data.Val.Y); err != nil {
+		if row.ValLoss, row.ValAccuracy, _, err = evaluateTensor(m, &data.Val); err != nil {
 			return nil, nil, fmt.Errorf("train %s: epoch %d: validation: %w", run.ID, epoch, err)
 		}
 		row.Seconds = time.Since(start).Seconds()
@@ -212,8 +212,8 @@ func checkTensor(t, like *dataset.Tensor) error {
 	if t.N > 0 && (t.C != like.C || t.H != like.H || t.W != like.W) {
 		return fmt.Errorf("images are %dx%dx%d, the training images %dx%dx%d", t.C, t.H, t.W, like.C, like.H, like.W)
 	}
-	if len(t.X) != t.N*t.Size() || len(t.Y) != t.N {
-		return fmt.Errorf("%d images of %dx%dx%d need %d values and %d labels; got %d and %d", t.N, t.C, t.H, t.W, t.N*t.Size(), t.N, len(t.X), len(t.Y))
+	if t.Values() != t.N*t.Size() || len(t.Y) != t.N {
+		return fmt.Errorf("%d images of %dx%dx%d need %d values and %d labels; got %d and %d", t.N, t.C, t.H, t.W, t.N*t.Size(), t.N, t.Values(), len(t.Y))
 	}
 	return nil
 }
@@ -273,7 +273,7 @@ func Score(m *net.Model, data *dataset.Prepared) (results.Metrics, error) {
 
 func evaluate(m *net.Model, t *dataset.Tensor, classes []string) (results.Evaluation, error) {
 	k := len(classes)
-	loss, acc, pred, err := m.Evaluate(t.X, t.Y)
+	loss, acc, pred, err := evaluateTensor(m, t)
 	if err != nil {
 		return results.Evaluation{}, err
 	}
@@ -282,6 +282,13 @@ func evaluate(m *net.Model, t *dataset.Tensor, classes []string) (results.Evalua
 		yt[i] = int(v)
 	}
 	return results.Evaluation{Accuracy: acc, Loss: loss, Report: results.ComputeReport(yt, pred, classes), Confusion: results.Confusion(yt, pred, k)}, nil
+}
+
+// evaluateTensor scores m on t, converting its images a batch at a time.
+func evaluateTensor(m *net.Model, t *dataset.Tensor) (loss, acc float64, pred []int, err error) {
+	return m.EvaluateImages(t.Y, func(dst []float32, start, count int) {
+		t.Images(dst, start, start+count)
+	})
 }
 
 // mostCommon is the most frequent label (the smallest on ties).

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"convlab/arch"
+	"convlab/arch/kernels"
 	"convlab/arch/net"
 	"convlab/runner/dataset"
 	"convlab/runner/progress"
@@ -365,8 +366,17 @@ func noiseImages(n int, seed uint64) dataset.Tensor {
 // thread and with three: the kernels split the work between threads but
 // sum every gradient in an order fixed by the batch.
 func TestPresetsIndependentOfThreads(t *testing.T) {
+	// On every kernel path the CPU has, one thread and three train the
+	// same weights bit for bit; the avx512 path, whose matrix products add
+	// in the avx2 path's order, trains the avx2 path's weights.
 	data := &dataset.Prepared{Train: noiseImages(300, 1), Val: noiseImages(20, 2), Test: noiseImages(20, 3),
 		Classes: []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}}
+	prev := kernels.Path()
+	defer func() {
+		if err := kernels.SetPath(prev); err != nil {
+			t.Fatal(err)
+		}
+	}()
 	for _, name := range arch.PresetNames() {
 		t.Run(name, func(t *testing.T) {
 			a, err := arch.Preset(name)
@@ -375,20 +385,32 @@ func TestPresetsIndependentOfThreads(t *testing.T) {
 			}
 			run := spec.Run{ID: name, Dataset: "synthetic", Arch: a, N: 320, L1: 1e-3, Epochs: 1,
 				BatchSize: 128, ValidationSplit: 20.0 / 320, Seed: 3, Optimizer: spec.Optimizer{Name: "adam", LearningRate: 1e-3}}
-			var weights [][]byte
-			for _, threads := range []int{1, 3} {
-				_, m, err := Train(context.Background(), run, data, Options{Threads: threads})
-				if err != nil {
+			byPath := map[string][]byte{}
+			for _, path := range kernels.Paths() {
+				if err := kernels.SetPath(path); err != nil {
 					t.Fatal(err)
 				}
-				w, err := m.MarshalWeights()
-				if err != nil {
-					t.Fatal(err)
+				var weights [][]byte
+				for _, threads := range []int{1, 3} {
+					_, m, err := Train(context.Background(), run, data, Options{Threads: threads})
+					if err != nil {
+						t.Fatal(err)
+					}
+					w, err := m.MarshalWeights()
+					if err != nil {
+						t.Fatal(err)
+					}
+					weights = append(weights, w)
 				}
-				weights = append(weights, w)
+				if !bytes.Equal(weights[0], weights[1]) {
+					t.Errorf("kernels %s: one thread and three threads trained different weights", path)
+				}
+				byPath[path] = weights[0]
 			}
-			if !bytes.Equal(weights[0], weights[1]) {
-				t.Error("one thread and three threads trained different weights")
+			w512, ok512 := byPath[kernels.PathAVX512]
+			w2, ok2 := byPath[kernels.PathAVX2]
+			if ok512 && ok2 && !bytes.Equal(w512, w2) {
+				t.Error("kernels avx512 and avx2 trained different weights")
 			}
 		})
 	}
