@@ -326,36 +326,24 @@ def layers_from_arch(arch):
     return out
 
 
-def to_keras(net, values):
+def relayout(net, tensors, to_keras):
     """convlab layouts (conv F x C x K x K; dense rows in C, H, W order
-    after a channels-first Flatten) into the Keras ones of net."""
+    after a channels-first Flatten) into the Keras ones of net (conv
+    kh x kw x cin x cout; dense rows in H, W, C order), or back."""
     out, pi = [], 0
-    for li, l in enumerate(net.layers):
+    for l in net.layers:
         if l["kind"] == "conv2d":
-            out += [values[pi].transpose(2, 3, 1, 0), values[pi + 1]]
-            pi += 2
-        elif l["kind"] == "dense":
-            k = values[pi]
-            if l["rows"]:  # rows were (c, h, w); Keras wants (h, w, c)
-                h, w, c = l["rows"]
-                k = k.reshape(c, h, w, -1).transpose(1, 2, 0, 3).reshape(h * w * c, -1)
-            out += [k, values[pi + 1]]
-            pi += 2
-    return out
-
-
-def from_keras(net, tensors):
-    """The inverse of to_keras (for gradients and weights)."""
-    out, pi = [], 0
-    for li, l in enumerate(net.layers):
-        if l["kind"] == "conv2d":
-            out += [tensors[pi].transpose(3, 2, 0, 1), tensors[pi + 1]]
+            perm = (2, 3, 1, 0) if to_keras else (3, 2, 0, 1)
+            out += [tensors[pi].transpose(*perm), tensors[pi + 1]]
             pi += 2
         elif l["kind"] == "dense":
             k = tensors[pi]
             if l["rows"]:
                 h, w, c = l["rows"]
-                k = k.reshape(h, w, c, -1).transpose(2, 0, 1, 3).reshape(c * h * w, -1)
+                if to_keras:
+                    k = k.reshape(c, h, w, -1).transpose(1, 2, 0, 3).reshape(h * w * c, -1)
+                else:
+                    k = k.reshape(h, w, c, -1).transpose(2, 0, 1, 3).reshape(c * h * w, -1)
             out += [k, tensors[pi + 1]]
             pi += 2
     return [np.ascontiguousarray(t) for t in out]
@@ -387,7 +375,7 @@ def cmd_step(a):
     net = Net(layers_from_arch(header["arch"]), (h, w, c))
     dt = torch.float64 if a.dtype == "float64" else torch.float32
     with torch.no_grad():
-        for (_, t), v in zip(net.params, to_keras(net, values)):
+        for (_, t), v in zip(net.params, relayout(net, values, True)):
             t.data = torch.from_numpy(np.ascontiguousarray(v)).to(dt)
     steps, hp, b, off = read_batches(a.batches)
     opt = Adam([t for _, t in net.params], *hp)
@@ -431,11 +419,11 @@ def cmd_step(a):
         losses.append(float(loss))
         accs.append(float((z.argmax(1) == yt).float().mean()))
         if s in record:
-            g = from_keras(net, [t.grad.numpy() for _, t in net.params])
+            g = relayout(net, [t.grad.numpy() for _, t in net.params], False)
             write_weights(os.path.join(a.out, f"grad_{s}.weights"), header, g)
         opt.step()
         if s in record:
-            wv = from_keras(net, [t.detach().numpy() for _, t in net.params])
+            wv = relayout(net, [t.detach().numpy() for _, t in net.params], False)
             write_weights(os.path.join(a.out, f"weights_{s}.weights"), header, wv)
     if off != len(b):
         raise SystemExit(f"keras_reference.py: {a.batches}: {len(b) - off} bytes after the last step")
