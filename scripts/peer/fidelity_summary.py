@@ -58,21 +58,34 @@ def mean_sd(xs):
     return m, math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1))
 
 
+def welch_parts(a, b):
+    """Difference of means a - b and the (variance, dof) of each side's
+    mean, or None when either side has fewer than 2 values."""
+    ma, sa = mean_sd(a)
+    mb, sb = mean_sd(b)
+    if len(a) < 2 or len(b) < 2:
+        return ma - mb, None
+    return ma - mb, [(sa * sa / len(a), len(a) - 1), (sb * sb / len(b), len(b) - 1)]
+
+
+def interval(d, parts, weight=1.0):
+    """The 95% CI of d whose variance is weight^2 * the sum of the parts,
+    with Welch-Satterthwaite degrees of freedom."""
+    var = sum(v for v, _ in parts)
+    if var == 0:
+        return d, d
+    df = var ** 2 / sum(v * v / k for v, k in parts)
+    half = stats.t.ppf(0.975, df) * weight * math.sqrt(var)
+    return d - half, d + half
+
+
 def welch(a, b):
     """Difference of means a - b and its 95% CI (nan when either side has
     fewer than 2 values)."""
-    ma, sa = mean_sd(a)
-    mb, sb = mean_sd(b)
-    d = ma - mb
-    if len(a) < 2 or len(b) < 2:
+    d, parts = welch_parts(a, b)
+    if parts is None:
         return d, float("nan"), float("nan")
-    va, vb = sa * sa / len(a), sb * sb / len(b)
-    se = math.sqrt(va + vb)
-    if se == 0:
-        return d, d, d
-    df = (va + vb) ** 2 / (va * va / (len(a) - 1) + vb * vb / (len(b) - 1))
-    q = stats.t.ppf(0.975, df)
-    return d, d - q * se, d + q * se
+    return (d,) + interval(d, parts)
 
 
 def main():
@@ -103,6 +116,28 @@ def main():
                          "seeds_convlab": len(a), "seeds_reference": len(b),
                          "convlab_mean": ma, "convlab_sd": sa, "reference_mean": mb, "reference_sd": sb,
                          "difference": diff, "ci_low": lo, "ci_high": hi})
+    # Pooled over cells: the mean of the per-cell differences (cells are
+    # independent runs), its variance the sum of theirs over k^2.
+    for key, label in METRICS:
+        diffs, parts = [], []
+        for cell in sorted(cells):
+            c, r = cells[cell]["convlab"], cells[cell]["reference"]
+            dd, pp = welch_parts([c[s][key] for s in c], [r[s][key] for s in r]) if c and r else (0, None)
+            if pp is None:
+                continue
+            diffs.append(dd)
+            parts += pp
+        if len(diffs) < 2:
+            continue
+        k = len(diffs)
+        dm = sum(diffs) / k
+        lo, hi = interval(dm, parts, 1.0 / k)
+        dist = "yes" if lo > 0 or hi < 0 else "no"
+        neg = sum(1 for x in diffs if x < 0)
+        print(f"| all {k} cells, pooled | {label} | ({neg} of {k} cells lower in convlab) | | | {dm:+.4f} | [{lo:+.4f}, {hi:+.4f}] | {dist} |")
+        rows.append({"arch": "pooled", "l1": "", "n": "", "epochs": "", "metric": key,
+                     "seeds_convlab": "", "seeds_reference": "", "convlab_mean": "", "convlab_sd": "",
+                     "reference_mean": "", "reference_sd": "", "difference": dm, "ci_low": lo, "ci_high": hi})
     if rows:
         tmp = os.path.join(d, "summary.csv.tmp")
         with open(tmp, "w", newline="") as fh:
