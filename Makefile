@@ -6,7 +6,7 @@ BIN       := bin/convlab
 EXPERIMENTS ?= experiments/report.yaml experiments/figure1.yaml
 JOBS      ?= 1
 
-.PHONY: all build experiments smoke report test vet fmt-check fuzz bench bench-peer bench-peer-raw bench-kernels bench-step bench-stock profile-step test-ops chaos slurm-up slurm-down slurm-e2e clean
+.PHONY: all build experiments smoke report test vet fmt-check fuzz bench bench-peer bench-peer-raw bench-kernels bench-step bench-stock profile-step test-ops chaos fidelity fidelity-steps slurm-up slurm-down slurm-e2e clean
 
 all: build
 
@@ -81,6 +81,18 @@ PRESET ?= strided
 profile-step:
 	$(GO) test -run XXX -bench 'TrainStep/$(PRESET)/threads=2' -benchtime 40x -cpuprofile /tmp/convlab-step.prof ./runner/bench/
 	$(GO) tool pprof -top -nodecount 30 /tmp/convlab-step.prof
+
+# Issue 12: convlab against the Keras-faithful reference
+# (scripts/peer/keras_reference.py, PyTorch). fidelity-steps compares loss,
+# gradients and weights step by step on the study's networks (100 Adam
+# steps); fidelity trains both on every cell and seed and summarises means,
+# differences and Welch 95% CIs (scripts/peer/fidelity_summary.py, needs
+# python3-scipy). Partial runs: make fidelity SEEDS="1 2" CELLS="strided:0.0001".
+fidelity: build
+	nice scripts/peer/fidelity.sh
+
+fidelity-steps:
+	CONVLAB_FIDELITY_STUDY=1 $(GO) test -count=1 -timeout 60m -v -run 'TestKerasStepEquivalence' ./arch/net/
 
 # The operations packages' tests (killed child process, cache, shards,
 # progress modes, sbatch script goldens), with the race detector.

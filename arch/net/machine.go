@@ -198,13 +198,21 @@ func (m *Model) TrainStep(x []float32, y []uint8) (loss, acc float64, err error)
 	if err != nil {
 		return loss, acc, err
 	}
+	if err := m.applyGradients(mc); err != nil {
+		return loss, acc, err
+	}
+	return loss, acc, nil
+}
+
+// applyGradients hands the gradients forwardBackward left in mc to Adam.
+func (m *Model) applyGradients(mc *machine) error {
 	for i, gn := range mc.grads {
 		mc.vgs[i].(*paramGrad).g = gn.Value()
 	}
 	if err := m.adam.Step(mc.vgs); err != nil {
-		return loss, acc, fmt.Errorf("train step: %w", err)
+		return fmt.Errorf("train step: %w", err)
 	}
-	return loss, acc, nil
+	return nil
 }
 
 // forwardBackward runs the training machine for len(y) images: the loss,
