@@ -73,6 +73,10 @@ func (d *Decoder) Unknown(n *yaml.Node, field, what, got string, valid []string)
 	d.d.errorAt(n, field, "%s", unknownMsg(what, got, valid))
 }
 
+// UnknownMsg words the problem of a name got that is not one of valid, as
+// Unknown records it, for a check made after decoding.
+func UnknownMsg(what, got string, valid []string) string { return unknownMsg(what, got, valid) }
+
 // Err returns the problems recorded, in file order, or nil.
 func (d *Decoder) Err() error {
 	if len(d.d.errs) == 0 {
