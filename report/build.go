@@ -46,7 +46,7 @@ const (
 // Build reads the finished runs under root (results/<file name>) and writes
 // the tables, figures and REPORT.md there. The plan is optional: when one
 // is given and holds the file named filepath.Base(root), its sweeps are
-// used (and saved to sweeps.json, as WritePlan does); otherwise the sweeps
+// used (and saved to sweeps.json, for later builds); otherwise the sweeps
 // come from root/sweeps.json, else they are reconstructed from the records
 // (see DeriveSweeps). Every file is written atomically; generated CSV and
 // PNG files that no longer belong to the report are removed.
@@ -121,18 +121,6 @@ func resolveIndex(root string, plan []*spec.Plan) (idx *planIndex, fromPlan bool
 	return saved, false, nil
 }
 
-// WritePlan saves the sweeps of the plan's file whose results tree is root
-// (the file named filepath.Base(root)) to root/sweeps.json, so that Build
-// can later run without the experiment file.
-func WritePlan(root string, plan *spec.Plan) error {
-	name := filepath.Base(filepath.Clean(root))
-	idx := indexFromPlan(plan, name)
-	if idx == nil {
-		return fmt.Errorf("write sweep index in %s: the plan has no experiment file named %q", root, name)
-	}
-	return writeIndex(root, idx)
-}
-
 func writeModel(root string, m *model) error {
 	out, err := generateModel(m)
 	if err != nil {
@@ -181,12 +169,6 @@ func WriteRunsCSV(root string, plan ...*spec.Plan) error {
 		return fmt.Errorf("write runs table: %w", err)
 	}
 	return atomicfile.WriteFile(filepath.Join(root, TablesDir, RunsTable), b)
-}
-
-// Generate renders every file of the report of the experiment file name
-// from its records and sweeps, by path relative to the results tree.
-func Generate(name string, recs []*results.Record, sweeps []SweepInfo) (map[string][]byte, error) {
-	return generateModel(newModel(name, recs, sweeps))
 }
 
 func generateModel(m *model) (map[string][]byte, error) {

@@ -223,7 +223,9 @@ func TestFiguresOddInput(t *testing.T) {
 	checkPNG(t, "zeros", b)
 }
 
-func TestWritePlan(t *testing.T) {
+// Build with a plan saves the plan's sweeps to sweeps.json, for a later
+// Build without the experiment file.
+func TestBuildSavesPlanIndex(t *testing.T) {
 	root, recs := smallTree(t)
 	plan := &spec.Plan{
 		Files: []*spec.File{{Path: "experiments/small.yaml", Name: "small", Sweeps: []spec.Sweep{
@@ -231,16 +233,12 @@ func TestWritePlan(t *testing.T) {
 		}}},
 		Runs: []spec.Run{recs[0].Run},
 	}
-	if err := WritePlan(root, plan); err != nil {
+	if err := Build(root, plan); err != nil {
 		t.Fatal(err)
 	}
 	sweeps, ok, err := ReadPlanIndex(root)
 	if err != nil || !ok || len(sweeps) != 1 || sweeps[0].Name != "one" || sweeps[0].RunDirs[0] != results.RunDirName(recs[0].Run) {
-		t.Errorf("index after WritePlan: %+v, %v, %v", sweeps, ok, err)
-	}
-	err = WritePlan(filepath.Join(t.TempDir(), "other"), plan)
-	if err == nil || !strings.Contains(err.Error(), `the plan has no experiment file named "other"`) {
-		t.Errorf("WritePlan for another file: err = %v", err)
+		t.Errorf("index after Build with a plan: %+v, %v, %v", sweeps, ok, err)
 	}
 	if err := Build(root, plan, plan); err == nil || !strings.Contains(err.Error(), "2 plans given; want one or none") {
 		t.Errorf("Build with two plans: err = %v", err)

@@ -187,7 +187,7 @@ func inkStats(img image.Image) (colors, white, ink int) {
 
 func TestGenerateFromRecords(t *testing.T) {
 	recs, sweeps := fixtureRecords()
-	files, err := Generate("report", recs, sweeps)
+	files, err := generateModel(newModel("report", recs, sweeps))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestGenerateFromRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := Generate("report", fromTree, sweeps)
+	again, err := generateModel(newModel("report", fromTree, sweeps))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -257,7 +257,7 @@ func num64(t *testing.T, s string) float64 {
 
 // The reference a plan gives a sweep reaches sweeps.json, and so the
 // report built without the experiment file.
-func TestSweepsFromPlanCarryReference(t *testing.T) {
+func TestPlanIndexCarriesReference(t *testing.T) {
 	plan, err := spec.LoadData("r.yaml", []byte(`
 defaults: {n: 1000, repeats: 2}
 sweeps:
@@ -269,7 +269,7 @@ sweeps:
 	if err != nil {
 		t.Fatal(err)
 	}
-	sweeps := SweepsFromPlan(plan, "r")
+	sweeps := indexFromPlan(plan, "r").Sweeps
 	zero, _ := plan.Run("strided-n1000-l1_0-e20-s1")
 	if len(sweeps) != 2 || sweeps[0].Reference != plan.Runs[0].CellHash() || sweeps[0].ReferenceNamed ||
 		sweeps[1].Reference != zero.CellHash() || !sweeps[1].ReferenceNamed {

@@ -54,16 +54,8 @@ type planIndex struct {
 	FigureFormats []string `json:"figure_formats,omitempty"`
 }
 
-// SweepsFromPlan lists the sweeps of the plan's file whose results
+// indexFromPlan is the sweep index of the plan's file whose results
 // directory is name (spec.File.Name); nil when the plan has no such file.
-func SweepsFromPlan(plan *spec.Plan, name string) []SweepInfo {
-	idx := indexFromPlan(plan, name)
-	if idx == nil {
-		return nil
-	}
-	return idx.Sweeps
-}
-
 func indexFromPlan(plan *spec.Plan, name string) *planIndex {
 	if plan == nil {
 		return nil

@@ -114,7 +114,7 @@ func TestDeriveSweeps(t *testing.T) {
 	}
 }
 
-func TestSweepsFromPlan(t *testing.T) {
+func TestIndexFromPlan(t *testing.T) {
 	recs, _ := fixtureRecords()
 	runs := []spec.Run{recs[0].Run, recs[1].Run}
 	plan := &spec.Plan{
@@ -124,17 +124,17 @@ func TestSweepsFromPlan(t *testing.T) {
 		}}},
 		Runs: runs,
 	}
-	got := SweepsFromPlan(plan, "report")
+	got := indexFromPlan(plan, "report").Sweeps
 	want := []SweepInfo{{Name: "data_amount", Description: "more data", Feeds: []string{"table1"}, Axes: []string{"n"},
 		RunIDs:  []string{runs[0].ID, runs[1].ID},
 		RunDirs: []string{results.RunDirName(runs[0]), results.RunDirName(runs[1])}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
-	if got := SweepsFromPlan(plan, "other"); got != nil {
+	if got := indexFromPlan(plan, "other"); got != nil {
 		t.Errorf("unknown file: got %+v, want nil", got)
 	}
-	if got := SweepsFromPlan(nil, "report"); got != nil {
+	if got := indexFromPlan(nil, "report"); got != nil {
 		t.Errorf("nil plan: got %+v, want nil", got)
 	}
 }

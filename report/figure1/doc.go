@@ -16,7 +16,9 @@
 //	  kernel_1: [[-1,-1,-1],[-1,8,-1],[-1,-1,-1]]
 //	  kernel_2: [[0,-1,0],[-1,8,-1],[0,-1,0]]
 //
-// Decoding is strict: unknown keys, wrong types and impossible kernels are
-// reported as FILE:LINE:COL errors. name defaults to the file's base name
-// and channel to blue.
+// Decoding is strict and uses package spec's YAML decoder: unknown keys,
+// wrong types and impossible kernels are reported as *spec.Error values
+// (FILE:LINE:COL: field: message) worded as for training files, and
+// anchors, aliases and merge keys work the same way. name defaults to the
+// file's base name and channel to blue.
 package figure1

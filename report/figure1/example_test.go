@@ -40,7 +40,7 @@ kernels:
 `), "conv.yaml")
 	fmt.Println(err)
 	// Output:
-	// conv.yaml:3:1: unknown key "chanel" (did you mean "channel"?); valid keys: kind, name, image, channel, channels, kernels
+	// conv.yaml:3:1: chanel: unknown key "chanel" (did you mean channel?); valid: kind, name, image, channel, channels, kernels
 	// conv.yaml:5:6: kernel k is 2x2: its size must be odd (1x1, 3x3, 5x5, ...) so that it has a centre
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"convlab/arch/convolve"
+	"convlab/runner/spec"
 )
 
 func TestParseValid(t *testing.T) {
@@ -81,6 +82,22 @@ kernels:
 				}}},
 			},
 		},
+		{
+			name: "aliases are followed, as in training files",
+			path: "al.yaml",
+			src: `kind: convolution
+image: &p a.png
+name: *p
+kernels:
+  k: &r [[1]]
+  j: *r
+`,
+			want: &Experiment{
+				Path: "al.yaml", Name: "a.png", Image: "a.png", ImagePos: Pos{2, 8},
+				Channels: []string{"blue"},
+				Kernels:  []NamedKernel{{"k", convolve.Kernel{{1}}}, {"j", convolve.Kernel{{1}}}},
+			},
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,21 +140,21 @@ func TestParseErrors(t *testing.T) {
 		want []string
 	}{
 		{"misspelt key", head + "kernal:\n  k: [[1]]\n",
-			[]string{`f.yaml:4:1: unknown key "kernal" (did you mean "kernels"?); valid keys: kind, name, image, channel, channels, kernels`, "f.yaml:1:1: missing kernels"}},
+			[]string{`f.yaml:4:1: kernal: unknown key "kernal" (did you mean kernels?); valid: kind, name, image, channel, channels, kernels`, "f.yaml:1:1: missing kernels"}},
 		{"misspelt channel key", head + "chanel: blue\nkernels: {k: [[1]]}\n",
-			[]string{`f.yaml:4:1: unknown key "chanel" (did you mean "channel"?)`}},
+			[]string{`f.yaml:4:1: chanel: unknown key "chanel" (did you mean channel?)`}},
 		{"unknown key far from any", head + "colour: blue\nkernels: {k: [[1]]}\n",
-			[]string{`f.yaml:4:1: unknown key "colour"; valid keys`}},
+			[]string{`f.yaml:4:1: colour: unknown key "colour"; valid: kind`}},
 		{"misspelt channel", head + "channel: bleu\nkernels: {k: [[1]]}\n",
-			[]string{`f.yaml:4:10: unknown channel "bleu" (did you mean "blue"?); valid channels: red, green, blue`}},
+			[]string{`f.yaml:4:10: channel: unknown channel "bleu" (did you mean blue?); valid: red, green, blue`}},
 		{"channel number", head + "channel: 3\nkernels: {k: [[1]]}\n",
-			[]string{"f.yaml:4:10: channel must be a string, got the number 3"}},
+			[]string{"f.yaml:4:10: channel: must be text, got the number 3"}},
 		{"channel list as channel", head + "channel: [red]\nkernels: {k: [[1]]}\n",
-			[]string{"f.yaml:4:10: channel must be a string, got a list"}},
+			[]string{"f.yaml:4:10: channel: must be text, got a list"}},
 		{"channels not a list", head + "channels: red\nkernels: {k: [[1]]}\n",
-			[]string{`f.yaml:4:11: channels must be a list such as [red, blue], got "red"`}},
+			[]string{`f.yaml:4:11: channels: must be a list such as [red, blue], got the text "red"`}},
 		{"channels empty", head + "channels: []\nkernels: {k: [[1]]}\n",
-			[]string{"f.yaml:4:11: channels is empty"}},
+			[]string{"f.yaml:4:11: channels: empty list"}},
 		{"channel twice", head + "channels: [red, green, red]\nkernels: {k: [[1]]}\n",
 			[]string{"f.yaml:4:24: channel red is listed twice"}},
 		{"channel and channels", head + "channel: red\nchannels: [blue]\nkernels: {k: [[1]]}\n",
@@ -155,53 +172,53 @@ func TestParseErrors(t *testing.T) {
 		{"empty kernel", head + "kernels:\n  k: []\n",
 			[]string{"f.yaml:5:6: kernel k: want a square kernel of odd size"}},
 		{"word in kernel", head + "kernels:\n  k: [[1, 0, 0], [0, a, 0], [0, 0, 1]]\n",
-			[]string{`f.yaml:5:22: kernel k, row 2, column 2: want a finite number, got "a"`}},
+			[]string{`f.yaml:5:22: kernels.k[1][1]: must be a number, got the text "a"`}},
 		{"quoted number in kernel", head + "kernels:\n  k: [['1']]\n",
-			[]string{`f.yaml:5:8: kernel k, row 1, column 1: want a finite number, got "1"`}},
+			[]string{`f.yaml:5:8: kernels.k[0][0]: must be a number, got the text "1"; write it without quotes`}},
 		{"NaN in kernel", head + "kernels:\n  k: [[.nan]]\n",
-			[]string{"f.yaml:5:8: kernel k, row 1, column 1: want a finite number, got the number .nan"}},
+			[]string{"f.yaml:5:8: kernels.k[0][0]: must be a finite number, got .nan"}},
 		{"Inf in kernel", head + "kernels:\n  k: [[-.inf]]\n",
-			[]string{"f.yaml:5:8: kernel k, row 1, column 1: want a finite number"}},
+			[]string{"f.yaml:5:8: kernels.k[0][0]: must be a finite number, got -.inf"}},
 		{"overflowing float in kernel", head + "kernels:\n  k: [[1e400]]\n",
-			[]string{"f.yaml:5:8: kernel k, row 1, column 1: want a finite number"}},
+			[]string{`f.yaml:5:8: kernels.k[0][0]: must be a number, got the text "1e400"`}},
 		{"kernels a list", head + "kernels: [[1]]\n",
-			[]string{"f.yaml:4:10: kernels must be a mapping from names to kernels, got a list"}},
+			[]string{"f.yaml:4:10: kernels: must be a mapping from names to kernels, got a list"}},
 		{"kernels empty", head + "kernels: {}\n",
-			[]string{"f.yaml:4:10: kernels is empty"}},
+			[]string{"f.yaml:4:10: kernels: empty mapping"}},
 		{"kernel name with slash", head + "kernels:\n  a/b: [[1]]\n",
-			[]string{`f.yaml:5:3: kernel name "a/b" is not usable in a file name`}},
+			[]string{`f.yaml:5:3: kernels: "a/b" is not usable as a kernel name`}},
 		{"duplicate kernel", head + "kernels:\n  k: [[1]]\n  k: [[2]]\n",
-			[]string{`f.yaml:6:3: duplicate kernel "k" (first given on line 5)`}},
+			[]string{"f.yaml:6:3: kernels.k: duplicate key; first set at line 5:3"}},
 		{"duplicate key", head + "kind: convolution\nkernels: {k: [[1]]}\n",
-			[]string{`f.yaml:4:1: duplicate key "kind" (first given on line 1)`}},
+			[]string{"f.yaml:4:1: kind: duplicate key; first set at line 1:1"}},
 		{"wrong kind", "kind: training\nimage: a.png\nkernels: {k: [[1]]}\n",
-			[]string{`f.yaml:1:7: kind must be convolution for this file, got "training"`}},
+			[]string{`f.yaml:1:7: kind: must be convolution for this file, got the text "training"`}},
 		{"missing kind and image", "kernels: {k: [[1]]}\n",
 			[]string{"f.yaml:1:1: missing kind: convolution", "f.yaml:1:1: missing image"}},
 		{"bad image type", "kind: convolution\nimage: cat.gif\nkernels: {k: [[1]]}\n",
-			[]string{`f.yaml:2:8: image "cat.gif": want a .png, .jpg or .jpeg file`}},
+			[]string{`f.yaml:2:8: image: want a .png, .jpg or .jpeg file, got "cat.gif"`}},
 		{"image not a string", "kind: convolution\nimage: {a: 1}\nkernels: {k: [[1]]}\n",
-			[]string{"f.yaml:2:8: image must be a string, got a mapping"}},
+			[]string{"f.yaml:2:8: image: must be text, got a mapping"}},
 		{"empty image", "kind: convolution\nimage: ''\nkernels: {k: [[1]]}\n",
-			[]string{"f.yaml:2:8: image is empty"}},
+			[]string{"f.yaml:2:8: image: must not be empty"}},
 		{"bad name", "kind: convolution\nname: ../up\nimage: a.png\nkernels: {k: [[1]]}\n",
-			[]string{`f.yaml:2:7: name "../up" is not usable as a directory name`}},
+			[]string{`f.yaml:2:7: name: "../up" is not usable as a results directory name`}},
 		{"null name", "kind: convolution\nname:\nimage: a.png\nkernels: {k: [[1]]}\n",
-			[]string{"f.yaml:2:6: name must be a string, got nothing (null)"}},
-		{"alias", "kind: convolution\nimage: &p a.png\nname: *p\nkernels: {k: [[1]]}\n",
-			[]string{"f.yaml:3:7: name: aliases (*name) are not supported"}},
-		{"alias as kernel", head + "kernels:\n  k: &r [[1]]\n  j: *r\n",
-			[]string{"f.yaml:6:6: kernel j: want a square kernel of odd size, e.g. [[0,-1,0],[-1,8,-1],[0,-1,0]], got an alias (*r); aliases are not supported"}},
+			[]string{"f.yaml:2:6: name: missing value"}},
+		{"alias to a bad value", "kind: convolution\nimage: &p [a.png]\nname: *p\nkernels: {k: [[1]]}\n",
+			[]string{"f.yaml:2:8: image: must be text, got a list", "f.yaml:2:8: name: must be text, got a list"}},
+		{"alias as a bad kernel", head + "kernels:\n  k: &r [[1, 2]]\n  j: *r\n",
+			[]string{"f.yaml:5:6: kernel k is not square", "f.yaml:5:6: kernel j is not square"}},
 		{"syntax error", "kind: convolution\nkernels: [[1]\n",
 			[]string{"f.yaml:", "invalid YAML: did not find expected ',' or ']'"}},
 		{"tab indentation", "kind: convolution\nkernels:\n\tk: [[1]]\n",
-			[]string{"f.yaml:3: invalid YAML"}},
-		{"empty file", "", []string{"f.yaml: empty file"}},
-		{"comment only", "# nothing\n", []string{"f.yaml: empty file"}},
-		{"top-level list", "- kind: convolution\n", []string{"f.yaml:1:1: the file must be a mapping of keys"}},
-		{"top-level scalar", "convolution\n", []string{`f.yaml:1:1: the file must be a mapping of keys (kind, name, image, channel, kernels), got "convolution"`}},
+			[]string{"f.yaml:3:1: invalid YAML: a tab character"}},
+		{"empty file", "", []string{"f.yaml: the file is empty; a convolution file is a YAML mapping"}},
+		{"comment only", "# nothing\n", []string{"f.yaml: the file is empty"}},
+		{"top-level list", "- kind: convolution\n", []string{"f.yaml:1:1: must be a mapping of keys"}},
+		{"top-level scalar", "convolution\n", []string{`f.yaml:1:1: must be a mapping of keys (kind, name, image, channel, kernels), got the text "convolution"`}},
 		{"two documents", head + "kernels: {k: [[1]]}\n---\nkind: convolution\n", []string{"f.yaml:5:1: a second YAML document"}},
-		{"non-scalar key", head + "kernels: {k: [[1]]}\n? [a]\n: 1\n", []string{"f.yaml:5:3: a key must be a plain name, got a list"}},
+		{"non-scalar key", head + "kernels: {k: [[1]]}\n? [a]\n: 1\n", []string{"f.yaml:5:3: keys must be plain names, got a list"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -226,10 +243,10 @@ func TestParseReportsEveryError(t *testing.T) {
 	}
 	p := filepath.Join("testdata", "many_errors.yaml")
 	want := []string{
-		p + `:4:1: unknown key "chanel" (did you mean "channel"?)`,
+		p + `:4:1: chanel: unknown key "chanel" (did you mean channel?)`,
 		p + ":6:9: kernel even is 2x2",
 		p + ":7:23: kernel ragged: row 2 has 2 values but row 1 has 3",
-		p + `:8:12: kernel words, row 1, column 1: want a finite number, got "a"`,
+		p + `:8:12: kernels.words[0][0]: must be a number, got the text "a"`,
 	}
 	lines := strings.Split(err.Error(), "\n")
 	if len(lines) != len(want) {
@@ -249,13 +266,8 @@ func TestDidYouMean(t *testing.T) {
 	}
 	valid := append(append([]string{}, keys...), Channels...)
 	for _, tc := range tests {
-		got := didYouMean(tc.in, valid)
-		want := ""
-		if tc.want != "" {
-			want = ` (did you mean "` + tc.want + `"?)`
-		}
-		if got != want {
-			t.Errorf("didYouMean(%q) = %q, want %q", tc.in, got, want)
+		if got := spec.Closest(tc.in, valid); got != tc.want {
+			t.Errorf("spec.Closest(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
@@ -279,7 +291,7 @@ func FuzzLoad(f *testing.F) {
 			}
 			return
 		}
-		if !nameRE.MatchString(exp.Name) {
+		if !spec.IsSafeName(exp.Name) {
 			t.Errorf("accepted name %q", exp.Name)
 		}
 		if exp.Image == "" || len(exp.Channels) == 0 || len(exp.Kernels) == 0 {
@@ -306,7 +318,7 @@ func TestParseErrorsInFileOrder(t *testing.T) {
 		t.Fatal("no error")
 	}
 	want := "o.yaml:1:1: give either channel or channels, not both\n" +
-		`o.yaml:4:8: image "x.gif": want a .png, .jpg or .jpeg file`
+		`o.yaml:4:8: image: want a .png, .jpg or .jpeg file, got "x.gif"`
 	if err.Error() != want {
 		t.Errorf("error\n%v\nwant\n%s", err, want)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"convlab/arch/convolve"
 	"convlab/runner/atomicfile"
+	"convlab/runner/spec"
 )
 
 // MaxPixels bounds the photo's size (width x height).
@@ -163,7 +164,7 @@ func Compute(exp *Experiment, img image.Image) (*Result, error) {
 	for _, c := range exp.Channels {
 		p, ok := res.Planes[c]
 		if !ok {
-			return nil, fmt.Errorf("%s: unknown channel %q; valid channels: red, green, blue", exp.Path, c)
+			return nil, &spec.Error{File: exp.Path, Field: "channels", Msg: spec.UnknownMsg("channel", c, Channels)}
 		}
 		for _, k := range exp.Kernels {
 			raw, err := convolve.ConvolveRaw(p, k.Kernel)
@@ -211,26 +212,25 @@ func (e *Experiment) ReadImage() (image.Image, error) {
 		return nil, err
 	}
 	if _, err := f.Seek(0, 0); err != nil {
-		return nil, fmt.Errorf("%s: image %s: %w", e.where(), e.Image, err)
+		return nil, e.imageError(err, "image %s: %v", e.Image, err)
 	}
 	img, _, err := image.Decode(bufio.NewReader(f))
 	if err != nil {
-		return nil, fmt.Errorf("%s: image %s: decode: %w", e.where(), e.Image, err)
+		return nil, e.imageError(err, "image %s: decode: %v", e.Image, err)
 	}
 	return img, nil
 }
 
-func (e *Experiment) where() string {
-	if e.ImagePos.Line == 0 {
-		return e.Path
-	}
-	return fmt.Sprintf("%s:%d:%d", e.Path, e.ImagePos.Line, e.ImagePos.Col)
+// imageError is a problem with the photo, located where the file names it
+// (err, if any, is its cause).
+func (e *Experiment) imageError(err error, format string, args ...any) error {
+	return &spec.Error{File: e.Path, Line: e.ImagePos.Line, Column: e.ImagePos.Col, Msg: fmt.Sprintf(format, args...), Err: err}
 }
 
 func (e *Experiment) openImage() (*os.File, error) {
 	f, err := os.Open(e.Image)
 	if err != nil {
-		return nil, fmt.Errorf("%s: image: %w (relative paths are resolved against the experiment file's directory)", e.where(), err)
+		return nil, e.imageError(err, "image: %v (relative paths are resolved against the experiment file's directory)", err)
 	}
 	return f, nil
 }
@@ -238,16 +238,16 @@ func (e *Experiment) openImage() (*os.File, error) {
 func (e *Experiment) decodeConfig(f *os.File) (image.Config, error) {
 	cfg, format, err := image.DecodeConfig(bufio.NewReader(f))
 	if err != nil {
-		return cfg, fmt.Errorf("%s: image %s: not a readable PNG or JPEG: %w", e.where(), e.Image, err)
+		return cfg, e.imageError(err, "image %s: not a readable PNG or JPEG: %v", e.Image, err)
 	}
 	if format != "png" && format != "jpeg" {
-		return cfg, fmt.Errorf("%s: image %s is %s: want PNG or JPEG", e.where(), e.Image, format)
+		return cfg, e.imageError(nil, "image %s is %s: want PNG or JPEG", e.Image, format)
 	}
 	if cfg.Width < 1 || cfg.Height < 1 {
-		return cfg, fmt.Errorf("%s: image %s is empty (%dx%d)", e.where(), e.Image, cfg.Width, cfg.Height)
+		return cfg, e.imageError(nil, "image %s is empty (%dx%d)", e.Image, cfg.Width, cfg.Height)
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
-		return cfg, fmt.Errorf("%s: image %s is %dx%d: at most %d pixels are allowed; scale it down", e.where(), e.Image, cfg.Width, cfg.Height, MaxPixels)
+		return cfg, e.imageError(nil, "image %s is %dx%d: at most %d pixels are allowed; scale it down", e.Image, cfg.Width, cfg.Height, MaxPixels)
 	}
 	return cfg, nil
 }

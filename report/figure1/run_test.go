@@ -2,11 +2,13 @@ package figure1
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 	"testing"
 
 	"convlab/arch/convolve"
+	"convlab/runner/spec"
 )
 
 // pattern is a 12x8 photo whose channels are easy to tell apart and to
@@ -545,5 +548,41 @@ func checkStats(t *testing.T, path string) {
 				}
 			}
 		}
+	}
+}
+
+// Every problem of a convolution file, in the YAML or with its photo, is a
+// *spec.Error located in the file, as for training files; a photo's error
+// keeps its cause.
+func TestProblemsAreSpecErrors(t *testing.T) {
+	tests := []struct {
+		file       string
+		line, col  int
+		notExist   bool
+		wantPrefix string
+	}{
+		{"missing_image.yaml", 3, 8, true, "image: open "},
+		{"not_png.yaml", 2, 8, false, "image "},
+		{"many_errors.yaml", 4, 1, false, `unknown key "chanel"`},
+	}
+	for _, tc := range tests {
+		err := validate(filepath.Join("testdata", tc.file))
+		var se *spec.Error
+		if !errors.As(err, &se) {
+			t.Errorf("%s: %v (%T) is not a *spec.Error", tc.file, err, err)
+			continue
+		}
+		if se.File != filepath.Join("testdata", tc.file) || se.Line != tc.line || se.Column != tc.col || !strings.HasPrefix(se.Msg, tc.wantPrefix) {
+			t.Errorf("%s: %+v, want line %d:%d and a message starting %q", tc.file, se, tc.line, tc.col, tc.wantPrefix)
+		}
+		if got := errors.Is(err, fs.ErrNotExist); got != tc.notExist {
+			t.Errorf("%s: errors.Is(err, fs.ErrNotExist) = %v, want %v", tc.file, got, tc.notExist)
+		}
+	}
+	// A channel set in code rather than read from a file is checked too.
+	exp := &Experiment{Path: "code", Channels: []string{"bleu"}, Kernels: []NamedKernel{{"k", convolve.Kernel{{1}}}}}
+	_, err := Compute(exp, image.NewRGBA(image.Rect(0, 0, 1, 1)))
+	if want := `code: channels: unknown channel "bleu" (did you mean blue?); valid: red, green, blue`; err == nil || err.Error() != want {
+		t.Errorf("Compute with channel bleu: %v, want %s", err, want)
 	}
 }

@@ -191,13 +191,6 @@ func (s *Status) Done(root string, run spec.Run) bool {
 	return st.IsDone()
 }
 
-// IsDone reports whether the run directory dir holds a finished run with
-// the given key.
-func IsDone(dir, key string) bool {
-	d, err := results.ReadDone(dir)
-	return err == nil && d.Key == key
-}
-
 // writeDone writes the DONE marker of the finished run in dir, recording
 // the size and SHA-256 of every other file there.
 func writeDone(dir string, run spec.Run, key string) error {

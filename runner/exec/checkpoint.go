@@ -156,16 +156,8 @@ func (c *Checkpointer) epochs() ([]int, error) {
 	return out, nil
 }
 
-// DecodeCheckpoint parses a checkpoint file's bytes read from path (named
+// decodeCheckpoint parses a checkpoint file's bytes read from path (named
 // in errors) and checks its size and checksum.
-func DecodeCheckpoint(path string, b []byte) (key string, epoch int, state []byte, err error) {
-	h, st, err := decodeCheckpoint(path, b)
-	if err != nil {
-		return "", 0, nil, err
-	}
-	return h.Key, h.Epoch, st, nil
-}
-
 func decodeCheckpoint(path string, b []byte) (ckptHeader, []byte, error) {
 	var h ckptHeader
 	rest, ok := bytes.CutPrefix(b, []byte(ckptMagic))

@@ -66,8 +66,8 @@ func TestCheckpointer(t *testing.T) {
 
 func TestDecodeCheckpointErrors(t *testing.T) {
 	good := []byte("CONVLAB-CHECKPOINT 1\n{\"key\":\"k\",\"epoch\":2,\"size\":3,\"crc32\":891568578}\nabc")
-	if key, ep, st, err := DecodeCheckpoint("f.ckpt", good); err != nil || key != "k" || ep != 2 || string(st) != "abc" {
-		t.Fatalf("good checkpoint: %q %d %q %v", key, ep, st, err)
+	if h, st, err := decodeCheckpoint("f.ckpt", good); err != nil || h.Key != "k" || h.Epoch != 2 || string(st) != "abc" {
+		t.Fatalf("good checkpoint: %q %d %q %v", h.Key, h.Epoch, st, err)
 	}
 	tests := []struct{ in, want string }{
 		{"", `f.ckpt: not a convlab checkpoint (no "CONVLAB-CHECKPOINT 1" line)`},
@@ -79,9 +79,9 @@ func TestDecodeCheckpointErrors(t *testing.T) {
 		{"CONVLAB-CHECKPOINT 1\n{\"key\":\"k\",\"epoch\":2,\"size\":3,\"crc32\":1}\nabc", "f.ckpt: checkpoint checksum mismatch (damaged file)"},
 	}
 	for _, tt := range tests {
-		_, _, _, err := DecodeCheckpoint("f.ckpt", []byte(tt.in))
+		_, _, err := decodeCheckpoint("f.ckpt", []byte(tt.in))
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
-			t.Errorf("DecodeCheckpoint(%q) = %v, want %q", tt.in, err, tt.want)
+			t.Errorf("decodeCheckpoint(%q) = %v, want %q", tt.in, err, tt.want)
 		}
 	}
 }
@@ -91,9 +91,9 @@ func FuzzDecodeCheckpoint(f *testing.F) {
 	f.Add([]byte("CONVLAB-CHECKPOINT 1\n{\"key\":\"k\",\"epoch\":-1}\n"))
 	f.Add([]byte("garbage"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, ep, st, err := DecodeCheckpoint("f", b)
-		if err == nil && (ep < 1 || !bytes.HasSuffix(b, st)) {
-			t.Errorf("accepted a checkpoint with epoch %d", ep)
+		h, st, err := decodeCheckpoint("f", b)
+		if err == nil && (h.Epoch < 1 || !bytes.HasSuffix(b, st)) {
+			t.Errorf("accepted a checkpoint with epoch %d", h.Epoch)
 		}
 	})
 }

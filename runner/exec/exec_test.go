@@ -59,7 +59,7 @@ func TestExecuteTrainsThenSkips(t *testing.T) {
 		t.Fatalf("other data: %s, %v; want 4 done", sum, err)
 	}
 	for _, r := range runs {
-		if !IsDone(filepath.Join(root, results.RunsDir, results.RunDirName(r)), Key(r, "cifar10:other")) {
+		if !dataStatus("cifar10:other").Done(root, r) {
 			t.Errorf("run %s not done with the new data's key", r.ID)
 		}
 	}

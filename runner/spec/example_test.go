@@ -3,7 +3,6 @@ package spec_test
 import (
 	"fmt"
 	"log"
-	"os"
 
 	"convlab/runner/spec"
 )
@@ -53,7 +52,7 @@ func ExampleKind() {
 	// Output: convolution <nil>
 }
 
-func ExamplePlan_Describe() {
+func ExamplePlan_SweepRuns() {
 	plan, err := spec.LoadData("smoke.yaml", []byte(`
 defaults: {n: 1000, epochs: 2}
 sweeps:
@@ -65,16 +64,26 @@ sweeps:
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := plan.Describe(os.Stdout); err != nil {
-		log.Fatal(err)
+	for _, f := range plan.Files {
+		fmt.Printf("%s (results/%s/)\n", f.Path, f.Name)
+		for i := range f.Sweeps {
+			s := &f.Sweeps[i]
+			fmt.Printf("  sweep %s over %v; feeds %v\n", s.Name, s.Axes, s.Feeds)
+			for _, r := range plan.SweepRuns(s) {
+				fmt.Printf("    %s\n", r.ID)
+			}
+			fmt.Printf("    compared with the defaults' cell: %v\n", s.Reference == plan.Runs[0].CellHash() && !s.ReferenceNamed)
+		}
 	}
+	fmt.Printf("%d distinct runs\n", len(plan.Runs))
 	// Output:
 	// smoke.yaml (results/smoke/)
-	//   sweep figure2: 1 run; feeds figure2
+	//   sweep figure2 over []; feeds [figure2]
 	//     strided-n1000-l1_0.0001-e2-s1
-	//   sweep architectures: 2 runs over arch; feeds figure5
+	//     compared with the defaults' cell: true
+	//   sweep architectures over [arch]; feeds [figure5]
 	//     strided-n1000-l1_0.0001-e2-s1
 	//     maxpool-n1000-l1_0.0001-e2-s1
-	//     cells compared with strided-n1000-l1_0.0001-e2 (the defaults' cell)
+	//     compared with the defaults' cell: true
 	// 2 distinct runs
 }

@@ -1,11 +1,5 @@
 package spec
 
-import (
-	"fmt"
-	"io"
-	"strings"
-)
-
 // Plan is everything a set of experiment files asks for: the files with
 // their sweeps, and the distinct runs they expand to. A run reached from
 // several sweeps (or files) appears once in Runs, listing them all.
@@ -132,64 +126,4 @@ func (p *Plan) FileRuns(f *File) []Run {
 		}
 	}
 	return out
-}
-
-// Describe writes a human-readable outline of the plan: each file's sweeps
-// with their axes, feeds and runs, then the number of distinct runs. It is
-// what a dry run prints.
-func (p *Plan) Describe(w io.Writer) error {
-	var b strings.Builder
-	for _, f := range p.Files {
-		fmt.Fprintf(&b, "%s (results/%s/)\n", f.Path, f.Name)
-		for _, s := range f.Sweeps {
-			fmt.Fprintf(&b, "  sweep %s: %d run%s", s.Name, len(s.RunIDs), plural(len(s.RunIDs)))
-			if len(s.Axes) > 0 {
-				fmt.Fprintf(&b, " over %s", strings.Join(s.Axes, " x "))
-			}
-			if len(s.Feeds) > 0 {
-				fmt.Fprintf(&b, "; feeds %s", strings.Join(s.Feeds, ", "))
-			}
-			b.WriteString("\n")
-			for _, id := range s.RunIDs {
-				fmt.Fprintf(&b, "    %s\n", id)
-			}
-			if ref := p.referenceLabel(&s); ref != "" {
-				fmt.Fprintf(&b, "    cells compared with %s\n", ref)
-			}
-		}
-	}
-	fmt.Fprintf(&b, "%d distinct run%s\n", len(p.Runs), plural(len(p.Runs)))
-	_, err := io.WriteString(w, b.String())
-	return err
-}
-
-// referenceLabel names the sweep's reference cell, when the sweep has
-// other cells to compare with it.
-func (p *Plan) referenceLabel(s *Sweep) string {
-	if s.Reference == "" {
-		return ""
-	}
-	label, others := "", false
-	for _, r := range p.Runs {
-		if r.CellHash() == s.Reference && label == "" {
-			label = readableCell(r)
-		}
-	}
-	for _, r := range p.SweepRuns(s) {
-		others = others || r.CellHash() != s.Reference
-	}
-	if !others {
-		return ""
-	}
-	if s.ReferenceNamed {
-		return label + " (its reference:)"
-	}
-	return label + " (the defaults' cell)"
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }

@@ -24,6 +24,9 @@ type decoder struct {
 	// origin holds the nodes that came from elsewhere than file: an
 	// included file or a command-line override (see claim).
 	origin map[*yaml.Node]origin
+	// empty says what the file should hold, for the message for an empty
+	// file; "" is an experiment file's.
+	empty string
 }
 
 // maxMerged caps the pairs merge keys may bring into one file.
@@ -53,7 +56,7 @@ func (d *decoder) parseDocument(data []byte) *yaml.Node {
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			d.errs = append(d.errs, &Error{File: d.file, Msg: "the file is empty; an experiment file is a YAML mapping of defaults and sweeps"})
+			d.emptyFile()
 			return nil
 		}
 		d.syntaxError(err, data)
@@ -70,12 +73,21 @@ func (d *decoder) parseDocument(data []byte) *yaml.Node {
 	root := &doc
 	if root.Kind == yaml.DocumentNode {
 		if len(root.Content) == 0 {
-			d.errs = append(d.errs, &Error{File: d.file, Msg: "the file is empty; an experiment file is a YAML mapping of defaults and sweeps"})
+			d.emptyFile()
 			return nil
 		}
 		root = root.Content[0]
 	}
 	return root
+}
+
+// emptyFile records that the file holds no document.
+func (d *decoder) emptyFile() {
+	want := d.empty
+	if want == "" {
+		want = "an experiment file is a YAML mapping of defaults and sweeps"
+	}
+	d.errs = append(d.errs, &Error{File: d.file, Msg: "the file is empty; " + want})
 }
 
 // syntaxError records a YAML parse error, keeping its line when it has one.
