@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -210,7 +211,7 @@ func suggestCommand(name string) string {
 		names = append(names, c.name)
 	}
 	if best := spec.Closest(name, names); best != "" {
-		return fmt.Sprintf("; did you mean %q?", best)
+		return didYouMean(strconv.Quote(best))
 	}
 	return ""
 }

@@ -42,7 +42,7 @@ test_accuracy, test_loss, train_seconds.`,
 			dir := fs.String("results", "results", "a results tree, or a directory of results trees")
 			return func(args []string) error {
 				if len(args) != 2 {
-					return usagef("want two cells or run patterns A and B, got %d argument%s", len(args), pluralS(len(args)))
+					return usagef("want two cells or run patterns A and B, got %d argument%s", len(args), plural(len(args)))
 				}
 				if !validMetric(*metric) {
 					return usagef("unknown metric %q; valid: %s", *metric, strings.Join(report.MetricKeys(), ", "))
@@ -74,7 +74,7 @@ test_accuracy, test_loss, train_seconds.`,
 					if i == 1 {
 						n = c.ReferenceSeeds
 					}
-					fmt.Fprintf(e.stdout, "%s  %s, %d seed%s: %s %v\n", string(rune('A'+i)), s.label, n, pluralS(n), *metric, s.sum)
+					fmt.Fprintf(e.stdout, "%s  %s, %d seed%s: %s %v\n", string(rune('A'+i)), s.label, n, plural(n), *metric, s.sum)
 				}
 				fmt.Fprintf(e.stdout, "%s\n", c.Sentence())
 				return nil
@@ -90,13 +90,6 @@ func validMetric(m string) bool {
 		}
 	}
 	return false
-}
-
-func pluralS(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 // readResults reads the finished runs of dir when it is a results tree,

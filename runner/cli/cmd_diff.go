@@ -255,10 +255,7 @@ func findRun(arg, resultsDir string) (string, error) {
 	case 1:
 		return matches[0], nil
 	case 0:
-		hint := ""
-		if best := closestPrefix(arg, names); best != "" {
-			hint = fmt.Sprintf(" (did you mean %s?)", best)
-		}
+		hint := didYouMean(closestPrefix(arg, names))
 		return "", fmt.Errorf("%s: no such run directory, nor a run of that id under %s%s", arg, resultsDir, hint)
 	}
 	return "", fmt.Errorf("%s names %d runs; give one of their directories: %s", arg, len(matches), strings.Join(matches, ", "))

@@ -138,7 +138,7 @@ func missingRunError(path string, err error) error {
 			names = append(names, e.Name())
 		}
 		if best := closestPrefix(filepath.Base(path), names); best != "" {
-			hint = fmt.Sprintf(" (did you mean %s?)", filepath.Join(filepath.Dir(path), best))
+			hint = didYouMean(filepath.Join(filepath.Dir(path), best))
 		}
 	}
 	return fmt.Errorf("%s: %s%s; want a run directory such as results/<name>/runs/<run id>-<hash> or its weights file", path, msg, hint)

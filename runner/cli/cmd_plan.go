@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -106,48 +105,6 @@ renamed or retyped under the same schema; new ones may be added.`,
 	})
 }
 
-// loadFiles sorts experiment files by kind and validates all of them:
-// training files together (nothing runs when any is invalid), convolution
-// files with their photos.
-func loadFiles(paths []string, overrides []spec.Override) ([]trainingFile, []*figure1.Experiment, error) {
-	convFiles, trainFiles, err := splitKinds(paths)
-	if err != nil {
-		return nil, nil, err
-	}
-	var files []trainingFile
-	if len(trainFiles) > 0 {
-		if files, err = loadTraining(trainFiles, overrides); err != nil {
-			return nil, nil, err
-		}
-	} else if len(overrides) > 0 {
-		return nil, nil, usagef("%s: -S and -m apply to training files, and none is given", overrides[0].Arg)
-	}
-	convs, err := loadConvolution(convFiles)
-	if err != nil {
-		return nil, nil, err
-	}
-	return files, convs, nil
-}
-
-// loadConvolution validates every convolution file, photo included, and
-// reports all the problems together.
-func loadConvolution(paths []string) ([]*figure1.Experiment, error) {
-	var out []*figure1.Experiment
-	var errs []error
-	for _, p := range paths {
-		exp, err := figure1.Load(p)
-		if err == nil {
-			err = exp.CheckImage()
-		}
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out = append(out, exp)
-	}
-	return out, errors.Join(errs...)
-}
-
 // planConvolution prints one line per convolution file: what it convolves
 // and whether its figure is already written.
 func planConvolution(e *env, convs []*figure1.Experiment, resultsDir string) error {
@@ -170,98 +127,6 @@ func planConvolution(e *env, convs []*figure1.Experiment, resultsDir string) err
 	}
 	fmt.Fprintf(e.stdout, "%d convolution file%s\n", len(convs), plural(len(convs)))
 	return nil
-}
-
-// trainingFile is one experiment file of kind training with its own plan.
-type trainingFile struct {
-	path string
-	name string // results/<name>
-	plan *spec.Plan
-	// runs are the runs of the plan that --only and --shard select (see
-	// selection.apply).
-	runs []spec.Run
-}
-
-// loadTraining validates every file together (nothing runs when any is
-// invalid) and returns each file's own plan.
-func loadTraining(paths []string, overrides []spec.Override) ([]trainingFile, error) {
-	o := spec.Options{Overrides: overrides}
-	if _, err := spec.LoadWith(o, paths...); err != nil {
-		return nil, err
-	}
-	var out []trainingFile
-	for _, p := range paths {
-		plan, err := spec.LoadWith(o, p)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, trainingFile{path: p, name: plan.Files[0].Name, plan: plan, runs: plan.Runs})
-	}
-	return out, nil
-}
-
-// selection is the runs --only and --shard select.
-type selection struct {
-	only          string
-	shard, shards int // shards 0: no sharding
-}
-
-// parseSelection checks the values of --only and --shard.
-func parseSelection(only, shard string) (selection, error) {
-	s := selection{only: only}
-	if only != "" {
-		if _, err := exec.Matcher(only); err != nil {
-			return s, usagef("%v", err)
-		}
-	}
-	if shard != "" {
-		var err error
-		if s.shard, s.shards, err = exec.ParseShard(shard); err != nil {
-			return s, usagef("%v", err)
-		}
-	}
-	return s, nil
-}
-
-// apply sets the runs of each file to those the selection picks: the runs
-// whose ID --only matches, then shard i/n of them. The pattern may match
-// the runs of only some files; matching none in all of them is a usage
-// error that lists the runs' IDs.
-func (s selection) apply(files []trainingFile) error {
-	matched := 0
-	for i := range files {
-		runs, err := exec.SelectOnly(files[i].plan.Runs, s.only)
-		if err != nil {
-			return usagef("%v", err)
-		}
-		matched += len(runs)
-		if s.shards > 0 {
-			runs = exec.SelectShard(runs, s.shard, s.shards)
-		}
-		files[i].runs = runs
-	}
-	if s.only == "" || matched > 0 {
-		return nil
-	}
-	var ids []string
-	for _, f := range files {
-		for _, r := range f.plan.Runs {
-			ids = append(ids, r.ID)
-		}
-	}
-	const maxShown = 20
-	shown := ids
-	if len(shown) > maxShown {
-		shown = append(shown[:maxShown:maxShown], fmt.Sprintf("... (%d more)", len(ids)-maxShown))
-	}
-	return usagef("--only %q matches none of the %d runs; run ids: %s", s.only, len(ids), strings.Join(shown, ", "))
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 // planJSON prints the plan as the convlab.plan/1 document.

@@ -263,25 +263,6 @@ func loadData(files []trainingFile, o runOptions, status *exec.Status) (noData m
 	return noData, errors.Join(errs...)
 }
 
-// splitKinds sorts experiment files into convolution files and training
-// files by their kind: key.
-func splitKinds(paths []string) (conv, train []string, err error) {
-	var errs []error
-	for _, p := range paths {
-		k, err := spec.Kind(p)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if k == spec.KindConvolution {
-			conv = append(conv, p)
-		} else {
-			train = append(train, p)
-		}
-	}
-	return conv, train, errors.Join(errs...)
-}
-
 // progressSink shows live bars when w is a terminal, else plain lines.
 func progressSink(w io.Writer) progress.Sink {
 	if f, ok := w.(*os.File); ok {
