@@ -30,8 +30,18 @@ type command struct {
 	short string // one line for the command list
 	long  string // paragraphs for "convlab help NAME"
 	// setup declares the flags and returns the function that runs the
-	// command once they are parsed.
-	setup func(fs *flag.FlagSet, env *env) func(args []string) error
+	// command once they are parsed: bind(xFlags, runX).
+	setup func(fs *flag.FlagSet) func(e *env, args []string) error
+}
+
+// bind pairs a command's flag declarations with the named function that
+// runs it, so that each command is a flags function and a run function
+// rather than a closure.
+func bind[O any](flags func(*flag.FlagSet) *O, run func(*env, *O, []string) error) func(*flag.FlagSet) func(*env, []string) error {
+	return func(fs *flag.FlagSet) func(*env, []string) error {
+		opts := flags(fs)
+		return func(e *env, args []string) error { return run(e, opts, args) }
+	}
 }
 
 // env is what a command runs with.
@@ -53,9 +63,23 @@ type exitError struct{ code int }
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
-var commands []*command
-
-func register(c *command) { commands = append(commands, c) }
+// commands are the convlab subcommands, each defined in its cmd_NAME.go;
+// "help" and "version" are answered by run itself.
+var commands = []*command{
+	cmdBench,
+	cmdCompare,
+	cmdConv,
+	cmdDiff,
+	cmdEvaluate,
+	cmdGC,
+	cmdPlan,
+	cmdReport,
+	cmdRun,
+	cmdRuns,
+	cmdSlurm,
+	cmdSummary,
+	cmdVerify,
+}
 
 func lookup(name string) *command {
 	for _, c := range commands {
@@ -97,8 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet("convlab "+c.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	e := &env{ctx: ctx, stdout: stdout, stderr: stderr}
-	runFn := c.setup(fs, e)
+	runFn := c.setup(fs)
 	fs.Usage = func() { printCommandHelp(stderr, c, fs) }
 	positional, err := parseInterspersed(fs, args[1:])
 	if err != nil {
@@ -107,7 +130,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	err = runFn(positional)
+	err = runFn(&env{ctx: ctx, stdout: stdout, stderr: stderr}, positional)
 	var ue usageError
 	var ee exitError
 	switch {
@@ -176,7 +199,7 @@ func help(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	fs := flag.NewFlagSet("convlab "+c.name, flag.ContinueOnError)
-	c.setup(fs, &env{ctx: context.Background(), stdout: stdout, stderr: stderr})
+	c.setup(fs)
 	printCommandHelp(stdout, c, fs)
 	return 0
 }

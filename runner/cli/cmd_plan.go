@@ -15,12 +15,11 @@ import (
 	"convlab/runner/spec"
 )
 
-func init() {
-	register(&command{
-		name:  "plan",
-		usage: "[flags] FILE...",
-		short: "print the expanded grid of experiment files without training",
-		long: `Plan loads and validates the experiment files, expands every sweep into
+var cmdPlan = &command{
+	name:  "plan",
+	usage: "[flags] FILE...",
+	short: "print the expanded grid of experiment files without training",
+	long: `Plan loads and validates the experiment files, expands every sweep into
 its runs (identical runs reached from several sweeps are one run) and prints
 one line per run: its id, the sweeps it feeds, architecture, n, l1, epochs,
 seed, and its status under the results directory: to do, done, done
@@ -45,64 +44,77 @@ Nothing is trained. An invalid file is reported with file:line:column.
 "estimate_seconds" (null when unknown), "estimate_basis", "convolutions":
 [{"name", "image", "channels", "kernels", "status"}]}. Fields are never
 renamed or retyped under the same schema; new ones may be added.`,
-		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
-			resultsDir := fs.String("results", "results", "directory that holds one results tree per experiment file")
-			only := fs.String("only", "", "list only runs whose id matches this glob or regular expression")
-			shard := fs.String("shard", "", "list only shard `i/n` of the grid, as run --shard would train it")
-			overrides := overrideFlags(fs)
-			asJSON := fs.Bool("json", false, "print the plan as JSON (schema "+planSchema+", see 'convlab help plan')")
-			return func(args []string) error {
-				if len(args) == 0 {
-					return usagef("no experiment file given")
-				}
-				sel, err := parseSelection(*only, *shard)
-				if err != nil {
-					return err
-				}
-				files, convs, err := loadFiles(args, *overrides)
-				if err != nil {
-					return err
-				}
-				if len(files) == 0 && !*asJSON {
-					return planConvolution(e, convs, *resultsDir)
-				}
-				if err := sel.apply(files); err != nil {
-					return err
-				}
-				if *asJSON {
-					return planJSON(e, files, convs, *resultsDir)
-				}
-				w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(w, "RUN\tSWEEPS\tARCH\tN\tL1\tEPOCHS\tSEED\tSTATUS")
-				rows, todo, damaged := planStatus(files, *resultsDir)
-				total := len(rows)
-				for _, p := range rows {
-					r := p.run
-					fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%g\t%d\t%d\t%s\n", r.ID, strings.Join(r.Sweeps, ","), r.Arch.Name, r.N, r.L1, r.Epochs, r.Seed, p.status)
-				}
-				if err := w.Flush(); err != nil {
-					return err
-				}
-				for _, d := range damaged {
-					fmt.Fprintf(e.stdout, "damaged: %v (the next run moves it to %s/ and trains it again)\n", d, exec.QuarantineDir)
-				}
-				fmt.Fprintf(e.stdout, "%d run%s, %d to do", total, plural(total), len(todo))
-				if len(todo) > 0 {
-					if d, how, ok := estimateTime(*resultsDir, todo); ok {
-						fmt.Fprintf(e.stdout, ", about %s of training with one run at a time (%s)", d.Round(time.Second), how)
-					} else {
-						fmt.Fprint(e.stdout, " (no time estimate: run 'convlab bench' or finish a run of each architecture first)")
-					}
-				}
-				fmt.Fprintln(e.stdout)
-				if len(convs) > 0 {
-					fmt.Fprintln(e.stdout)
-					return planConvolution(e, convs, *resultsDir)
-				}
-				return nil
-			}
-		},
-	})
+	setup: bind(planFlags, runPlan),
+}
+
+// planOptions are the flags of plan.
+type planOptions struct {
+	resultsDir string
+	only       string
+	shard      string
+	overrides  *[]spec.Override
+	asJSON     bool
+}
+
+func planFlags(fs *flag.FlagSet) *planOptions {
+	o := &planOptions{}
+	fs.StringVar(&o.resultsDir, "results", "results", "directory that holds one results tree per experiment file")
+	fs.StringVar(&o.only, "only", "", "list only runs whose id matches this glob or regular expression")
+	fs.StringVar(&o.shard, "shard", "", "list only shard `i/n` of the grid, as run --shard would train it")
+	o.overrides = overrideFlags(fs)
+	fs.BoolVar(&o.asJSON, "json", false, "print the plan as JSON (schema "+planSchema+", see 'convlab help plan')")
+	return o
+}
+
+func runPlan(e *env, opts *planOptions, args []string) error {
+	if len(args) == 0 {
+		return usagef("no experiment file given")
+	}
+	sel, err := parseSelection(opts.only, opts.shard)
+	if err != nil {
+		return err
+	}
+	files, convs, err := loadFiles(args, *opts.overrides)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 && !opts.asJSON {
+		return planConvolution(e, convs, opts.resultsDir)
+	}
+	if err := sel.apply(files); err != nil {
+		return err
+	}
+	if opts.asJSON {
+		return planJSON(e, files, convs, opts.resultsDir)
+	}
+	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "RUN\tSWEEPS\tARCH\tN\tL1\tEPOCHS\tSEED\tSTATUS")
+	rows, todo, damaged := planStatus(files, opts.resultsDir)
+	total := len(rows)
+	for _, p := range rows {
+		r := p.run
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%g\t%d\t%d\t%s\n", r.ID, strings.Join(r.Sweeps, ","), r.Arch.Name, r.N, r.L1, r.Epochs, r.Seed, p.status)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	for _, d := range damaged {
+		fmt.Fprintf(e.stdout, "damaged: %v (the next run moves it to %s/ and trains it again)\n", d, exec.QuarantineDir)
+	}
+	fmt.Fprintf(e.stdout, "%d run%s, %d to do", total, plural(total), len(todo))
+	if len(todo) > 0 {
+		if d, how, ok := estimateTime(opts.resultsDir, todo); ok {
+			fmt.Fprintf(e.stdout, ", about %s of training with one run at a time (%s)", d.Round(time.Second), how)
+		} else {
+			fmt.Fprint(e.stdout, " (no time estimate: run 'convlab bench' or finish a run of each architecture first)")
+		}
+	}
+	fmt.Fprintln(e.stdout)
+	if len(convs) > 0 {
+		fmt.Fprintln(e.stdout)
+		return planConvolution(e, convs, opts.resultsDir)
+	}
+	return nil
 }
 
 // planConvolution prints one line per convolution file: what it convolves

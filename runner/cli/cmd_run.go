@@ -20,12 +20,11 @@ import (
 	"convlab/runner/spec"
 )
 
-func init() {
-	register(&command{
-		name:  "run",
-		usage: "[flags] FILE...",
-		short: "train every run of experiment files that is not done, then write the report",
-		long: `Run validates every experiment file (nothing runs when any is invalid),
+var cmdRun = &command{
+	name:  "run",
+	usage: "[flags] FILE...",
+	short: "train every run of experiment files that is not done, then write the report",
+	long: `Run validates every experiment file (nothing runs when any is invalid),
 then trains the runs of each training file whose results do not exist yet
 and writes them under RESULTS/<name>/runs/<run id>-<hash>/. After the runs
 it rebuilds the tables, figures and REPORT.md of each file, as
@@ -50,16 +49,14 @@ and where the report is) to standard output.
 "convolutions": [{"path", "dir", "error"}], "errors"}, each run as {"id",
 "dir", "seconds", "error"}; "ok" is true when the exit status is 0. Fields
 are never renamed or retyped under the same schema; new ones may be added.`,
-		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
-			o := runFlags(fs)
-			return func(args []string) error {
-				if len(args) == 0 {
-					return usagef("no experiment file given")
-				}
-				return runFiles(e, args, *o)
-			}
-		},
-	})
+	setup: bind(runFlags, runRun),
+}
+
+func runRun(e *env, opts *runOptions, args []string) error {
+	if len(args) == 0 {
+		return usagef("no experiment file given")
+	}
+	return runFiles(e, args, *opts)
 }
 
 // runOptions are the flags of run.
