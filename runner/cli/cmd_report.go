@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -67,27 +68,32 @@ func runReport(e *env, opts *reportOptions, args []string) error {
 		}
 		return false
 	})
+	var errs []error
 	for _, root := range dirs {
 		if err := checkResultsDir(root); err != nil {
-			return err
+			errs = append(errs, err)
 		}
 	}
-	convFiles, trainFiles, err := splitKinds(args)
-	if err != nil {
-		return err
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
 	var files []trainingFile
-	if len(trainFiles) > 0 {
-		if files, err = loadTraining(trainFiles, *opts.overrides); err != nil {
+	var convs []*figure1.Experiment
+	if len(args) > 0 {
+		var err error
+		if files, convs, err = loadFiles(args, *opts.overrides); err != nil {
 			return err
 		}
 	}
-	for _, c := range convFiles {
-		dir, err := figure1.Run(c, opts.resultsDir)
+	// A failing file does not stop the others, as in run: every error is
+	// reported at the end.
+	for _, c := range convs {
+		dir, err := figure1.RunExperiment(c, opts.resultsDir)
 		if err != nil {
-			return err
+			errs = append(errs, err)
+			continue
 		}
-		fmt.Fprintf(e.stdout, "%s: figure 1 in %s\n", c, dir)
+		fmt.Fprintf(e.stdout, "%s: figure 1 in %s\n", c.Path, dir)
 	}
 	// Each results tree to rebuild: a results directory from its
 	// own sweeps.json, an experiment file's from its plan.
@@ -102,37 +108,36 @@ func runReport(e *env, opts *reportOptions, args []string) error {
 	for _, f := range files {
 		targets = append(targets, target{label: f.path, root: filepath.Join(opts.resultsDir, f.name), plan: []*spec.Plan{f.plan}})
 	}
-	var damaged []results.Damage
-	for _, t := range targets {
-		if opts.strict {
-			// Nothing is written from a tree with damaged runs.
+	if opts.strict {
+		// Nothing is written while any tree has damaged runs or cannot
+		// be read.
+		var damaged []results.Damage
+		for _, t := range targets {
 			_, damage, err := results.ReadIntact(t.root)
 			if err != nil {
-				return fmt.Errorf("%s: %w", t.label, err)
+				errs = append(errs, fmt.Errorf("%s: %w", t.label, err))
+				continue
 			}
 			warnDamage(e, t.label, damage, "--strict: no report written")
 			damaged = append(damaged, damage...)
-			continue
 		}
+		if len(damaged) > 0 {
+			errs = append(errs, fmt.Errorf("--strict: %d damaged file%s in finished runs; no report written ('convlab run' quarantines and retrains them)", len(damaged), plural(len(damaged))))
+		}
+		if len(errs) > 0 {
+			return errors.Join(errs...)
+		}
+	}
+	for _, t := range targets {
 		damage, err := report.BuildWith(t.root, opts.formats.options(), t.plan...)
 		if err != nil {
-			return fmt.Errorf("%s: %w", t.label, err)
+			errs = append(errs, fmt.Errorf("%s: %w", t.label, err))
+			continue
 		}
 		warnDamage(e, t.label, damage, "left out of the report")
 		fmt.Fprintf(e.stdout, "%s: %s\n", t.label, filepath.Join(t.root, "REPORT.md"))
 	}
-	if opts.strict && len(damaged) > 0 {
-		return fmt.Errorf("--strict: %d damaged file%s in finished runs; no report written ('convlab run' quarantines and retrains them)", len(damaged), plural(len(damaged)))
-	}
-	if opts.strict {
-		for _, t := range targets {
-			if _, err := report.BuildWith(t.root, opts.formats.options(), t.plan...); err != nil {
-				return fmt.Errorf("%s: %w", t.label, err)
-			}
-			fmt.Fprintf(e.stdout, "%s: %s\n", t.label, filepath.Join(t.root, "REPORT.md"))
-		}
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // checkResultsDir insists that root looks like a results tree, so that a

@@ -47,9 +47,9 @@ func runSlurm(e *env, opts *slurmOptions, args []string) error {
 	if len(args) == 0 {
 		return usagef("no experiment file given")
 	}
-	if _, trainFiles, err := splitKinds(args); err != nil {
-		return err
-	} else if _, err := loadTraining(trainFiles, *opts.overrides); err != nil {
+	// Every file is validated as run will load it, before anything is
+	// submitted.
+	if _, _, err := loadFiles(args, *opts.overrides); err != nil {
 		return err
 	}
 	o := opts.job
