@@ -46,7 +46,7 @@ type diffOptions struct {
 
 func diffFlags(fs *flag.FlagSet) *diffOptions {
 	o := &diffOptions{}
-	fs.StringVar(&o.resultsDir, "results", "results", "directory that holds one results tree per experiment file")
+	resultsFlag(fs, &o.resultsDir)
 	fs.BoolVar(&o.asJSON, "json", false, "print JSON")
 	return o
 }

@@ -40,7 +40,7 @@ type gcOptions struct {
 
 func gcFlags(fs *flag.FlagSet) *gcOptions {
 	o := &gcOptions{}
-	fs.StringVar(&o.resultsDir, "results", "results", "directory that holds one results tree per experiment file")
+	resultsFlag(fs, &o.resultsDir)
 	fs.BoolVar(&o.del, "delete", false, "remove the unreached run directories (default: only list them)")
 	o.overrides = overrideFlags(fs)
 	return o

@@ -58,7 +58,7 @@ type planOptions struct {
 
 func planFlags(fs *flag.FlagSet) *planOptions {
 	o := &planOptions{}
-	fs.StringVar(&o.resultsDir, "results", "results", "directory that holds one results tree per experiment file")
+	resultsFlag(fs, &o.resultsDir)
 	fs.StringVar(&o.only, "only", "", "list only runs whose id matches this glob or regular expression")
 	fs.StringVar(&o.shard, "shard", "", "list only shard `i/n` of the grid, as run --shard would train it")
 	o.overrides = overrideFlags(fs)

@@ -47,7 +47,7 @@ type reportOptions struct {
 
 func reportFlags(fs *flag.FlagSet) *reportOptions {
 	o := &reportOptions{}
-	fs.StringVar(&o.resultsDir, "results", "results", "directory that holds one results tree per experiment file")
+	resultsFlag(fs, &o.resultsDir)
 	fs.BoolVar(&o.strict, "strict", false, "fail, writing nothing, when a finished run's files are damaged (by default such runs are left out and named)")
 	o.overrides = overrideFlags(fs)
 	o.formats = addFormatsFlag(fs)

@@ -76,7 +76,7 @@ type runOptions struct {
 
 func runFlags(fs *flag.FlagSet) *runOptions {
 	o := &runOptions{}
-	fs.StringVar(&o.results, "results", "results", "directory that holds one results tree per experiment file")
+	resultsFlag(fs, &o.results)
 	fs.IntVar(&o.jobs, "j", 1, "number of runs that train at once; the cores are split between them")
 	fs.IntVar(&o.cores, "cores", 0, "cores to use in all (0: $SLURM_CPUS_PER_TASK when set, else every core)")
 	fs.BoolVar(&o.force, "force", false, "train the selected runs again even when their results exist")

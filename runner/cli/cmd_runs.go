@@ -52,7 +52,7 @@ type runsOptions struct {
 
 func runsFlags(fs *flag.FlagSet) *runsOptions {
 	o := &runsOptions{}
-	fs.StringVar(&o.resultsDir, "results", "results", "directory that holds one results tree per experiment file")
+	resultsFlag(fs, &o.resultsDir)
 	fs.StringVar(&o.columns, "columns", strings.Join(defaultRunColumns, ","), "comma-separated `columns` to show (all: every column)")
 	fs.StringVar(&o.where, "where", "", "keep runs passing every `condition`, e.g. 'arch=maxpool,l1<0.01'")
 	fs.StringVar(&o.sortBy, "sort", "", "sort by `columns`, - for descending, e.g. -val_accuracy")

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 
@@ -174,4 +175,10 @@ func didYouMean(suggestion string) string {
 		return ""
 	}
 	return " (did you mean " + suggestion + "?)"
+}
+
+// resultsFlag declares --results as the commands that read or write the
+// results trees of experiment files word it.
+func resultsFlag(fs *flag.FlagSet, dir *string) {
+	fs.StringVar(dir, "results", "results", "directory that holds one results tree per experiment file")
 }
