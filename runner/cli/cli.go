@@ -30,16 +30,23 @@ type command struct {
 	short string // one line for the command list
 	long  string // paragraphs for "convlab help NAME"
 	// setup declares the flags and returns the function that runs the
-	// command once they are parsed: bind(xFlags, runX).
+	// command once they are parsed: bind(runX).
 	setup func(fs *flag.FlagSet) func(e *env, args []string) error
 }
 
-// bind pairs a command's flag declarations with the named function that
-// runs it, so that each command is a flags function and a run function
-// rather than a closure.
-func bind[O any](flags func(*flag.FlagSet) *O, run func(*env, *O, []string) error) func(*flag.FlagSet) func(*env, []string) error {
+// options are a command's flag values, which declares them on a flag set.
+type options[O any] interface {
+	*O
+	flags(fs *flag.FlagSet)
+}
+
+// bind pairs a command's named run function with the flags of its options
+// type, so that each command is an options type and a run function rather
+// than a closure.
+func bind[O any, P options[O]](run func(e *env, opts P, args []string) error) func(*flag.FlagSet) func(*env, []string) error {
 	return func(fs *flag.FlagSet) func(*env, []string) error {
-		opts := flags(fs)
+		opts := P(new(O))
+		opts.flags(fs)
 		return func(e *env, args []string) error { return run(e, opts, args) }
 	}
 }

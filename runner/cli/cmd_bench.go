@@ -25,7 +25,7 @@ With --peer, the PyTorch peer (scripts/peer/torch_bench.py, run by
 /usr/bin/python3 with Debian's python3-torch) measures the same
 architectures, batch, optimiser and thread count in alternating rounds, and
 bench prints our throughput as a ratio of PyTorch's.`,
-	setup: bind(benchFlags, runBench),
+	setup: bind(runBench),
 }
 
 // benchOptions are the flags of bench.
@@ -41,8 +41,7 @@ type benchOptions struct {
 	rounds  int
 }
 
-func benchFlags(fs *flag.FlagSet) *benchOptions {
-	o := &benchOptions{}
+func (o *benchOptions) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.presets, "presets", "", "comma-separated presets to measure (default: all)")
 	fs.IntVar(&o.batch, "batch", 128, "images per batch")
 	fs.IntVar(&o.threads, "threads", runtime.GOMAXPROCS(0), "threads for training and for the peer")
@@ -52,7 +51,6 @@ func benchFlags(fs *flag.FlagSet) *benchOptions {
 	fs.StringVar(&o.script, "peer-script", filepath.Join("scripts", "peer", "torch_bench.py"), "the PyTorch peer script")
 	fs.StringVar(&o.python, "python", "/usr/bin/python3", "the Python interpreter that has torch")
 	fs.IntVar(&o.rounds, "rounds", 2, "alternating rounds of ours and the peer's with --peer")
-	return o
 }
 
 func runBench(e *env, opts *benchOptions, args []string) error {

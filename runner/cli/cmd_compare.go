@@ -36,7 +36,7 @@ several trees counts once.
 
 Metrics: accuracy, val_accuracy and loss, val_loss (the last epoch's),
 test_accuracy, test_loss, train_seconds.`,
-	setup: bind(compareFlags, runCompare),
+	setup: bind(runCompare),
 }
 
 // compareOptions are the flags of compare.
@@ -45,11 +45,9 @@ type compareOptions struct {
 	dir    string
 }
 
-func compareFlags(fs *flag.FlagSet) *compareOptions {
-	o := &compareOptions{}
+func (o *compareOptions) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.metric, "metric", "val_accuracy", "metric to compare: "+strings.Join(report.MetricKeys(), ", "))
 	fs.StringVar(&o.dir, "results", "results", "a results tree, or a directory of results trees")
-	return o
 }
 
 func runCompare(e *env, opts *compareOptions, args []string) error {

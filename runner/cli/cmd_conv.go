@@ -16,7 +16,7 @@ var cmdConv = &command{
 photo's channel with each named kernel (zero padding, no kernel flip,
 clipped to 0..255) and writes Figure 1 and every result image as PNG into
 RESULTS/<name>/.`,
-	setup: bind(convFlags, runConv),
+	setup: bind(runConv),
 }
 
 // convOptions are the flags of conv.
@@ -24,10 +24,8 @@ type convOptions struct {
 	resultsDir string
 }
 
-func convFlags(fs *flag.FlagSet) *convOptions {
-	o := &convOptions{}
+func (o *convOptions) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.resultsDir, "results", "results", "directory under which RESULTS/<name>/ is written")
-	return o
 }
 
 func runConv(e *env, opts *convOptions, args []string) error {

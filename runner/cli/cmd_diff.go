@@ -35,7 +35,7 @@ error listing them.
 --json prints {"a": {"run_id", "dir"}, "b": {...}, "config": [{"key", "a",
 "b"}], "metrics": [{"name", "a", "b", "difference"}]}, config values as
 text, metrics as numbers (null when not finite).`,
-	setup: bind(diffFlags, runDiff),
+	setup: bind(runDiff),
 }
 
 // diffOptions are the flags of diff.
@@ -44,11 +44,9 @@ type diffOptions struct {
 	asJSON     bool
 }
 
-func diffFlags(fs *flag.FlagSet) *diffOptions {
-	o := &diffOptions{}
+func (o *diffOptions) flags(fs *flag.FlagSet) {
 	resultsFlag(fs, &o.resultsDir)
 	fs.BoolVar(&o.asJSON, "json", false, "print JSON")
-	return o
 }
 
 func runDiff(e *env, opts *diffOptions, args []string) error {

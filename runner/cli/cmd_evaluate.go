@@ -25,7 +25,7 @@ validation and test images: accuracy, loss, the per-class report and the
 confusion matrix, as the run's metrics.json holds them. The run's own
 configuration (config.yaml in its directory) says which data set, n and
 validation split to use; flags override it.`,
-	setup: bind(evaluateFlags, runEvaluate),
+	setup: bind(runEvaluate),
 }
 
 // evaluateOptions are the flags of evaluate.
@@ -37,14 +37,12 @@ type evaluateOptions struct {
 	asJSON bool
 }
 
-func evaluateFlags(fs *flag.FlagSet) *evaluateOptions {
-	o := &evaluateOptions{}
+func (o *evaluateOptions) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.ds, "dataset", "", "data set (default: the run's)")
 	fs.StringVar(&o.dir, "data-dir", "", "data set directory (default: the run's, else the data set's usual place)")
 	fs.IntVar(&o.n, "n", 0, "number of training images (default: the run's)")
 	fs.Float64Var(&o.split, "validation-split", -1, "validation fraction (default: the run's)")
 	fs.BoolVar(&o.asJSON, "json", false, "print the metrics as JSON")
-	return o
 }
 
 func runEvaluate(e *env, opts *evaluateOptions, args []string) error {

@@ -28,7 +28,7 @@ sweeps.json lists it: the runs of the last report, overridden ones
 included. Results trees that no given file names are left alone, as are
 runs still training (RESULTS/<name>/tmp/). Every file must be valid: an
 invalid file could reach runs that would otherwise be removed.`,
-	setup: bind(gcFlags, runGC),
+	setup: bind(runGC),
 }
 
 // gcOptions are the flags of gc.
@@ -38,12 +38,10 @@ type gcOptions struct {
 	overrides  *[]spec.Override
 }
 
-func gcFlags(fs *flag.FlagSet) *gcOptions {
-	o := &gcOptions{}
+func (o *gcOptions) flags(fs *flag.FlagSet) {
 	resultsFlag(fs, &o.resultsDir)
 	fs.BoolVar(&o.del, "delete", false, "remove the unreached run directories (default: only list them)")
 	o.overrides = overrideFlags(fs)
-	return o
 }
 
 func runGC(e *env, opts *gcOptions, args []string) error {

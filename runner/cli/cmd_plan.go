@@ -44,7 +44,7 @@ Nothing is trained. An invalid file is reported with file:line:column.
 "estimate_seconds" (null when unknown), "estimate_basis", "convolutions":
 [{"name", "image", "channels", "kernels", "status"}]}. Fields are never
 renamed or retyped under the same schema; new ones may be added.`,
-	setup: bind(planFlags, runPlan),
+	setup: bind(runPlan),
 }
 
 // planOptions are the flags of plan.
@@ -56,14 +56,12 @@ type planOptions struct {
 	asJSON     bool
 }
 
-func planFlags(fs *flag.FlagSet) *planOptions {
-	o := &planOptions{}
+func (o *planOptions) flags(fs *flag.FlagSet) {
 	resultsFlag(fs, &o.resultsDir)
 	fs.StringVar(&o.only, "only", "", "list only runs whose id matches this glob or regular expression")
 	fs.StringVar(&o.shard, "shard", "", "list only shard `i/n` of the grid, as run --shard would train it")
 	o.overrides = overrideFlags(fs)
 	fs.BoolVar(&o.asJSON, "json", false, "print the plan as JSON (schema "+planSchema+", see 'convlab help plan')")
-	return o
 }
 
 func runPlan(e *env, opts *planOptions, args []string) error {

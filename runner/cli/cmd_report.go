@@ -34,7 +34,7 @@ A finished run whose files no longer match the sizes its DONE records, or
 do not parse, is left out of every table and figure; REPORT.md and standard
 error name each such run and file. With --strict that is an error and
 nothing is written.`,
-	setup: bind(reportFlags, runReport),
+	setup: bind(runReport),
 }
 
 // reportOptions are the flags of report.
@@ -45,13 +45,11 @@ type reportOptions struct {
 	formats    *formatsFlag
 }
 
-func reportFlags(fs *flag.FlagSet) *reportOptions {
-	o := &reportOptions{}
+func (o *reportOptions) flags(fs *flag.FlagSet) {
 	resultsFlag(fs, &o.resultsDir)
 	fs.BoolVar(&o.strict, "strict", false, "fail, writing nothing, when a finished run's files are damaged (by default such runs are left out and named)")
 	o.overrides = overrideFlags(fs)
 	o.formats = addFormatsFlag(fs)
-	return o
 }
 
 func runReport(e *env, opts *reportOptions, args []string) error {

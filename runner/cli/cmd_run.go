@@ -49,7 +49,7 @@ and where the report is) to standard output.
 "convolutions": [{"path", "dir", "error"}], "errors"}, each run as {"id",
 "dir", "seconds", "error"}; "ok" is true when the exit status is 0. Fields
 are never renamed or retyped under the same schema; new ones may be added.`,
-	setup: bind(runFlags, runRun),
+	setup: bind(runRun),
 }
 
 func runRun(e *env, opts *runOptions, args []string) error {
@@ -74,8 +74,7 @@ type runOptions struct {
 	overrides *[]spec.Override
 }
 
-func runFlags(fs *flag.FlagSet) *runOptions {
-	o := &runOptions{}
+func (o *runOptions) flags(fs *flag.FlagSet) {
 	resultsFlag(fs, &o.results)
 	fs.IntVar(&o.jobs, "j", 1, "number of runs that train at once; the cores are split between them")
 	fs.IntVar(&o.cores, "cores", 0, "cores to use in all (0: $SLURM_CPUS_PER_TASK when set, else every core)")
@@ -86,7 +85,6 @@ func runFlags(fs *flag.FlagSet) *runOptions {
 	o.overrides = overrideFlags(fs)
 	fs.BoolVar(&o.json, "json", false, "print the final summary as JSON (schema "+runSchema+", see 'convlab help run')")
 	o.formats = addFormatsFlag(fs)
-	return o
 }
 
 func runFiles(e *env, args []string, o runOptions) error {

@@ -36,7 +36,7 @@ The table rounds numbers to four significant digits; --csv and --json give
 them unrounded. --json prints a list of objects, one per run, whose keys
 are the columns chosen, numbers as JSON numbers, git_dirty a boolean, and
 an empty or non-finite value null.`,
-	setup: bind(runsFlags, runRuns),
+	setup: bind(runRuns),
 }
 
 // runsOptions are the flags of runs.
@@ -50,8 +50,7 @@ type runsOptions struct {
 	overrides  *[]spec.Override
 }
 
-func runsFlags(fs *flag.FlagSet) *runsOptions {
-	o := &runsOptions{}
+func (o *runsOptions) flags(fs *flag.FlagSet) {
 	resultsFlag(fs, &o.resultsDir)
 	fs.StringVar(&o.columns, "columns", strings.Join(defaultRunColumns, ","), "comma-separated `columns` to show (all: every column)")
 	fs.StringVar(&o.where, "where", "", "keep runs passing every `condition`, e.g. 'arch=maxpool,l1<0.01'")
@@ -59,7 +58,6 @@ func runsFlags(fs *flag.FlagSet) *runsOptions {
 	fs.BoolVar(&o.asCSV, "csv", false, "print CSV")
 	fs.BoolVar(&o.asJSON, "json", false, "print JSON")
 	o.overrides = overrideFlags(fs)
-	return o
 }
 
 func runRuns(e *env, opts *runsOptions, args []string) error {

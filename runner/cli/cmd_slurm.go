@@ -19,7 +19,7 @@ submits them: a job array with one task per shard of the grid (each task
 runs 'convlab run --shard k/N FILE...' into the shared results tree) and a
 report job that runs 'convlab report FILE...' once every task succeeded
 (--dependency=afterok). With --dry-run it prints the scripts instead.`,
-	setup: bind(slurmFlags, runSlurm),
+	setup: bind(runSlurm),
 }
 
 // slurmOptions are the flags of slurm.
@@ -32,15 +32,13 @@ type slurmOptions struct {
 	overrides *[]spec.Override
 }
 
-func slurmFlags(fs *flag.FlagSet) *slurmOptions {
-	o := &slurmOptions{}
+func (o *slurmOptions) flags(fs *flag.FlagSet) {
 	o.job.RegisterFlags(fs)
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the two scripts instead of submitting them")
 	fs.StringVar(&o.scripts, "scripts", filepath.Join("results", "slurm"), "directory the scripts are written to")
 	fs.BoolVar(&o.force, "force", false, "pass --force to the runs")
 	fs.StringVar(&o.only, "only", "", "pass --only PATTERN to the runs")
 	o.overrides = overrideFlags(fs)
-	return o
 }
 
 func runSlurm(e *env, opts *slurmOptions, args []string) error {

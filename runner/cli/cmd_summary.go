@@ -19,7 +19,7 @@ var cmdSummary = &command{
 with its output shape and parameter count, then the totals. An argument is
 a preset name (` + strings.Join(arch.PresetNames(), ", ") + `) or an experiment
 file, whose every distinct architecture is summarised.`,
-	setup: bind(summaryFlags, runSummary),
+	setup: bind(runSummary),
 }
 
 // summaryOptions are the flags of summary.
@@ -27,10 +27,8 @@ type summaryOptions struct {
 	input string
 }
 
-func summaryFlags(fs *flag.FlagSet) *summaryOptions {
-	o := &summaryOptions{}
+func (o *summaryOptions) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.input, "input", "32x32x3", "input shape HxWxC for presets (Fashion-MNIST is 28x28x1)")
-	return o
 }
 
 func runSummary(e *env, opts *summaryOptions, args []string) error {

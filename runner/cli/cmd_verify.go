@@ -25,7 +25,7 @@ did not record hashes are listed as unverified (they count as done, and
 --force --only RUN trains one again to record them). The exit status is 1
 when any damage was found. With --quarantine, damaged runs are moved to
 <tree>/quarantine/ (never deleted), for the next 'run' to train again.`,
-	setup: bind(verifyFlags, runVerify),
+	setup: bind(runVerify),
 }
 
 // verifyOptions are the flags of verify.
@@ -34,11 +34,9 @@ type verifyOptions struct {
 	move       bool
 }
 
-func verifyFlags(fs *flag.FlagSet) *verifyOptions {
-	o := &verifyOptions{}
+func (o *verifyOptions) flags(fs *flag.FlagSet) {
 	fs.StringVar(&o.resultsDir, "results", "results", "directory that holds one results tree per experiment file, or one results tree")
 	fs.BoolVar(&o.move, "quarantine", false, "move damaged runs to <tree>/quarantine/ so that the next run trains them again")
-	return o
 }
 
 func runVerify(e *env, opts *verifyOptions, args []string) error {
