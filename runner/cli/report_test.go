@@ -54,3 +54,36 @@ func TestReportCollectsEveryFailure(t *testing.T) {
 		}
 	}
 }
+
+// plan, run, report and slurm sort and validate experiment files in one
+// place (loadFiles): a convolution file whose photo is missing is the same
+// error, naming file, line and column, for each of them, before anything
+// is written or submitted. slurm used to skip convolution files and fail
+// with "no experiment files given".
+func TestEveryCommandValidatesConvolutionFilesAlike(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "nophoto.yaml")
+	body := "kind: convolution\nname: nophoto\nimage: missing.png\nchannel: blue\nkernels:\n  k1: [[0, 0, 0], [0, 1, 0], [0, 0, 0]]\n"
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	results := filepath.Join(dir, "results")
+	want := file + ":3:8: image: open " + filepath.Join(dir, "missing.png") + ": no such file or directory"
+	for _, args := range [][]string{
+		{"plan", "--results", results, file},
+		{"run", "--results", results, file},
+		{"report", "--results", results, file},
+		{"slurm", "--dry-run", "--convlab", "/opt/convlab", "--scripts", filepath.Join(dir, "slurm"), file},
+	} {
+		code, out, errOut := convlab(t, args...)
+		if prefix := "convlab " + args[0] + ": " + want; code != 1 || !strings.HasPrefix(errOut, prefix) {
+			t.Errorf("%s: status %d, stderr %q; want 1 and %q", args[0], code, errOut, prefix)
+		}
+		if out != "" {
+			t.Errorf("%s: stdout %q, want nothing", args[0], out)
+		}
+	}
+	if _, err := os.Stat(results); !os.IsNotExist(err) {
+		t.Errorf("results written for an invalid file: %v", err)
+	}
+}
