@@ -34,7 +34,8 @@ type command struct {
 	setup func(fs *flag.FlagSet) func(e *env, args []string) error
 }
 
-// options are a command's flag values, which declares them on a flag set.
+// options is what bind needs of a command's options type O: a pointer to
+// it declares the command's flags on a flag set.
 type options[O any] interface {
 	*O
 	flags(fs *flag.FlagSet)

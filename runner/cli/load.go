@@ -16,7 +16,8 @@ import (
 
 // loadFiles sorts experiment files by kind and validates all of them:
 // training files together (nothing runs when any is invalid), convolution
-// files with their photos.
+// files with their photos. It is the one place the CLI dispatches on kind:
+// plan, run, report and slurm all load their files through it.
 func loadFiles(paths []string, overrides []spec.Override) ([]trainingFile, []*figure1.Experiment, error) {
 	convFiles, trainFiles, err := splitKinds(paths)
 	if err != nil {
