@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -29,8 +30,26 @@ type command struct {
 	short string // one line for the command list
 	long  string // paragraphs for "convlab help NAME"
 	// setup declares the flags and returns the function that runs the
-	// command once they are parsed.
-	setup func(fs *flag.FlagSet, env *env) func(args []string) error
+	// command once they are parsed: bind(runX).
+	setup func(fs *flag.FlagSet) func(e *env, args []string) error
+}
+
+// options is what bind needs of a command's options type O: a pointer to
+// it declares the command's flags on a flag set.
+type options[O any] interface {
+	*O
+	flags(fs *flag.FlagSet)
+}
+
+// bind pairs a command's named run function with the flags of its options
+// type, so that each command is an options type and a run function rather
+// than a closure.
+func bind[O any, P options[O]](run func(e *env, opts P, args []string) error) func(*flag.FlagSet) func(*env, []string) error {
+	return func(fs *flag.FlagSet) func(*env, []string) error {
+		opts := P(new(O))
+		opts.flags(fs)
+		return func(e *env, args []string) error { return run(e, opts, args) }
+	}
 }
 
 // env is what a command runs with.
@@ -52,9 +71,23 @@ type exitError struct{ code int }
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
-var commands []*command
-
-func register(c *command) { commands = append(commands, c) }
+// commands are the convlab subcommands, each defined in its cmd_NAME.go;
+// "help" and "version" are answered by run itself.
+var commands = []*command{
+	cmdBench,
+	cmdCompare,
+	cmdConv,
+	cmdDiff,
+	cmdEvaluate,
+	cmdGC,
+	cmdPlan,
+	cmdReport,
+	cmdRun,
+	cmdRuns,
+	cmdSlurm,
+	cmdSummary,
+	cmdVerify,
+}
 
 func lookup(name string) *command {
 	for _, c := range commands {
@@ -96,8 +129,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fs := flag.NewFlagSet("convlab "+c.name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	e := &env{ctx: ctx, stdout: stdout, stderr: stderr}
-	runFn := c.setup(fs, e)
+	runFn := c.setup(fs)
 	fs.Usage = func() { printCommandHelp(stderr, c, fs) }
 	positional, err := parseInterspersed(fs, args[1:])
 	if err != nil {
@@ -106,7 +138,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	err = runFn(positional)
+	err = runFn(&env{ctx: ctx, stdout: stdout, stderr: stderr}, positional)
 	var ue usageError
 	var ee exitError
 	switch {
@@ -175,7 +207,7 @@ func help(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	fs := flag.NewFlagSet("convlab "+c.name, flag.ContinueOnError)
-	c.setup(fs, &env{ctx: context.Background(), stdout: stdout, stderr: stderr})
+	c.setup(fs)
 	printCommandHelp(stdout, c, fs)
 	return 0
 }
@@ -210,7 +242,7 @@ func suggestCommand(name string) string {
 		names = append(names, c.name)
 	}
 	if best := spec.Closest(name, names); best != "" {
-		return fmt.Sprintf("; did you mean %q?", best)
+		return didYouMean(strconv.Quote(best))
 	}
 	return ""
 }

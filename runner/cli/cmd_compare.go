@@ -15,12 +15,11 @@ import (
 	"convlab/runner/results"
 )
 
-func init() {
-	register(&command{
-		name:  "compare",
-		usage: "[flags] A B",
-		short: "is the difference between two cells real? (mean, CI, paired test)",
-		long: `Compare tests the difference A minus B of two groups of finished runs on
+var cmdCompare = &command{
+	name:  "compare",
+	usage: "[flags] A B",
+	short: "is the difference between two cells real? (mean, CI, paired test)",
+	long: `Compare tests the difference A minus B of two groups of finished runs on
 one metric, the way REPORT.md compares a sweep's cells with its reference:
 the difference of means with its 95% confidence interval, a paired t-test
 over the seeds both have (and the exact sign-flip permutation test for up
@@ -37,50 +36,58 @@ several trees counts once.
 
 Metrics: accuracy, val_accuracy and loss, val_loss (the last epoch's),
 test_accuracy, test_loss, train_seconds.`,
-		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
-			metric := fs.String("metric", "val_accuracy", "metric to compare: "+strings.Join(report.MetricKeys(), ", "))
-			dir := fs.String("results", "results", "a results tree, or a directory of results trees")
-			return func(args []string) error {
-				if len(args) != 2 {
-					return usagef("want two cells or run patterns A and B, got %d argument%s", len(args), pluralS(len(args)))
-				}
-				if !validMetric(*metric) {
-					return usagef("unknown metric %q; valid: %s", *metric, strings.Join(report.MetricKeys(), ", "))
-				}
-				recs, err := readResults(*dir)
-				if err != nil {
-					return err
-				}
-				groups := make([][]*results.Record, 2)
-				for i, arg := range args {
-					g, err := selectGroup(recs, arg)
-					if err != nil {
-						return err
-					}
-					if len(g) == 0 {
-						return fmt.Errorf("%s matches no finished run under %s; a cell is a run id without its -s<seed>, or give a glob such as 'strided-*'", arg, *dir)
-					}
-					groups[i] = g
-				}
-				c, err := report.CompareRuns(groups[0], groups[1], *metric)
-				if err != nil {
-					return err
-				}
-				for i, s := range []struct {
-					label string
-					sum   any
-				}{{c.Cell, c.SummaryText(c.CellSummary)}, {c.Reference, c.SummaryText(c.ReferenceSummary)}} {
-					n := c.CellSeeds
-					if i == 1 {
-						n = c.ReferenceSeeds
-					}
-					fmt.Fprintf(e.stdout, "%s  %s, %d seed%s: %s %v\n", string(rune('A'+i)), s.label, n, pluralS(n), *metric, s.sum)
-				}
-				fmt.Fprintf(e.stdout, "%s\n", c.Sentence())
-				return nil
-			}
-		},
-	})
+	setup: bind(runCompare),
+}
+
+// compareOptions are the flags of compare.
+type compareOptions struct {
+	metric string
+	dir    string
+}
+
+func (o *compareOptions) flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.metric, "metric", "val_accuracy", "metric to compare: "+strings.Join(report.MetricKeys(), ", "))
+	fs.StringVar(&o.dir, "results", "results", "a results tree, or a directory of results trees")
+}
+
+func runCompare(e *env, opts *compareOptions, args []string) error {
+	if len(args) != 2 {
+		return usagef("want two cells or run patterns A and B, got %d argument%s", len(args), plural(len(args)))
+	}
+	if !validMetric(opts.metric) {
+		return usagef("unknown metric %q; valid: %s", opts.metric, strings.Join(report.MetricKeys(), ", "))
+	}
+	recs, err := readResults(opts.dir)
+	if err != nil {
+		return err
+	}
+	groups := make([][]*results.Record, 2)
+	for i, arg := range args {
+		g, err := selectGroup(recs, arg)
+		if err != nil {
+			return err
+		}
+		if len(g) == 0 {
+			return fmt.Errorf("%s matches no finished run under %s; a cell is a run id without its -s<seed>, or give a glob such as 'strided-*'", arg, opts.dir)
+		}
+		groups[i] = g
+	}
+	c, err := report.CompareRuns(groups[0], groups[1], opts.metric)
+	if err != nil {
+		return err
+	}
+	for i, s := range []struct {
+		label string
+		sum   any
+	}{{c.Cell, c.SummaryText(c.CellSummary)}, {c.Reference, c.SummaryText(c.ReferenceSummary)}} {
+		n := c.CellSeeds
+		if i == 1 {
+			n = c.ReferenceSeeds
+		}
+		fmt.Fprintf(e.stdout, "%s  %s, %d seed%s: %s %v\n", string(rune('A'+i)), s.label, n, plural(n), opts.metric, s.sum)
+	}
+	fmt.Fprintf(e.stdout, "%s\n", c.Sentence())
+	return nil
 }
 
 func validMetric(m string) bool {
@@ -90,13 +97,6 @@ func validMetric(m string) bool {
 		}
 	}
 	return false
-}
-
-func pluralS(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 // readResults reads the finished runs of dir when it is a results tree,

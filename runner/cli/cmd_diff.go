@@ -18,12 +18,11 @@ import (
 var diffMetrics = []string{"params", "train_accuracy", "train_loss", "val_accuracy", "val_loss", "test_accuracy", "test_loss",
 	"last_accuracy", "last_val_accuracy", "baseline_train", "baseline_test", "train_seconds"}
 
-func init() {
-	register(&command{
-		name:  "diff",
-		usage: "[flags] RUN RUN",
-		short: "compare two finished runs: the settings that differ, and every metric side by side",
-		long: `Diff compares two finished runs, as 'dvc exp diff' does: first every
+var cmdDiff = &command{
+	name:  "diff",
+	usage: "[flags] RUN RUN",
+	short: "compare two finished runs: the settings that differ, and every metric side by side",
+	long: `Diff compares two finished runs, as 'dvc exp diff' does: first every
 setting of the resolved configuration (config.yaml, the layers of the
 architecture included) that differs between them, then each metric of
 runs.csv for both runs and the difference, second minus first.
@@ -36,37 +35,45 @@ error listing them.
 --json prints {"a": {"run_id", "dir"}, "b": {...}, "config": [{"key", "a",
 "b"}], "metrics": [{"name", "a", "b", "difference"}]}, config values as
 text, metrics as numbers (null when not finite).`,
-		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
-			resultsDir := fs.String("results", "results", "directory that holds one results tree per experiment file")
-			asJSON := fs.Bool("json", false, "print JSON")
-			return func(args []string) error {
-				if len(args) != 2 {
-					return usagef("want two runs, got %d arguments", len(args))
-				}
-				var dirs [2]string
-				var recs [2]*results.Record
-				for i, a := range args {
-					dir, err := findRun(a, *resultsDir)
-					if err != nil {
-						return err
-					}
-					rec, err := results.ReadRunDir(dir)
-					if err != nil {
-						return err
-					}
-					dirs[i], recs[i] = dir, rec
-				}
-				d, err := diffRuns(dirs, recs)
-				if err != nil {
-					return err
-				}
-				if *asJSON {
-					return writeJSON(e.stdout, d)
-				}
-				return d.write(e)
-			}
-		},
-	})
+	setup: bind(runDiff),
+}
+
+// diffOptions are the flags of diff.
+type diffOptions struct {
+	resultsDir string
+	asJSON     bool
+}
+
+func (o *diffOptions) flags(fs *flag.FlagSet) {
+	resultsFlag(fs, &o.resultsDir)
+	fs.BoolVar(&o.asJSON, "json", false, "print JSON")
+}
+
+func runDiff(e *env, opts *diffOptions, args []string) error {
+	if len(args) != 2 {
+		return usagef("want two runs, got %d arguments", len(args))
+	}
+	var dirs [2]string
+	var recs [2]*results.Record
+	for i, a := range args {
+		dir, err := findRun(a, opts.resultsDir)
+		if err != nil {
+			return err
+		}
+		rec, err := results.ReadRunDir(dir)
+		if err != nil {
+			return err
+		}
+		dirs[i], recs[i] = dir, rec
+	}
+	d, err := diffRuns(dirs, recs)
+	if err != nil {
+		return err
+	}
+	if opts.asJSON {
+		return writeJSON(e.stdout, d)
+	}
+	return d.write(e)
 }
 
 // runRef names one run of a diff.
@@ -88,16 +95,16 @@ type metricDiff struct {
 	Difference any    `json:"difference"`
 }
 
-// runDiff is what diff prints; its JSON form is documented in the help.
-type runDiff struct {
+// diffResult is what diff prints; its JSON form is documented in the help.
+type diffResult struct {
 	A       runRef       `json:"a"`
 	B       runRef       `json:"b"`
 	Config  []configDiff `json:"config"`
 	Metrics []metricDiff `json:"metrics"`
 }
 
-func diffRuns(dirs [2]string, recs [2]*results.Record) (*runDiff, error) {
-	d := &runDiff{A: runRef{recs[0].Run.ID, dirs[0]}, B: runRef{recs[1].Run.ID, dirs[1]}, Config: []configDiff{}}
+func diffRuns(dirs [2]string, recs [2]*results.Record) (*diffResult, error) {
+	d := &diffResult{A: runRef{recs[0].Run.ID, dirs[0]}, B: runRef{recs[1].Run.ID, dirs[1]}, Config: []configDiff{}}
 	var flat [2][][2]string
 	for i, r := range recs {
 		kv, err := flattenConfig(r.Run)
@@ -176,7 +183,7 @@ func flattenConfig(r spec.Run) ([][2]string, error) {
 	), nil
 }
 
-func (d *runDiff) write(e *env) error {
+func (d *diffResult) write(e *env) error {
 	var buf strings.Builder
 	w := tabwriter.NewWriter(&buf, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "\ta\tb\n")
@@ -255,10 +262,7 @@ func findRun(arg, resultsDir string) (string, error) {
 	case 1:
 		return matches[0], nil
 	case 0:
-		hint := ""
-		if best := closestPrefix(arg, names); best != "" {
-			hint = fmt.Sprintf(" (did you mean %s?)", best)
-		}
+		hint := didYouMean(closestPrefix(arg, names))
 		return "", fmt.Errorf("%s: no such run directory, nor a run of that id under %s%s", arg, resultsDir, hint)
 	}
 	return "", fmt.Errorf("%s names %d runs; give one of their directories: %s", arg, len(matches), strings.Join(matches, ", "))

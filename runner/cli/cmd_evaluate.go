@@ -15,93 +15,103 @@ import (
 	"convlab/runner/train"
 )
 
-func init() {
-	register(&command{
-		name:  "evaluate",
-		usage: "[flags] RUN_DIR|WEIGHTS_FILE",
-		short: "score a saved model again without retraining",
-		long: `Evaluate loads the weights of a finished run (its directory, or a
+var cmdEvaluate = &command{
+	name:  "evaluate",
+	usage: "[flags] RUN_DIR|WEIGHTS_FILE",
+	short: "score a saved model again without retraining",
+	long: `Evaluate loads the weights of a finished run (its directory, or a
 weights file) and scores them with dropout off on the run's training,
 validation and test images: accuracy, loss, the per-class report and the
 confusion matrix, as the run's metrics.json holds them. The run's own
 configuration (config.yaml in its directory) says which data set, n and
 validation split to use; flags override it.`,
-		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
-			ds := fs.String("dataset", "", "data set (default: the run's)")
-			dir := fs.String("data-dir", "", "data set directory (default: the run's, else the data set's usual place)")
-			n := fs.Int("n", 0, "number of training images (default: the run's)")
-			split := fs.Float64("validation-split", -1, "validation fraction (default: the run's)")
-			asJSON := fs.Bool("json", false, "print the metrics as JSON")
-			return func(args []string) error {
-				if len(args) != 1 {
-					return usagef("want one run directory or weights file, got %d arguments", len(args))
-				}
-				weights, runDir := args[0], filepath.Dir(args[0])
-				if _, err := os.Stat(args[0]); err != nil {
-					return missingRunError(args[0], err)
-				}
-				if isDir(args[0]) {
-					runDir, weights = args[0], filepath.Join(args[0], WeightsFile)
-				}
-				var name, dataDir string
-				var count int
-				var vs float64
-				if rec, err := results.ReadRunDir(runDir); err == nil {
-					name, dataDir, count, vs = rec.Run.Dataset, rec.Run.DataDir, rec.Run.N, rec.Run.ValidationSplit
-				}
-				if *ds != "" {
-					name = *ds
-				}
-				if *dir != "" {
-					dataDir = *dir
-				}
-				if *n > 0 {
-					count = *n
-				}
-				if *split >= 0 {
-					vs = *split
-				}
-				if name == "" || count == 0 {
-					if runDir == args[0] {
-						return usagef("%s is not a run directory (it has no config.yaml): give --dataset and --n", runDir)
-					}
-					return usagef("%s is not in a run directory (no config.yaml next to it): give --dataset and --n", args[0])
-				}
-				tr, te, err := dataset.LoadCached(name, dataDir)
-				if err != nil {
-					return err
-				}
-				data, err := dataset.Prepare(tr, te, count, vs)
-				if err != nil {
-					return err
-				}
-				m, err := train.Evaluate(weights, data)
-				if err != nil {
-					return err
-				}
-				if *asJSON {
-					b, err := json.MarshalIndent(m, "", "  ")
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(e.stdout, "%s\n", b)
-					return nil
-				}
-				fmt.Fprintf(e.stdout, "%s on %s, n=%d (validation split %g), %d parameters\n", weights, name, count, vs, m.Params)
-				fmt.Fprintf(e.stdout, "%-11s %9s %9s\n", "part", "accuracy", "loss")
-				for _, p := range []struct {
-					name string
-					ev   results.Evaluation
-				}{{"train", m.Train}, {"validation", m.Validation}, {"test", m.Test}} {
-					fmt.Fprintf(e.stdout, "%-11s %9.4f %9.4f\n", p.name, p.ev.Accuracy, p.ev.Loss)
-				}
-				fmt.Fprintf(e.stdout, "baseline (always label %d): train %.4f, test %.4f\n\n", m.BaselineLabel, m.BaselineTrain, m.BaselineTest)
-				fmt.Fprint(e.stdout, "test set:\n")
-				fmt.Fprint(e.stdout, formatReport(m.Test.Report))
-				return nil
-			}
-		},
-	})
+	setup: bind(runEvaluate),
+}
+
+// evaluateOptions are the flags of evaluate.
+type evaluateOptions struct {
+	ds     string
+	dir    string
+	n      int
+	split  float64
+	asJSON bool
+}
+
+func (o *evaluateOptions) flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.ds, "dataset", "", "data set (default: the run's)")
+	fs.StringVar(&o.dir, "data-dir", "", "data set directory (default: the run's, else the data set's usual place)")
+	fs.IntVar(&o.n, "n", 0, "number of training images (default: the run's)")
+	fs.Float64Var(&o.split, "validation-split", -1, "validation fraction (default: the run's)")
+	fs.BoolVar(&o.asJSON, "json", false, "print the metrics as JSON")
+}
+
+func runEvaluate(e *env, opts *evaluateOptions, args []string) error {
+	if len(args) != 1 {
+		return usagef("want one run directory or weights file, got %d arguments", len(args))
+	}
+	weights, runDir := args[0], filepath.Dir(args[0])
+	if _, err := os.Stat(args[0]); err != nil {
+		return missingRunError(args[0], err)
+	}
+	if isDir(args[0]) {
+		runDir, weights = args[0], filepath.Join(args[0], WeightsFile)
+	}
+	var name, dataDir string
+	var count int
+	var vs float64
+	if rec, err := results.ReadRunDir(runDir); err == nil {
+		name, dataDir, count, vs = rec.Run.Dataset, rec.Run.DataDir, rec.Run.N, rec.Run.ValidationSplit
+	}
+	if opts.ds != "" {
+		name = opts.ds
+	}
+	if opts.dir != "" {
+		dataDir = opts.dir
+	}
+	if opts.n > 0 {
+		count = opts.n
+	}
+	if opts.split >= 0 {
+		vs = opts.split
+	}
+	if name == "" || count == 0 {
+		if runDir == args[0] {
+			return usagef("%s is not a run directory (it has no config.yaml): give --dataset and --n", runDir)
+		}
+		return usagef("%s is not in a run directory (no config.yaml next to it): give --dataset and --n", args[0])
+	}
+	tr, te, err := dataset.LoadCached(name, dataDir)
+	if err != nil {
+		return err
+	}
+	data, err := dataset.Prepare(tr, te, count, vs)
+	if err != nil {
+		return err
+	}
+	m, err := train.Evaluate(weights, data)
+	if err != nil {
+		return err
+	}
+	if opts.asJSON {
+		b, err := json.MarshalIndent(m, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s\n", b)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "%s on %s, n=%d (validation split %g), %d parameters\n", weights, name, count, vs, m.Params)
+	fmt.Fprintf(e.stdout, "%-11s %9s %9s\n", "part", "accuracy", "loss")
+	for _, p := range []struct {
+		name string
+		ev   results.Evaluation
+	}{{"train", m.Train}, {"validation", m.Validation}, {"test", m.Test}} {
+		fmt.Fprintf(e.stdout, "%-11s %9.4f %9.4f\n", p.name, p.ev.Accuracy, p.ev.Loss)
+	}
+	fmt.Fprintf(e.stdout, "baseline (always label %d): train %.4f, test %.4f\n\n", m.BaselineLabel, m.BaselineTrain, m.BaselineTest)
+	fmt.Fprint(e.stdout, "test set:\n")
+	fmt.Fprint(e.stdout, formatReport(m.Test.Report))
+	return nil
 }
 
 // formatReport lays out a classification report as scikit-learn prints it.
@@ -138,7 +148,7 @@ func missingRunError(path string, err error) error {
 			names = append(names, e.Name())
 		}
 		if best := closestPrefix(filepath.Base(path), names); best != "" {
-			hint = fmt.Sprintf(" (did you mean %s?)", filepath.Join(filepath.Dir(path), best))
+			hint = didYouMean(filepath.Join(filepath.Dir(path), best))
 		}
 	}
 	return fmt.Errorf("%s: %s%s; want a run directory such as results/<name>/runs/<run id>-<hash> or its weights file", path, msg, hint)

@@ -10,14 +10,14 @@ import (
 
 	"convlab/report"
 	"convlab/runner/results"
+	"convlab/runner/spec"
 )
 
-func init() {
-	register(&command{
-		name:  "gc",
-		usage: "[flags] [FILE...]",
-		short: "list (or --delete) run directories no experiment file reaches any more",
-		long: `Gc finds the finished runs under RESULTS/<name>/runs/ that none of the
+var cmdGC = &command{
+	name:  "gc",
+	usage: "[flags] [FILE...]",
+	short: "list (or --delete) run directories no experiment file reaches any more",
+	long: `Gc finds the finished runs under RESULTS/<name>/runs/ that none of the
 experiment files (default: every file of experiments/) declares any more,
 after an edit of a grid for example, and lists them with their size. It is
 a dry run unless --delete is given, which removes them.
@@ -28,99 +28,108 @@ sweeps.json lists it: the runs of the last report, overridden ones
 included. Results trees that no given file names are left alone, as are
 runs still training (RESULTS/<name>/tmp/). Every file must be valid: an
 invalid file could reach runs that would otherwise be removed.`,
-		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
-			resultsDir := fs.String("results", "results", "directory that holds one results tree per experiment file")
-			del := fs.Bool("delete", false, "remove the unreached run directories (default: only list them)")
-			overrides := overrideFlags(fs)
-			return func(args []string) error {
-				if len(args) == 0 {
-					all, err := filepath.Glob(filepath.Join("experiments", "*.yaml"))
-					if err != nil || len(all) == 0 {
-						return usagef("no experiment file given, and none in experiments/")
-					}
-					args = all
-				}
-				_, trainFiles, err := splitKinds(args)
-				if err != nil {
-					return err
-				}
-				if len(trainFiles) == 0 {
-					return usagef("no training experiment file among %d given", len(args))
-				}
-				files, err := loadTraining(trainFiles, *overrides)
-				if err != nil {
-					return err
-				}
-				reached := map[string]map[string]bool{} // tree name -> run dir names
-				for _, f := range files {
-					if reached[f.name] == nil {
-						reached[f.name] = map[string]bool{}
-					}
-					for _, r := range f.plan.Runs {
-						reached[f.name][results.RunDirName(r)] = true
-					}
-				}
-				names := make([]string, 0, len(reached))
-				for n := range reached {
-					names = append(names, n)
-				}
-				sort.Strings(names)
-				var stale []string
-				var total int64
-				for _, name := range names {
-					root := filepath.Join(*resultsDir, name)
-					sweeps, _, err := report.ReadPlanIndex(root)
-					if err != nil {
-						return err
-					}
-					for _, s := range sweeps {
-						for _, d := range s.RunDirs {
-							reached[name][d] = true
-						}
-					}
-					entries, err := os.ReadDir(filepath.Join(root, results.RunsDir))
-					if err != nil && !os.IsNotExist(err) {
-						return err
-					}
-					for _, en := range entries {
-						dir := filepath.Join(root, results.RunsDir, en.Name())
-						if !en.IsDir() || reached[name][en.Name()] {
-							continue
-						}
-						if _, err := os.Stat(filepath.Join(dir, results.DoneFile)); err != nil {
-							continue // not a finished run (being replaced): not ours to remove
-						}
-						size := dirSize(dir)
-						total += size
-						stale = append(stale, dir)
-						fmt.Fprintf(e.stdout, "%s\t%s\n", formatBytes(size), dir)
-					}
-				}
-				if trees, err := resultTrees(*resultsDir); err == nil {
-					for _, t := range trees {
-						if reached[filepath.Base(t)] == nil {
-							fmt.Fprintf(e.stderr, "convlab gc: %s: no experiment file given has its results there; left alone\n", t)
-						}
-					}
-				}
-				if len(stale) == 0 {
-					fmt.Fprintln(e.stdout, "no unreached runs")
-					return nil
-				}
-				if !*del {
-					fmt.Fprintf(e.stdout, "%d unreached run%s, %s; 'convlab gc --delete' removes them\n", len(stale), plural(len(stale)), formatBytes(total))
-					return nil
-				}
-				for _, dir := range stale {
-					if err := os.RemoveAll(dir); err != nil {
-						return fmt.Errorf("remove %s: %w", dir, err)
-					}
-				}
-				fmt.Fprintf(e.stdout, "removed %d unreached run%s, %s\n", len(stale), plural(len(stale)), formatBytes(total))
-				return nil
+	setup: bind(runGC),
+}
+
+// gcOptions are the flags of gc.
+type gcOptions struct {
+	resultsDir string
+	del        bool
+	overrides  *[]spec.Override
+}
+
+func (o *gcOptions) flags(fs *flag.FlagSet) {
+	resultsFlag(fs, &o.resultsDir)
+	fs.BoolVar(&o.del, "delete", false, "remove the unreached run directories (default: only list them)")
+	o.overrides = overrideFlags(fs)
+}
+
+func runGC(e *env, opts *gcOptions, args []string) error {
+	if len(args) == 0 {
+		all, err := filepath.Glob(filepath.Join("experiments", "*.yaml"))
+		if err != nil || len(all) == 0 {
+			return usagef("no experiment file given, and none in experiments/")
+		}
+		args = all
+	}
+	_, trainFiles, err := splitKinds(args)
+	if err != nil {
+		return err
+	}
+	if len(trainFiles) == 0 {
+		return usagef("no training experiment file among %d given", len(args))
+	}
+	files, err := loadTraining(trainFiles, *opts.overrides)
+	if err != nil {
+		return err
+	}
+	reached := map[string]map[string]bool{} // tree name -> run dir names
+	for _, f := range files {
+		if reached[f.name] == nil {
+			reached[f.name] = map[string]bool{}
+		}
+		for _, r := range f.plan.Runs {
+			reached[f.name][results.RunDirName(r)] = true
+		}
+	}
+	names := make([]string, 0, len(reached))
+	for n := range reached {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var stale []string
+	var total int64
+	for _, name := range names {
+		root := filepath.Join(opts.resultsDir, name)
+		sweeps, _, err := report.ReadPlanIndex(root)
+		if err != nil {
+			return err
+		}
+		for _, s := range sweeps {
+			for _, d := range s.RunDirs {
+				reached[name][d] = true
 			}
-		},
-	})
+		}
+		entries, err := os.ReadDir(filepath.Join(root, results.RunsDir))
+		if err != nil && !os.IsNotExist(err) {
+			return err
+		}
+		for _, en := range entries {
+			dir := filepath.Join(root, results.RunsDir, en.Name())
+			if !en.IsDir() || reached[name][en.Name()] {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(dir, results.DoneFile)); err != nil {
+				continue // not a finished run (being replaced): not ours to remove
+			}
+			size := dirSize(dir)
+			total += size
+			stale = append(stale, dir)
+			fmt.Fprintf(e.stdout, "%s\t%s\n", formatBytes(size), dir)
+		}
+	}
+	if trees, err := resultTrees(opts.resultsDir); err == nil {
+		for _, t := range trees {
+			if reached[filepath.Base(t)] == nil {
+				fmt.Fprintf(e.stderr, "convlab gc: %s: no experiment file given has its results there; left alone\n", t)
+			}
+		}
+	}
+	if len(stale) == 0 {
+		fmt.Fprintln(e.stdout, "no unreached runs")
+		return nil
+	}
+	if !opts.del {
+		fmt.Fprintf(e.stdout, "%d unreached run%s, %s; 'convlab gc --delete' removes them\n", len(stale), plural(len(stale)), formatBytes(total))
+		return nil
+	}
+	for _, dir := range stale {
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("remove %s: %w", dir, err)
+		}
+	}
+	fmt.Fprintf(e.stdout, "removed %d unreached run%s, %s\n", len(stale), plural(len(stale)), formatBytes(total))
+	return nil
 }
 
 // dirSize is the total size of the regular files under dir.

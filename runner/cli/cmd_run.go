@@ -20,12 +20,11 @@ import (
 	"convlab/runner/spec"
 )
 
-func init() {
-	register(&command{
-		name:  "run",
-		usage: "[flags] FILE...",
-		short: "train every run of experiment files that is not done, then write the report",
-		long: `Run validates every experiment file (nothing runs when any is invalid),
+var cmdRun = &command{
+	name:  "run",
+	usage: "[flags] FILE...",
+	short: "train every run of experiment files that is not done, then write the report",
+	long: `Run validates every experiment file (nothing runs when any is invalid),
 then trains the runs of each training file whose results do not exist yet
 and writes them under RESULTS/<name>/runs/<run id>-<hash>/. After the runs
 it rebuilds the tables, figures and REPORT.md of each file, as
@@ -50,16 +49,14 @@ and where the report is) to standard output.
 "convolutions": [{"path", "dir", "error"}], "errors"}, each run as {"id",
 "dir", "seconds", "error"}; "ok" is true when the exit status is 0. Fields
 are never renamed or retyped under the same schema; new ones may be added.`,
-		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
-			o := runFlags(fs)
-			return func(args []string) error {
-				if len(args) == 0 {
-					return usagef("no experiment file given")
-				}
-				return runFiles(e, args, *o)
-			}
-		},
-	})
+	setup: bind(runRun),
+}
+
+func runRun(e *env, opts *runOptions, args []string) error {
+	if len(args) == 0 {
+		return usagef("no experiment file given")
+	}
+	return runFiles(e, args, *opts)
 }
 
 // runOptions are the flags of run.
@@ -77,9 +74,8 @@ type runOptions struct {
 	overrides *[]spec.Override
 }
 
-func runFlags(fs *flag.FlagSet) *runOptions {
-	o := &runOptions{}
-	fs.StringVar(&o.results, "results", "results", "directory that holds one results tree per experiment file")
+func (o *runOptions) flags(fs *flag.FlagSet) {
+	resultsFlag(fs, &o.results)
 	fs.IntVar(&o.jobs, "j", 1, "number of runs that train at once; the cores are split between them")
 	fs.IntVar(&o.cores, "cores", 0, "cores to use in all (0: $SLURM_CPUS_PER_TASK when set, else every core)")
 	fs.BoolVar(&o.force, "force", false, "train the selected runs again even when their results exist")
@@ -89,7 +85,6 @@ func runFlags(fs *flag.FlagSet) *runOptions {
 	o.overrides = overrideFlags(fs)
 	fs.BoolVar(&o.json, "json", false, "print the final summary as JSON (schema "+runSchema+", see 'convlab help run')")
 	o.formats = addFormatsFlag(fs)
-	return o
 }
 
 func runFiles(e *env, args []string, o runOptions) error {
@@ -261,25 +256,6 @@ func loadData(files []trainingFile, o runOptions, status *exec.Status) (noData m
 		}
 	}
 	return noData, errors.Join(errs...)
-}
-
-// splitKinds sorts experiment files into convolution files and training
-// files by their kind: key.
-func splitKinds(paths []string) (conv, train []string, err error) {
-	var errs []error
-	for _, p := range paths {
-		k, err := spec.Kind(p)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if k == spec.KindConvolution {
-			conv = append(conv, p)
-		} else {
-			train = append(train, p)
-		}
-	}
-	return conv, train, errors.Join(errs...)
 }
 
 // progressSink shows live bars when w is a terminal, else plain lines.

@@ -4,17 +4,18 @@ import (
 	"flag"
 	"slices"
 	"strings"
+
+	"convlab/runner/spec"
 )
 
 // defaultRunColumns are what `convlab runs` shows without --columns.
 var defaultRunColumns = []string{"run_id", "arch", "n", "l1", "epochs", "seed", "val_accuracy", "test_accuracy", "train_seconds"}
 
-func init() {
-	register(&command{
-		name:  "runs",
-		usage: "[flags] [FILE...|RESULTS_DIR...]",
-		short: "list finished runs as a table, CSV or JSON, filtered and sorted",
-		long: `Runs prints one line per finished run, with the columns of runs.csv
+var cmdRuns = &command{
+	name:  "runs",
+	usage: "[flags] [FILE...|RESULTS_DIR...]",
+	short: "list finished runs as a table, CSV or JSON, filtered and sorted",
+	long: `Runs prints one line per finished run, with the columns of runs.csv
 (run_id, hash, sweeps, dataset, arch, n, l1, epochs, batch_size,
 validation_split, seed, optimizer, learning_rate, params, train_accuracy,
 train_loss, val_accuracy, val_loss, test_accuracy, test_loss, last_accuracy,
@@ -35,63 +36,76 @@ The table rounds numbers to four significant digits; --csv and --json give
 them unrounded. --json prints a list of objects, one per run, whose keys
 are the columns chosen, numbers as JSON numbers, git_dirty a boolean, and
 an empty or non-finite value null.`,
-		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
-			resultsDir := fs.String("results", "results", "directory that holds one results tree per experiment file")
-			columns := fs.String("columns", strings.Join(defaultRunColumns, ","), "comma-separated `columns` to show (all: every column)")
-			where := fs.String("where", "", "keep runs passing every `condition`, e.g. 'arch=maxpool,l1<0.01'")
-			sortBy := fs.String("sort", "", "sort by `columns`, - for descending, e.g. -val_accuracy")
-			asCSV := fs.Bool("csv", false, "print CSV")
-			asJSON := fs.Bool("json", false, "print JSON")
-			overrides := overrideFlags(fs)
-			return func(args []string) error {
-				if *asCSV && *asJSON {
-					return usagef("--csv and --json exclude each other")
-				}
-				cols := runColumns()
-				if *columns != "all" {
-					cols = splitList(*columns)
-					if len(cols) == 0 {
-						return usagef("--columns: no column given")
-					}
-					if err := checkColumns("--columns", cols); err != nil {
-						return err
-					}
-				}
-				conds, err := parseWhere(*where)
-				if err != nil {
-					return err
-				}
-				keys, err := parseSort(*sortBy)
-				if err != nil {
-					return err
-				}
-				trees, err := collectRuns(args, *resultsDir, *overrides)
-				if err != nil {
-					return err
-				}
-				rows, err := rowsOf(trees)
-				if err != nil {
-					return err
-				}
-				rows = slices.DeleteFunc(rows, func(r runRow) bool {
-					for _, c := range conds {
-						if !c.match(r) {
-							return true
-						}
-					}
-					return false
-				})
-				sortRows(rows, keys)
-				switch {
-				case *asJSON:
-					return writeJSON(e.stdout, jsonRows(cols, rows))
-				case *asCSV:
-					return writeCSV(e.stdout, cols, rows)
-				}
-				return writeTable(e.stdout, cols, rows)
+	setup: bind(runRuns),
+}
+
+// runsOptions are the flags of runs.
+type runsOptions struct {
+	resultsDir string
+	columns    string
+	where      string
+	sortBy     string
+	asCSV      bool
+	asJSON     bool
+	overrides  *[]spec.Override
+}
+
+func (o *runsOptions) flags(fs *flag.FlagSet) {
+	resultsFlag(fs, &o.resultsDir)
+	fs.StringVar(&o.columns, "columns", strings.Join(defaultRunColumns, ","), "comma-separated `columns` to show (all: every column)")
+	fs.StringVar(&o.where, "where", "", "keep runs passing every `condition`, e.g. 'arch=maxpool,l1<0.01'")
+	fs.StringVar(&o.sortBy, "sort", "", "sort by `columns`, - for descending, e.g. -val_accuracy")
+	fs.BoolVar(&o.asCSV, "csv", false, "print CSV")
+	fs.BoolVar(&o.asJSON, "json", false, "print JSON")
+	o.overrides = overrideFlags(fs)
+}
+
+func runRuns(e *env, opts *runsOptions, args []string) error {
+	if opts.asCSV && opts.asJSON {
+		return usagef("--csv and --json exclude each other")
+	}
+	cols := runColumns()
+	if opts.columns != "all" {
+		cols = splitList(opts.columns)
+		if len(cols) == 0 {
+			return usagef("--columns: no column given")
+		}
+		if err := checkColumns("--columns", cols); err != nil {
+			return err
+		}
+	}
+	conds, err := parseWhere(opts.where)
+	if err != nil {
+		return err
+	}
+	keys, err := parseSort(opts.sortBy)
+	if err != nil {
+		return err
+	}
+	trees, err := collectRuns(args, opts.resultsDir, *opts.overrides)
+	if err != nil {
+		return err
+	}
+	rows, err := rowsOf(trees)
+	if err != nil {
+		return err
+	}
+	rows = slices.DeleteFunc(rows, func(r runRow) bool {
+		for _, c := range conds {
+			if !c.match(r) {
+				return true
 			}
-		},
+		}
+		return false
 	})
+	sortRows(rows, keys)
+	switch {
+	case opts.asJSON:
+		return writeJSON(e.stdout, jsonRows(cols, rows))
+	case opts.asCSV:
+		return writeCSV(e.stdout, cols, rows)
+	}
+	return writeTable(e.stdout, cols, rows)
 }
 
 // splitList splits a comma-separated flag value, dropping empty items.

@@ -10,12 +10,11 @@ import (
 	"convlab/runner/results"
 )
 
-func init() {
-	register(&command{
-		name:  "verify",
-		usage: "[flags] [FILE...]",
-		short: "check every finished run's files against the SHA-256 and sizes its DONE records",
-		long: `Verify reads every file of every finished run and compares its size and
+var cmdVerify = &command{
+	name:  "verify",
+	usage: "[flags] [FILE...]",
+	short: "check every finished run's files against the SHA-256 and sizes its DONE records",
+	long: `Verify reads every file of every finished run and compares its size and
 SHA-256 with those the run's DONE recorded when it finished; 'plan' and
 'run' compare only sizes, which is cheap but misses a changed byte. It
 checks the results trees of the experiment files given, else RESULTS itself
@@ -26,29 +25,37 @@ did not record hashes are listed as unverified (they count as done, and
 --force --only RUN trains one again to record them). The exit status is 1
 when any damage was found. With --quarantine, damaged runs are moved to
 <tree>/quarantine/ (never deleted), for the next 'run' to train again.`,
-		setup: func(fs *flag.FlagSet, e *env) func([]string) error {
-			resultsDir := fs.String("results", "results", "directory that holds one results tree per experiment file, or one results tree")
-			move := fs.Bool("quarantine", false, "move damaged runs to <tree>/quarantine/ so that the next run trains them again")
-			return func(args []string) error {
-				roots, err := verifyRoots(*resultsDir, args)
-				if err != nil {
-					return err
-				}
-				damagedRuns := 0
-				for _, root := range roots {
-					n, err := verifyTree(e, root, *move)
-					if err != nil {
-						return err
-					}
-					damagedRuns += n
-				}
-				if damagedRuns > 0 {
-					return exitError{1}
-				}
-				return nil
-			}
-		},
-	})
+	setup: bind(runVerify),
+}
+
+// verifyOptions are the flags of verify.
+type verifyOptions struct {
+	resultsDir string
+	move       bool
+}
+
+func (o *verifyOptions) flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.resultsDir, "results", "results", "directory that holds one results tree per experiment file, or one results tree")
+	fs.BoolVar(&o.move, "quarantine", false, "move damaged runs to <tree>/quarantine/ so that the next run trains them again")
+}
+
+func runVerify(e *env, opts *verifyOptions, args []string) error {
+	roots, err := verifyRoots(opts.resultsDir, args)
+	if err != nil {
+		return err
+	}
+	damagedRuns := 0
+	for _, root := range roots {
+		n, err := verifyTree(e, root, opts.move)
+		if err != nil {
+			return err
+		}
+		damagedRuns += n
+	}
+	if damagedRuns > 0 {
+		return exitError{1}
+	}
+	return nil
 }
 
 // verifyRoots are the results trees to check: those of the experiment

@@ -143,10 +143,7 @@ func checkColumns(flag string, names []string) error {
 	all := runColumns()
 	for _, n := range names {
 		if !slices.Contains(all, n) {
-			hint := ""
-			if best := spec.Closest(n, all); best != "" {
-				hint = fmt.Sprintf(" (did you mean %s?)", best)
-			}
+			hint := didYouMean(spec.Closest(n, all))
 			return usagef("%s: unknown column %q%s; valid: %s", flag, n, hint, strings.Join(all, ", "))
 		}
 	}

@@ -1,0 +1,185 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+
+	"convlab/report/figure1"
+	"convlab/runner/exec"
+	"convlab/runner/spec"
+)
+
+// The loaders every command shares: experiment files sorted by kind and
+// validated, and the runs --only and --shard select.
+
+// loadFiles sorts experiment files by kind and validates all of them:
+// training files together (nothing runs when any is invalid), convolution
+// files with their photos. It is the one place the CLI dispatches on kind:
+// plan, run, report and slurm all load their files through it.
+func loadFiles(paths []string, overrides []spec.Override) ([]trainingFile, []*figure1.Experiment, error) {
+	convFiles, trainFiles, err := splitKinds(paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	var files []trainingFile
+	if len(trainFiles) > 0 {
+		if files, err = loadTraining(trainFiles, overrides); err != nil {
+			return nil, nil, err
+		}
+	} else if len(overrides) > 0 {
+		return nil, nil, usagef("%s: -S and -m apply to training files, and none is given", overrides[0].Arg)
+	}
+	convs, err := loadConvolution(convFiles)
+	if err != nil {
+		return nil, nil, err
+	}
+	return files, convs, nil
+}
+
+// loadConvolution validates every convolution file, photo included, and
+// reports all the problems together.
+func loadConvolution(paths []string) ([]*figure1.Experiment, error) {
+	var out []*figure1.Experiment
+	var errs []error
+	for _, p := range paths {
+		exp, err := figure1.Load(p)
+		if err == nil {
+			err = exp.CheckImage()
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, exp)
+	}
+	return out, errors.Join(errs...)
+}
+
+// trainingFile is one experiment file of kind training with its own plan.
+type trainingFile struct {
+	path string
+	name string // results/<name>
+	plan *spec.Plan
+	// runs are the runs of the plan that --only and --shard select (see
+	// selection.apply).
+	runs []spec.Run
+}
+
+// loadTraining validates every file together (nothing runs when any is
+// invalid) and returns each file's own plan.
+func loadTraining(paths []string, overrides []spec.Override) ([]trainingFile, error) {
+	o := spec.Options{Overrides: overrides}
+	if _, err := spec.LoadWith(o, paths...); err != nil {
+		return nil, err
+	}
+	var out []trainingFile
+	for _, p := range paths {
+		plan, err := spec.LoadWith(o, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, trainingFile{path: p, name: plan.Files[0].Name, plan: plan, runs: plan.Runs})
+	}
+	return out, nil
+}
+
+// selection is the runs --only and --shard select.
+type selection struct {
+	only          string
+	shard, shards int // shards 0: no sharding
+}
+
+// parseSelection checks the values of --only and --shard.
+func parseSelection(only, shard string) (selection, error) {
+	s := selection{only: only}
+	if only != "" {
+		if _, err := exec.Matcher(only); err != nil {
+			return s, usagef("%v", err)
+		}
+	}
+	if shard != "" {
+		var err error
+		if s.shard, s.shards, err = exec.ParseShard(shard); err != nil {
+			return s, usagef("%v", err)
+		}
+	}
+	return s, nil
+}
+
+// apply sets the runs of each file to those the selection picks: the runs
+// whose ID --only matches, then shard i/n of them. The pattern may match
+// the runs of only some files; matching none in all of them is a usage
+// error that lists the runs' IDs.
+func (s selection) apply(files []trainingFile) error {
+	matched := 0
+	for i := range files {
+		runs, err := exec.SelectOnly(files[i].plan.Runs, s.only)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		matched += len(runs)
+		if s.shards > 0 {
+			runs = exec.SelectShard(runs, s.shard, s.shards)
+		}
+		files[i].runs = runs
+	}
+	if s.only == "" || matched > 0 {
+		return nil
+	}
+	var ids []string
+	for _, f := range files {
+		for _, r := range f.plan.Runs {
+			ids = append(ids, r.ID)
+		}
+	}
+	const maxShown = 20
+	shown := ids
+	if len(shown) > maxShown {
+		shown = append(shown[:maxShown:maxShown], fmt.Sprintf("... (%d more)", len(ids)-maxShown))
+	}
+	return usagef("--only %q matches none of the %d runs; run ids: %s", s.only, len(ids), strings.Join(shown, ", "))
+}
+
+// plural is the "s" of a count's noun: "1 run", "2 runs".
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// splitKinds sorts experiment files into convolution files and training
+// files by their kind: key.
+func splitKinds(paths []string) (conv, train []string, err error) {
+	var errs []error
+	for _, p := range paths {
+		k, err := spec.Kind(p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if k == spec.KindConvolution {
+			conv = append(conv, p)
+		} else {
+			train = append(train, p)
+		}
+	}
+	return conv, train, errors.Join(errs...)
+}
+
+// didYouMean is the hint after an unknown name, " (did you mean X?)", in
+// the wording of runner/spec's messages, or "" when nothing is near enough.
+func didYouMean(suggestion string) string {
+	if suggestion == "" {
+		return ""
+	}
+	return " (did you mean " + suggestion + "?)"
+}
+
+// resultsFlag declares --results as the commands that read or write the
+// results trees of experiment files word it.
+func resultsFlag(fs *flag.FlagSet, dir *string) {
+	fs.StringVar(dir, "results", "results", "directory that holds one results tree per experiment file")
+}
