@@ -34,20 +34,11 @@ func Flock(path string) (unlock func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("lock results tree: %w", err)
 	}
-	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
-		if err != syscall.EINTR {
-			break
-		}
-	}
-	if err != nil {
+	if _, err := flock(f, true); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("lock results tree %s: %w", path, err)
 	}
-	return func() {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
+	return release(f), nil
 }
 
 // lockRun takes the exclusive advisory lock of one run (path, created if
@@ -64,18 +55,14 @@ func lockRun(ctx context.Context, path string, wait bool) (unlock func(), ok boo
 	}
 	delay := 10 * time.Millisecond
 	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() {
-				syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-				f.Close()
-			}, true, nil
-		}
-		if err != syscall.EWOULDBLOCK && err != syscall.EINTR {
+		ok, err := flock(f, false)
+		switch {
+		case err != nil:
 			f.Close()
 			return nil, false, fmt.Errorf("lock run %s: %w", path, err)
-		}
-		if !wait {
+		case ok:
+			return release(f), true, nil
+		case !wait:
 			f.Close()
 			return nil, false, nil
 		}
@@ -86,5 +73,34 @@ func lockRun(ctx context.Context, path string, wait bool) (unlock func(), ok boo
 		case <-time.After(delay):
 		}
 		delay = min(2*delay, 500*time.Millisecond)
+	}
+}
+
+// flock takes the exclusive flock of f, retrying when a signal interrupts
+// it. With block it waits for the lock; without, ok is false when another
+// open file holds it.
+func flock(f *os.File, block bool) (ok bool, err error) {
+	how := syscall.LOCK_EX
+	if !block {
+		how |= syscall.LOCK_NB
+	}
+	for {
+		switch err := syscall.Flock(int(f.Fd()), how); err {
+		case nil:
+			return true, nil
+		case syscall.EINTR:
+		case syscall.EWOULDBLOCK:
+			return false, nil
+		default:
+			return false, err
+		}
+	}
+}
+
+// release unlocks and closes a lock file taken with flock.
+func release(f *os.File) func() {
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
 	}
 }
