@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -133,43 +134,35 @@ func CompareRounds(ctx context.Context, o Options, p PeerOptions, rounds int) (o
 // peer's (they ran back to back): how much the machine's load moves the
 // ratio.
 func Spread(ours, peer [][]Result) string {
-	type span struct{ lo, hi float64 }
-	widen := func(s *span, v float64) {
-		if v <= 0 || math.IsInf(v, 0) || math.IsNaN(v) {
-			return
-		}
-		if s.lo == 0 || v < s.lo {
-			s.lo = v
-		}
-		s.hi = max(s.hi, v)
-	}
+	type ratios struct{ train, infer []float64 }
 	var order []string
-	train, infer, count := map[string]*span{}, map[string]*span{}, map[string]int{}
-	for i := 0; i < min(len(ours), len(peer)); i++ {
+	by := map[string]*ratios{}
+	for i := range min(len(ours), len(peer)) {
 		theirs := map[string]Result{}
 		for _, q := range peer[i] {
 			theirs[q.Preset] = q
 		}
 		for _, r := range ours[i] {
 			q, ok := theirs[r.Preset]
-			if !ok || q.TrainImagesPerS <= 0 || q.InferImagesPerS <= 0 {
+			if !ok || min(r.TrainImagesPerS, r.InferImagesPerS, q.TrainImagesPerS, q.InferImagesPerS) <= 0 {
 				continue
 			}
-			if train[r.Preset] == nil {
+			if by[r.Preset] == nil {
 				order = append(order, r.Preset)
-				train[r.Preset], infer[r.Preset] = &span{}, &span{}
+				by[r.Preset] = &ratios{}
 			}
-			widen(train[r.Preset], r.TrainImagesPerS/q.TrainImagesPerS)
-			widen(infer[r.Preset], r.InferImagesPerS/q.InferImagesPerS)
-			count[r.Preset]++
+			p := by[r.Preset]
+			p.train = append(p.train, r.TrainImagesPerS/q.TrainImagesPerS)
+			p.infer = append(p.infer, r.InferImagesPerS/q.InferImagesPerS)
 		}
 	}
 	var b bytes.Buffer
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "preset\trounds\ttrain ratio, lowest to highest\tinfer ratio, lowest to highest\t")
 	for _, name := range order {
-		t, f := train[name], infer[name]
-		fmt.Fprintf(tw, "%s\t%d\t%.2fx to %.2fx\t%.2fx to %.2fx\t\n", name, count[name], t.lo, t.hi, f.lo, f.hi)
+		p := by[name]
+		fmt.Fprintf(tw, "%s\t%d\t%.2fx to %.2fx\t%.2fx to %.2fx\t\n", name, len(p.train),
+			slices.Min(p.train), slices.Max(p.train), slices.Min(p.infer), slices.Max(p.infer))
 	}
 	tw.Flush()
 	return b.String()
