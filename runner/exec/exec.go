@@ -263,14 +263,12 @@ func Execute(ctx context.Context, runs []spec.Run, opt Options) (Summary, error)
 				for j := range queue {
 					r := w.runOne(ctx, j, wait)
 					mu.Lock()
-					switch {
-					case r.busy:
-						busy = append(busy, j)
-					case r.quarantined != nil:
+					if r.quarantined != nil {
 						sum.Quarantined = append(sum.Quarantined, *r.quarantined)
 					}
 					switch {
 					case r.busy:
+						busy = append(busy, j)
 					case r.skipped:
 						sum.Skipped = append(sum.Skipped, r.o)
 					case r.o.Err == nil:
