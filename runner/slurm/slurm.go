@@ -14,6 +14,7 @@ import (
 	osexec "os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"convlab/runner/atomicfile"
@@ -125,7 +126,7 @@ func (o Options) Validate() error {
 			bad("%s %q: #SBATCH lines cannot hold spaces, quotes or backslashes; choose a path without them", what, p)
 		}
 	}
-	for _, s := range append(append(append([]string{o.Convlab}, o.Files...), o.RunArgs...), o.ReportArgs...) {
+	for _, s := range slices.Concat([]string{o.Convlab}, o.Files, o.RunArgs, o.ReportArgs) {
 		if strings.ContainsAny(s, "\n\r\x00") {
 			bad("argument %q holds a line break or NUL", s)
 		}
