@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 
@@ -141,10 +140,8 @@ func runReport(e *env, opts *reportOptions, args []string) error {
 // checkResultsDir insists that root looks like a results tree, so that a
 // mistyped directory is an error rather than an empty report.
 func checkResultsDir(root string) error {
-	for _, name := range []string{report.IndexFile, "runs"} {
-		if _, err := os.Stat(filepath.Join(root, name)); err == nil {
-			return nil
-		}
+	if isResultsTree(root) {
+		return nil
 	}
 	return fmt.Errorf("%s: not a results directory (no %s and no runs/); give an experiment file or a directory such as results/<name>", root, report.IndexFile)
 }
