@@ -132,7 +132,7 @@ func runReport(e *env, opts *reportOptions, args []string) error {
 			continue
 		}
 		warnDamage(e, t.label, damage, "left out of the report")
-		fmt.Fprintf(e.stdout, "%s: %s\n", t.label, filepath.Join(t.root, "REPORT.md"))
+		fmt.Fprintf(e.stdout, "%s: %s\n", t.label, filepath.Join(t.root, report.ReportFile))
 	}
 	return errors.Join(errs...)
 }
