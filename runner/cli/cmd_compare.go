@@ -1,12 +1,8 @@
 package cli
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -103,18 +99,9 @@ func validMetric(m string) bool {
 // else of every results tree directly under it; a run found in several
 // trees (the same configuration) is kept once, its latest finished copy.
 func readResults(dir string) ([]*results.Record, error) {
-	trees := []string{dir}
-	if _, err := os.Stat(filepath.Join(dir, results.RunsDir)); errors.Is(err, fs.ErrNotExist) {
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			return nil, fmt.Errorf("read results: %w", err)
-		}
-		trees = trees[:0]
-		for _, e := range entries {
-			if e.IsDir() {
-				trees = append(trees, filepath.Join(dir, e.Name()))
-			}
-		}
+	trees, err := treesAt(dir)
+	if err != nil {
+		return nil, err
 	}
 	latest := map[string]*results.Record{}
 	for _, t := range trees {

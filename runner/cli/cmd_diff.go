@@ -246,15 +246,15 @@ func findRun(arg, resultsDir string) (string, error) {
 	}
 	var matches, names []string
 	for _, root := range roots {
-		entries, err := os.ReadDir(filepath.Join(root, results.RunsDir))
+		dirs, err := results.RunDirs(root)
 		if err != nil {
 			continue
 		}
-		for _, e := range entries {
-			name := e.Name()
+		for _, dir := range dirs {
+			name := filepath.Base(dir)
 			names = append(names, name)
 			if name == arg || (strings.HasPrefix(name, arg+"-") && len(name) == len(arg)+11) {
-				matches = append(matches, filepath.Join(root, results.RunsDir, name))
+				matches = append(matches, dir)
 			}
 		}
 	}

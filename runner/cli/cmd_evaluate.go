@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -93,12 +92,7 @@ func runEvaluate(e *env, opts *evaluateOptions, args []string) error {
 		return err
 	}
 	if opts.asJSON {
-		b, err := json.MarshalIndent(m, "", "  ")
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(e.stdout, "%s\n", b)
-		return nil
+		return writeJSON(e.stdout, m)
 	}
 	fmt.Fprintf(e.stdout, "%s on %s, n=%d (validation split %g), %d parameters\n", weights, name, count, vs, m.Params)
 	fmt.Fprintf(e.stdout, "%-11s %9s %9s\n", "part", "accuracy", "loss")

@@ -90,13 +90,12 @@ func runGC(e *env, opts *gcOptions, args []string) error {
 				reached[name][d] = true
 			}
 		}
-		entries, err := os.ReadDir(filepath.Join(root, results.RunsDir))
-		if err != nil && !os.IsNotExist(err) {
+		dirs, err := results.RunDirs(root)
+		if err != nil {
 			return err
 		}
-		for _, en := range entries {
-			dir := filepath.Join(root, results.RunsDir, en.Name())
-			if !en.IsDir() || reached[name][en.Name()] {
+		for _, dir := range dirs {
+			if reached[name][filepath.Base(dir)] {
 				continue
 			}
 			if _, err := os.Stat(filepath.Join(dir, results.DoneFile)); err != nil {

@@ -126,17 +126,22 @@ func planConvolution(e *env, convs []*figure1.Experiment, resultsDir string) err
 			size := len(k.Kernel)
 			names[i] = fmt.Sprintf("%s (%dx%d)", k.Name, size, size)
 		}
-		status := "to do"
-		if _, err := os.Stat(filepath.Join(resultsDir, c.Name, "figure1.png")); err == nil {
-			status = "done"
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", c.Name, c.Image, strings.Join(c.Channels, ","), strings.Join(names, ", "), status)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", c.Name, c.Image, strings.Join(c.Channels, ","), strings.Join(names, ", "), convStatus(resultsDir, c))
 	}
 	if err := w.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "%d convolution file%s\n", len(convs), plural(len(convs)))
 	return nil
+}
+
+// convStatus is a convolution file's state in the plan: "done" once its
+// figure is written, else "to do".
+func convStatus(resultsDir string, c *figure1.Experiment) string {
+	if _, err := os.Stat(filepath.Join(resultsDir, c.Name, "figure1.png")); err == nil {
+		return "done"
+	}
+	return "to do"
 }
 
 // planJSON prints the plan as the convlab.plan/1 document.
@@ -160,12 +165,9 @@ func planJSON(e *env, files []trainingFile, convs []*figure1.Experiment, results
 		out.EstimateSeconds = &zero
 	}
 	for _, c := range convs {
-		j := jsonConv{Name: c.Name, Image: c.Image, Channels: nonNil(c.Channels), Kernels: []string{}, Status: "to do"}
+		j := jsonConv{Name: c.Name, Image: c.Image, Channels: nonNil(c.Channels), Kernels: []string{}, Status: convStatus(resultsDir, c)}
 		for _, k := range c.Kernels {
 			j.Kernels = append(j.Kernels, k.Name)
-		}
-		if _, err := os.Stat(filepath.Join(resultsDir, c.Name, "figure1.png")); err == nil {
-			j.Status = "done"
 		}
 		out.Convolutions = append(out.Convolutions, j)
 	}

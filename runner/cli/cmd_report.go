@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 
@@ -133,7 +132,7 @@ func runReport(e *env, opts *reportOptions, args []string) error {
 			continue
 		}
 		warnDamage(e, t.label, damage, "left out of the report")
-		fmt.Fprintf(e.stdout, "%s: %s\n", t.label, filepath.Join(t.root, "REPORT.md"))
+		fmt.Fprintf(e.stdout, "%s: %s\n", t.label, filepath.Join(t.root, report.ReportFile))
 	}
 	return errors.Join(errs...)
 }
@@ -141,10 +140,8 @@ func runReport(e *env, opts *reportOptions, args []string) error {
 // checkResultsDir insists that root looks like a results tree, so that a
 // mistyped directory is an error rather than an empty report.
 func checkResultsDir(root string) error {
-	for _, name := range []string{report.IndexFile, "runs"} {
-		if _, err := os.Stat(filepath.Join(root, name)); err == nil {
-			return nil
-		}
+	if isResultsTree(root) {
+		return nil
 	}
 	return fmt.Errorf("%s: not a results directory (no %s and no runs/); give an experiment file or a directory such as results/<name>", root, report.IndexFile)
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"convlab/runner/exec"
@@ -76,28 +75,14 @@ func verifyRoots(dir string, files []string) ([]string, error) {
 		}
 		return roots, nil
 	}
-	if isTree(dir) {
-		return []string{dir}, nil
-	}
-	entries, err := os.ReadDir(dir)
+	roots, err := treesAt(dir)
 	if err != nil {
-		return nil, fmt.Errorf("results directory: %w", err)
-	}
-	var roots []string
-	for _, e := range entries {
-		if p := filepath.Join(dir, e.Name()); e.IsDir() && isTree(p) {
-			roots = append(roots, p)
-		}
+		return nil, err
 	}
 	if len(roots) == 0 {
 		return nil, fmt.Errorf("%s holds no results tree (a directory with %s/); give --results DIR or experiment files", dir, results.RunsDir)
 	}
 	return roots, nil
-}
-
-func isTree(dir string) bool {
-	info, err := os.Stat(filepath.Join(dir, results.RunsDir))
-	return err == nil && info.IsDir()
 }
 
 // verifyTree checks every run directory under root/runs, hashes included,

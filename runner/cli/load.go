@@ -70,17 +70,14 @@ type trainingFile struct {
 // loadTraining validates every file together (nothing runs when any is
 // invalid) and returns each file's own plan.
 func loadTraining(paths []string, overrides []spec.Override) ([]trainingFile, error) {
-	o := spec.Options{Overrides: overrides}
-	if _, err := spec.LoadWith(o, paths...); err != nil {
+	plans, err := spec.LoadEach(spec.Options{Overrides: overrides}, paths...)
+	if err != nil {
 		return nil, err
 	}
-	var out []trainingFile
-	for _, p := range paths {
-		plan, err := spec.LoadWith(o, p)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, trainingFile{path: p, name: plan.Files[0].Name, plan: plan, runs: plan.Runs})
+	out := make([]trainingFile, len(plans))
+	for i, plan := range plans {
+		f := plan.Files[0]
+		out[i] = trainingFile{path: f.Path, name: f.Name, plan: plan, runs: plan.Runs}
 	}
 	return out, nil
 }

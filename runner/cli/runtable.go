@@ -129,12 +129,33 @@ func resultTrees(dir string) ([]string, error) {
 	var roots []string
 	for _, e := range entries {
 		root := filepath.Join(dir, e.Name())
-		if e.IsDir() && checkResultsDir(root) == nil {
+		if e.IsDir() && isResultsTree(root) {
 			roots = append(roots, root)
 		}
 	}
 	sort.Strings(roots)
 	return roots, nil
+}
+
+// treesAt is dir when it is a results tree itself, else the results
+// trees under it (see resultTrees): what a --results DIR names for the
+// commands that take either.
+func treesAt(dir string) ([]string, error) {
+	if isResultsTree(dir) {
+		return []string{dir}, nil
+	}
+	return resultTrees(dir)
+}
+
+// isResultsTree reports whether root looks like a results tree: it holds
+// sweeps.json or runs/.
+func isResultsTree(root string) bool {
+	for _, name := range []string{report.IndexFile, results.RunsDir} {
+		if _, err := os.Stat(filepath.Join(root, name)); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // checkColumns insists that every name is a column, suggesting the

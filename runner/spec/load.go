@@ -174,8 +174,39 @@ type Options struct {
 // LoadWith is Load with options.
 func LoadWith(o Options, paths ...string) (*Plan, error) {
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("no experiment files given; pass one or more YAML files such as experiments/report.yaml")
+		return nil, errNoFiles
 	}
+	specs, errs := parseFiles(o, paths)
+	return build(paths, specs, errs)
+}
+
+// LoadEach is LoadWith that returns each file's own plan, in the order
+// given (a path given twice once): its runs as if it were loaded alone.
+// The files are read and parsed once, and checked together as LoadWith
+// checks them; nothing is returned when any has a problem.
+func LoadEach(o Options, paths ...string) ([]*Plan, error) {
+	if len(paths) == 0 {
+		return nil, errNoFiles
+	}
+	specs, errs := parseFiles(o, paths)
+	if _, err := build(paths, specs, errs); err != nil {
+		return nil, err
+	}
+	each := make([]*Plan, len(specs))
+	for i, fs := range specs {
+		var err error
+		if each[i], err = build([]string{fs.path}, specs[i:i+1], nil); err != nil {
+			return nil, err
+		}
+	}
+	return each, nil
+}
+
+var errNoFiles = errors.New("no experiment files given; pass one or more YAML files such as experiments/report.yaml")
+
+// parseFiles reads and parses the files at paths, each once, and returns
+// their problems so far.
+func parseFiles(o Options, paths []string) ([]*fileSpec, Errors) {
 	var errs Errors
 	var specs []*fileSpec
 	seen := map[string]bool{}
@@ -197,7 +228,7 @@ func LoadWith(o Options, paths ...string) (*Plan, error) {
 		errs = append(errs, f.d.errs...)
 		specs = append(specs, f)
 	}
-	return build(paths, specs, errs)
+	return specs, errs
 }
 
 // readError words a failure to read an experiment file.

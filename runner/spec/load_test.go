@@ -680,3 +680,42 @@ sweeps:
 		t.Errorf("no run has the defaults' settings, yet reference %q", s.Reference)
 	}
 }
+
+func TestLoadEachIsEachFileAlone(t *testing.T) {
+	// The two files' runs read the same: together their IDs carry hashes,
+	// each file's own plan has the readable ID as if loaded alone.
+	a := filepath.Join("testdata", "good", "layers.yaml")
+	b := filepath.Join("testdata", "good", "other_tiny.yaml")
+	each, err := LoadEach(Options{}, a, b, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(each) != 2 {
+		t.Fatalf("%d plans for a, b, a; want 2 (a path given twice is read once)", len(each))
+	}
+	for i, p := range []string{a, b} {
+		alone, err := Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(each[i], alone) {
+			t.Errorf("LoadEach plan %d differs from Load(%s):\n got %+v\nwant %+v", i, p, each[i], alone)
+		}
+	}
+	if got := each[0].Runs[0].ID; got != "fashion-mnist-tiny-n5000-l1_0.001-e20-s1" {
+		t.Errorf("first run of %s alone: ID %q", a, got)
+	}
+}
+
+func TestLoadEachChecksFilesTogether(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a.yaml")
+	b := filepath.Join(dir, "b.yaml")
+	writeFile(t, a, "name: study\nsweeps: {one: {}}\n")
+	writeFile(t, b, "name: study\nsweeps: {two: {set: {n: 100}}}\n")
+	_, err := LoadEach(Options{}, a, b)
+	want := b + ":1:7: name: name study is also the name of " + a + "; each file's results go to results/<name>/, set another name: in one of them"
+	if err == nil || err.Error() != want {
+		t.Errorf("LoadEach error = %v, want %s", err, want)
+	}
+}

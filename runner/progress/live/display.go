@@ -115,16 +115,23 @@ func (d *Display) Begin(total int) {
 	}
 	d.live = mpb.New(mpb.WithOutput(d.out), mpb.ForceTTY(), mpb.WithAutoRefresh(), mpb.WithRefreshRate(d.opt.Interval), mpb.WithWidth(d.lineWidth()))
 	d.gridText.Store("")
-	d.grid = d.live.New(barScale, barStyle(), mpb.BarWidth(barWidth), mpb.BarRemoveOnComplete(),
-		mpb.BarPriority(math.MaxInt32), // the grid's line stays below the runs'
-		mpb.PrependDecorators(decor.Any(func(decor.Statistics) string { return "grid" }, decor.WCSyncSpaceR)),
-		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string { return d.gridText.Load().(string) })))
+	d.grid = d.newBar("grid", &d.gridText,
+		mpb.BarPriority(math.MaxInt32)) // the grid's line stays below the runs'
 	d.draw()
 }
 
 // barStyle is the look of every live bar: [####......].
 func barStyle() mpb.BarFillerBuilder {
 	return mpb.BarStyle().Lbound("[").Filler("#").Tip("#").Padding(".").Rbound("]")
+}
+
+// newBar adds a live bar: label in the aligned id column, then the bar,
+// then the line text holds; it is removed once complete.
+func (d *Display) newBar(label string, text *atomic.Value, opts ...mpb.BarOption) *mpb.Bar {
+	opts = append([]mpb.BarOption{mpb.BarWidth(barWidth), mpb.BarRemoveOnComplete(),
+		mpb.PrependDecorators(decor.Any(func(decor.Statistics) string { return label }, decor.WCSyncSpaceR)),
+		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string { return text.Load().(string) }))}, opts...)
+	return d.live.New(barScale, barStyle(), opts...)
 }
 
 // lineWidth is the width mpb lays lines out in: the terminal's, else a
@@ -148,9 +155,7 @@ func (d *Display) Start(run progress.RunInfo) progress.Reporter {
 		if room := d.idRoom(); len(id) > room {
 			id = id[:room]
 		}
-		r.bar = d.live.New(barScale, barStyle(), mpb.BarWidth(barWidth), mpb.BarRemoveOnComplete(),
-			mpb.PrependDecorators(decor.Any(func(decor.Statistics) string { return id }, decor.WCSyncSpaceR)),
-			mpb.AppendDecorators(decor.Any(func(decor.Statistics) string { return r.text.Load().(string) })))
+		r.bar = d.newBar(id, &r.text)
 		d.draw()
 	}
 	return r
@@ -278,10 +283,13 @@ func (d *Display) gridFraction() float64 {
 func (d *Display) draw() {
 	now := d.opt.Now()
 	d.lastDraw = now
-	idw := 0
+	// The id column is as wide as the longest id (or "grid"), within
+	// the room the line leaves.
+	idw := len("grid")
 	for _, r := range d.runs {
 		idw = max(idw, len(r.info.ID))
 	}
+	idw = min(idw, d.idRoom())
 	for _, r := range d.runs {
 		b := r.last
 		line := fmt.Sprintf("epoch %d/%d", max(b.Epoch, 1), r.info.Epochs)
@@ -289,7 +297,7 @@ func (d *Display) draw() {
 			line += fmt.Sprintf(" batch %d/%d %.0f img/s loss %.4f acc %.4f", b.Batch, b.Batches, b.ImagesPerSec, b.Loss, b.Accuracy)
 		}
 		line += " ETA " + r.eta(now)
-		r.text.Store(d.fit(line, min(max(idw, len("grid")), d.idRoom())))
+		r.text.Store(d.fit(line, idw))
 		r.bar.SetCurrent(int64(r.fraction() * barScale))
 	}
 	grid := fmt.Sprintf("%d/%d runs done", d.finished, d.total)
@@ -297,7 +305,7 @@ func (d *Display) draw() {
 		grid += fmt.Sprintf(" (%d failed)", d.failed)
 	}
 	grid += fmt.Sprintf(", %d running, elapsed %s%s", len(d.runs), fmtDur(now.Sub(d.begun)), d.etaText())
-	d.gridText.Store(d.fit(grid, min(max(idw, len("grid")), d.idRoom())))
+	d.gridText.Store(d.fit(grid, idw))
 	// Not complete before End, even when every run so far is done.
 	d.grid.SetCurrent(min(int64(d.gridFraction()*barScale), barScale-1))
 }
