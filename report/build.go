@@ -365,7 +365,7 @@ func generate(m *model, o *outputs) error {
 			o.add(tables[v], sweepTable(v).CSV.csv())
 		}
 		if v.feeds("figure3", "figure4") || (!v.feeds(spec.ReportItems...) && len(v.Recs) > 1) {
-			f, err := overlayFigure(st, sweepTitle(v), v.Recs, v.Axes)
+			f, err := overlayFigure(st, sweepTitle(v), v)
 			overlays[v] = path.Join(FiguresDir, fileName(v.Name)+"_curves.png")
 			if err == nil {
 				err = o.addFigure(overlays[v], f, m.FigureFormats)
@@ -375,7 +375,7 @@ func generate(m *model, o *outputs) error {
 			}
 		}
 		if v.feeds("figure5", "figure6") {
-			f, err := archFigure(st, sweepTitle(v), v.Recs)
+			f, err := archFigure(st, sweepTitle(v), v)
 			comparisons[v] = path.Join(FiguresDir, fileName(v.Name)+"_comparison.png")
 			if err == nil {
 				err = o.addFigure(comparisons[v], f, m.FigureFormats)

@@ -101,15 +101,15 @@ func goldenFigures(t *testing.T) map[string]figure {
 			err = fmt.Errorf("%s: %w", name, e)
 		}
 	}
-	f, e := overlayFigure(st, "Table 2 / Figure 4 (sweep l1)", l1, []string{"l1"})
+	f, e := overlayFigure(st, "Table 2 / Figure 4 (sweep l1)", figureSweep(l1, []string{"l1"}))
 	add("overlay_l1.png", f, e)
-	f, e = overlayFigure(st, "Table 1 / Figure 3 (sweep data_amount)", data5, []string{"n"})
+	f, e = overlayFigure(st, "Table 1 / Figure 3 (sweep data_amount)", figureSweep(data5, []string{"n"}))
 	add("overlay_n_5seeds.png", f, e)
-	f, e = archFigure(st, "Figure 5 (sweep architectures)", archs)
+	f, e = archFigure(st, "Figure 5 (sweep architectures)", figureSweep(archs, nil))
 	add("arch.png", f, e)
-	f, e = archFigure(st, "Figure 5 (sweep architectures)", archs5)
+	f, e = archFigure(st, "Figure 5 (sweep architectures)", figureSweep(archs5, nil))
 	add("arch_5seeds.png", f, e)
-	f, e = archFigure(st, "Figure 6 (sweep deeper)", deeper5)
+	f, e = archFigure(st, "Figure 6 (sweep deeper)", figureSweep(deeper5, nil))
 	add("deeper_5seeds.png", f, e)
 	add("curves_5seeds.png", cellCurvesFigure(st, groupSeedCells(archs5)[0]), nil)
 	r := by["maxpool-n5000-l1_0.0001"]
