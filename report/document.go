@@ -220,7 +220,7 @@ func itemSection(m *model, f reportFiles, items ...string) string {
 			t := archTable(v.Cells)
 			fmt.Fprintf(&b, "%s\n", t.MD.markdown())
 			fmt.Fprintf(&b, "%s CSV: %s.\n\n", cellTableNote(t), link("architectures.csv", path.Join(TablesDir, "architectures.csv")))
-			writeVerdicts(&b, m, v)
+			writeVerdicts(&b, v)
 			if p := f.comparisons[v]; p != "" {
 				fmt.Fprintf(&b, "%s\n", imageLink(sweepTitle(v), p))
 			}
@@ -230,7 +230,7 @@ func itemSection(m *model, f reportFiles, items ...string) string {
 				fmt.Fprintf(&b, "%s\n", t.MD.markdown())
 				fmt.Fprintf(&b, "%s CSV (one value a column, times in seconds): %s.\n\n", cellTableNote(t), link(path.Base(p), p))
 			}
-			writeVerdicts(&b, m, v)
+			writeVerdicts(&b, v)
 			if p := f.overlays[v]; p != "" {
 				fmt.Fprintf(&b, "Accuracy (top) and loss (bottom) per epoch of every cell; a cell of several seeds is drawn as their mean with a band of the %s; solid: training, dashed: validation.\n\n%s\n", bandName, imageLink(sweepTitle(v), p))
 			}
@@ -256,7 +256,7 @@ func otherSection(m *model, f reportFiles) string {
 			t := sweepTable(v)
 			fmt.Fprintf(&b, "%s\n%s CSV: %s.\n\n", t.MD.markdown(), cellTableNote(t), link(path.Base(p), p))
 		}
-		writeVerdicts(&b, m, v)
+		writeVerdicts(&b, v)
 		if p := f.overlays[v]; p != "" {
 			fmt.Fprintf(&b, "%s\n", imageLink(sweepTitle(v), p))
 		} else {
@@ -272,8 +272,8 @@ var reportItemsAll = spec.ReportItems
 
 // writeVerdicts writes the comparisons of the sweep's cells with its
 // reference, if any.
-func writeVerdicts(b *strings.Builder, m *model, v *sweepView) {
-	if s := comparisonsMarkdown(m, v); s != "" {
+func writeVerdicts(b *strings.Builder, v *sweepView) {
+	if s := comparisonsMarkdown(v); s != "" {
 		fmt.Fprintf(b, "%s\n", s)
 	}
 }
@@ -281,7 +281,7 @@ func writeVerdicts(b *strings.Builder, m *model, v *sweepView) {
 // statisticsSection explains the comparisons, when the report makes any.
 func statisticsSection(m *model) string {
 	for _, v := range m.Sweeps {
-		if cs, _, _ := sweepComparisons(m, v); len(cs) > 0 {
+		if len(v.Comparisons) > 0 {
 			return statisticsNote
 		}
 	}
