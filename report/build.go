@@ -353,6 +353,7 @@ func generate(m *model, o *outputs) error {
 
 	// Per-sweep tables and figures.
 	tables := map[*sweepView]string{}
+	sweepTables := map[*sweepView]cellTable{}
 	overlays := map[*sweepView]string{}
 	comparisons := map[*sweepView]string{}
 	for _, v := range m.Sweeps {
@@ -361,8 +362,8 @@ func generate(m *model, o *outputs) error {
 		}
 		// The runs of Figures 5 and 6 are tabled in architectures.csv.
 		if v.feeds("table1", "table2") || (len(v.Axes) > 0 && !v.feeds("figure5", "figure6")) {
-			tables[v] = tableName(v.Name)
-			o.add(tables[v], sweepTable(v).CSV.csv())
+			tables[v], sweepTables[v] = tableName(v.Name), sweepTable(v)
+			o.add(tables[v], sweepTables[v].CSV.csv())
 		}
 		if v.feeds("figure3", "figure4") || (!v.feeds(spec.ReportItems...) && len(v.Recs) > 1) {
 			f, err := overlayFigure(st, sweepTitle(v), v)
@@ -387,7 +388,7 @@ func generate(m *model, o *outputs) error {
 	}
 
 	w := &reportWriter{}
-	writeReport(w, m, reportFiles{curves, confusion, tables, overlays, comparisons, base, cellCurves})
+	writeReport(w, m, reportFiles{curves, confusion, tables, overlays, comparisons, base, cellCurves, sweepTables})
 	o.add(ReportFile, []byte(w.String()))
 	return nil
 }

@@ -18,6 +18,8 @@ type reportFiles struct {
 	baselines                     table
 	// cellCurves are Figure 2 of each cell of several seeds, by cell key.
 	cellCurves map[string]string
+	// sweepTables are the tables written to f.tables, for their Markdown.
+	sweepTables map[*sweepView]cellTable
 }
 
 // section is one heading of the report with its body.
@@ -226,7 +228,7 @@ func itemSection(m *model, f reportFiles, items ...string) string {
 			}
 		default:
 			if p := f.tables[v]; p != "" {
-				t := sweepTable(v)
+				t := f.sweepTables[v]
 				fmt.Fprintf(&b, "%s\n", t.MD.markdown())
 				fmt.Fprintf(&b, "%s CSV (one value a column, times in seconds): %s.\n\n", cellTableNote(t), link(path.Base(p), p))
 			}
@@ -253,7 +255,7 @@ func otherSection(m *model, f reportFiles) string {
 			fmt.Fprintf(&b, "%d of its %d runs have not finished yet: %s.\n\n", len(v.Missing), len(v.Missing)+len(v.Recs), strings.Join(v.Missing, ", "))
 		}
 		if p := f.tables[v]; p != "" {
-			t := sweepTable(v)
+			t := f.sweepTables[v]
 			fmt.Fprintf(&b, "%s\n%s CSV: %s.\n\n", t.MD.markdown(), cellTableNote(t), link(path.Base(p), p))
 		}
 		writeVerdicts(&b, v)
