@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -332,6 +331,7 @@ func generate(m *model, o *outputs) error {
 
 	// Figure 2 of each cell of several seeds: the mean curves with bands.
 	cellCurves := map[string]string{}
+	cellDirs := map[string]bool{} // the directories under figures/cells taken
 	for _, v := range m.Sweeps {
 		if !v.feeds("figure2") {
 			continue
@@ -341,9 +341,10 @@ func generate(m *model, o *outputs) error {
 				continue
 			}
 			dir := fileName(c.Label)
-			if slices.Contains(slices.Collect(maps.Values(cellCurves)), path.Join(FiguresDir, "cells", dir, "curves.png")) {
+			if cellDirs[dir] {
 				dir += "-" + c.Key[:min(10, len(c.Key))] // another cell of the same label
 			}
+			cellDirs[dir] = true
 			cellCurves[c.Key] = path.Join(FiguresDir, "cells", dir, "curves.png")
 			if err := o.addFigure(cellCurves[c.Key], cellCurvesFigure(st, c), m.FigureFormats); err != nil {
 				return fmt.Errorf("figure of cell %s: %w", c.Label, err)
