@@ -440,3 +440,32 @@ func TestFiguresDiverged(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCellFiguresSameLabel: two cells of one label (runs of one ID but
+// other settings) get Figure 2 each, in directories of their own.
+func TestCellFiguresSameLabel(t *testing.T) {
+	by := fixtureByID()
+	a := seededRecords([]*results.Record{by["strided-n5000-l1_0.0001"]}, 2)
+	b := seededRecords([]*results.Record{by["strided-n5000-l1_0.0001"]}, 2)
+	for _, r := range b {
+		r.Run.BatchSize *= 2
+		r.Hash = r.Run.Hash()
+	}
+	recs := append(a, b...)
+	var dirs []string
+	for _, r := range recs {
+		dirs = append(dirs, r.DirName())
+	}
+	root := filepath.Join(t.TempDir(), "report")
+	writeTree(t, root, recs, []SweepInfo{{Name: "figure2", Feeds: []string{"figure2"}, Axes: []string{"seed"},
+		RunIDs: []string{a[0].Run.ID, a[1].Run.ID, b[0].Run.ID, b[1].Run.ID}, RunDirs: dirs}})
+	if err := Build(root); err != nil {
+		t.Fatal(err)
+	}
+	key := b[0].Run.CellHash()
+	for _, dir := range []string{"strided-n5000-l1_0.0001", "strided-n5000-l1_0.0001-" + key[:10]} {
+		if _, err := os.Stat(filepath.Join(root, "figures", "cells", dir, "curves.png")); err != nil {
+			t.Errorf("figure 2 of a cell: %v", err)
+		}
+	}
+}
