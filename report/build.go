@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -332,6 +331,7 @@ func generate(m *model, o *outputs) error {
 
 	// Figure 2 of each cell of several seeds: the mean curves with bands.
 	cellCurves := map[string]string{}
+	cellDirs := map[string]bool{} // the directories under figures/cells taken
 	for _, v := range m.Sweeps {
 		if !v.feeds("figure2") {
 			continue
@@ -341,9 +341,10 @@ func generate(m *model, o *outputs) error {
 				continue
 			}
 			dir := fileName(c.Label)
-			if slices.Contains(slices.Collect(maps.Values(cellCurves)), path.Join(FiguresDir, "cells", dir, "curves.png")) {
+			if cellDirs[dir] {
 				dir += "-" + c.Key[:min(10, len(c.Key))] // another cell of the same label
 			}
+			cellDirs[dir] = true
 			cellCurves[c.Key] = path.Join(FiguresDir, "cells", dir, "curves.png")
 			if err := o.addFigure(cellCurves[c.Key], cellCurvesFigure(st, c), m.FigureFormats); err != nil {
 				return fmt.Errorf("figure of cell %s: %w", c.Label, err)
@@ -353,6 +354,7 @@ func generate(m *model, o *outputs) error {
 
 	// Per-sweep tables and figures.
 	tables := map[*sweepView]string{}
+	sweepTables := map[*sweepView]cellTable{}
 	overlays := map[*sweepView]string{}
 	comparisons := map[*sweepView]string{}
 	for _, v := range m.Sweeps {
@@ -361,11 +363,11 @@ func generate(m *model, o *outputs) error {
 		}
 		// The runs of Figures 5 and 6 are tabled in architectures.csv.
 		if v.feeds("table1", "table2") || (len(v.Axes) > 0 && !v.feeds("figure5", "figure6")) {
-			tables[v] = tableName(v.Name)
-			o.add(tables[v], sweepTable(v).CSV.csv())
+			tables[v], sweepTables[v] = tableName(v.Name), sweepTable(v)
+			o.add(tables[v], sweepTables[v].CSV.csv())
 		}
 		if v.feeds("figure3", "figure4") || (!v.feeds(spec.ReportItems...) && len(v.Recs) > 1) {
-			f, err := overlayFigure(st, sweepTitle(v), v.Recs, v.Axes)
+			f, err := overlayFigure(st, sweepTitle(v), v)
 			overlays[v] = path.Join(FiguresDir, fileName(v.Name)+"_curves.png")
 			if err == nil {
 				err = o.addFigure(overlays[v], f, m.FigureFormats)
@@ -375,7 +377,7 @@ func generate(m *model, o *outputs) error {
 			}
 		}
 		if v.feeds("figure5", "figure6") {
-			f, err := archFigure(st, sweepTitle(v), v.Recs)
+			f, err := archFigure(st, sweepTitle(v), v)
 			comparisons[v] = path.Join(FiguresDir, fileName(v.Name)+"_comparison.png")
 			if err == nil {
 				err = o.addFigure(comparisons[v], f, m.FigureFormats)
@@ -387,7 +389,7 @@ func generate(m *model, o *outputs) error {
 	}
 
 	w := &reportWriter{}
-	writeReport(w, m, reportFiles{curves, confusion, tables, overlays, comparisons, base, cellCurves})
+	writeReport(w, m, reportFiles{curves, confusion, tables, overlays, comparisons, base, cellCurves, sweepTables})
 	o.add(ReportFile, []byte(w.String()))
 	return nil
 }

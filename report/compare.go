@@ -252,8 +252,8 @@ func sweepComparisons(m *model, v *sweepView) (cs []Comparison, ref *seedCell, n
 var verdictMetrics = []string{"val_accuracy", "test_accuracy"}
 
 // comparisonsMarkdown is the verdicts of a sweep, for REPORT.md.
-func comparisonsMarkdown(m *model, v *sweepView) string {
-	cs, ref, note := sweepComparisons(m, v)
+func comparisonsMarkdown(v *sweepView) string {
+	cs, ref, note := v.Comparisons, v.RefCell, v.CompareNote
 	if note != "" {
 		return note + "\n"
 	}
@@ -314,8 +314,7 @@ var ComparisonColumns = []string{"sweep", "metric", "cell", "reference", "differ
 func comparisonsTable(m *model) table {
 	t := table{Header: ComparisonColumns}
 	for _, v := range m.Sweeps {
-		cs, _, _ := sweepComparisons(m, v)
-		for _, c := range cs {
+		for _, c := range v.Comparisons {
 			t.Rows = append(t.Rows, comparisonRow(c))
 		}
 	}

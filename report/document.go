@@ -18,6 +18,8 @@ type reportFiles struct {
 	baselines                     table
 	// cellCurves are Figure 2 of each cell of several seeds, by cell key.
 	cellCurves map[string]string
+	// sweepTables are the tables written to f.tables, for their Markdown.
+	sweepTables map[*sweepView]cellTable
 }
 
 // section is one heading of the report with its body.
@@ -220,17 +222,17 @@ func itemSection(m *model, f reportFiles, items ...string) string {
 			t := archTable(v.Cells)
 			fmt.Fprintf(&b, "%s\n", t.MD.markdown())
 			fmt.Fprintf(&b, "%s CSV: %s.\n\n", cellTableNote(t), link("architectures.csv", path.Join(TablesDir, "architectures.csv")))
-			writeVerdicts(&b, m, v)
+			writeVerdicts(&b, v)
 			if p := f.comparisons[v]; p != "" {
 				fmt.Fprintf(&b, "%s\n", imageLink(sweepTitle(v), p))
 			}
 		default:
 			if p := f.tables[v]; p != "" {
-				t := sweepTable(v)
+				t := f.sweepTables[v]
 				fmt.Fprintf(&b, "%s\n", t.MD.markdown())
 				fmt.Fprintf(&b, "%s CSV (one value a column, times in seconds): %s.\n\n", cellTableNote(t), link(path.Base(p), p))
 			}
-			writeVerdicts(&b, m, v)
+			writeVerdicts(&b, v)
 			if p := f.overlays[v]; p != "" {
 				fmt.Fprintf(&b, "Accuracy (top) and loss (bottom) per epoch of every cell; a cell of several seeds is drawn as their mean with a band of the %s; solid: training, dashed: validation.\n\n%s\n", bandName, imageLink(sweepTitle(v), p))
 			}
@@ -253,10 +255,10 @@ func otherSection(m *model, f reportFiles) string {
 			fmt.Fprintf(&b, "%d of its %d runs have not finished yet: %s.\n\n", len(v.Missing), len(v.Missing)+len(v.Recs), strings.Join(v.Missing, ", "))
 		}
 		if p := f.tables[v]; p != "" {
-			t := sweepTable(v)
+			t := f.sweepTables[v]
 			fmt.Fprintf(&b, "%s\n%s CSV: %s.\n\n", t.MD.markdown(), cellTableNote(t), link(path.Base(p), p))
 		}
-		writeVerdicts(&b, m, v)
+		writeVerdicts(&b, v)
 		if p := f.overlays[v]; p != "" {
 			fmt.Fprintf(&b, "%s\n", imageLink(sweepTitle(v), p))
 		} else {
@@ -272,8 +274,8 @@ var reportItemsAll = spec.ReportItems
 
 // writeVerdicts writes the comparisons of the sweep's cells with its
 // reference, if any.
-func writeVerdicts(b *strings.Builder, m *model, v *sweepView) {
-	if s := comparisonsMarkdown(m, v); s != "" {
+func writeVerdicts(b *strings.Builder, v *sweepView) {
+	if s := comparisonsMarkdown(v); s != "" {
 		fmt.Fprintf(b, "%s\n", s)
 	}
 }
@@ -281,7 +283,7 @@ func writeVerdicts(b *strings.Builder, m *model, v *sweepView) {
 // statisticsSection explains the comparisons, when the report makes any.
 func statisticsSection(m *model) string {
 	for _, v := range m.Sweeps {
-		if cs, _, _ := sweepComparisons(m, v); len(cs) > 0 {
+		if len(v.Comparisons) > 0 {
 			return statisticsNote
 		}
 	}

@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"math"
 
 	"convlab/report/stats"
 	"convlab/runner/results"
@@ -15,22 +14,21 @@ var bandName = fmt.Sprintf("%g%% CI of the mean over seeds", 100*stats.Level)
 
 // spread is the mean of some values with its confidence interval; Lo and
 // Hi equal Mean when there is one value, and all are NaN when any value is
-// NaN (a diverged seed is not averaged away).
+// NaN (a diverged seed is not averaged away: stats.Summarize's NaN).
 type spread struct {
 	Mean, Lo, Hi float64
 	N            int
 }
 
-func meanCI(xs []float64) spread {
-	s := stats.Summarize(xs)
-	out := spread{s.Mean, s.CILow, s.CIHigh, s.N}
+func meanCI(xs []float64) spread { return spreadOf(stats.Summarize(xs)) }
+
+// spreadOf is a summary as a figure draws it: a single value is its own
+// band, of no width.
+func spreadOf(s stats.Summary) spread {
 	if s.N == 1 {
-		out.Lo, out.Hi = s.Mean, s.Mean
+		return spread{s.Mean, s.Mean, s.Mean, 1}
 	}
-	if math.IsNaN(out.Mean) {
-		out.Lo, out.Hi = math.NaN(), math.NaN()
-	}
-	return out
+	return spread{s.Mean, s.CILow, s.CIHigh, s.N}
 }
 
 // metric picks one number of an epoch.
@@ -88,8 +86,7 @@ func cellValue(c *seedCell, key string) spread {
 	if !ok {
 		panic("report: no cell metric " + key)
 	}
-	v, _ := c.values(m)
-	return meanCI(v)
+	return spreadOf(c.summary(m))
 }
 
 // seedsNote says how many seeds a cell has, for a legend or title: "" for

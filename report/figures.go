@@ -561,14 +561,22 @@ func cellLegendLabel(c *seedCell, axes []string) string {
 // seeds, with a band when it has several), one colour per cell, training
 // solid and validation dashed, with the legend beside the panels.
 func OverlayFigure(title string, recs []*results.Record, axes []string) ([]byte, error) {
-	return pngOf(overlayFigure(newStyler(recs), title, recs, axes))
+	return pngOf(overlayFigure(newStyler(recs), title, figureSweep(recs, axes)))
 }
 
-func overlayFigure(st *styler, title string, recs []*results.Record, axes []string) (figure, error) {
+// figureSweep is the sweep view a figure of recs alone draws: the
+// report's own figures draw the model's views, grouped once.
+func figureSweep(recs []*results.Record, axes []string) *sweepView {
+	return &sweepView{SweepInfo: SweepInfo{Axes: axes}, Recs: recs, Cells: groupSeedCells(recs)}
+}
+
+// overlayFigure draws the cells of v, coloured by its axes.
+func overlayFigure(st *styler, title string, v *sweepView) (figure, error) {
+	recs, axes := v.Recs, v.Axes
 	if len(recs) == 0 {
 		return figure{}, fmt.Errorf("overlay figure %q: no finished runs to draw", title)
 	}
-	cells, cols := st.sweepColors(groupSeedCells(recs), axes)
+	cells, cols := st.sweepColors(v.Cells, axes)
 	return figure{w: 13, h: 9, date: newestFinish(recs...), draw: func(dc draw.Canvas) error {
 		data := sweepData(recs)
 		acc := newPlot(title+": accuracy per epoch\n"+data, epochAxis, accAxis)
@@ -618,14 +626,15 @@ func legendWidth(l plot.Legend) vg.Length {
 // their parameter counts and training times; cells of several seeds are
 // drawn as their means with bands and error bars.
 func ArchFigure(title string, recs []*results.Record) ([]byte, error) {
-	return pngOf(archFigure(newStyler(recs), title, recs))
+	return pngOf(archFigure(newStyler(recs), title, figureSweep(recs, nil)))
 }
 
-func archFigure(st *styler, title string, recs []*results.Record) (figure, error) {
+// archFigure draws the cells of v side by side.
+func archFigure(st *styler, title string, v *sweepView) (figure, error) {
+	recs, cells := v.Recs, v.Cells
 	if len(recs) == 0 {
 		return figure{}, fmt.Errorf("architecture figure %q: no finished runs to draw", title)
 	}
-	cells := groupSeedCells(recs)
 	w := math.Max(10, 5.5*float64(len(cells)))
 	return figure{w: w, h: 11, date: newestFinish(recs...), draw: func(dc draw.Canvas) error {
 		rows := [][]*plot.Plot{make([]*plot.Plot, len(cells)), make([]*plot.Plot, len(cells))}

@@ -101,15 +101,15 @@ func goldenFigures(t *testing.T) map[string]figure {
 			err = fmt.Errorf("%s: %w", name, e)
 		}
 	}
-	f, e := overlayFigure(st, "Table 2 / Figure 4 (sweep l1)", l1, []string{"l1"})
+	f, e := overlayFigure(st, "Table 2 / Figure 4 (sweep l1)", figureSweep(l1, []string{"l1"}))
 	add("overlay_l1.png", f, e)
-	f, e = overlayFigure(st, "Table 1 / Figure 3 (sweep data_amount)", data5, []string{"n"})
+	f, e = overlayFigure(st, "Table 1 / Figure 3 (sweep data_amount)", figureSweep(data5, []string{"n"}))
 	add("overlay_n_5seeds.png", f, e)
-	f, e = archFigure(st, "Figure 5 (sweep architectures)", archs)
+	f, e = archFigure(st, "Figure 5 (sweep architectures)", figureSweep(archs, nil))
 	add("arch.png", f, e)
-	f, e = archFigure(st, "Figure 5 (sweep architectures)", archs5)
+	f, e = archFigure(st, "Figure 5 (sweep architectures)", figureSweep(archs5, nil))
 	add("arch_5seeds.png", f, e)
-	f, e = archFigure(st, "Figure 6 (sweep deeper)", deeper5)
+	f, e = archFigure(st, "Figure 6 (sweep deeper)", figureSweep(deeper5, nil))
 	add("deeper_5seeds.png", f, e)
 	add("curves_5seeds.png", cellCurvesFigure(st, groupSeedCells(archs5)[0]), nil)
 	r := by["maxpool-n5000-l1_0.0001"]
@@ -438,5 +438,34 @@ func TestFiguresDiverged(t *testing.T) {
 	}
 	if _, err := OverlayFigure("diverged seed", seeds, []string{"seed"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCellFiguresSameLabel: two cells of one label (runs of one ID but
+// other settings) get Figure 2 each, in directories of their own.
+func TestCellFiguresSameLabel(t *testing.T) {
+	by := fixtureByID()
+	a := seededRecords([]*results.Record{by["strided-n5000-l1_0.0001"]}, 2)
+	b := seededRecords([]*results.Record{by["strided-n5000-l1_0.0001"]}, 2)
+	for _, r := range b {
+		r.Run.BatchSize *= 2
+		r.Hash = r.Run.Hash()
+	}
+	recs := append(a, b...)
+	var dirs []string
+	for _, r := range recs {
+		dirs = append(dirs, r.DirName())
+	}
+	root := filepath.Join(t.TempDir(), "report")
+	writeTree(t, root, recs, []SweepInfo{{Name: "figure2", Feeds: []string{"figure2"}, Axes: []string{"seed"},
+		RunIDs: []string{a[0].Run.ID, a[1].Run.ID, b[0].Run.ID, b[1].Run.ID}, RunDirs: dirs}})
+	if err := Build(root); err != nil {
+		t.Fatal(err)
+	}
+	key := b[0].Run.CellHash()
+	for _, dir := range []string{"strided-n5000-l1_0.0001", "strided-n5000-l1_0.0001-" + key[:10]} {
+		if _, err := os.Stat(filepath.Join(root, "figures", "cells", dir, "curves.png")); err != nil {
+			t.Errorf("figure 2 of a cell: %v", err)
+		}
 	}
 }

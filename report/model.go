@@ -15,6 +15,13 @@ type sweepView struct {
 	// Cells are Recs grouped by seed cell, in the sweep's order.
 	Cells   []*seedCell
 	Missing []string // IDs of runs not finished yet
+	// Comparisons are every cell's comparisons with RefCell, the sweep's
+	// reference cell (nil when not found); CompareNote says why there are
+	// none (sweepComparisons). newModel computes them once for the
+	// tables, verdicts and notes that show them.
+	Comparisons []Comparison
+	RefCell     *seedCell
+	CompareNote string
 }
 
 func (s *sweepView) feeds(items ...string) bool {
@@ -93,6 +100,9 @@ func newModel(name string, recs []*results.Record, sweeps []SweepInfo) *model {
 	}
 	sort.SliceStable(m.Recs, func(i, j int) bool { return m.Recs[i].Run.ID < m.Recs[j].Run.ID })
 	m.Cells = groupSeedCells(m.Recs)
+	for _, v := range m.Sweeps {
+		v.Comparisons, v.RefCell, v.CompareNote = sweepComparisons(m, v)
+	}
 	return m
 }
 
