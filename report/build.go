@@ -29,7 +29,7 @@ import (
 	"sort"
 	"strings"
 
-	"convlab/runner/atomicfile"
+	"convlab/internal/atomicfile"
 	"convlab/runner/results"
 	"convlab/runner/spec"
 )

@@ -12,7 +12,7 @@ import (
 	"sort"
 	"strconv"
 
-	"convlab/runner/atomicfile"
+	"convlab/internal/atomicfile"
 	"convlab/runner/results"
 	"convlab/runner/spec"
 )

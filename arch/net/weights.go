@@ -10,7 +10,7 @@ import (
 	"reflect"
 
 	"convlab/arch"
-	"convlab/runner/atomicfile"
+	"convlab/internal/atomicfile"
 )
 
 // WeightsMagic opens every weights file.

@@ -15,7 +15,7 @@ import (
 	"strconv"
 
 	"convlab/arch/convolve"
-	"convlab/runner/atomicfile"
+	"convlab/internal/atomicfile"
 	"convlab/runner/spec"
 )
 

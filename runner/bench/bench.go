@@ -29,7 +29,7 @@ import (
 	"convlab/arch"
 	"convlab/arch/kernels"
 	"convlab/arch/net"
-	"convlab/runner/atomicfile"
+	"convlab/internal/atomicfile"
 )
 
 // Options configures Run. Zero fields take the defaults in brackets.

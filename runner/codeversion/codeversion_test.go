@@ -33,10 +33,10 @@ func goList(t *testing.T, format string) []string {
 
 // Packages that training imports but that compute no number of a run.
 var notNumbers = map[string]string{
-	"convlab/runner/spec":        "parses experiment files; a run's settings enter its key through spec.Run.Hash",
-	"convlab/runner/progress":    "shows progress",
-	"convlab/runner/atomicfile":  "writes files atomically",
-	"convlab/runner/codeversion": "this package",
+	"convlab/runner/spec":         "parses experiment files; a run's settings enter its key through spec.Run.Hash",
+	"convlab/runner/progress":     "shows progress",
+	"convlab/internal/atomicfile": "writes files atomically",
+	"convlab/runner/codeversion":  "this package",
 }
 
 // Every convlab package that training links is either hashed or listed

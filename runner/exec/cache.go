@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"convlab/runner/atomicfile"
+	"convlab/internal/atomicfile"
 	"convlab/runner/dataset"
 	"convlab/runner/results"
 	"convlab/runner/spec"

@@ -2,7 +2,7 @@ package exec
 
 import (
 	"bytes"
-	"convlab/runner/atomicfile"
+	"convlab/internal/atomicfile"
 	"encoding/json"
 	"errors"
 	"fmt"

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"convlab/runner/atomicfile"
+	"convlab/internal/atomicfile"
 	"convlab/runner/progress"
 	"convlab/runner/results"
 	"convlab/runner/spec"

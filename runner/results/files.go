@@ -12,7 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"convlab/runner/atomicfile"
+	"convlab/internal/atomicfile"
 	"convlab/runner/spec"
 )
 

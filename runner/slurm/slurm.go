@@ -17,7 +17,7 @@ import (
 	"slices"
 	"strings"
 
-	"convlab/runner/atomicfile"
+	"convlab/internal/atomicfile"
 )
 
 // Options describe the jobs to submit.
