@@ -17,7 +17,7 @@
 //	  kernel_2: [[0,-1,0],[-1,8,-1],[0,-1,0]]
 //
 // Decoding is strict and uses package spec's YAML decoder: unknown keys,
-// wrong types and impossible kernels are reported as *spec.Error values
+// wrong types and impossible kernels are reported as *yamlfile.Error values
 // (FILE:LINE:COL: field: message) worded as for training files, and
 // anchors, aliases and merge keys work the same way. name defaults to the
 // file's base name and channel to blue.

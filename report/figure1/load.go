@@ -10,6 +10,8 @@ import (
 
 	"convlab/arch/convolve"
 	"convlab/runner/spec"
+
+	"convlab/internal/yamlfile"
 )
 
 // Kind is the value of the kind: key of a convolution experiment file.
@@ -59,10 +61,10 @@ var keys = []string{"kind", "name", "image", "channel", "channels", "kernels"}
 var emptyFile = "a convolution file is a YAML mapping with kind: " + Kind + ", name, image, channel and kernels"
 
 // Load reads and validates a convolution experiment file. Problems are
-// reported as a spec.Errors of "FILE:LINE:COL: field: message", all of
+// reported as a yamlfile.Errors of "FILE:LINE:COL: field: message", all of
 // them at once.
 func Load(path string) (*Experiment, error) {
-	data, err := spec.ReadFile(path)
+	data, err := yamlfile.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +76,7 @@ func Load(path string) (*Experiment, error) {
 // training files (package spec), so aliases, merge keys and every generic
 // message work the same in both kinds.
 func Parse(data []byte, path string) (*Experiment, error) {
-	p := &parser{path: path, d: spec.NewDecoder(path, emptyFile)}
+	p := &parser{path: path, d: &yamlfile.Decoder{File: path, Empty: emptyFile}}
 	exp := p.parse(data)
 	if err := p.d.Err(); err != nil {
 		return nil, err
@@ -84,7 +86,7 @@ func Parse(data []byte, path string) (*Experiment, error) {
 
 type parser struct {
 	path string
-	d    *spec.Decoder
+	d    *yamlfile.Decoder
 }
 
 func (p *parser) parse(data []byte) *Experiment {
@@ -105,12 +107,12 @@ func (p *parser) parse(data []byte) *Experiment {
 		switch e.Name {
 		case "kind":
 			if s, ok := d.Text(v, e.Name); ok && s != Kind {
-				d.Errorf(v, e.Name, "must be %s for this file, got %s", Kind, spec.Describe(v))
+				d.Errorf(v, e.Name, "must be %s for this file, got %s", Kind, yamlfile.Describe(v))
 			}
 		case "name":
 			if s, ok := p.text(v, e.Name); ok {
-				if !spec.IsSafeName(s) {
-					d.Errorf(v, e.Name, "%s is not usable as a results directory name; valid: %s", spec.Quote(s), spec.SafeNameRule)
+				if !yamlfile.IsSafeName(s) {
+					d.Errorf(v, e.Name, "%s is not usable as a results directory name; valid: %s", yamlfile.Quote(s), yamlfile.SafeNameRule)
 				} else {
 					exp.Name = s
 				}
@@ -125,7 +127,7 @@ func (p *parser) parse(data []byte) *Experiment {
 					}
 					exp.Image = s
 				default:
-					d.Errorf(v, e.Name, "want a .png, .jpg or .jpeg file, got %s", spec.Quote(s))
+					d.Errorf(v, e.Name, "want a .png, .jpg or .jpeg file, got %s", yamlfile.Quote(s))
 				}
 			}
 		case "channel":
@@ -156,8 +158,8 @@ func (p *parser) parse(data []byte) *Experiment {
 	}
 	if _, ok := seen["name"]; !ok && d.Err() == nil {
 		base := strings.TrimSuffix(filepath.Base(p.path), filepath.Ext(p.path))
-		if !spec.IsSafeName(base) {
-			d.Errorf(root, "", "missing name: the file name %s cannot serve as one; add name: with %s", spec.Quote(base), spec.SafeNameRule)
+		if !yamlfile.IsSafeName(base) {
+			d.Errorf(root, "", "missing name: the file name %s cannot serve as one; add name: with %s", yamlfile.Quote(base), yamlfile.SafeNameRule)
 		}
 		exp.Name = base
 	}
@@ -227,8 +229,8 @@ func (p *parser) kernels(v *yaml.Node) []NamedKernel {
 	}
 	var out []NamedKernel
 	for _, e := range entries {
-		if !spec.IsSafeName(e.Name) {
-			p.d.Errorf(e.Key, "kernels", "%s is not usable as a kernel name (it names the kernel's PNG file); valid: %s", spec.Quote(e.Name), spec.SafeNameRule)
+		if !yamlfile.IsSafeName(e.Name) {
+			p.d.Errorf(e.Key, "kernels", "%s is not usable as a kernel name (it names the kernel's PNG file); valid: %s", yamlfile.Quote(e.Name), yamlfile.SafeNameRule)
 			continue
 		}
 		if k, ok := p.kernel(e.Name, e.Value); ok {
@@ -243,9 +245,9 @@ func (p *parser) kernels(v *yaml.Node) []NamedKernel {
 func (p *parser) kernel(name string, v *yaml.Node) (convolve.Kernel, bool) {
 	const shapeHint = "a square kernel of odd size, e.g. [[0,-1,0],[-1,8,-1],[0,-1,0]]"
 	field := "kernels." + name
-	v = spec.Deref(v)
+	v = yamlfile.Deref(v)
 	if v.Kind != yaml.SequenceNode || len(v.Content) == 0 {
-		p.d.Errorf(v, "", "kernel %s: want %s, got %s", name, shapeHint, spec.Describe(v))
+		p.d.Errorf(v, "", "kernel %s: want %s, got %s", name, shapeHint, yamlfile.Describe(v))
 		return nil, false
 	}
 	n := len(v.Content)
@@ -257,9 +259,9 @@ func (p *parser) kernel(name string, v *yaml.Node) (convolve.Kernel, bool) {
 	k := make(convolve.Kernel, n)
 	rows := make([][]*yaml.Node, n)
 	for i, row := range v.Content {
-		row = spec.Deref(row)
+		row = yamlfile.Deref(row)
 		if row.Kind != yaml.SequenceNode {
-			p.d.Errorf(row, "", "kernel %s, row %d: want a list of %d numbers, got %s", name, i+1, n, spec.Describe(row))
+			p.d.Errorf(row, "", "kernel %s, row %d: want a list of %d numbers, got %s", name, i+1, n, yamlfile.Describe(row))
 			ok = false
 			continue
 		}
@@ -279,7 +281,7 @@ func (p *parser) kernel(name string, v *yaml.Node) (convolve.Kernel, bool) {
 	}
 	for i, row := range v.Content[1:] {
 		if w := len(rows[i+1]); w != len(k[0]) {
-			p.d.Errorf(spec.Deref(row), "", "kernel %s: row %d has %d values but row 1 has %d; want %s", name, i+2, w, len(k[0]), shapeHint)
+			p.d.Errorf(yamlfile.Deref(row), "", "kernel %s: row %d has %d values but row 1 has %d; want %s", name, i+2, w, len(k[0]), shapeHint)
 			return nil, false
 		}
 	}

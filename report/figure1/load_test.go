@@ -7,7 +7,8 @@ import (
 	"testing"
 
 	"convlab/arch/convolve"
-	"convlab/runner/spec"
+
+	"convlab/internal/yamlfile"
 )
 
 func TestParseValid(t *testing.T) {
@@ -266,8 +267,8 @@ func TestDidYouMean(t *testing.T) {
 	}
 	valid := append(append([]string{}, keys...), Channels...)
 	for _, tc := range tests {
-		if got := spec.Closest(tc.in, valid); got != tc.want {
-			t.Errorf("spec.Closest(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := yamlfile.Closest(tc.in, valid); got != tc.want {
+			t.Errorf("yamlfile.Closest(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
@@ -291,7 +292,7 @@ func FuzzLoad(f *testing.F) {
 			}
 			return
 		}
-		if !spec.IsSafeName(exp.Name) {
+		if !yamlfile.IsSafeName(exp.Name) {
 			t.Errorf("accepted name %q", exp.Name)
 		}
 		if exp.Image == "" || len(exp.Channels) == 0 || len(exp.Kernels) == 0 {

@@ -16,7 +16,8 @@ import (
 
 	"convlab/arch/convolve"
 	"convlab/internal/atomicfile"
-	"convlab/runner/spec"
+
+	"convlab/internal/yamlfile"
 )
 
 // MaxPixels bounds the photo's size (width x height).
@@ -164,7 +165,7 @@ func Compute(exp *Experiment, img image.Image) (*Result, error) {
 	for _, c := range exp.Channels {
 		p, ok := res.Planes[c]
 		if !ok {
-			return nil, &spec.Error{File: exp.Path, Field: "channels", Msg: spec.UnknownMsg("channel", c, Channels)}
+			return nil, &yamlfile.Error{File: exp.Path, Field: "channels", Msg: yamlfile.UnknownMsg("channel", c, Channels)}
 		}
 		for _, k := range exp.Kernels {
 			raw, err := convolve.ConvolveRaw(p, k.Kernel)
@@ -224,7 +225,7 @@ func (e *Experiment) ReadImage() (image.Image, error) {
 // imageError is a problem with the photo, located where the file names it
 // (err, if any, is its cause).
 func (e *Experiment) imageError(err error, format string, args ...any) error {
-	return &spec.Error{File: e.Path, Line: e.ImagePos.Line, Column: e.ImagePos.Col, Msg: fmt.Sprintf(format, args...), Err: err}
+	return &yamlfile.Error{File: e.Path, Line: e.ImagePos.Line, Column: e.ImagePos.Col, Msg: fmt.Sprintf(format, args...), Err: err}
 }
 
 func (e *Experiment) openImage() (*os.File, error) {

@@ -18,6 +18,8 @@ import (
 
 	"convlab/runner/exec"
 	"convlab/runner/spec"
+
+	"convlab/internal/yamlfile"
 )
 
 // Version is the convlab release; the git commit comes from the build info.
@@ -241,7 +243,7 @@ func suggestCommand(name string) string {
 	for _, c := range commands {
 		names = append(names, c.name)
 	}
-	if best := spec.Closest(name, names); best != "" {
+	if best := yamlfile.Closest(name, names); best != "" {
 		return didYouMean(strconv.Quote(best))
 	}
 	return ""

@@ -10,8 +10,9 @@ import (
 
 	"convlab/runner/dataset"
 	"convlab/runner/results"
-	"convlab/runner/spec"
 	"convlab/runner/train"
+
+	"convlab/internal/yamlfile"
 )
 
 var cmdEvaluate = &command{
@@ -148,7 +149,7 @@ func missingRunError(path string, err error) error {
 	return fmt.Errorf("%s: %s%s; want a run directory such as results/<name>/runs/<run id>-<hash> or its weights file", path, msg, hint)
 }
 
-// closestPrefix is spec.Closest over run directory names, which end in a
+// closestPrefix is yamlfile.Closest over run directory names, which end in a
 // hash the user rarely types: a name matches on its part before the hash
 // as well as whole.
 func closestPrefix(got string, names []string) string {
@@ -167,8 +168,8 @@ func closestPrefix(got string, names []string) string {
 			return n
 		}
 	}
-	if best := spec.Closest(got, stems); best != "" {
+	if best := yamlfile.Closest(got, stems); best != "" {
 		return byStem[best]
 	}
-	return spec.Closest(got, names)
+	return yamlfile.Closest(got, names)
 }

@@ -18,6 +18,8 @@ import (
 	"convlab/report"
 	"convlab/runner/results"
 	"convlab/runner/spec"
+
+	"convlab/internal/yamlfile"
 )
 
 // Extra columns of the run table beyond those of runs.csv: where a run's
@@ -164,7 +166,7 @@ func checkColumns(flag string, names []string) error {
 	all := runColumns()
 	for _, n := range names {
 		if !slices.Contains(all, n) {
-			hint := didYouMean(spec.Closest(n, all))
+			hint := didYouMean(yamlfile.Closest(n, all))
 			return usagef("%s: unknown column %q%s; valid: %s", flag, n, hint, strings.Join(all, ", "))
 		}
 	}

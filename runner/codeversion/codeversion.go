@@ -44,8 +44,9 @@ type Package struct {
 
 // Packages are the packages that compute a run's results: the network, its
 // operations and kernels, training, data preparation and the metrics. The
-// other convlab packages training imports (spec, progress, atomicfile) do
-// not change numbers: a run's settings enter its key through its hash.
+// other convlab packages training imports (spec, yamlfile, progress,
+// atomicfile) do not change numbers: a run's settings enter its key
+// through its hash.
 // TestPackagesCoverTraining keeps this list in step with the imports.
 var Packages = []Package{
 	{"convlab/arch", arch.Source},

@@ -36,6 +36,7 @@ var notNumbers = map[string]string{
 	"convlab/runner/spec":         "parses experiment files; a run's settings enter its key through spec.Run.Hash",
 	"convlab/runner/progress":     "shows progress",
 	"convlab/internal/atomicfile": "writes files atomically",
+	"convlab/internal/yamlfile":   "decodes the YAML of experiment files, for runner/spec",
 	"convlab/runner/codeversion":  "this package",
 }
 

@@ -9,6 +9,8 @@ import (
 
 	"convlab/arch"
 	"convlab/runner/dataset"
+
+	"convlab/internal/yamlfile"
 )
 
 // MaxRuns caps the runs one file may expand to: more is surely a mistake
@@ -48,7 +50,7 @@ func build(paths []string, specs []*fileSpec, errs Errors) (*Plan, error) {
 		all = append(all, runs...)
 	}
 	if len(errs) > 0 {
-		return nil, errs.sorted(order)
+		return nil, errs.Sorted(order)
 	}
 	plan.Runs = dedupe(all)
 	return plan, nil
@@ -58,7 +60,7 @@ func build(paths []string, specs []*fileSpec, errs Errors) (*Plan, error) {
 // checked once a run's settings are all known (n against the data set,
 // layer shapes against its images).
 func (fs *fileSpec) expand(f *File) ([]pending, Errors) {
-	re := &decoder{file: fs.path, origin: fs.d.origin}
+	re := &decoder{yamlfile.Decoder{File: fs.path, Empty: emptyFile, Origin: fs.d.Origin}}
 	base := overlay(studyDefaults(), fs.defaults)
 	// Every architecture fits the file's default data set, even one no
 	// sweep uses yet; those in use are checked against their runs' too.
@@ -89,8 +91,8 @@ func (fs *fileSpec) expand(f *File) ([]pending, Errors) {
 		}
 		total += size
 		if total > MaxRuns {
-			re.errorAt(sw.node, "sweeps."+sw.name, "the file expands to more than %d runs; split it or shorten its grids", MaxRuns)
-			return out, re.errs
+			re.Errorf(sw.node, "sweeps."+sw.name, "the file expands to more than %d runs; split it or shorten its grids", MaxRuns)
+			return out, re.Errs
 		}
 		// Odometer over the axes, the last axis fastest.
 		idx := make([]int, len(axes))
@@ -125,7 +127,7 @@ func (fs *fileSpec) expand(f *File) ([]pending, Errors) {
 		}
 	}
 	fs.references(re, f, base, out)
-	return out, re.errs
+	return out, re.Errs
 }
 
 // withRepeats adds the seed axis that repeats: N asks for: the seeds seed,
@@ -163,7 +165,7 @@ func (fs *fileSpec) references(d *decoder, f *File, base config, out []pending) 
 	for si, sw := range fs.sweeps {
 		s := &f.Sweeps[si]
 		if sw.refNode == nil {
-			if run, ok := fs.resolve(&decoder{file: fs.path}, sw, base); ok && cells[run.CellHash()] {
+			if run, ok := fs.resolve(newDecoder(fs.path), sw, base); ok && cells[run.CellHash()] {
 				s.Reference = run.CellHash()
 			}
 			continue
@@ -173,7 +175,7 @@ func (fs *fileSpec) references(d *decoder, f *File, base config, out []pending) 
 			continue
 		}
 		if !cells[run.CellHash()] {
-			d.errorAt(sw.refNode, "sweeps."+sw.name+".reference", "no run of this file has these settings (%s); valid: the settings of a cell that a sweep of the file runs, e.g. one value of each of this sweep's axes", readableCell(run))
+			d.Errorf(sw.refNode, "sweeps."+sw.name+".reference", "no run of this file has these settings (%s); valid: the settings of a cell that a sweep of the file runs, e.g. one value of each of this sweep's axes", readableCell(run))
 			continue
 		}
 		s.Reference, s.ReferenceNamed = run.CellHash(), true
@@ -245,10 +247,10 @@ func (fs *fileSpec) resolve(d *decoder, sw *sweepSpec, c config) (Run, bool) {
 	if info != nil && c["n"].ok {
 		ns := c["n"]
 		if r.N > info.TrainSize {
-			d.errorAt(where(ns, sw), fieldOf("n", ns, sw), "%d is more than the %d training images of %s; valid: 1 to %d", r.N, info.TrainSize, r.Dataset, info.TrainSize)
+			d.Errorf(where(ns, sw), fieldOf("n", ns, sw), "%d is more than the %d training images of %s; valid: 1 to %d", r.N, info.TrainSize, r.Dataset, info.TrainSize)
 			allOK = false
 		} else if vs := c["validation_split"]; vs.ok && trainCount(r.N, r.ValidationSplit) < 1 {
-			d.errorAt(where(ns, sw), fieldOf("n", ns, sw), "%d with validation_split %s leaves no image to train on (int(n * (1 - validation_split)) = 0); valid: n of at least %d", r.N, fmtFloat(r.ValidationSplit), minN(r.ValidationSplit))
+			d.Errorf(where(ns, sw), fieldOf("n", ns, sw), "%d with validation_split %s leaves no image to train on (int(n * (1 - validation_split)) = 0); valid: n of at least %d", r.N, fmtFloat(r.ValidationSplit), minN(r.ValidationSplit))
 			allOK = false
 		}
 	}
@@ -304,9 +306,9 @@ func (fs *fileSpec) checkShapes(d *decoder, a arch.Arch, layerNodes []*yaml.Node
 	if err != nil {
 		le, ok := err.(*arch.LayerError)
 		if ok && le.Index < len(layerNodes) {
-			d.errorAt(layerNodes[le.Index], fmt.Sprintf("architectures.%s[%d].%s", a.Name, le.Index, le.Kind), "%s (%s)", le.Msg, inputDesc)
+			d.Errorf(layerNodes[le.Index], fmt.Sprintf("architectures.%s[%d].%s", a.Name, le.Index, le.Kind), "%s (%s)", le.Msg, inputDesc)
 		} else {
-			d.errorAt(at, field, "architecture %s does not fit %s: %v", a.Name, inputDesc, err)
+			d.Errorf(at, field, "architecture %s does not fit %s: %v", a.Name, inputDesc, err)
 		}
 		return false
 	}
@@ -316,9 +318,9 @@ func (fs *fileSpec) checkShapes(d *decoder, a arch.Arch, layerNodes []*yaml.Node
 	last := infos[len(infos)-1]
 	if classes := len(info.Classes); last.Layer.Kind != arch.KindDense || last.Output.C != classes {
 		if n := len(layerNodes); n > 0 {
-			d.errorAt(layerNodes[n-1], fmt.Sprintf("architectures.%s[%d].%s", a.Name, n-1, last.Layer.Kind), "the last layer must have one unit per class: %s has %d classes, got %d units", info.Name, classes, last.Output.C)
+			d.Errorf(layerNodes[n-1], fmt.Sprintf("architectures.%s[%d].%s", a.Name, n-1, last.Layer.Kind), "the last layer must have one unit per class: %s has %d classes, got %d units", info.Name, classes, last.Output.C)
 		} else {
-			d.errorAt(at, field, "architecture %s ends in %d outputs but %s has %d classes", a.Name, last.Output.C, info.Name, classes)
+			d.Errorf(at, field, "architecture %s ends in %d outputs but %s has %d classes", a.Name, last.Output.C, info.Name, classes)
 		}
 		return false
 	}

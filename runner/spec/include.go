@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"convlab/internal/yamlfile"
 )
 
 // includeKey lists files whose defaults, architectures and sweeps an
@@ -27,7 +29,7 @@ const includeKey = "include"
 // include: resolved and removed. chain holds the absolute paths of the
 // files that include this one, outermost first, to find cycles.
 func (d *decoder) resolveIncludes(root *yaml.Node, path string, chain []string) *yaml.Node {
-	root = deref(root)
+	root = yamlfile.Deref(root)
 	if root == nil || root.Kind != yaml.MappingNode {
 		return root
 	}
@@ -36,7 +38,7 @@ func (d *decoder) resolveIncludes(root *yaml.Node, path string, chain []string) 
 	*own = *root
 	own.Content = nil
 	for i := 0; i+1 < len(root.Content); i += 2 {
-		if k := deref(root.Content[i]); k.Kind == yaml.ScalarNode && k.Value == includeKey {
+		if k := yamlfile.Deref(root.Content[i]); k.Kind == yaml.ScalarNode && k.Value == includeKey {
 			list = root.Content[i+1]
 			continue
 		}
@@ -45,10 +47,10 @@ func (d *decoder) resolveIncludes(root *yaml.Node, path string, chain []string) 
 	if list == nil {
 		return root
 	}
-	items := []*yaml.Node{deref(list)}
-	if l := deref(list); l != nil && l.Kind == yaml.SequenceNode {
+	items := []*yaml.Node{yamlfile.Deref(list)}
+	if l := yamlfile.Deref(list); l != nil && l.Kind == yaml.SequenceNode {
 		items = l.Content
-	} else if isNull(l) {
+	} else if yamlfile.IsNull(l) {
 		items = nil
 	}
 	abs, err := filepath.Abs(path)
@@ -59,10 +61,10 @@ func (d *decoder) resolveIncludes(root *yaml.Node, path string, chain []string) 
 	var merged *yaml.Node
 	for i, item := range items {
 		field := includeKey
-		if deref(list).Kind == yaml.SequenceNode {
-			field = index(includeKey, i)
+		if yamlfile.Deref(list).Kind == yaml.SequenceNode {
+			field = yamlfile.Index(includeKey, i)
 		}
-		name, ok := d.str(item, field)
+		name, ok := d.Text(item, field)
 		if !ok {
 			continue
 		}
@@ -87,7 +89,7 @@ func (d *decoder) resolveIncludes(root *yaml.Node, path string, chain []string) 
 // cannot be used (the problem recorded).
 func (d *decoder) readInclude(item *yaml.Node, field, name, from string, chain []string) *yaml.Node {
 	if strings.TrimSpace(name) == "" {
-		d.errorAt(item, field, "empty file name; list the files to include, e.g. include: [base.yaml]")
+		d.Errorf(item, field, "empty file name; list the files to include, e.g. include: [base.yaml]")
 		return nil
 	}
 	path := name
@@ -105,12 +107,12 @@ func (d *decoder) readInclude(item *yaml.Node, field, name, from string, chain [
 				names = append(names, filepath.Base(p))
 			}
 			names = append(names, filepath.Base(abs))
-			d.errorAt(item, field, "%s is already being included: an include cycle (%s)", name, strings.Join(names, " includes "))
+			d.Errorf(item, field, "%s is already being included: an include cycle (%s)", name, strings.Join(names, " includes "))
 			return nil
 		}
 	}
 	if fi, serr := os.Stat(path); serr == nil && !fi.Mode().IsRegular() {
-		d.errorAt(item, field, "%s is not a regular file; include experiment files (YAML)", path)
+		d.Errorf(item, field, "%s is not a regular file; include experiment files (YAML)", path)
 		return nil
 	}
 	data, err := os.ReadFile(path)
@@ -119,30 +121,30 @@ func (d *decoder) readInclude(item *yaml.Node, field, name, from string, chain [
 		if pe, ok := err.(*os.PathError); ok {
 			msg = pe.Err.Error()
 		}
-		d.errorAt(item, field, "cannot read %s: %s (include paths are relative to the including file)", path, msg)
+		d.Errorf(item, field, "cannot read %s: %s (include paths are relative to the including file)", path, msg)
 		return nil
 	}
-	sub := &decoder{file: d.file + " includes " + path, origin: d.origin}
-	root := sub.parseDocument(data)
+	sub := &decoder{yamlfile.Decoder{File: d.File + " includes " + path, Empty: emptyFile, Origin: d.Origin}}
+	root := sub.Document(data)
 	if root != nil {
 		if kind, kindNode := sub.kind(root); kind == KindConvolution {
-			sub.errorAt(kindNode, "kind", "a convolution experiment cannot be included in a training experiment")
+			sub.Errorf(kindNode, "kind", "a convolution experiment cannot be included in a training experiment")
 		}
 	}
-	if root != nil && len(sub.errs) == 0 {
+	if root != nil && len(sub.Errs) == 0 {
 		root = sub.resolveIncludes(root, path, chain)
 	}
-	d.origin = sub.origin
-	d.errs = append(d.errs, sub.errs...)
-	if root == nil || len(sub.errs) > 0 {
+	d.Origin = sub.Origin
+	d.Errs = append(d.Errs, sub.Errs...)
+	if root == nil || len(sub.Errs) > 0 {
 		return nil
 	}
-	d.claim(root, origin{name: sub.file, path: path})
+	d.claim(root, origin{Name: sub.File, Path: path})
 	out := &yaml.Node{}
 	*out = *root
 	out.Content = nil
 	for i := 0; i+1 < len(root.Content); i += 2 {
-		switch deref(root.Content[i]).Value {
+		switch yamlfile.Deref(root.Content[i]).Value {
 		case "name", "description", "kind":
 			continue // the included file's own, not the including file's
 		}
@@ -155,7 +157,7 @@ func (d *decoder) readInclude(item *yaml.Node, field, name, from string, chain [
 // over's keys winning and new ones appended; anything else is over. Merge
 // keys (<<) are kept from both. Neither input is changed.
 func mergeNodes(base, over *yaml.Node) *yaml.Node {
-	b, o := deref(base), deref(over)
+	b, o := yamlfile.Deref(base), yamlfile.Deref(over)
 	if b == nil || o == nil || b.Kind != yaml.MappingNode || o.Kind != yaml.MappingNode {
 		return over
 	}
@@ -165,11 +167,11 @@ func mergeNodes(base, over *yaml.Node) *yaml.Node {
 	out.Content = append([]*yaml.Node(nil), b.Content...)
 	for i := 0; i+1 < len(o.Content); i += 2 {
 		k, v := o.Content[i], o.Content[i+1]
-		kd := deref(k)
+		kd := yamlfile.Deref(k)
 		at := -1
 		if kd.ShortTag() != "!!merge" {
 			for j := 0; j+1 < len(out.Content); j += 2 {
-				if ok := deref(out.Content[j]); ok.Kind == yaml.ScalarNode && ok.ShortTag() != "!!merge" && ok.Value == kd.Value {
+				if ok := yamlfile.Deref(out.Content[j]); ok.Kind == yaml.ScalarNode && ok.ShortTag() != "!!merge" && ok.Value == kd.Value {
 					at = j
 					break
 				}

@@ -4,6 +4,8 @@ import (
 	"os"
 
 	"gopkg.in/yaml.v3"
+
+	"convlab/internal/yamlfile"
 )
 
 // Experiment kinds: the top-level kind: of a file says which part of
@@ -26,21 +28,21 @@ var Kinds = []string{KindTraining, KindConvolution}
 func Kind(path string) (string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", Errors{readError(path, err)}
+		return "", Errors{yamlfile.ReadError(path, err)}
 	}
 	return KindOf(path, data)
 }
 
 // KindOf is Kind for a file already read; path names it in errors.
 func KindOf(path string, data []byte) (string, error) {
-	d := &decoder{file: path}
-	root := d.parseDocument(data)
+	d := newDecoder(path)
+	root := d.Document(data)
 	if root == nil {
-		return "", d.errs
+		return "", d.Errs
 	}
 	kind, _ := d.kind(root)
-	if len(d.errs) > 0 {
-		return "", d.errs
+	if len(d.Errs) > 0 {
+		return "", d.Errs
 	}
 	return kind, nil
 }
@@ -48,15 +50,15 @@ func KindOf(path string, data []byte) (string, error) {
 // kind finds and checks the top-level kind: of a document; its node is nil
 // when the key is absent.
 func (d *decoder) kind(root *yaml.Node) (string, *yaml.Node) {
-	root = deref(root)
+	root = yamlfile.Deref(root)
 	if root.Kind != yaml.MappingNode {
-		d.errorAt(root, "", "an experiment file must be a YAML mapping (name:, defaults:, sweeps:, ...), got %s", describe(root))
+		d.Errorf(root, "", "an experiment file must be a YAML mapping (name:, defaults:, sweeps:, ...), got %s", yamlfile.Describe(root))
 		return "", nil
 	}
 	for i := 0; i+1 < len(root.Content); i += 2 {
-		if k := deref(root.Content[i]); k.Kind == yaml.ScalarNode && k.Value == "kind" {
+		if k := yamlfile.Deref(root.Content[i]); k.Kind == yaml.ScalarNode && k.Value == "kind" {
 			v := root.Content[i+1]
-			s, ok := d.str(v, "kind")
+			s, ok := d.Text(v, "kind")
 			if !ok {
 				return "", v
 			}
@@ -65,7 +67,7 @@ func (d *decoder) kind(root *yaml.Node) (string, *yaml.Node) {
 					return s, v
 				}
 			}
-			d.errorAt(v, "kind", "%s", unknownMsg("kind", s, Kinds))
+			d.Errorf(v, "kind", "%s", yamlfile.UnknownMsg("kind", s, Kinds))
 			return "", v
 		}
 	}

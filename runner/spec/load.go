@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -16,6 +15,8 @@ import (
 
 	"convlab/arch"
 	"convlab/runner/dataset"
+
+	"convlab/internal/yamlfile"
 )
 
 // Keys accepted at each level of an experiment file, in the order the
@@ -54,10 +55,6 @@ const (
 	// MaxRepeats caps repeats: more seeds than this is surely a typo.
 	MaxRepeats = 1000
 )
-
-var safeName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
-
-const safeNameRule = "letters, digits, '_', '.' and '-', starting with a letter or digit"
 
 // setting is one value of a run field and where it was written.
 type setting struct {
@@ -221,105 +218,95 @@ func parseFiles(o Options, paths []string) ([]*fileSpec, Errors) {
 		seen[key] = true
 		data, err := os.ReadFile(p)
 		if err != nil {
-			errs = append(errs, readError(p, err))
+			errs = append(errs, yamlfile.ReadError(p, err))
 			continue
 		}
 		f := parseFile(p, data, o)
-		errs = append(errs, f.d.errs...)
+		errs = append(errs, f.d.Errs...)
 		specs = append(specs, f)
 	}
 	return specs, errs
-}
-
-// readError words a failure to read an experiment file.
-func readError(path string, err error) *Error {
-	msg := err.Error()
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		msg = pe.Err.Error()
-	}
-	return &Error{File: path, Msg: "cannot read the experiment file: " + msg, Err: err}
 }
 
 // LoadData is Load for one file already in memory; path names it in errors
 // and is the base of its relative data_dir.
 func LoadData(path string, data []byte) (*Plan, error) {
 	f := parseFile(path, data, Options{})
-	return build([]string{path}, []*fileSpec{f}, f.d.errs)
+	return build([]string{path}, []*fileSpec{f}, f.d.Errs)
 }
 
-// parseFile decodes one file; its problems are in fs.d.errs.
+// parseFile decodes one file; its problems are in fs.d.Errs.
 func parseFile(path string, data []byte, o Options) *fileSpec {
-	d := &decoder{file: path}
+	d := newDecoder(path)
 	fs := &fileSpec{d: d, path: path, archs: map[string]*userArch{}, overrides: Args(o.Overrides)}
 	base := filepath.Base(path)
 	fs.name = strings.TrimSuffix(base, filepath.Ext(base))
-	if !safeName.MatchString(fs.name) {
+	if !yamlfile.IsSafeName(fs.name) {
 		fs.name = sanitize(fs.name)
 	}
-	root := d.parseDocument(data)
+	root := d.Document(data)
 	if root == nil {
 		return fs
 	}
 	kind, kindNode := d.kind(root)
-	if len(d.errs) > 0 {
+	if len(d.Errs) > 0 {
 		return fs
 	}
 	if kind == KindConvolution {
-		d.errorAt(kindNode, "kind", "this is a convolution experiment (Part i); run it with `convlab conv %s`, not as a training experiment", path)
+		d.Errorf(kindNode, "kind", "this is a convolution experiment (Part i); run it with `convlab conv %s`, not as a training experiment", path)
 		return fs
 	}
 	root = d.resolveIncludes(root, path, nil)
-	if d.applyOverrides(root, o.Overrides); len(d.errs) > 0 {
+	if d.applyOverrides(root, o.Overrides); len(d.Errs) > 0 {
 		return fs
 	}
-	entries, _ := d.mapping(root, "", "a mapping")
+	entries, _ := d.Mapping(root, "", "a mapping")
 	byKey := map[string]entry{}
 	for _, e := range entries {
-		if !slices.Contains(topKeys, e.name) {
-			if slices.Contains(runKeys, e.name) {
-				d.errorAt(e.key, e.name, "a run setting belongs under defaults: (or a sweep's set:); valid here: %s", strings.Join(topKeys, ", "))
+		if !slices.Contains(topKeys, e.Name) {
+			if slices.Contains(runKeys, e.Name) {
+				d.Errorf(e.Key, e.Name, "a run setting belongs under defaults: (or a sweep's set:); valid here: %s", strings.Join(topKeys, ", "))
 				continue
 			}
 			d.unknownKey(e, "", topKeys)
 			continue
 		}
-		byKey[e.name] = e
+		byKey[e.Name] = e
 	}
 	if e, ok := byKey["name"]; ok {
-		if s, ok := d.str(e.val, "name"); ok {
-			if safeName.MatchString(s) {
-				fs.name, fs.nameNode = s, e.val
+		if s, ok := d.Text(e.Value, "name"); ok {
+			if yamlfile.IsSafeName(s) {
+				fs.name, fs.nameNode = s, e.Value
 			} else {
-				d.errorAt(e.val, "name", "%s is not usable as a results directory name; valid: %s", quote(s), safeNameRule)
+				d.Errorf(e.Value, "name", "%s is not usable as a results directory name; valid: %s", yamlfile.Quote(s), yamlfile.SafeNameRule)
 			}
 		}
 	}
 	if e, ok := byKey["description"]; ok {
-		fs.desc, _ = d.str(e.val, "description")
+		fs.desc, _ = d.Text(e.Value, "description")
 	}
 	if e, ok := byKey["figures"]; ok {
-		fs.parseFigures(e.val)
+		fs.parseFigures(e.Value)
 	}
 	// Architectures first: defaults and sweeps refer to them by name.
 	if e, ok := byKey["architectures"]; ok {
-		fs.parseArchitectures(e.val)
+		fs.parseArchitectures(e.Value)
 	}
 	fs.defaults = config{}
 	if e, ok := byKey["defaults"]; ok {
-		fs.defaults = fs.parseSettings(e.val, "defaults")
+		fs.defaults = fs.parseSettings(e.Value, "defaults")
 	}
 	if e, ok := byKey["sweeps"]; ok {
-		fs.parseSweeps(e.val)
+		fs.parseSweeps(e.Value)
 	} else {
-		d.errorAt(root, "", "no sweeps: nothing to run; add a sweeps: mapping, e.g. sweeps: {baseline: {feeds: [figure2]}}")
+		d.Errorf(root, "", "no sweeps: nothing to run; add a sweeps: mapping, e.g. sweeps: {baseline: {feeds: [figure2]}}")
 	}
 	return fs
 }
 
 // unknownKey reports a key that is not valid where it is.
 func (d *decoder) unknownKey(e entry, field string, valid []string) {
-	d.errorAt(e.key, join(field, e.name), "%s", unknownKeyMsg(e.name, valid))
+	d.Errorf(e.Key, yamlfile.Join(field, e.Name), "%s", unknownKeyMsg(e.Name, valid))
 }
 
 func sanitize(s string) string {
@@ -344,17 +331,17 @@ func sanitize(s string) string {
 // parseSettings decodes a defaults: or set: mapping.
 func (fs *fileSpec) parseSettings(n *yaml.Node, field string) config {
 	cfg := config{}
-	entries, _ := fs.d.mapping(n, field, "a mapping of run settings ("+strings.Join(runKeys, ", ")+")")
+	entries, _ := fs.d.Mapping(n, field, "a mapping of run settings ("+strings.Join(runKeys, ", ")+")")
 	for _, e := range entries {
-		if !slices.Contains(runKeys, e.name) {
-			if slices.Contains(optimizerKeys, e.name) && e.name != "name" {
-				fs.d.errorAt(e.key, join(field, e.name), "an optimizer setting; write optimizer: {%s: ...}", e.name)
+		if !slices.Contains(runKeys, e.Name) {
+			if slices.Contains(optimizerKeys, e.Name) && e.Name != "name" {
+				fs.d.Errorf(e.Key, yamlfile.Join(field, e.Name), "an optimizer setting; write optimizer: {%s: ...}", e.Name)
 				continue
 			}
 			fs.d.unknownKey(e, field, runKeys)
 			continue
 		}
-		cfg[e.name] = fs.parseValue(e.name, e.val, join(field, e.name))
+		cfg[e.Name] = fs.parseValue(e.Name, e.Value, yamlfile.Join(field, e.Name))
 	}
 	return cfg
 }
@@ -362,71 +349,71 @@ func (fs *fileSpec) parseSettings(n *yaml.Node, field string) config {
 // parseValue decodes and checks one run setting.
 func (fs *fileSpec) parseValue(key string, n *yaml.Node, field string) setting {
 	d := fs.d
-	s := setting{node: deref(n), field: field}
+	s := setting{node: yamlfile.Deref(n), field: field}
 	if s.node == nil {
 		s.node = n
 	}
 	switch key {
 	case "dataset":
-		v, ok := d.str(n, field)
+		v, ok := d.Text(n, field)
 		if ok {
 			if _, err := dataset.Lookup(v); err != nil {
-				d.errorAt(n, field, "%s", unknownMsg("data set", v, dataset.Names()))
+				d.Errorf(n, field, "%s", yamlfile.UnknownMsg("data set", v, dataset.Names()))
 				ok = false
 			}
 		}
 		s.val, s.ok = v, ok
 	case "data_dir":
-		v, ok := d.str(n, field)
+		v, ok := d.Text(n, field)
 		if ok {
 			v, ok = fs.dataDir(v, n, field)
 		}
 		s.val, s.ok = v, ok
 	case "arch":
-		v, ok := d.str(n, field)
+		v, ok := d.Text(n, field)
 		if ok {
 			if _, err := arch.Preset(v); err != nil {
 				if _, user := fs.archs[v]; !user {
-					d.errorAt(n, field, "%s", unknownMsg("architecture", v, fs.archNames()))
+					d.Errorf(n, field, "%s", yamlfile.UnknownMsg("architecture", v, fs.archNames()))
 					ok = false
 				}
 			}
 		}
 		s.val, s.ok = v, ok
 	case "n", "epochs", "batch_size":
-		v, ok := d.integer(n, field)
+		v, ok := d.Integer(n, field)
 		if ok && v < 1 {
-			d.errorAt(n, field, "must be at least 1, got %d", v)
+			d.Errorf(n, field, "must be at least 1, got %d", v)
 			ok = false
 		}
 		// n's bound is its data set's size, checked once the run is
 		// resolved, so that every too-large n gets the same message.
 		if ok && (key != "n" && v > 1<<31 || v > math.MaxInt) {
-			d.errorAt(n, field, "%d is too large; valid: 1 to %d", v, 1<<31)
+			d.Errorf(n, field, "%d is too large; valid: 1 to %d", v, 1<<31)
 			ok = false
 		}
 		s.val, s.ok = int(v), ok
 	case "seed":
-		v, ok := d.integer(n, field)
+		v, ok := d.Integer(n, field)
 		s.val, s.ok = v, ok
 	case "repeats":
-		v, ok := d.integer(n, field)
+		v, ok := d.Integer(n, field)
 		if ok && (v < 1 || v > MaxRepeats) {
-			d.errorAt(n, field, "%d is out of range; valid: 1 to %d (the number of seeds of each grid point)", v, MaxRepeats)
+			d.Errorf(n, field, "%d is out of range; valid: 1 to %d (the number of seeds of each grid point)", v, MaxRepeats)
 			ok = false
 		}
 		s.val, s.ok = int(v), ok
 	case "l1":
-		v, ok := d.number(n, field)
+		v, ok := d.Number(n, field)
 		if ok && v < 0 {
-			d.errorAt(n, field, "must be 0 or more, got %s", fmtFloat(v))
+			d.Errorf(n, field, "must be 0 or more, got %s", fmtFloat(v))
 			ok = false
 		}
 		s.val, s.ok = v, ok
 	case "validation_split":
-		v, ok := d.number(n, field)
+		v, ok := d.Number(n, field)
 		if ok && (v < 0 || v >= 1) {
-			d.errorAt(n, field, "%s is out of range; valid: 0 <= validation_split < 1 (the fraction of the n images held out)", fmtFloat(v))
+			d.Errorf(n, field, "%s is out of range; valid: 0 <= validation_split < 1 (the fraction of the n images held out)", fmtFloat(v))
 			ok = false
 		}
 		s.val, s.ok = v, ok
@@ -440,7 +427,7 @@ func (fs *fileSpec) parseValue(key string, n *yaml.Node, field string) setting {
 // the experiment file's own directory.
 func (fs *fileSpec) dataDir(v string, n *yaml.Node, field string) (string, bool) {
 	if strings.TrimSpace(v) == "" {
-		fs.d.errorAt(n, field, "empty directory; remove data_dir to use the data set's default location")
+		fs.d.Errorf(n, field, "empty directory; remove data_dir to use the data set's default location")
 		return "", false
 	}
 	var missing []string
@@ -452,13 +439,13 @@ func (fs *fileSpec) dataDir(v string, n *yaml.Node, field string) (string, bool)
 		return val
 	})
 	if len(missing) > 0 {
-		fs.d.errorAt(n, field, "environment variable %s is not set", strings.Join(missing, ", "))
+		fs.d.Errorf(n, field, "environment variable %s is not set", strings.Join(missing, ", "))
 		return "", false
 	}
 	if v == "~" || strings.HasPrefix(v, "~/") {
 		home, err := os.UserHomeDir()
 		if err != nil {
-			fs.d.errorAt(n, field, "cannot expand ~: %v", err)
+			fs.d.Errorf(n, field, "cannot expand ~: %v", err)
 			return "", false
 		}
 		v = filepath.Join(home, v[1:])
@@ -467,8 +454,8 @@ func (fs *fileSpec) dataDir(v string, n *yaml.Node, field string) (string, bool)
 		// Relative to the file that wrote it: an included file's own
 		// directory, the working directory for a command-line override.
 		base := fs.path
-		if o, ok := fs.d.origin[deref(n)]; ok {
-			base = o.path
+		if o, ok := fs.d.Origin[yamlfile.Deref(n)]; ok {
+			base = o.Path
 		}
 		v = filepath.Join(filepath.Dir(base), v)
 	}
@@ -488,38 +475,38 @@ func (fs *fileSpec) archNames() []string {
 // parseOptimizer decodes an optimizer: mapping into field overrides.
 func (fs *fileSpec) parseOptimizer(n *yaml.Node, field string) ([]optField, bool) {
 	d := fs.d
-	entries, ok := d.mapping(n, field, "a mapping ("+strings.Join(optimizerKeys, ", ")+")")
+	entries, ok := d.Mapping(n, field, "a mapping ("+strings.Join(optimizerKeys, ", ")+")")
 	if !ok {
 		return nil, false
 	}
 	var out []optField
 	for _, e := range entries {
-		f := join(field, e.name)
-		switch e.name {
+		f := yamlfile.Join(field, e.Name)
+		switch e.Name {
 		case "name":
-			v, good := d.str(e.val, f)
+			v, good := d.Text(e.Value, f)
 			if good && !slices.Contains(optimizers, v) {
-				d.errorAt(e.val, f, "%s", unknownMsg("optimizer", v, optimizers))
+				d.Errorf(e.Value, f, "%s", yamlfile.UnknownMsg("optimizer", v, optimizers))
 				good = false
 			}
 			ok = ok && good
-			out = append(out, optField{e.name, v, e.val})
+			out = append(out, optField{e.Name, v, e.Value})
 		case "learning_rate", "epsilon":
-			v, good := d.number(e.val, f)
+			v, good := d.Number(e.Value, f)
 			if good && v <= 0 {
-				d.errorAt(e.val, f, "must be more than 0, got %s", fmtFloat(v))
+				d.Errorf(e.Value, f, "must be more than 0, got %s", fmtFloat(v))
 				good = false
 			}
 			ok = ok && good
-			out = append(out, optField{e.name, v, e.val})
+			out = append(out, optField{e.Name, v, e.Value})
 		case "beta1", "beta2":
-			v, good := d.number(e.val, f)
+			v, good := d.Number(e.Value, f)
 			if good && (v < 0 || v >= 1) {
-				d.errorAt(e.val, f, "%s is out of range; valid: 0 <= %s < 1", fmtFloat(v), e.name)
+				d.Errorf(e.Value, f, "%s is out of range; valid: 0 <= %s < 1", fmtFloat(v), e.Name)
 				good = false
 			}
 			ok = ok && good
-			out = append(out, optField{e.name, v, e.val})
+			out = append(out, optField{e.Name, v, e.Value})
 		default:
 			d.unknownKey(e, field, optimizerKeys)
 			ok = false
@@ -531,27 +518,27 @@ func (fs *fileSpec) parseOptimizer(n *yaml.Node, field string) ([]optField, bool
 // parseArchitectures decodes the architectures: mapping.
 func (fs *fileSpec) parseArchitectures(n *yaml.Node) {
 	d := fs.d
-	entries, _ := d.mapping(n, "architectures", "a mapping of names to layer lists")
+	entries, _ := d.Mapping(n, "architectures", "a mapping of names to layer lists")
 	for _, e := range entries {
-		field := join("architectures", e.name)
-		ua := &userArch{node: e.key, ok: true}
-		if !safeName.MatchString(e.name) {
-			d.errorAt(e.key, field, "%s is not usable as an architecture name; valid: %s", quote(e.name), safeNameRule)
+		field := yamlfile.Join("architectures", e.Name)
+		ua := &userArch{node: e.Key, ok: true}
+		if !yamlfile.IsSafeName(e.Name) {
+			d.Errorf(e.Key, field, "%s is not usable as an architecture name; valid: %s", yamlfile.Quote(e.Name), yamlfile.SafeNameRule)
 			ua.ok = false
-		} else if _, err := arch.Preset(e.name); err == nil {
-			d.errorAt(e.key, field, "%s is a built-in preset; give your architecture another name", e.name)
+		} else if _, err := arch.Preset(e.Name); err == nil {
+			d.Errorf(e.Key, field, "%s is a built-in preset; give your architecture another name", e.Name)
 			continue
 		}
-		items, ok := d.sequence(e.val, field, "a list of layers such as - conv2d: {filters: 16, kernel: 3}")
+		items, ok := d.List(e.Value, field, "a list of layers such as - conv2d: {filters: 16, kernel: 3}")
 		if ok && len(items) == 0 {
-			d.errorAt(e.val, field, "no layers; list them, e.g. - conv2d: {filters: 16, kernel: 3}")
+			d.Errorf(e.Value, field, "no layers; list them, e.g. - conv2d: {filters: 16, kernel: 3}")
 			ok = false
 		}
 		ua.ok = ua.ok && ok
-		ua.arch.Name = e.name
+		ua.arch.Name = e.Name
 		lastOK := false
 		for i, item := range items {
-			l, good := fs.parseLayer(item, index(field, i))
+			l, good := fs.parseLayer(item, yamlfile.Index(field, i))
 			ua.ok = ua.ok && good
 			lastOK = good
 			ua.arch.Layers = append(ua.arch.Layers, l.Normalize())
@@ -560,7 +547,7 @@ func (fs *fileSpec) parseArchitectures(n *yaml.Node) {
 		if lastOK {
 			fs.checkOutputLayer(ua, field)
 		}
-		fs.archs[e.name] = ua
+		fs.archs[e.Name] = ua
 	}
 }
 
@@ -570,12 +557,12 @@ func (fs *fileSpec) checkOutputLayer(ua *userArch, field string) {
 	last := len(ua.arch.Layers) - 1
 	l := ua.arch.Layers[last]
 	if l.Kind != arch.KindDense || l.Activation != arch.ActSoftmax {
-		fs.d.errorAt(ua.layers[last], index(field, last), "the last layer must be dense with activation: softmax (one unit per class, e.g. dense: {units: 10, activation: softmax}), got %s", layerDesc(l))
+		fs.d.Errorf(ua.layers[last], yamlfile.Index(field, last), "the last layer must be dense with activation: softmax (one unit per class, e.g. dense: {units: 10, activation: softmax}), got %s", layerDesc(l))
 		ua.ok = false
 		return
 	}
 	if l.L1 != 0 {
-		fs.d.errorAt(ua.layers[last], index(field, last)+".dense.l1", "the last dense layer's l1 is the run's l1 setting; set l1: in defaults, set or grid instead")
+		fs.d.Errorf(ua.layers[last], yamlfile.Index(field, last)+".dense.l1", "the last dense layer's l1 is the run's l1 setting; set l1: in defaults, set or grid instead")
 		ua.ok = false
 	}
 }
@@ -591,7 +578,7 @@ func layerDesc(l arch.Layer) string {
 // bare "- flatten", or the flat form "- {kind: conv2d, filters: 16, ...}".
 func (fs *fileSpec) parseLayer(n *yaml.Node, field string) (arch.Layer, bool) {
 	d := fs.d
-	n = deref(n)
+	n = yamlfile.Deref(n)
 	const want = "a layer such as conv2d: {filters: 16, kernel: 3}"
 	var kindNode, params *yaml.Node
 	var kind string
@@ -601,20 +588,20 @@ func (fs *fileSpec) parseLayer(n *yaml.Node, field string) (arch.Layer, bool) {
 	case n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str":
 		kind, kindNode = n.Value, n
 	case n.Kind == yaml.MappingNode:
-		es, _ := d.mapping(n, field, want)
+		es, _ := d.Mapping(n, field, want)
 		for _, e := range es {
-			if e.name == "kind" {
+			if e.Name == "kind" {
 				flat = true
 			}
 		}
 		if flat {
 			for _, e := range es {
-				if e.name == "kind" {
-					k, ok := d.str(e.val, join(field, "kind"))
+				if e.Name == "kind" {
+					k, ok := d.Text(e.Value, yamlfile.Join(field, "kind"))
 					if !ok {
 						return arch.Layer{}, false
 					}
-					kind, kindNode = k, e.val
+					kind, kindNode = k, e.Value
 				} else {
 					entries = append(entries, e)
 				}
@@ -623,26 +610,26 @@ func (fs *fileSpec) parseLayer(n *yaml.Node, field string) (arch.Layer, bool) {
 			if len(es) != 1 {
 				names := make([]string, len(es))
 				for i, e := range es {
-					names[i] = e.name
+					names[i] = e.Name
 				}
-				d.errorAt(n, field, "a layer is one kind with its settings, e.g. - conv2d: {filters: 16, kernel: 3}; got keys %s", strings.Join(names, ", "))
+				d.Errorf(n, field, "a layer is one kind with its settings, e.g. - conv2d: {filters: 16, kernel: 3}; got keys %s", strings.Join(names, ", "))
 				return arch.Layer{}, false
 			}
-			kind, kindNode, params = es[0].name, es[0].key, es[0].val
+			kind, kindNode, params = es[0].Name, es[0].Key, es[0].Value
 		}
 	default:
-		d.errorAt(n, field, "must be %s, got %s", want, describe(n))
+		d.Errorf(n, field, "must be %s, got %s", want, yamlfile.Describe(n))
 		return arch.Layer{}, false
 	}
 	valid, known := layerKeys[kind]
 	if !known {
-		d.errorAt(kindNode, field, "%s", unknownMsg("layer kind", kind, arch.Kinds))
+		d.Errorf(kindNode, field, "%s", yamlfile.UnknownMsg("layer kind", kind, arch.Kinds))
 		return arch.Layer{}, false
 	}
-	field = join(field, kind)
+	field = yamlfile.Join(field, kind)
 	if !flat && params != nil {
 		var ok bool
-		entries, ok = d.mapping(params, field, "a mapping of "+kind+" settings ("+strings.Join(valid, ", ")+")")
+		entries, ok = d.Mapping(params, field, "a mapping of "+kind+" settings ("+strings.Join(valid, ", ")+")")
 		if !ok {
 			return arch.Layer{}, false
 		}
@@ -651,33 +638,33 @@ func (fs *fileSpec) parseLayer(n *yaml.Node, field string) (arch.Layer, bool) {
 	ok := true
 	seen := map[string]bool{}
 	for _, e := range entries {
-		f := join(field, e.name)
-		if !slices.Contains(valid, e.name) {
+		f := yamlfile.Join(field, e.Name)
+		if !slices.Contains(valid, e.Name) {
 			if len(valid) == 0 {
-				d.errorAt(e.key, f, "unknown key; %s takes no settings", kind)
+				d.Errorf(e.Key, f, "unknown key; %s takes no settings", kind)
 			} else {
 				d.unknownKey(e, field, valid)
 			}
 			ok = false
 			continue
 		}
-		seen[e.name] = true
+		seen[e.Name] = true
 		good := true
-		switch e.name {
+		switch e.Name {
 		case "filters", "units", "stride", "pool", "kernel":
-			v, g := d.integer(e.val, f)
+			v, g := d.Integer(e.Value, f)
 			good = g
 			if g && v < 1 {
-				d.errorAt(e.val, f, "must be at least 1, got %d", v)
+				d.Errorf(e.Value, f, "must be at least 1, got %d", v)
 				good = false
 			} else if g && v > 1<<20 {
-				d.errorAt(e.val, f, "%d is too large; valid: 1 to %d", v, 1<<20)
+				d.Errorf(e.Value, f, "%d is too large; valid: 1 to %d", v, 1<<20)
 				good = false
-			} else if g && e.name == "kernel" && v%2 == 0 {
-				d.errorAt(e.val, f, "must be odd so the kernel has a centre, got %d; valid: odd numbers such as 1, 3 and 5", v)
+			} else if g && e.Name == "kernel" && v%2 == 0 {
+				d.Errorf(e.Value, f, "must be odd so the kernel has a centre, got %d; valid: odd numbers such as 1, 3 and 5", v)
 				good = false
 			}
-			switch e.name {
+			switch e.Name {
 			case "filters":
 				l.Filters = int(v)
 			case "units":
@@ -690,41 +677,41 @@ func (fs *fileSpec) parseLayer(n *yaml.Node, field string) (arch.Layer, bool) {
 				l.Kernel = int(v)
 			}
 		case "padding":
-			v, g := d.str(e.val, f)
+			v, g := d.Text(e.Value, f)
 			good = g
 			if g && v != "same" && v != "valid" {
-				d.errorAt(e.val, f, "%s", unknownMsg("padding", v, []string{"same", "valid"}))
+				d.Errorf(e.Value, f, "%s", yamlfile.UnknownMsg("padding", v, []string{"same", "valid"}))
 				good = false
 			}
 			l.Padding = v
 		case "activation":
-			v, g := d.str(e.val, f)
+			v, g := d.Text(e.Value, f)
 			good = g
 			acts := []string{arch.ActReLU, arch.ActNone}
 			if kind == arch.KindDense {
 				acts = []string{arch.ActReLU, arch.ActSoftmax, arch.ActNone}
 			}
 			if g && !slices.Contains(acts, v) {
-				d.errorAt(e.val, f, "%s", unknownMsg("activation", v, acts))
+				d.Errorf(e.Value, f, "%s", yamlfile.UnknownMsg("activation", v, acts))
 				good = false
 			}
 			l.Activation = v
 		case "rate":
-			v, g := d.number(e.val, f)
+			v, g := d.Number(e.Value, f)
 			good = g
 			if g && (v < 0 || v >= 1) {
-				d.errorAt(e.val, f, "%s is out of range; valid: 0 <= rate < 1 (the fraction of values dropped)", fmtFloat(v))
+				d.Errorf(e.Value, f, "%s is out of range; valid: 0 <= rate < 1 (the fraction of values dropped)", fmtFloat(v))
 				good = false
 			}
 			l.Rate = v
 		case "l1", "l2":
-			v, g := d.number(e.val, f)
+			v, g := d.Number(e.Value, f)
 			good = g
 			if g && v < 0 {
-				d.errorAt(e.val, f, "must be 0 or more, got %s", fmtFloat(v))
+				d.Errorf(e.Value, f, "must be 0 or more, got %s", fmtFloat(v))
 				good = false
 			}
-			if e.name == "l1" {
+			if e.Name == "l1" {
 				l.L1 = v
 			} else {
 				l.L2 = v
@@ -739,7 +726,7 @@ func (fs *fileSpec) parseLayer(n *yaml.Node, field string) (arch.Layer, bool) {
 	}
 	for _, r := range required[kind] {
 		if !seen[r] {
-			d.errorAt(kindNode, field, "missing %s; %s needs %s", r, kind, strings.Join(required[kind], " and "))
+			d.Errorf(kindNode, field, "missing %s; %s needs %s", r, kind, strings.Join(required[kind], " and "))
 			ok = false
 		}
 	}
@@ -749,42 +736,42 @@ func (fs *fileSpec) parseLayer(n *yaml.Node, field string) (arch.Layer, bool) {
 // parseSweeps decodes the sweeps: mapping.
 func (fs *fileSpec) parseSweeps(n *yaml.Node) {
 	d := fs.d
-	entries, ok := d.mapping(n, "sweeps", "a mapping of sweep names to sweeps")
+	entries, ok := d.Mapping(n, "sweeps", "a mapping of sweep names to sweeps")
 	if ok && len(entries) == 0 {
-		d.errorAt(n, "sweeps", "no sweeps: nothing to run; add one, e.g. baseline: {feeds: [figure2]}")
+		d.Errorf(n, "sweeps", "no sweeps: nothing to run; add one, e.g. baseline: {feeds: [figure2]}")
 	}
 	fedBy := map[string]fedAt{}
 	for _, e := range entries {
-		field := join("sweeps", e.name)
-		sw := &sweepSpec{name: e.name, node: e.key, set: config{}}
-		if !safeName.MatchString(e.name) {
-			d.errorAt(e.key, field, "%s is not usable as a sweep name (it names the sweep's table file); valid: %s", quote(e.name), safeNameRule)
+		field := yamlfile.Join("sweeps", e.Name)
+		sw := &sweepSpec{name: e.Name, node: e.Key, set: config{}}
+		if !yamlfile.IsSafeName(e.Name) {
+			d.Errorf(e.Key, field, "%s is not usable as a sweep name (it names the sweep's table file); valid: %s", yamlfile.Quote(e.Name), yamlfile.SafeNameRule)
 		}
-		body, _ := d.mapping(e.val, field, "a mapping ("+strings.Join(sweepKeys, ", ")+")")
+		body, _ := d.Mapping(e.Value, field, "a mapping ("+strings.Join(sweepKeys, ", ")+")")
 		var gridEntry *entry
 		for i := range body {
 			b := body[i]
-			switch b.name {
+			switch b.Name {
 			case "description":
-				sw.desc, _ = d.str(b.val, join(field, "description"))
+				sw.desc, _ = d.Text(b.Value, yamlfile.Join(field, "description"))
 			case "feeds":
-				sw.feeds = fs.parseFeeds(b.val, join(field, "feeds"), e.name, fedBy)
+				sw.feeds = fs.parseFeeds(b.Value, yamlfile.Join(field, "feeds"), e.Name, fedBy)
 			case "set":
-				sw.set = fs.parseSettings(b.val, join(field, "set"))
+				sw.set = fs.parseSettings(b.Value, yamlfile.Join(field, "set"))
 			case "grid":
 				gridEntry = &body[i]
 			case "reference":
-				sw.reference, sw.refNode = fs.parseReference(b.val, join(field, "reference")), deref(b.val)
+				sw.reference, sw.refNode = fs.parseReference(b.Value, yamlfile.Join(field, "reference")), yamlfile.Deref(b.Value)
 			default:
-				if slices.Contains(runKeys, b.name) {
-					d.errorAt(b.key, join(field, b.name), "a run setting belongs under this sweep's set: (one value) or grid: (a list); valid here: %s", strings.Join(sweepKeys, ", "))
+				if slices.Contains(runKeys, b.Name) {
+					d.Errorf(b.Key, yamlfile.Join(field, b.Name), "a run setting belongs under this sweep's set: (one value) or grid: (a list); valid here: %s", strings.Join(sweepKeys, ", "))
 					continue
 				}
 				d.unknownKey(b, field, sweepKeys)
 			}
 		}
 		if gridEntry != nil {
-			fs.parseGrid(sw, gridEntry.val, join(field, "grid"))
+			fs.parseGrid(sw, gridEntry.Value, yamlfile.Join(field, "grid"))
 		}
 		fs.sweeps = append(fs.sweeps, sw)
 	}
@@ -799,32 +786,32 @@ type fedAt struct {
 
 func (fs *fileSpec) parseFeeds(n *yaml.Node, field, sweep string, fedBy map[string]fedAt) []string {
 	d := fs.d
-	n = deref(n)
+	n = yamlfile.Deref(n)
 	items := []*yaml.Node{n}
 	if n != nil && n.Kind == yaml.SequenceNode {
 		items = n.Content
-	} else if isNull(n) {
+	} else if yamlfile.IsNull(n) {
 		return nil
 	}
 	var out []string
 	for i, item := range items {
 		f := field
 		if n.Kind == yaml.SequenceNode {
-			f = index(field, i)
+			f = yamlfile.Index(field, i)
 		}
-		v, ok := d.str(item, f)
+		v, ok := d.Text(item, f)
 		if !ok {
 			continue
 		}
 		if !slices.Contains(ReportItems, v) {
-			d.errorAt(item, f, "%s", unknownMsg("report item", v, ReportItems))
+			d.Errorf(item, f, "%s", yamlfile.UnknownMsg("report item", v, ReportItems))
 			continue
 		}
 		if first, dup := fedBy[v]; dup {
 			if first.sweep == sweep {
-				d.errorAt(item, f, "%s is listed twice", v)
+				d.Errorf(item, f, "%s is listed twice", v)
 			} else {
-				d.errorAt(item, f, "%s is already fed by sweep %s (line %d:%d); each report item comes from one sweep of a file", v, first.sweep, first.node.Line, first.node.Column)
+				d.Errorf(item, f, "%s is already fed by sweep %s (line %d:%d); each report item comes from one sweep of a file", v, first.sweep, first.node.Line, first.node.Column)
 			}
 			continue
 		}
@@ -837,50 +824,50 @@ func (fs *fileSpec) parseFeeds(n *yaml.Node, field, sweep string, fedBy map[stri
 // parseGrid decodes a grid: mapping of axes to value lists.
 func (fs *fileSpec) parseGrid(sw *sweepSpec, n *yaml.Node, field string) {
 	d := fs.d
-	entries, _ := d.mapping(n, field, "a mapping of settings to lists of values, e.g. {l1: [0, 0.001]}")
+	entries, _ := d.Mapping(n, field, "a mapping of settings to lists of values, e.g. {l1: [0, 0.001]}")
 	for _, e := range entries {
-		f := join(field, e.name)
-		if !slices.Contains(gridKeys, e.name) {
-			switch e.name {
+		f := yamlfile.Join(field, e.Name)
+		if !slices.Contains(gridKeys, e.Name) {
+			switch e.Name {
 			case "optimizer":
-				d.errorAt(e.key, f, "cannot be a grid axis; set it in defaults or in a sweep's set (one sweep per optimizer setting)")
+				d.Errorf(e.Key, f, "cannot be a grid axis; set it in defaults or in a sweep's set (one sweep per optimizer setting)")
 			case "data_dir":
-				d.errorAt(e.key, f, "cannot be a grid axis: where the data lives does not change a run; set it in defaults or set")
+				d.Errorf(e.Key, f, "cannot be a grid axis: where the data lives does not change a run; set it in defaults or set")
 			case "repeats":
-				d.errorAt(e.key, f, "cannot be a grid axis; write repeats: N in defaults or the sweep's set, or list the seeds as a grid axis, seed: [1, 2, 3]")
+				d.Errorf(e.Key, f, "cannot be a grid axis; write repeats: N in defaults or the sweep's set, or list the seeds as a grid axis, seed: [1, 2, 3]")
 			default:
 				d.unknownKey(e, field, gridKeys)
 			}
 			continue
 		}
-		if s, dup := sw.set[e.name]; dup && s.node != nil {
-			d.errorAt(e.key, f, "also given in this sweep's set (line %d); a setting is either set or swept, not both", s.node.Line)
+		if s, dup := sw.set[e.Name]; dup && s.node != nil {
+			d.Errorf(e.Key, f, "also given in this sweep's set (line %d); a setting is either set or swept, not both", s.node.Line)
 			continue
 		}
-		if s, dup := sw.set["repeats"]; dup && e.name == "seed" && s.node != nil {
-			d.errorAt(e.key, f, "this sweep's set also has repeats (line %d); both choose the seeds, keep one: repeats: N or seed: [...]", s.node.Line)
+		if s, dup := sw.set["repeats"]; dup && e.Name == "seed" && s.node != nil {
+			d.Errorf(e.Key, f, "this sweep's set also has repeats (line %d); both choose the seeds, keep one: repeats: N or seed: [...]", s.node.Line)
 			continue
 		}
-		v := deref(e.val)
+		v := yamlfile.Deref(e.Value)
 		if v == nil || v.Kind != yaml.SequenceNode {
-			d.errorAt(e.val, f, "must be a list of values, got %s; write [%s], or put a single value in the sweep's set", describe(v), scalarText(v))
+			d.Errorf(e.Value, f, "must be a list of values, got %s; write [%s], or put a single value in the sweep's set", yamlfile.Describe(v), scalarText(v))
 			continue
 		}
 		if len(v.Content) == 0 {
-			d.errorAt(v, f, "empty list: a grid axis needs at least one value")
+			d.Errorf(v, f, "empty list: a grid axis needs at least one value")
 			continue
 		}
-		ax := axis{name: e.name, node: e.key}
+		ax := axis{name: e.Name, node: e.Key}
 		firstAt := map[string]*yaml.Node{}
 		for i, item := range v.Content {
-			s := fs.parseValue(e.name, item, index(f, i))
+			s := fs.parseValue(e.Name, item, yamlfile.Index(f, i))
 			if s.ok {
 				key := fmt.Sprint(s.val)
 				if first, dup := firstAt[key]; dup {
-					d.errorAt(item, index(f, i), "duplicate value %s; first at line %d:%d", deref(item).Value, first.Line, first.Column)
+					d.Errorf(item, yamlfile.Index(f, i), "duplicate value %s; first at line %d:%d", yamlfile.Deref(item).Value, first.Line, first.Column)
 					continue
 				}
-				firstAt[key] = deref(item)
+				firstAt[key] = yamlfile.Deref(item)
 			}
 			ax.values = append(ax.values, s)
 		}
@@ -893,21 +880,21 @@ func (fs *fileSpec) parseGrid(sw *sweepSpec, n *yaml.Node, field string) {
 func (fs *fileSpec) parseReference(n *yaml.Node, field string) config {
 	d := fs.d
 	cfg := config{}
-	entries, _ := d.mapping(n, field, "a mapping of settings naming one cell, e.g. {l1: 0}")
+	entries, _ := d.Mapping(n, field, "a mapping of settings naming one cell, e.g. {l1: 0}")
 	for _, e := range entries {
-		if !slices.Contains(referenceKeys, e.name) {
-			if e.name == "seed" || e.name == "repeats" {
-				d.errorAt(e.key, join(field, e.name), "a reference is a cell, every seed of one setting; name it without %s; valid: %s", e.name, strings.Join(referenceKeys, ", "))
+		if !slices.Contains(referenceKeys, e.Name) {
+			if e.Name == "seed" || e.Name == "repeats" {
+				d.Errorf(e.Key, yamlfile.Join(field, e.Name), "a reference is a cell, every seed of one setting; name it without %s; valid: %s", e.Name, strings.Join(referenceKeys, ", "))
 				continue
 			}
 			d.unknownKey(e, field, referenceKeys)
 			continue
 		}
-		if v := deref(e.val); v != nil && v.Kind == yaml.SequenceNode {
-			d.errorAt(e.val, join(field, e.name), "must be one value, got a list; the reference is one cell")
+		if v := yamlfile.Deref(e.Value); v != nil && v.Kind == yaml.SequenceNode {
+			d.Errorf(e.Value, yamlfile.Join(field, e.Name), "must be one value, got a list; the reference is one cell")
 			continue
 		}
-		cfg[e.name] = fs.parseValue(e.name, e.val, join(field, e.name))
+		cfg[e.Name] = fs.parseValue(e.Name, e.Value, yamlfile.Join(field, e.Name))
 	}
 	return cfg
 }

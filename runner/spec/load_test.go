@@ -449,27 +449,6 @@ func TestReadableID(t *testing.T) {
 	}
 }
 
-func TestEditDistance(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want int
-	}{
-		{"", "", 0}, {"abc", "", 3}, {"epoch", "epochs", 1}, {"gird", "grid", 1},
-		{"L1", "l1", 0}, {"kitten", "sitting", 3}, {"ab", "ba", 1}, {"ca", "abc", 3},
-	}
-	for _, tc := range tests {
-		if got := editDistance(tc.a, tc.b); got != tc.want {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
-		}
-	}
-	if got := closest("fashion_mnist", []string{"cifar10", "fashion-mnist"}); got != "fashion-mnist" {
-		t.Errorf("closest(fashion_mnist) = %q", got)
-	}
-	if got := closest("zzz", []string{"cifar10", "fashion-mnist"}); got != "" {
-		t.Errorf("closest(zzz) = %q, want no suggestion", got)
-	}
-}
-
 func TestKind(t *testing.T) {
 	tests := []struct {
 		name, text, want, err string

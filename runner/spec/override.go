@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"convlab/internal/yamlfile"
 )
 
 // Override is one setting given on the command line, in the style of
@@ -94,31 +96,18 @@ func parseValueText(text string) (*yaml.Node, error) {
 	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}, nil
 }
 
-// origin says where a node of a file's tree came from when it is not the
-// file itself: an included file or a command-line override.
-type origin struct {
-	// name is what errors give as the file: "mine.yaml includes
-	// base.yaml", or the argument "-S epochs=0".
-	name string
-	// path is the file the node was read from, the base of a relative
-	// data_dir; empty for an argument (relative to the working directory).
-	path string
-	// arg marks a command-line argument, which has no line and column.
-	arg bool
-}
-
 // claim records that n and every node under it came from o.
 func (d *decoder) claim(n *yaml.Node, o origin) {
 	if n == nil {
 		return
 	}
-	if d.origin == nil {
-		d.origin = map[*yaml.Node]origin{}
+	if d.Origin == nil {
+		d.Origin = map[*yaml.Node]origin{}
 	}
-	if _, seen := d.origin[n]; seen {
+	if _, seen := d.Origin[n]; seen {
 		return
 	}
-	d.origin[n] = o
+	d.Origin[n] = o
 	for _, c := range n.Content {
 		d.claim(c, o)
 	}
@@ -127,12 +116,12 @@ func (d *decoder) claim(n *yaml.Node, o origin) {
 // applyOverrides edits the tree of one file (its root mapping) with the
 // overrides, in order, each later one winning.
 func (d *decoder) applyOverrides(root *yaml.Node, overrides []Override) {
-	root = deref(root)
+	root = yamlfile.Deref(root)
 	if root == nil || root.Kind != yaml.MappingNode {
 		return
 	}
 	for _, o := range overrides {
-		at := origin{name: o.Arg, arg: true}
+		at := origin{Name: o.Arg, Arg: true}
 		value := cloneNode(o.value)
 		d.claim(value, at)
 		if o.Axis {
@@ -140,7 +129,7 @@ func (d *decoder) applyOverrides(root *yaml.Node, overrides []Override) {
 			continue
 		}
 		if err := d.setPath(root, o.Path, value, at); err != nil {
-			d.errs = append(d.errs, &Error{File: o.Arg, Msg: err.Error()})
+			d.Errs = append(d.Errs, &Error{File: o.Arg, Msg: err.Error()})
 			continue
 		}
 		d.checkShadowed(root, o)
@@ -153,7 +142,7 @@ func (d *decoder) addAxis(root *yaml.Node, o Override, list *yaml.Node, at origi
 	key := o.Path[1]
 	sweeps := lookup(root, "sweeps")
 	if sweeps == nil || sweeps.Kind != yaml.MappingNode {
-		d.errs = append(d.errs, &Error{File: o.Arg, Msg: "the file has no sweeps to add the axis " + key + " to"})
+		d.Errs = append(d.Errs, &Error{File: o.Arg, Msg: "the file has no sweeps to add the axis " + key + " to"})
 		return
 	}
 	for i := 0; i+1 < len(sweeps.Content); i += 2 {
@@ -169,7 +158,7 @@ func (d *decoder) addAxis(root *yaml.Node, o Override, list *yaml.Node, at origi
 		axis := cloneNode(list)
 		d.claim(axis, at)
 		if err := d.setPath(sw, []string{"grid", key}, axis, at); err != nil {
-			d.errs = append(d.errs, &Error{File: o.Arg, Msg: "sweeps." + name + ": " + err.Error()})
+			d.Errs = append(d.Errs, &Error{File: o.Arg, Msg: "sweeps." + name + ": " + err.Error()})
 		}
 	}
 }
@@ -188,7 +177,7 @@ func (d *decoder) checkShadowed(root *yaml.Node, o Override) {
 	key := o.Path[1]
 	var where []string
 	for i := 0; i+1 < len(sweeps.Content); i += 2 {
-		name, sw := sweeps.Content[i].Value, deref(sweeps.Content[i+1])
+		name, sw := sweeps.Content[i].Value, yamlfile.Deref(sweeps.Content[i+1])
 		found := ""
 		for _, part := range []string{"set", "grid"} {
 			if m := lookup(sw, part); m != nil && lookup(m, key) != nil {
@@ -200,7 +189,7 @@ func (d *decoder) checkShadowed(root *yaml.Node, o Override) {
 		}
 		where = append(where, found)
 	}
-	d.errs = append(d.errs, &Error{File: o.Arg, Field: strings.Join(o.Path, "."),
+	d.Errs = append(d.Errs, &Error{File: o.Arg, Field: strings.Join(o.Path, "."),
 		Msg: fmt.Sprintf("no run gets this default: every sweep gives %s itself (%s); override one with -S %s=VALUE, or all with -m %s=VALUE,...", key, strings.Join(where, ", "), where[0], key)})
 }
 
@@ -224,23 +213,23 @@ func (d *decoder) setPath(m *yaml.Node, path []string, value *yaml.Node, at orig
 		switch {
 		case cur == nil && i == 1 && path[0] == "sweeps":
 			// A misspelt sweep would otherwise become a new one.
-			return fmt.Errorf("%s", unknownMsg("sweep", key, mappingKeys(m)))
+			return fmt.Errorf("%s", yamlfile.UnknownMsg("sweep", key, mappingKeys(m)))
 		case cur == nil:
 			k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}
 			cur = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 			d.claim(k, at)
 			d.claim(cur, at)
 			m.Content = append(m.Content, k, cur)
-		case isNull(deref(cur)):
+		case yamlfile.IsNull(yamlfile.Deref(cur)):
 			fresh := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 			d.claim(fresh, at)
 			replace(m, key, fresh)
 			cur = fresh
-		case deref(cur).Kind == yaml.MappingNode:
+		case yamlfile.Deref(cur).Kind == yaml.MappingNode:
 			cur = ownMapping(cur)
 			replace(m, key, cur)
 		default:
-			return fmt.Errorf("%s is %s, not a mapping that %s could go into", strings.Join(path[:i+1], "."), describe(cur), path[i+1])
+			return fmt.Errorf("%s is %s, not a mapping that %s could go into", strings.Join(path[:i+1], "."), yamlfile.Describe(cur), path[i+1])
 		}
 		m = cur
 	}
@@ -249,12 +238,12 @@ func (d *decoder) setPath(m *yaml.Node, path []string, value *yaml.Node, at orig
 
 // lookup returns the value of key in mapping m (following an alias), or nil.
 func lookup(m *yaml.Node, key string) *yaml.Node {
-	m = deref(m)
+	m = yamlfile.Deref(m)
 	if m == nil || m.Kind != yaml.MappingNode {
 		return nil
 	}
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		if k := deref(m.Content[i]); k.Kind == yaml.ScalarNode && k.Value == key {
+		if k := yamlfile.Deref(m.Content[i]); k.Kind == yaml.ScalarNode && k.Value == key {
 			return m.Content[i+1]
 		}
 	}
@@ -265,7 +254,7 @@ func lookup(m *yaml.Node, key string) *yaml.Node {
 func mappingKeys(m *yaml.Node) []string {
 	var keys []string
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		keys = append(keys, deref(m.Content[i]).Value)
+		keys = append(keys, yamlfile.Deref(m.Content[i]).Value)
 	}
 	return keys
 }
@@ -273,7 +262,7 @@ func mappingKeys(m *yaml.Node) []string {
 // replace sets the value of the existing key in m.
 func replace(m *yaml.Node, key string, value *yaml.Node) {
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		if k := deref(m.Content[i]); k.Kind == yaml.ScalarNode && k.Value == key {
+		if k := yamlfile.Deref(m.Content[i]); k.Kind == yaml.ScalarNode && k.Value == key {
 			m.Content[i+1] = value
 		}
 	}
@@ -282,7 +271,7 @@ func replace(m *yaml.Node, key string, value *yaml.Node) {
 // remove deletes key from mapping m.
 func remove(m *yaml.Node, key string) {
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		if k := deref(m.Content[i]); k.Kind == yaml.ScalarNode && k.Value == key {
+		if k := yamlfile.Deref(m.Content[i]); k.Kind == yaml.ScalarNode && k.Value == key {
 			m.Content = append(m.Content[:i], m.Content[i+2:]...)
 			return
 		}
@@ -296,7 +285,7 @@ func ownMapping(n *yaml.Node) *yaml.Node {
 	if n == nil || (n.Kind != yaml.AliasNode && n.Anchor == "") {
 		return n
 	}
-	target := deref(n)
+	target := yamlfile.Deref(n)
 	c := *target
 	c.Anchor = ""
 	c.Content = append([]*yaml.Node(nil), target.Content...)

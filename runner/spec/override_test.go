@@ -217,7 +217,7 @@ func FuzzOverride(f *testing.F) {
 			return
 		}
 		fs := parseFile("fuzz.yaml", data, Options{Overrides: []Override{o}})
-		if _, err := build([]string{"fuzz.yaml"}, []*fileSpec{fs}, fs.d.errs); err != nil {
+		if _, err := build([]string{"fuzz.yaml"}, []*fileSpec{fs}, fs.d.Errs); err != nil {
 			var list Errors
 			if !errors.As(err, &list) || len(list) == 0 {
 				t.Fatalf("error %v is not a non-empty Errors", err)

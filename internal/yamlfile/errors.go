@@ -1,4 +1,4 @@
-package spec
+package yamlfile
 
 import (
 	"fmt"
@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Error is one problem found in an experiment file. It prints as
+// Error is one problem found in a file. It prints as
 // "FILE:LINE:COL: field: what is wrong; valid: ...", the form editors and
 // terminals turn into a link to the offending spot.
 type Error struct {
@@ -42,9 +42,9 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying error, if any.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Errors is every problem found while loading experiment files, one per
-// line when printed. Load returns it whenever anything is wrong, so that a
-// user can fix all of them in one pass.
+// Errors is every problem found while loading files, one per line when
+// printed; loaders return it whenever anything is wrong, so that a user
+// can fix all of them in one pass.
 type Errors []*Error
 
 func (es Errors) Error() string {
@@ -64,9 +64,9 @@ func (es Errors) Unwrap() []error {
 	return out
 }
 
-// sorted returns the errors ordered by file (in the given order of files),
+// Sorted returns the errors ordered by file (in the given order of files),
 // then line and column, without exact duplicates.
-func (es Errors) sorted(fileOrder map[string]int) Errors {
+func (es Errors) Sorted(fileOrder map[string]int) Errors {
 	out := make(Errors, 0, len(es))
 	seen := map[string]bool{}
 	for _, e := range es {
