@@ -97,7 +97,7 @@ fidelity-steps:
 # The operations packages' tests (killed child process, cache, shards,
 # progress modes, sbatch script goldens), with the race detector.
 test-ops:
-	$(GO) test -race -count=1 ./runner/exec/... ./runner/progress/... ./runner/slurm/...
+	$(GO) test -race -count=1 ./runner/grid/... ./runner/progress/... ./runner/slurm/...
 
 # KILLS random SIGKILLs of `convlab run -j 2` over a small grid (make test
 # runs 5), then every run compared bit for bit with an uninterrupted run's;

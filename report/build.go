@@ -150,7 +150,7 @@ func loadModel(root string, idx *planIndex) (*model, error) {
 // list (of the plan when given, as Build takes it, else of
 // root/sweeps.json, else reconstructed), or every finished run when there
 // are no sweeps. It is cheap enough to call after every run
-// (exec.Options.AfterRun). It does not write sweeps.json.
+// (grid.Options.AfterRun). It does not write sweeps.json.
 func WriteRunsCSV(root string, plan ...*spec.Plan) error {
 	idx, _, err := resolveIndex(root, plan)
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"syscall"
 
-	"convlab/runner/exec"
+	"convlab/runner/grid"
 	"convlab/runner/spec"
 
 	"convlab/internal/yamlfile"
@@ -121,7 +121,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return help(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, VersionString())
-		fmt.Fprintf(stdout, "training code %s (part of every run's cache key)\n", exec.CodeVersion())
+		fmt.Fprintf(stdout, "training code %s (part of every run's cache key)\n", grid.CodeVersion())
 		return 0
 	}
 	c := lookup(name)

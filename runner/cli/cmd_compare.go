@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"convlab/report"
-	"convlab/runner/exec"
+	"convlab/runner/grid"
 	"convlab/runner/results"
 )
 
@@ -137,7 +137,7 @@ func selectGroup(recs []*results.Record, arg string) ([]*results.Record, error) 
 	if len(cell) > 0 {
 		return cell, nil
 	}
-	match, err := exec.Matcher(arg)
+	match, err := grid.Matcher(arg)
 	if err != nil {
 		return nil, usagef("%s", strings.Replace(err.Error(), "--only ", "", 1))
 	}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"convlab/report/figure1"
-	"convlab/runner/exec"
+	"convlab/runner/grid"
 	"convlab/runner/results"
 	"convlab/runner/spec"
 )
@@ -97,7 +97,7 @@ func runPlan(e *env, opts *planOptions, args []string) error {
 		return err
 	}
 	for _, d := range damaged {
-		fmt.Fprintf(e.stdout, "damaged: %v (the next run moves it to %s/ and trains it again)\n", d, exec.QuarantineDir)
+		fmt.Fprintf(e.stdout, "damaged: %v (the next run moves it to %s/ and trains it again)\n", d, grid.QuarantineDir)
 	}
 	fmt.Fprintf(e.stdout, "%d run%s, %d to do", total, plural(total), len(todo))
 	if len(todo) > 0 {
@@ -178,13 +178,13 @@ func planJSON(e *env, files []trainingFile, convs []*figure1.Experiment, results
 type plannedRun struct {
 	run    spec.Run
 	root   string // its file's results tree
-	status string // an exec.State: "done", "done (unverified)", "damaged" or "to do"
+	status string // an grid.State: "done", "done (unverified)", "damaged" or "to do"
 }
 
 // planStatus lists the selected runs of the files with their state, the
 // runs still to do (damaged ones included) and the damage found.
 func planStatus(files []trainingFile, resultsDir string) (rows []plannedRun, todo []spec.Run, damaged []results.Damage) {
-	done := exec.NewStatus(nil)
+	done := grid.NewStatus(nil)
 	for _, f := range files {
 		root := filepath.Join(resultsDir, f.name)
 		for _, r := range f.runs {

@@ -13,7 +13,7 @@ import (
 	"convlab/report"
 	"convlab/report/figure1"
 	"convlab/runner/dataset"
-	"convlab/runner/exec"
+	"convlab/runner/grid"
 	"convlab/runner/progress"
 	"convlab/runner/progress/live"
 	"convlab/runner/results"
@@ -126,7 +126,7 @@ func runFiles(e *env, args []string, o runOptions) error {
 	// One status for the checks before training and for the runner, so
 	// that each data set is hashed once. A file whose data cannot be read
 	// is not trained; the others are, and the run fails at the end.
-	status := exec.NewStatus(nil)
+	status := grid.NewStatus(nil)
 	noData, dataErr := loadData(files, o, status)
 	if dataErr != nil {
 		if len(noData) == len(files) && len(convs) == 0 {
@@ -148,7 +148,7 @@ func runFiles(e *env, args []string, o runOptions) error {
 		}
 		root := filepath.Join(o.results, f.name)
 		sink := progressSink(e.stderr)
-		sum, err := exec.Execute(e.ctx, f.runs, exec.Options{
+		sum, err := grid.Execute(e.ctx, f.runs, grid.Options{
 			Jobs:         o.jobs,
 			Cores:        o.cores,
 			Force:        o.force,
@@ -210,7 +210,7 @@ func runFiles(e *env, args []string, o runOptions) error {
 // corrupt or too small data set is one error before anything trains rather
 // than the same failure once per run. Runs that are done need no data, so
 // a finished grid still reports on a machine without it.
-func loadData(files []trainingFile, o runOptions, status *exec.Status) (noData map[string]bool, err error) {
+func loadData(files []trainingFile, o runOptions, status *grid.Status) (noData map[string]bool, err error) {
 	type source struct{ name, dir string }
 	type loaded struct {
 		train *dataset.Set

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"convlab/runner/exec"
+	"convlab/runner/grid"
 	"convlab/runner/results"
 )
 
@@ -102,7 +102,7 @@ func verifyTree(e *env, root string, move bool) (int, error) {
 				fmt.Fprintf(e.stdout, "damaged: %s: %s: %s\n", dir, dm.File, dm.Problem)
 			}
 			if move {
-				to, err := exec.Quarantine(root, dir)
+				to, err := grid.Quarantine(root, dir)
 				if err != nil {
 					return damaged, err
 				}

@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"convlab/runner/exec"
+	"convlab/runner/grid"
 	"convlab/runner/results"
 	"convlab/runner/spec"
 )
@@ -53,7 +53,7 @@ type jsonRun struct {
 	ValidationSplit float64        `json:"validation_split"`
 	Seed            int64          `json:"seed"`
 	Optimizer       spec.Optimizer `json:"optimizer"`
-	Status          string         `json:"status"` // an exec.State: "done", "done (unverified)", "damaged", "to do"
+	Status          string         `json:"status"` // an grid.State: "done", "done (unverified)", "damaged", "to do"
 }
 
 // jsonConv is one convolution file (Part i).
@@ -109,7 +109,7 @@ type jsonConvResult struct {
 	Error string `json:"error,omitempty"`
 }
 
-func jsonOutcomes(root string, os []exec.Outcome) []jsonOutcome {
+func jsonOutcomes(root string, os []grid.Outcome) []jsonOutcome {
 	out := make([]jsonOutcome, 0, len(os))
 	for _, o := range os {
 		j := jsonOutcome{ID: o.Run.ID, Seconds: o.Elapsed.Seconds()}

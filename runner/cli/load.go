@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"convlab/report/figure1"
-	"convlab/runner/exec"
+	"convlab/runner/grid"
 	"convlab/runner/spec"
 )
 
@@ -92,13 +92,13 @@ type selection struct {
 func parseSelection(only, shard string) (selection, error) {
 	s := selection{only: only}
 	if only != "" {
-		if _, err := exec.Matcher(only); err != nil {
+		if _, err := grid.Matcher(only); err != nil {
 			return s, usagef("%v", err)
 		}
 	}
 	if shard != "" {
 		var err error
-		if s.shard, s.shards, err = exec.ParseShard(shard); err != nil {
+		if s.shard, s.shards, err = grid.ParseShard(shard); err != nil {
 			return s, usagef("%v", err)
 		}
 	}
@@ -112,13 +112,13 @@ func parseSelection(only, shard string) (selection, error) {
 func (s selection) apply(files []trainingFile) error {
 	matched := 0
 	for i := range files {
-		runs, err := exec.SelectOnly(files[i].plan.Runs, s.only)
+		runs, err := grid.SelectOnly(files[i].plan.Runs, s.only)
 		if err != nil {
 			return usagef("%v", err)
 		}
 		matched += len(runs)
 		if s.shards > 0 {
-			runs = exec.SelectShard(runs, s.shard, s.shards)
+			runs = grid.SelectShard(runs, s.shard, s.shards)
 		}
 		files[i].runs = runs
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"convlab/runner/dataset"
-	"convlab/runner/exec"
+	"convlab/runner/grid"
 	"convlab/runner/progress"
 	"convlab/runner/results"
 	"convlab/runner/spec"
@@ -38,7 +38,7 @@ func prepare(run spec.Run) (*dataset.Prepared, error) {
 // to the run's log, the weights into the run's directory. Each record gets
 // prov (see provenance) with the run's threads as its cores and the time
 // it finished.
-func trainRun(prov results.Provenance) exec.TrainFunc {
+func trainRun(prov results.Provenance) grid.TrainFunc {
 	return func(ctx context.Context, run spec.Run, dir string, p progress.Reporter) (*results.Record, error) {
 		data, err := prepare(run)
 		if err != nil {
@@ -50,7 +50,7 @@ func trainRun(prov results.Provenance) exec.TrainFunc {
 		}
 		defer logFile.Close()
 		log := &stickyWriter{w: logFile}
-		ck := exec.CheckpointerFrom(ctx)
+		ck := grid.CheckpointerFrom(ctx)
 		from, state, err := ck.Latest()
 		if err != nil {
 			return nil, err
@@ -59,10 +59,10 @@ func trainRun(prov results.Provenance) exec.TrainFunc {
 			fmt.Fprintf(log, "resuming after epoch %d from a checkpoint\n", from)
 		}
 		fmt.Fprintf(log, "run %s (hash %s): %s, n=%d (train %d, validation %d, test %d), %d epochs, seed %d, %d threads\n",
-			run.ID, run.Hash(), run.Arch.Name, run.N, data.Train.N, data.Val.N, data.Test.N, run.Epochs, run.Seed, exec.Threads(ctx))
+			run.ID, run.Hash(), run.Arch.Name, run.N, data.Train.N, data.Val.N, data.Test.N, run.Epochs, run.Seed, grid.Threads(ctx))
 		start := time.Now()
 		rec, model, err := train.Train(ctx, run, data, train.Options{
-			Threads:     exec.Threads(ctx),
+			Threads:     grid.Threads(ctx),
 			ResumeState: state,
 			Checkpoint:  ck.Save,
 			Progress:    loggingReporter{p, log, run.Epochs},
@@ -76,7 +76,7 @@ func trainRun(prov results.Provenance) exec.TrainFunc {
 			return nil, err
 		}
 		rec.Provenance = prov
-		rec.Provenance.Cores = exec.Threads(ctx)
+		rec.Provenance.Cores = grid.Threads(ctx)
 		rec.Provenance.Finished = time.Now().UTC().Format(time.RFC3339)
 		fmt.Fprintf(log, "done in %s: test accuracy %.4f (baseline %.4f)\n", time.Since(start).Round(time.Millisecond), rec.Metrics.Test.Accuracy, rec.Metrics.BaselineTest)
 		// A log cut short (a full disk) would be recorded in DONE as if whole.

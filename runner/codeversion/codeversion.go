@@ -1,5 +1,5 @@
 // Package codeversion derives the identity of the training code, part of
-// every run's cache key (runner/exec.Key), from the code itself: a SHA-256
+// every run's cache key (runner/grid.Key), from the code itself: a SHA-256
 // over the source of the packages that compute a run's numbers, embedded in
 // the binary at build time (each package's Source), and the versions of
 // the modules they link (Modules, kept in step with go.mod by a test). Nobody bumps it by hand, and it is the same for

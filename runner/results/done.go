@@ -15,7 +15,7 @@ import (
 )
 
 // Done is the content of a run's DONE marker, written last by the runner
-// (runner/exec) once every other file of the run is complete.
+// (runner/grid) once every other file of the run is complete.
 type Done struct {
 	Key         string `json:"key"`
 	RunID       string `json:"run_id"`
@@ -144,7 +144,7 @@ func (d Damage) Error() string {
 // marker records no files (written by an older convlab) cannot be checked
 // so: d.Verified() is false, and its damage is its record not reading
 // back (config.yaml, metrics.json, history.csv), if so. The marker's key is not
-// needed here (Status.Check in runner/exec compares it).
+// needed here (Status.Check in runner/grid compares it).
 func CheckRunDir(dir string, deep bool) (d *Done, damage []Damage) {
 	path := filepath.Join(dir, DoneFile)
 	b, err := os.ReadFile(path)

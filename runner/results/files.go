@@ -18,7 +18,7 @@ import (
 
 // Layout of a results tree: results/<file name>/runs/<RunDirName>/ holds
 // one finished run; the run counts as complete iff it holds DoneFile. The
-// runner (runner/exec) and the report use these names; they are defined
+// runner (runner/grid) and the report use these names; they are defined
 // here only.
 const (
 	RunsDir  = "runs"

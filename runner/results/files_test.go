@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"convlab/arch"
-	"convlab/runner/exec"
+	"convlab/runner/grid"
 	"convlab/runner/progress"
 	"convlab/runner/results"
 	"convlab/runner/spec"
@@ -149,7 +149,7 @@ func TestLayoutMatchesRunner(t *testing.T) {
 		out.Run = r
 		return out, nil
 	}
-	sum, err := exec.Execute(context.Background(), []spec.Run{run}, exec.Options{Root: root, Train: train,
+	sum, err := grid.Execute(context.Background(), []spec.Run{run}, grid.Options{Root: root, Train: train,
 		DataIdentity: func(spec.Run) (string, error) { return "cifar10:test", nil }})
 	if err != nil || len(sum.Done) != 1 {
 		t.Fatalf("Execute: %s, %v", sum, err)

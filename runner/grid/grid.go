@@ -1,4 +1,4 @@
-// Package exec runs a grid of training runs: it skips the runs already done
+// Package grid runs a grid of training runs: it skips the runs already done
 // (a cache keyed by the run's content hash, the data set's identity and the
 // training code's version), trains the others N at a time with crash-safe
 // commits into the results tree, and gives training a per-run checkpoint
@@ -21,7 +21,7 @@
 // step (an older run directory is swapped out atomically). A process killed
 // at any moment therefore leaves either the old state or the new one; the
 // next Execute removes the tmp directories of dead processes.
-package exec
+package grid
 
 import (
 	"context"
@@ -453,13 +453,13 @@ func safeTrain(ctx context.Context, train TrainFunc, run spec.Run, dir string, p
 func (opt *Options) validate() error {
 	switch {
 	case opt.Root == "":
-		return errors.New("exec options: Root is empty; want the results directory of the experiment, e.g. results/<name>")
+		return errors.New("grid options: Root is empty; want the results directory of the experiment, e.g. results/<name>")
 	case opt.Train == nil:
-		return errors.New("exec options: Train is nil; want the function that trains one run")
+		return errors.New("grid options: Train is nil; want the function that trains one run")
 	case opt.Jobs < 0:
-		return fmt.Errorf("exec options: jobs %d is negative; want 1 or more runs at once", opt.Jobs)
+		return fmt.Errorf("grid options: jobs %d is negative; want 1 or more runs at once", opt.Jobs)
 	case opt.Cores < 0:
-		return fmt.Errorf("exec options: cores %d is negative; want 0 (all) or more", opt.Cores)
+		return fmt.Errorf("grid options: cores %d is negative; want 0 (all) or more", opt.Cores)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package exec
+package grid
 
 import (
 	"context"
@@ -83,10 +83,10 @@ func TestOptionErrors(t *testing.T) {
 		opt  Options
 		want string
 	}{
-		{Options{Train: train}, "exec options: Root is empty"},
-		{Options{Root: "r"}, "exec options: Train is nil"},
-		{Options{Root: "r", Train: train, Jobs: -1}, "exec options: jobs -1 is negative"},
-		{Options{Root: "r", Train: train, Cores: -2}, "exec options: cores -2 is negative"},
+		{Options{Train: train}, "grid options: Root is empty"},
+		{Options{Root: "r"}, "grid options: Train is nil"},
+		{Options{Root: "r", Train: train, Jobs: -1}, "grid options: jobs -1 is negative"},
+		{Options{Root: "r", Train: train, Cores: -2}, "grid options: cores -2 is negative"},
 	}
 	for _, tt := range tests {
 		_, err := Execute(context.Background(), grid(1), tt.opt)
