@@ -104,7 +104,7 @@ test-ops:
 # CHAOS_SEED replays a sequence of kills.
 KILLS ?= 50
 chaos:
-	CONVLAB_CHAOS_KILLS=$(KILLS) CONVLAB_CHAOS_SEED=$(CHAOS_SEED) $(GO) test -count=1 -run '^TestChaos$$' -v ./runner/cli/
+	CONVLAB_CHAOS_KILLS=$(KILLS) CONVLAB_CHAOS_SEED=$(CHAOS_SEED) $(GO) test -count=1 -run '^TestChaos$$' -v ./cli/
 
 # A one-node Slurm cluster on localhost (Debian slurm-wlm + munge), state in
 # /tmp/convlab-slurm; then: eval "$$(scripts/slurm/cluster.sh env)".

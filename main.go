@@ -6,7 +6,7 @@ package main
 import (
 	"os"
 
-	"convlab/runner/cli"
+	"convlab/cli"
 )
 
 func main() {

@@ -259,7 +259,7 @@ func (d *fullDisk) Write(p []byte) (int, error) {
 // A disk that fills up while a run writes its weights fails that run with
 // a message naming the file; it does not count as done, the run before it
 // is intact, and once there is space the next Execute resumes it from its
-// last checkpoint. (TestFullDiskTmpfs in runner/cli does this on a real
+// last checkpoint. (TestFullDiskTmpfs in cli does this on a real
 // full file system.)
 func TestFullDiskFailsTheRunCleanly(t *testing.T) {
 	root := t.TempDir()

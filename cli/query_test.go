@@ -26,7 +26,7 @@ func golden(t *testing.T, name, got string) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./runner/cli -run %s -update to write it)", err, t.Name())
+		t.Fatalf("%v (run go test ./cli -run %s -update to write it)", err, t.Name())
 	}
 	if got != string(want) {
 		t.Errorf("output differs from %s:\n%s\nwant:\n%s", path, got, want)

@@ -300,7 +300,7 @@ func TestSlurmDryRun(t *testing.T) {
 // grid, to do until run has written its figure.
 func TestPlanListsConvolutionFiles(t *testing.T) {
 	file, results := setupGrid(t)
-	conv := filepath.Join("..", "..", "experiments", "figure1.yaml")
+	conv := filepath.Join("..", "experiments", "figure1.yaml")
 	code, out, errOut := convlab(t, "plan", "--results", results, file, conv)
 	if code != 0 {
 		t.Fatalf("plan: status %d: %s", code, errOut)

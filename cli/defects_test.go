@@ -57,7 +57,7 @@ func TestEvaluateBlamesTheMissingPath(t *testing.T) {
 // README's "help experiments" block is what the command prints, not Go
 // source.
 func TestREADMEShowsHelpExperiments(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	b, err := os.ReadFile(filepath.Join("..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestRunWithoutDataStillRunsConvolution(t *testing.T) {
 		t.Fatal(err)
 	}
 	results := filepath.Join(dir, "results")
-	conv := filepath.Join("..", "..", "experiments", "figure1.yaml")
+	conv := filepath.Join("..", "experiments", "figure1.yaml")
 	code, _, errOut := convlab(t, "run", "--results", results, file, conv)
 	if code != 1 {
 		t.Fatalf("run without data: status %d, stderr:\n%s", code, errOut)
