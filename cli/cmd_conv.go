@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"convlab/report/figure1"
+	"convlab/convolution"
 )
 
 var cmdConv = &command{
@@ -32,7 +32,7 @@ func runConv(e *env, opts *convOptions, args []string) error {
 	if len(args) != 1 {
 		return usagef("want one experiment file, got %d", len(args))
 	}
-	dir, err := figure1.Run(args[0], opts.resultsDir)
+	dir, err := convolution.Run(args[0], opts.resultsDir)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"convlab/report/figure1"
+	"convlab/convolution"
 	"convlab/runner/grid"
 	"convlab/runner/results"
 	"convlab/runner/spec"
@@ -117,7 +117,7 @@ func runPlan(e *env, opts *planOptions, args []string) error {
 
 // planConvolution prints one line per convolution file: what it convolves
 // and whether its figure is already written.
-func planConvolution(e *env, convs []*figure1.Experiment, resultsDir string) error {
+func planConvolution(e *env, convs []*convolution.Experiment, resultsDir string) error {
 	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "CONVOLUTION\tIMAGE\tCHANNELS\tKERNELS\tSTATUS")
 	for _, c := range convs {
@@ -137,7 +137,7 @@ func planConvolution(e *env, convs []*figure1.Experiment, resultsDir string) err
 
 // convStatus is a convolution file's state in the plan: "done" once its
 // figure is written, else "to do".
-func convStatus(resultsDir string, c *figure1.Experiment) string {
+func convStatus(resultsDir string, c *convolution.Experiment) string {
 	if _, err := os.Stat(filepath.Join(resultsDir, c.Name, "figure1.png")); err == nil {
 		return "done"
 	}
@@ -145,7 +145,7 @@ func convStatus(resultsDir string, c *figure1.Experiment) string {
 }
 
 // planJSON prints the plan as the convlab.plan/1 document.
-func planJSON(e *env, files []trainingFile, convs []*figure1.Experiment, resultsDir string) error {
+func planJSON(e *env, files []trainingFile, convs []*convolution.Experiment, resultsDir string) error {
 	out := jsonPlan{Schema: planSchema, Files: []jsonFile{}, Runs: []jsonRun{}, Convolutions: []jsonConv{}}
 	for _, f := range files {
 		out.Files = append(out.Files, jsonFile{Path: f.path, Name: f.name, Results: filepath.Join(resultsDir, f.name), Overrides: nonNil(f.plan.Files[0].Overrides)})
@@ -178,7 +178,7 @@ func planJSON(e *env, files []trainingFile, convs []*figure1.Experiment, results
 type plannedRun struct {
 	run    spec.Run
 	root   string // its file's results tree
-	status string // an grid.State: "done", "done (unverified)", "damaged" or "to do"
+	status string // a grid.State: "done", "done (unverified)", "damaged" or "to do"
 }
 
 // planStatus lists the selected runs of the files with their state, the

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	"convlab/convolution"
 	"convlab/report"
-	"convlab/report/figure1"
 	"convlab/runner/results"
 	"convlab/runner/spec"
 )
@@ -75,7 +75,7 @@ func runReport(e *env, opts *reportOptions, args []string) error {
 		return errors.Join(errs...)
 	}
 	var files []trainingFile
-	var convs []*figure1.Experiment
+	var convs []*convolution.Experiment
 	if len(args) > 0 {
 		var err error
 		if files, convs, err = loadFiles(args, *opts.overrides); err != nil {
@@ -85,7 +85,7 @@ func runReport(e *env, opts *reportOptions, args []string) error {
 	// A failing file does not stop the others, as in run: every error is
 	// reported at the end.
 	for _, c := range convs {
-		dir, err := figure1.RunExperiment(c, opts.resultsDir)
+		dir, err := convolution.RunExperiment(c, opts.resultsDir)
 		if err != nil {
 			errs = append(errs, err)
 			continue

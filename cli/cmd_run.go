@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"slices"
 
+	"convlab/convolution"
 	"convlab/report"
-	"convlab/report/figure1"
 	"convlab/runner/dataset"
 	"convlab/runner/grid"
 	"convlab/runner/progress"
@@ -114,7 +114,7 @@ func runFiles(e *env, args []string, o runOptions) error {
 	}
 	var failed []error
 	for _, c := range convs {
-		dir, err := figure1.RunExperiment(c, o.results)
+		dir, err := convolution.RunExperiment(c, o.results)
 		if err != nil {
 			failed = append(failed, err)
 			summary.Convolutions = append(summary.Convolutions, jsonConvResult{Path: c.Path, Error: err.Error()})

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"convlab/report/figure1"
+	"convlab/convolution"
 	"convlab/runner/grid"
 	"convlab/runner/spec"
 )
@@ -18,7 +18,7 @@ import (
 // training files together (nothing runs when any is invalid), convolution
 // files with their photos. It is the one place the CLI dispatches on kind:
 // plan, run, report and slurm all load their files through it.
-func loadFiles(paths []string, overrides []spec.Override) ([]trainingFile, []*figure1.Experiment, error) {
+func loadFiles(paths []string, overrides []spec.Override) ([]trainingFile, []*convolution.Experiment, error) {
 	convFiles, trainFiles, err := splitKinds(paths)
 	if err != nil {
 		return nil, nil, err
@@ -40,11 +40,11 @@ func loadFiles(paths []string, overrides []spec.Override) ([]trainingFile, []*fi
 
 // loadConvolution validates every convolution file, photo included, and
 // reports all the problems together.
-func loadConvolution(paths []string) ([]*figure1.Experiment, error) {
-	var out []*figure1.Experiment
+func loadConvolution(paths []string) ([]*convolution.Experiment, error) {
+	var out []*convolution.Experiment
 	var errs []error
 	for _, p := range paths {
-		exp, err := figure1.Load(p)
+		exp, err := convolution.Load(p)
 		if err == nil {
 			err = exp.CheckImage()
 		}

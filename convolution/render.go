@@ -1,4 +1,4 @@
-package figure1
+package convolution
 
 import (
 	"fmt"
@@ -11,17 +11,15 @@ import (
 	"golang.org/x/image/math/fixed"
 	"gonum.org/v1/plot"
 	plotfont "gonum.org/v1/plot/font"
-
-	"convlab/arch/convolve"
 )
 
 // Panel is one labelled picture of the figure.
 type Panel struct {
 	Label string
-	Plane *convolve.Plane
+	Plane *Plane
 	// Kernel, when set, is written under the label: the values the panel's
 	// picture was convolved with.
-	Kernel convolve.Kernel
+	Kernel Kernel
 }
 
 // MaxShownKernel is the largest kernel size whose values a panel shows;
@@ -29,7 +27,7 @@ type Panel struct {
 const MaxShownKernel = 7
 
 // kernelLines is the number of text lines under a label for a kernel.
-func kernelLines(k convolve.Kernel) int {
+func kernelLines(k Kernel) int {
 	switch {
 	case len(k) == 0:
 		return 0
@@ -116,7 +114,7 @@ func (l Layout) label(row, col int) image.Rectangle {
 // planes maps a channel name to its plane; results[c][i] is channel c
 // convolved with kernels[i]; a missing plane leaves its panel empty, which
 // Render reports.
-func Grid(kernels []NamedKernel, channels []string, planes map[string]*convolve.Plane, results map[string][]*convolve.Plane) [][]Panel {
+func Grid(kernels []NamedKernel, channels []string, planes map[string]*Plane, results map[string][]*Plane) [][]Panel {
 	cols := min(max(3, 1+len(kernels)), 5)
 	grid := [][]Panel{make([]Panel, 0, cols)}
 	for _, c := range Channels {
@@ -125,7 +123,7 @@ func Grid(kernels []NamedKernel, channels []string, planes map[string]*convolve.
 	for _, c := range channels {
 		cells := []Panel{{Label: c, Plane: planes[c]}}
 		for i, k := range kernels {
-			var p *convolve.Plane
+			var p *Plane
 			if i < len(results[c]) {
 				p = results[c][i]
 			}
@@ -197,7 +195,7 @@ func labelFace(px int) font.Face {
 // drawKernel writes a kernel's values as a small matrix centred in band,
 // one row per line, each column as wide as its widest value; a kernel
 // bigger than MaxShownKernel is named by its size.
-func drawKernel(img *image.Gray, band image.Rectangle, face font.Face, lineH int, k convolve.Kernel) {
+func drawKernel(img *image.Gray, band image.Rectangle, face font.Face, lineH int, k Kernel) {
 	if len(k) == 0 {
 		return
 	}

@@ -1,23 +1,23 @@
-package convolve_test
+package convolution_test
 
 import (
 	"fmt"
 
-	"convlab/arch/convolve"
+	"convlab/convolution"
 )
 
 // The study's worked example: a vertical edge between 10s and 0s found by
 // the kernel whose rows are [1, 0, -1]. Negative sums are clipped to 0.
 func ExampleConvolve() {
-	img, _ := convolve.FromRows([][]uint8{
+	img, _ := convolution.FromRows([][]uint8{
 		{10, 10, 10, 0, 0, 0},
 		{10, 10, 10, 0, 0, 0},
 		{10, 10, 10, 0, 0, 0},
 		{10, 10, 10, 0, 0, 0},
 		{10, 10, 10, 0, 0, 0},
 	})
-	edge := convolve.Kernel{{1, 0, -1}, {1, 0, -1}, {1, 0, -1}}
-	out, err := convolve.Convolve(img, edge)
+	edge := convolution.Kernel{{1, 0, -1}, {1, 0, -1}, {1, 0, -1}}
+	out, err := convolution.Convolve(img, edge)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -35,8 +35,8 @@ func ExampleConvolve() {
 
 // ConvolveRaw keeps the sums before clipping.
 func ExampleConvolveRaw() {
-	img, _ := convolve.FromRows([][]uint8{{10, 10, 10, 0, 0, 0}})
-	raw, _ := convolve.ConvolveRaw(img, convolve.Kernel{{0, 0, 0}, {1, 0, -1}, {0, 0, 0}})
+	img, _ := convolution.FromRows([][]uint8{{10, 10, 10, 0, 0, 0}})
+	raw, _ := convolution.ConvolveRaw(img, convolution.Kernel{{0, 0, 0}, {1, 0, -1}, {0, 0, 0}})
 	fmt.Println(raw)
 	// Output:
 	// [-10 0 10 10 0 0]
@@ -44,7 +44,7 @@ func ExampleConvolveRaw() {
 
 // An even kernel has no centre and is refused.
 func ExampleKernel_Size() {
-	_, err := convolve.Kernel{{1, 0}, {0, 1}}.Size()
+	_, err := convolution.Kernel{{1, 0}, {0, 1}}.Size()
 	fmt.Println(err)
 	// Output:
 	// convolve: kernel is 2x2: its size must be odd (1x1, 3x3, 5x5, ...) so that it has a centre

@@ -1,4 +1,4 @@
-package figure1
+package convolution
 
 import (
 	"encoding/csv"
@@ -17,7 +17,6 @@ import (
 	"strings"
 	"testing"
 
-	"convlab/arch/convolve"
 	"convlab/runner/spec"
 )
 
@@ -249,7 +248,7 @@ func TestGridShapes(t *testing.T) {
 		t.Run(fmt.Sprintf("%d kernels %v", tc.kernels, tc.channels), func(t *testing.T) {
 			var names []NamedKernel
 			for i := 0; i < tc.kernels; i++ {
-				names = append(names, NamedKernel{Name: fmt.Sprintf("k%d", i), Kernel: convolve.Kernel{{1}}})
+				names = append(names, NamedKernel{Name: fmt.Sprintf("k%d", i), Kernel: Kernel{{1}}})
 			}
 			g := Grid(names, tc.channels, nil, nil)
 			var sizes []string
@@ -338,7 +337,7 @@ func TestRunShiftKernelNoFlip(t *testing.T) {
 // TestRunStudyFile runs the shipped experiments/figure1.yaml on the
 // shipped photo.
 func TestRunStudyFile(t *testing.T) {
-	path := filepath.Join("..", "..", "experiments", "figure1.yaml")
+	path := filepath.Join("..", "experiments", "figure1.yaml")
 	if err := validate(path); err != nil {
 		t.Fatal(err)
 	}
@@ -580,7 +579,7 @@ func TestProblemsAreSpecErrors(t *testing.T) {
 		}
 	}
 	// A channel set in code rather than read from a file is checked too.
-	exp := &Experiment{Path: "code", Channels: []string{"bleu"}, Kernels: []NamedKernel{{"k", convolve.Kernel{{1}}}}}
+	exp := &Experiment{Path: "code", Channels: []string{"bleu"}, Kernels: []NamedKernel{{"k", Kernel{{1}}}}}
 	_, err := Compute(exp, image.NewRGBA(image.Rect(0, 0, 1, 1)))
 	if want := `code: channels: unknown channel "bleu" (did you mean blue?); valid: red, green, blue`; err == nil || err.Error() != want {
 		t.Errorf("Compute with channel bleu: %v, want %s", err, want)

@@ -1,4 +1,4 @@
-package convolve_test
+package convolution_test
 
 import (
 	"fmt"
@@ -9,12 +9,12 @@ import (
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"convlab/arch/convolve"
+	"convlab/convolution"
 )
 
 // gorgoniaConv computes the same convolution with gorgonia's own Conv2d
 // (float64, one image, one channel, one filter, stride 1, padding (k-1)/2).
-func gorgoniaConv(t *testing.T, p *convolve.Plane, k convolve.Kernel) []float64 {
+func gorgoniaConv(t *testing.T, p *convolution.Plane, k convolution.Kernel) []float64 {
 	t.Helper()
 	n := len(k)
 	xs := make([]float64, len(p.Pix))
@@ -54,18 +54,18 @@ func TestAgreesWithGorgonia(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%dx%d_k%d", c.w, c.h, c.k), func(t *testing.T) {
-			p := convolve.NewPlane(c.w, c.h)
+			p := convolution.NewPlane(c.w, c.h)
 			for i := range p.Pix {
 				p.Pix[i] = uint8(r.Intn(256))
 			}
-			k := make(convolve.Kernel, c.k)
+			k := make(convolution.Kernel, c.k)
 			for i := range k {
 				k[i] = make([]float64, c.k)
 				for j := range k[i] {
 					k[i][j] = math.Round((r.Float64()*4-2)*100) / 100
 				}
 			}
-			got, err := convolve.ConvolveRaw(p, k)
+			got, err := convolution.ConvolveRaw(p, k)
 			if err != nil {
 				t.Fatal(err)
 			}

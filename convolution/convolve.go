@@ -1,9 +1,10 @@
-// Package convolve is the hand-written 2-D convolution of part i of the
-// study: one 8-bit colour channel convolved with a square kernel of odd
-// size, zero padding of (k-1)/2 on every side so the output keeps the
-// input's size, no kernel flip (cross-correlation, as deep-learning
-// libraries compute it), and the result clipped to [0, 255].
-package convolve
+// The hand-written 2-D convolution of part i: one 8-bit colour channel
+// convolved with a square kernel of odd size, zero padding of (k-1)/2 on
+// every side so the output keeps the input's size, no kernel flip
+// (cross-correlation, as deep-learning libraries compute it), and the
+// result clipped to [0, 255].
+
+package convolution
 
 import (
 	"fmt"

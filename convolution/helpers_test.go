@@ -1,4 +1,4 @@
-package figure1
+package convolution
 
 import (
 	"os"

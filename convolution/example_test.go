@@ -1,15 +1,15 @@
-package figure1_test
+package convolution_test
 
 import (
 	"fmt"
 	"os"
 	"path/filepath"
 
-	"convlab/report/figure1"
+	"convlab/convolution"
 )
 
 func ExampleParse() {
-	exp, err := figure1.Parse([]byte(`kind: convolution
+	exp, err := convolution.Parse([]byte(`kind: convolution
 name: figure1
 image: images/chelsea.png
 channel: blue
@@ -32,7 +32,7 @@ kernels:
 }
 
 func ExampleParse_error() {
-	_, err := figure1.Parse([]byte(`kind: convolution
+	_, err := convolution.Parse([]byte(`kind: convolution
 image: cat.png
 chanel: blue
 kernels:
@@ -52,7 +52,7 @@ func ExampleRun() {
 		return
 	}
 	defer os.RemoveAll(out)
-	dir, err := figure1.Run(filepath.Join("..", "..", "experiments", "figure1.yaml"), out)
+	dir, err := convolution.Run(filepath.Join("..", "experiments", "figure1.yaml"), out)
 	if err != nil {
 		fmt.Println(err)
 		return

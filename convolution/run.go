@@ -1,4 +1,4 @@
-package figure1
+package convolution
 
 import (
 	"bufio"
@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"convlab/arch/convolve"
 	"convlab/internal/atomicfile"
 
 	"convlab/internal/yamlfile"
@@ -26,9 +25,9 @@ const MaxPixels = 16 << 20
 // Result is what a convolution experiment computes.
 type Result struct {
 	// Planes holds the red, green and blue channels of the photo.
-	Planes map[string]*convolve.Plane
+	Planes map[string]*Plane
 	// Convolved[c][i] is channel c convolved with the i-th kernel.
-	Convolved map[string][]*convolve.Plane
+	Convolved map[string][]*Plane
 	// Stats has one row per convolution, in the order of the files.
 	Stats []Stat
 	// Figure is Figure 1, laid out by Layout.
@@ -114,7 +113,7 @@ type Stat struct {
 	ClippedLow, ClippedHigh float64
 }
 
-func stat(channel string, k NamedKernel, raw []float64, out *convolve.Plane) Stat {
+func stat(channel string, k NamedKernel, raw []float64, out *Plane) Stat {
 	s := Stat{Channel: channel, Kernel: k.Name, RawMin: raw[0], RawMax: raw[0]}
 	for _, row := range k.Kernel {
 		for _, v := range row {
@@ -161,18 +160,18 @@ func writeStats(path string, stats []Stat) error {
 // Compute splits img into its channels, convolves each of the
 // experiment's channels with each kernel and renders Figure 1.
 func Compute(exp *Experiment, img image.Image) (*Result, error) {
-	res := &Result{Planes: SplitRGB(img), Convolved: map[string][]*convolve.Plane{}}
+	res := &Result{Planes: SplitRGB(img), Convolved: map[string][]*Plane{}}
 	for _, c := range exp.Channels {
 		p, ok := res.Planes[c]
 		if !ok {
 			return nil, &yamlfile.Error{File: exp.Path, Field: "channels", Msg: yamlfile.UnknownMsg("channel", c, Channels)}
 		}
 		for _, k := range exp.Kernels {
-			raw, err := convolve.ConvolveRaw(p, k.Kernel)
+			raw, err := ConvolveRaw(p, k.Kernel)
 			if err != nil {
 				return nil, fmt.Errorf("%s: kernel %s on the %s channel: %w", exp.Path, k.Name, c, err)
 			}
-			out := convolve.ClipRaw(raw, p.W, p.H)
+			out := ClipRaw(raw, p.W, p.H)
 			res.Convolved[c] = append(res.Convolved[c], out)
 			res.Stats = append(res.Stats, stat(c, k, raw, out))
 		}
@@ -188,10 +187,10 @@ func Compute(exp *Experiment, img image.Image) (*Result, error) {
 
 // SplitRGB returns the red, green and blue channels of img as 8-bit planes
 // (colours not premultiplied by alpha), keyed by channel name.
-func SplitRGB(img image.Image) map[string]*convolve.Plane {
+func SplitRGB(img image.Image) map[string]*Plane {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
-	r, g, bl := convolve.NewPlane(w, h), convolve.NewPlane(w, h), convolve.NewPlane(w, h)
+	r, g, bl := NewPlane(w, h), NewPlane(w, h), NewPlane(w, h)
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			c := color.NRGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA)
@@ -199,7 +198,7 @@ func SplitRGB(img image.Image) map[string]*convolve.Plane {
 			r.Pix[i], g.Pix[i], bl.Pix[i] = c.R, c.G, c.B
 		}
 	}
-	return map[string]*convolve.Plane{"red": r, "green": g, "blue": bl}
+	return map[string]*Plane{"red": r, "green": g, "blue": bl}
 }
 
 // ReadImage decodes the experiment's photo.

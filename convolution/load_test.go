@@ -1,12 +1,10 @@
-package figure1
+package convolution
 
 import (
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-
-	"convlab/arch/convolve"
 
 	"convlab/internal/yamlfile"
 )
@@ -34,8 +32,8 @@ kernels:
 				Image: filepath.Join("exp", "images", "cat.png"), ImagePos: Pos{3, 8},
 				Channels: []string{"blue"},
 				Kernels: []NamedKernel{
-					{"kernel_1", convolve.Kernel{{-1, -1, -1}, {-1, 8, -1}, {-1, -1, -1}}},
-					{"kernel_2", convolve.Kernel{{0, -1, 0}, {-1, 8, -1}, {0, -1, 0}}},
+					{"kernel_1", Kernel{{-1, -1, -1}, {-1, 8, -1}, {-1, -1, -1}}},
+					{"kernel_2", Kernel{{0, -1, 0}, {-1, 8, -1}, {0, -1, 0}}},
 				},
 			},
 		},
@@ -53,8 +51,8 @@ kernels:
 				Image: "/photos/p.JPG", ImagePos: Pos{2, 8},
 				Channels: []string{"blue"},
 				Kernels: []NamedKernel{
-					{"zz", convolve.Kernel{{1}}},
-					{"aa", convolve.Kernel{{0.5}}},
+					{"zz", Kernel{{1}}},
+					{"aa", Kernel{{0.5}}},
 				},
 			},
 		},
@@ -78,7 +76,7 @@ kernels:
 			want: &Experiment{
 				Path: "c.yaml", Name: "c", Image: "a.jpeg", ImagePos: Pos{3, 8},
 				Channels: []string{"green", "red"},
-				Kernels: []NamedKernel{{"k5", convolve.Kernel{
+				Kernels: []NamedKernel{{"k5", Kernel{
 					{1, 2, 3, 4, 5}, {6, 7, 8, 9, 10}, {11, 12, 13, 14, 15}, {16, 17, 18, 19, 20}, {21, 22, 23, 24, 25.5},
 				}}},
 			},
@@ -96,7 +94,7 @@ kernels:
 			want: &Experiment{
 				Path: "al.yaml", Name: "a.png", Image: "a.png", ImagePos: Pos{2, 8},
 				Channels: []string{"blue"},
-				Kernels:  []NamedKernel{{"k", convolve.Kernel{{1}}}, {"j", convolve.Kernel{{1}}}},
+				Kernels:  []NamedKernel{{"k", Kernel{{1}}}, {"j", Kernel{{1}}}},
 			},
 		},
 	}

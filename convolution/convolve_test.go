@@ -1,4 +1,4 @@
-package convolve
+package convolution
 
 import (
 	"math"

@@ -1,4 +1,4 @@
-package figure1
+package convolution
 
 import (
 	"fmt"
@@ -8,7 +8,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"convlab/arch/convolve"
 	"convlab/runner/spec"
 
 	"convlab/internal/yamlfile"
@@ -47,7 +46,7 @@ type Experiment struct {
 // NamedKernel is one entry of the kernels: mapping.
 type NamedKernel struct {
 	Name   string
-	Kernel convolve.Kernel
+	Kernel Kernel
 }
 
 // Pos is a position in an experiment file, 1-based.
@@ -242,7 +241,7 @@ func (p *parser) kernels(v *yaml.Node) []NamedKernel {
 
 // kernel decodes a list of rows of numbers and checks that it is square
 // with an odd side.
-func (p *parser) kernel(name string, v *yaml.Node) (convolve.Kernel, bool) {
+func (p *parser) kernel(name string, v *yaml.Node) (Kernel, bool) {
 	const shapeHint = "a square kernel of odd size, e.g. [[0,-1,0],[-1,8,-1],[0,-1,0]]"
 	field := "kernels." + name
 	v = yamlfile.Deref(v)
@@ -256,7 +255,7 @@ func (p *parser) kernel(name string, v *yaml.Node) (convolve.Kernel, bool) {
 		return nil, false
 	}
 	ok := true
-	k := make(convolve.Kernel, n)
+	k := make(Kernel, n)
 	rows := make([][]*yaml.Node, n)
 	for i, row := range v.Content {
 		row = yamlfile.Deref(row)

@@ -1,4 +1,4 @@
-package figure1
+package convolution
 
 import (
 	"bytes"
@@ -11,8 +11,6 @@ import (
 	"testing"
 
 	"gonum.org/v1/plot/cmpimg"
-
-	"convlab/arch/convolve"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden images under testdata")
@@ -40,14 +38,14 @@ func goldenPhoto() *image.NRGBA {
 // and a 9x9 kernel (too big to print, named by its size) and compares it
 // with testdata/figure1_golden.png (cmpimg); -update rewrites it.
 func TestFigureGolden(t *testing.T) {
-	nine := make(convolve.Kernel, 9)
+	nine := make(Kernel, 9)
 	for i := range nine {
 		nine[i] = make([]float64, 9)
 	}
 	nine[4][4] = 1
 	exp := &Experiment{Path: "golden.yaml", Channels: []string{"blue"}, Kernels: []NamedKernel{
-		{Name: "edges", Kernel: convolve.Kernel{{-1, -1, -1}, {-1, 8, -1}, {-1, -1, -1}}},
-		{Name: "blur", Kernel: convolve.Kernel{{0, 0, 0.04, 0, 0}, {0, 0.04, 0.08, 0.04, 0}, {0.04, 0.08, 0.2, 0.08, 0.04}, {0, 0.04, 0.08, 0.04, 0}, {0, 0, 0.04, 0, 0}}},
+		{Name: "edges", Kernel: Kernel{{-1, -1, -1}, {-1, 8, -1}, {-1, -1, -1}}},
+		{Name: "blur", Kernel: Kernel{{0, 0, 0.04, 0, 0}, {0, 0.04, 0.08, 0.04, 0}, {0.04, 0.08, 0.2, 0.08, 0.04}, {0, 0.04, 0.08, 0.04, 0}, {0, 0, 0.04, 0, 0}}},
 		{Name: "identity", Kernel: nine},
 	}}
 	res, err := Compute(exp, goldenPhoto())
@@ -67,7 +65,7 @@ func TestFigureGolden(t *testing.T) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("%v (run go test ./report/figure1 -run TestFigureGolden -update)", err)
+		t.Fatalf("%v (run go test ./convolution -run TestFigureGolden -update)", err)
 	}
 	ok, err := cmpimg.Equal("png", got.Bytes(), want)
 	if err != nil {
