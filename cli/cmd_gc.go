@@ -52,16 +52,12 @@ func runGC(e *env, opts *gcOptions, args []string) error {
 		}
 		args = all
 	}
-	_, trainFiles, err := splitKinds(args)
+	files, _, err := loadFiles(args, *opts.overrides)
 	if err != nil {
 		return err
 	}
-	if len(trainFiles) == 0 {
+	if len(files) == 0 {
 		return usagef("no training experiment file among %d given", len(args))
-	}
-	files, err := loadTraining(trainFiles, *opts.overrides)
-	if err != nil {
-		return err
 	}
 	reached := map[string]map[string]bool{} // tree name -> run dir names
 	for _, f := range files {

@@ -61,13 +61,12 @@ func runVerify(e *env, opts *verifyOptions, args []string) error {
 // files, else dir when it is a tree, else the trees under dir.
 func verifyRoots(dir string, files []string) ([]string, error) {
 	if len(files) > 0 {
-		_, trainFiles, err := splitKinds(files)
+		loaded, _, err := loadFiles(files, nil)
 		if err != nil {
 			return nil, err
 		}
-		loaded, err := loadTraining(trainFiles, nil)
-		if err != nil {
-			return nil, err
+		if len(loaded) == 0 {
+			return nil, usagef("no training experiment file among %d given", len(files))
 		}
 		var roots []string
 		for _, f := range loaded {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"convlab/convolution"
+	"convlab/internal/yamlfile"
 	"convlab/runner/grid"
 	"convlab/runner/spec"
 )
@@ -14,47 +15,53 @@ import (
 // The loaders every command shares: experiment files sorted by kind and
 // validated, and the runs --only and --shard select.
 
-// loadFiles sorts experiment files by kind and validates all of them:
-// training files together (nothing runs when any is invalid), convolution
-// files with their photos. It is the one place the CLI dispatches on kind:
-// plan, run, report and slurm all load their files through it.
+// loadFiles reads each experiment file once, sorts the files by kind and
+// has each kind's package validate its own: training files together
+// (nothing runs when any is invalid), convolution files with their photos.
+// Every problem of every file is reported together. It is the one place
+// the CLI dispatches on kind: plan, run, report and slurm all load their
+// files through it.
 func loadFiles(paths []string, overrides []spec.Override) ([]trainingFile, []*convolution.Experiment, error) {
-	convFiles, trainFiles, err := splitKinds(paths)
-	if err != nil {
-		return nil, nil, err
+	var kindErrs, convErrs []error
+	var trainPaths []string
+	var convs []*convolution.Experiment
+	data := map[string][]byte{}
+	for _, p := range paths {
+		b, err := yamlfile.ReadFile(p)
+		kind := ""
+		if err == nil {
+			kind, err = spec.KindOf(p, b)
+		}
+		if err != nil {
+			kindErrs = append(kindErrs, err)
+			continue
+		}
+		if kind == spec.KindConvolution {
+			exp, err := convolution.Parse(b, p)
+			if err == nil {
+				err = exp.CheckImage()
+			}
+			if err != nil {
+				convErrs = append(convErrs, err)
+				continue
+			}
+			convs = append(convs, exp)
+			continue
+		}
+		trainPaths = append(trainPaths, p)
+		data[p] = b
 	}
 	var files []trainingFile
-	if len(trainFiles) > 0 {
-		if files, err = loadTraining(trainFiles, overrides); err != nil {
-			return nil, nil, err
-		}
-	} else if len(overrides) > 0 {
+	var trainErr error
+	if len(trainPaths) > 0 {
+		files, trainErr = loadTraining(trainPaths, spec.Options{Overrides: overrides, Data: data})
+	} else if len(overrides) > 0 && len(kindErrs) == 0 {
 		return nil, nil, usagef("%s: -S and -m apply to training files, and none is given", overrides[0].Arg)
 	}
-	convs, err := loadConvolution(convFiles)
-	if err != nil {
+	if err := errors.Join(append(append(kindErrs, trainErr), convErrs...)...); err != nil {
 		return nil, nil, err
 	}
 	return files, convs, nil
-}
-
-// loadConvolution validates every convolution file, photo included, and
-// reports all the problems together.
-func loadConvolution(paths []string) ([]*convolution.Experiment, error) {
-	var out []*convolution.Experiment
-	var errs []error
-	for _, p := range paths {
-		exp, err := convolution.Load(p)
-		if err == nil {
-			err = exp.CheckImage()
-		}
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out = append(out, exp)
-	}
-	return out, errors.Join(errs...)
 }
 
 // trainingFile is one experiment file of kind training with its own plan.
@@ -69,8 +76,8 @@ type trainingFile struct {
 
 // loadTraining validates every file together (nothing runs when any is
 // invalid) and returns each file's own plan.
-func loadTraining(paths []string, overrides []spec.Override) ([]trainingFile, error) {
-	plans, err := spec.LoadEach(spec.Options{Overrides: overrides}, paths...)
+func loadTraining(paths []string, o spec.Options) ([]trainingFile, error) {
+	plans, err := spec.LoadEach(o, paths...)
 	if err != nil {
 		return nil, err
 	}
@@ -145,25 +152,6 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
-}
-
-// splitKinds sorts experiment files into convolution files and training
-// files by their kind: key.
-func splitKinds(paths []string) (conv, train []string, err error) {
-	var errs []error
-	for _, p := range paths {
-		k, err := spec.Kind(p)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if k == spec.KindConvolution {
-			conv = append(conv, p)
-		} else {
-			train = append(train, p)
-		}
-	}
-	return conv, train, errors.Join(errs...)
 }
 
 // didYouMean is the hint after an unknown name, " (did you mean X?)", in

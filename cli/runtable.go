@@ -101,7 +101,7 @@ func collectRuns(args []string, resultsDir string, overrides []spec.Override) ([
 	if len(files) == 0 {
 		return trees, nil
 	}
-	loaded, err := loadTraining(files, overrides)
+	loaded, err := loadTraining(files, spec.Options{Overrides: overrides})
 	if err != nil {
 		return nil, err
 	}

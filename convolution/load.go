@@ -72,7 +72,7 @@ func Load(path string) (*Experiment, error) {
 
 // Parse decodes a convolution experiment from data; path names the file in
 // error messages and anchors a relative image path. It uses the decoder of
-// training files (package spec), so aliases, merge keys and every generic
+// training files (internal/yamlfile), so aliases, merge keys and every generic
 // message work the same in both kinds.
 func Parse(data []byte, path string) (*Experiment, error) {
 	p := &parser{path: path, d: &yamlfile.Decoder{File: path, Empty: emptyFile}}

@@ -166,6 +166,10 @@ func Load(paths ...string) (*Plan, error) { return LoadWith(Options{}, paths...)
 type Options struct {
 	// Overrides edit every file before it is checked (see Override).
 	Overrides []Override
+	// Data holds the contents of files already read, by the path given,
+	// so that a caller that read a file (to find its kind, say) does not
+	// read it again; the other files are read from disk.
+	Data map[string][]byte
 }
 
 // LoadWith is Load with options.
@@ -216,10 +220,13 @@ func parseFiles(o Options, paths []string) ([]*fileSpec, Errors) {
 			continue
 		}
 		seen[key] = true
-		data, err := os.ReadFile(p)
-		if err != nil {
-			errs = append(errs, yamlfile.ReadError(p, err))
-			continue
+		data, ok := o.Data[p]
+		if !ok {
+			var err error
+			if data, err = os.ReadFile(p); err != nil {
+				errs = append(errs, yamlfile.ReadError(p, err))
+				continue
+			}
 		}
 		f := parseFile(p, data, o)
 		errs = append(errs, f.d.Errs...)
