@@ -156,7 +156,7 @@ func runFiles(e *env, args []string, o runOptions) error {
 			Train:        trainRun(prov),
 			Progress:     sink,
 			DataIdentity: status.Identity,
-			AfterRun:     func(_ *results.Record, _ string) error { return report.WriteRunsCSV(root, f.plan) },
+			AfterRuns:    func() error { return report.WriteRunsCSV(root, f.plan) },
 		})
 		for _, q := range sum.Quarantined {
 			for _, d := range q.Damage {

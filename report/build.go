@@ -149,8 +149,9 @@ func loadModel(root string, idx *planIndex) (*model, error) {
 // writes there: the finished runs of the report, i.e. those the sweeps
 // list (of the plan when given, as Build takes it, else of
 // root/sweeps.json, else reconstructed), or every finished run when there
-// are no sweeps. It is cheap enough to call after every run
-// (grid.Options.AfterRun). It does not write sweeps.json.
+// are no sweeps. Run calls it once a grid (grid.Options.AfterRuns), so
+// that runs.csv holds the runs even with --no-report. It does not write
+// sweeps.json.
 func WriteRunsCSV(root string, plan ...*spec.Plan) error {
 	idx, _, err := resolveIndex(root, plan)
 	if err != nil {

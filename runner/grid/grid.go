@@ -14,7 +14,7 @@
 //	checkpoints/<dir>/    per-epoch checkpoints of unfinished runs
 //	quarantine/<dir>[.N]/ damaged run directories moved aside, never deleted
 //	locks/<dir>.lock      advisory lock held while a process trains the run
-//	.lock                 advisory lock serialising commits and AfterRun across processes
+//	.lock                 advisory lock serialising commits and AfterRuns across processes
 //
 // A run trains in its tmp directory; on success its files are written, then
 // DONE, everything is fsynced and the directory is renamed into runs/ in one
@@ -68,11 +68,12 @@ type Options struct {
 	Train TrainFunc
 	// Progress shows the progress; nil shows nothing.
 	Progress progress.Sink
-	// AfterRun, when set, is called after each run is committed, with the
-	// run's record and final directory. Calls are serialised in one
-	// goroutine and hold the results tree's lock, so that they may rewrite
-	// shared files such as runs.csv. Its errors end up in Summary.Errors.
-	AfterRun func(rec *results.Record, dir string) error
+	// AfterRuns, when set, is called once after the runs when any was
+	// committed (canceled grids included), holding the results tree's
+	// lock, so that it may rewrite shared files such as runs.csv from the
+	// whole tree: once a grid, not once a run, which would read the tree
+	// as many times as it has runs. Its error ends up in Summary.Errors.
+	AfterRuns func() error
 	// DataIdentity names the content of the run's data set; nil means
 	// DataIdentity (this package's function). Results are memoised per
 	// data set and directory within one Execute (see Status).
@@ -94,7 +95,7 @@ type Summary struct {
 	Skipped  []Outcome // already done with the same key
 	Failed   []Outcome // training or committing failed
 	Canceled []Outcome // stopped or never started because ctx was done
-	// Errors are AfterRun's errors (their runs are done nonetheless).
+	// Errors are AfterRuns' errors (the runs are done nonetheless).
 	Errors []error
 	// Quarantined lists the damaged run directories moved aside (their
 	// runs are trained again, and listed as done, failed or canceled).
@@ -103,8 +104,8 @@ type Summary struct {
 	Cleaned []string
 }
 
-// Err is nil when every run is done or skipped and every AfterRun
-// call succeeded; otherwise it lists each failure.
+// Err is nil when every run is done or skipped and AfterRuns
+// succeeded; otherwise it lists each failure.
 func (s Summary) Err() error {
 	var errs []error
 	for _, o := range s.Failed {
@@ -153,11 +154,6 @@ type job struct {
 	// without one), so that a forced run that another process commits
 	// meanwhile is not trained twice.
 	doneBefore os.FileInfo
-}
-
-type committed struct {
-	rec *results.Record
-	dir string
 }
 
 // Quarantined is a damaged run directory that Execute moved aside before
@@ -233,23 +229,8 @@ func Execute(ctx context.Context, runs []spec.Run, opt Options) (Summary, error)
 	threads := max(cores(opt.Cores)/jobs, 1)
 
 	lock := &treeLock{path: filepath.Join(opt.Root, LockFile)}
-	var mu sync.Mutex // guards sum
-	after := make(chan committed)
-	afterDone := make(chan struct{})
-	go func() {
-		defer close(afterDone)
-		for c := range after {
-			if opt.AfterRun == nil {
-				continue
-			}
-			err := lock.with(func() error { return opt.AfterRun(c.rec, c.dir) })
-			if err != nil {
-				mu.Lock()
-				sum.Errors = append(sum.Errors, fmt.Errorf("after run %s: %w", c.rec.Run.ID, err))
-				mu.Unlock()
-			}
-		}
-	}()
+	var mu sync.Mutex // guards sum and commits
+	commits := 0
 
 	sink.Begin(len(todo))
 	w := &worker{opt: opt, threads: threads, sink: sink, lock: lock, status: status}
@@ -278,10 +259,10 @@ func Execute(ctx context.Context, runs []spec.Run, opt Options) (Summary, error)
 					default:
 						sum.Failed = append(sum.Failed, r.o)
 					}
-					mu.Unlock()
 					if r.rec != nil {
-						after <- committed{r.rec, r.o.Dir}
+						commits++
 					}
+					mu.Unlock()
 				}
 			})
 		}
@@ -306,8 +287,11 @@ func Execute(ctx context.Context, runs []spec.Run, opt Options) (Summary, error)
 	}
 	busy := pass(todo, false)
 	pass(busy, true)
-	close(after)
-	<-afterDone
+	if opt.AfterRuns != nil && commits > 0 {
+		if err := lock.with(opt.AfterRuns); err != nil {
+			sum.Errors = append(sum.Errors, fmt.Errorf("after the runs: %w", err))
+		}
+	}
 	sink.End()
 	return sum, ctx.Err()
 }

@@ -7,11 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"convlab/internal/atomicfile"
 	"convlab/runner/progress"
 	"convlab/runner/results"
 	"convlab/runner/spec"
@@ -204,39 +202,32 @@ func TestCancelStopsCleanly(t *testing.T) {
 	checkTree(t, root, runs)
 }
 
-func TestParallelThreadsAndAfterRun(t *testing.T) {
+func TestParallelThreadsAndAfterRuns(t *testing.T) {
 	root := t.TempDir()
 	runs := grid(6)
 	f := &fakeTrainer{batches: 3, batchDelay: 5 * time.Millisecond}
-	var inside, overlaps atomic.Int32
-	var order []string
 	o := opts(root, f)
 	o.Jobs, o.Cores = 3, 6
-	o.AfterRun = func(rec *results.Record, dir string) error {
-		if inside.Add(1) > 1 {
-			overlaps.Add(1)
+	// The hook runs once, after every commit: it sees all six runs.
+	var calls, seen []int
+	o.AfterRuns = func() error {
+		entries, err := os.ReadDir(filepath.Join(root, results.RunsDir))
+		if err != nil {
+			return err
 		}
-		defer inside.Add(-1)
-		// A shared file rewritten by every run, like runs.csv.
-		p := filepath.Join(root, "runs.csv")
-		b, _ := os.ReadFile(p)
-		time.Sleep(time.Millisecond)
-		b = append(b, rec.Run.ID+","+filepath.Base(dir)+"\n"...)
-		order = append(order, rec.Run.ID)
-		if rec.Run.ID == runs[5].ID {
-			return errors.New("disk full")
-		}
-		return atomicfile.WriteFile(p, b)
+		calls = append(calls, 1)
+		seen = append(seen, len(entries))
+		return errors.New("disk full")
 	}
 	sum, err := Execute(context.Background(), runs, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sum.Done) != 6 || len(sum.Errors) != 1 || !strings.Contains(sum.Err().Error(), "after run strided-n6000-s1: disk full") {
+	if len(sum.Done) != 6 || len(sum.Errors) != 1 || !strings.Contains(sum.Err().Error(), "after the runs: disk full") {
 		t.Fatalf("%s, errors %v", sum, sum.Errors)
 	}
-	if overlaps.Load() != 0 {
-		t.Errorf("AfterRun ran concurrently %d times", overlaps.Load())
+	if len(calls) != 1 || seen[0] != 6 {
+		t.Errorf("AfterRuns called %d times, seeing %v run directories; want once, seeing 6", len(calls), seen)
 	}
 	if m := f.maxSeen.Load(); m < 2 || m > 3 {
 		t.Errorf("at most %d runs trained at once, want 2..3 with -j 3", m)
@@ -246,14 +237,12 @@ func TestParallelThreadsAndAfterRun(t *testing.T) {
 			t.Errorf("thread budget %d, want 6 cores / 3 jobs = 2", th)
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(root, "runs.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if lines := strings.Count(string(b), "\n"); lines != 5 || len(order) != 6 {
-		t.Errorf("runs.csv has %d lines (want 5: the sixth AfterRun failed); AfterRun called %d times", lines, len(order))
-	}
 	checkTree(t, root, runs)
+	// Nothing committed: nothing to rewrite.
+	calls = nil
+	if sum, err := Execute(context.Background(), runs, o); err != nil || len(sum.Skipped) != 6 || len(calls) != 0 {
+		t.Errorf("second Execute: %s, %v; AfterRuns called %d times, want 0", sum, err, len(calls))
+	}
 }
 
 func TestThreadBudgetFewRuns(t *testing.T) {

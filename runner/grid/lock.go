@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// treeLock serialises commits and AfterRun calls: a mutex within the
+// treeLock serialises commits and AfterRuns calls: a mutex within the
 // process and an advisory flock on root/.lock across processes.
 type treeLock struct {
 	path string
