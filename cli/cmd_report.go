@@ -82,16 +82,6 @@ func runReport(e *env, opts *reportOptions, args []string) error {
 			return err
 		}
 	}
-	// A failing file does not stop the others, as in run: every error is
-	// reported at the end.
-	for _, c := range convs {
-		dir, err := convolution.RunExperiment(c, opts.resultsDir)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		fmt.Fprintf(e.stdout, "%s: figure 1 in %s\n", c.Path, dir)
-	}
 	// Each results tree to rebuild: a results directory from its
 	// own sweeps.json, an experiment file's from its plan.
 	type target struct {
@@ -105,18 +95,20 @@ func runReport(e *env, opts *reportOptions, args []string) error {
 	for _, f := range files {
 		targets = append(targets, target{label: f.path, root: filepath.Join(opts.resultsDir, f.name), plan: []*spec.Plan{f.plan}})
 	}
+	prepared := make([]*report.Prepared, len(targets))
 	if opts.strict {
-		// Nothing is written while any tree has damaged runs or cannot
-		// be read.
+		// Nothing is written, Figure 1 included, while any tree has
+		// damaged runs or cannot be read; each tree is read once, here.
 		var damaged []results.Damage
-		for _, t := range targets {
-			_, damage, err := results.ReadIntact(t.root)
+		for i, t := range targets {
+			p, err := report.Prepare(t.root, opts.formats.options(), t.plan...)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", t.label, err))
 				continue
 			}
-			warnDamage(e, t.label, damage, "--strict: no report written")
-			damaged = append(damaged, damage...)
+			warnDamage(e, t.label, p.Damage(), "--strict: no report written")
+			damaged = append(damaged, p.Damage()...)
+			prepared[i] = p
 		}
 		if len(damaged) > 0 {
 			errs = append(errs, fmt.Errorf("--strict: %d damaged file%s in finished runs; no report written ('convlab run' quarantines and retrains them)", len(damaged), plural(len(damaged))))
@@ -125,13 +117,29 @@ func runReport(e *env, opts *reportOptions, args []string) error {
 			return errors.Join(errs...)
 		}
 	}
-	for _, t := range targets {
-		damage, err := report.BuildWith(t.root, opts.formats.options(), t.plan...)
+	// A failing file does not stop the others, as in run: every error is
+	// reported at the end.
+	for _, c := range convs {
+		dir, err := convolution.RunExperiment(c, opts.resultsDir)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fmt.Fprintf(e.stdout, "%s: figure 1 in %s\n", c.Path, dir)
+	}
+	for i, t := range targets {
+		p, err := prepared[i], error(nil)
+		if p == nil {
+			p, err = report.Prepare(t.root, opts.formats.options(), t.plan...)
+		}
+		if err == nil {
+			err = p.Write()
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", t.label, err))
 			continue
 		}
-		warnDamage(e, t.label, damage, "left out of the report")
+		warnDamage(e, t.label, p.Damage(), "left out of the report")
 		fmt.Fprintf(e.stdout, "%s: %s\n", t.label, filepath.Join(t.root, report.ReportFile))
 	}
 	return errors.Join(errs...)

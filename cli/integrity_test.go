@@ -121,9 +121,14 @@ func TestDamagedRunsThroughTheCommands(t *testing.T) {
 		t.Errorf("REPORT.md does not name the damaged run and file")
 	}
 	os.Remove(filepath.Join(root, "REPORT.md"))
-	code, _, errOut = convlab(t, "report", "--strict", "--results", res, file)
+	// --strict writes nothing at all, not even a convolution file's figure.
+	conv := filepath.Join("..", "experiments", "figure1.yaml")
+	code, _, errOut = convlab(t, "report", "--strict", "--results", res, file, conv)
 	if _, err := os.Stat(filepath.Join(root, "REPORT.md")); code != 1 || !strings.Contains(errOut, "--strict: 1 damaged file") || err == nil {
 		t.Errorf("report --strict: %d, REPORT.md written: %v\n%s", code, err == nil, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(res, "figure1")); err == nil {
+		t.Errorf("report --strict wrote Figure 1 although it failed")
 	}
 
 	code, out, _ = convlab(t, "verify", "--results", res)

@@ -68,6 +68,25 @@ type Options struct {
 // BuildWith is Build with options; it also returns the damage of the runs
 // it left out.
 func BuildWith(root string, o Options, plan ...*spec.Plan) ([]results.Damage, error) {
+	p, err := Prepare(root, o, plan...)
+	if err != nil {
+		return nil, err
+	}
+	return p.Damage(), p.Write()
+}
+
+// Prepared is a report read from its results tree and not yet written, so
+// that a caller can look at the damage of several trees before it writes
+// any (report --strict), reading each tree once.
+type Prepared struct {
+	root     string
+	idx      *planIndex
+	fromPlan bool // sweeps.json is written from the plan
+	m        *model
+}
+
+// Prepare reads what Build would write from root, writing nothing.
+func Prepare(root string, o Options, plan ...*spec.Plan) (*Prepared, error) {
 	if err := CheckFigureFormats(o.FigureFormats); err != nil {
 		return nil, fmt.Errorf("build report in %s: %w", root, err)
 	}
@@ -75,11 +94,7 @@ func BuildWith(root string, o Options, plan ...*spec.Plan) ([]results.Damage, er
 	if err != nil {
 		return nil, err
 	}
-	if fromPlan {
-		if err := writeIndex(root, idx); err != nil {
-			return nil, err
-		}
-	}
+	saved := *idx // sweeps.json keeps the file's own formats
 	if o.FigureFormats != nil {
 		idx.FigureFormats = o.FigureFormats
 	}
@@ -87,7 +102,20 @@ func BuildWith(root string, o Options, plan ...*spec.Plan) ([]results.Damage, er
 	if err != nil {
 		return nil, err
 	}
-	return m.Damaged, writeModel(root, m)
+	return &Prepared{root: root, idx: &saved, fromPlan: fromPlan, m: m}, nil
+}
+
+// Damage is the damage of the finished runs the report leaves out.
+func (p *Prepared) Damage() []results.Damage { return p.m.Damaged }
+
+// Write writes the report (and, from a plan, sweeps.json) into its tree.
+func (p *Prepared) Write() error {
+	if p.fromPlan {
+		if err := writeIndex(p.root, p.idx); err != nil {
+			return err
+		}
+	}
+	return writeModel(p.root, p.m)
 }
 
 // CheckFigureFormats checks that every format is one of FigureFormats.
