@@ -16,10 +16,9 @@ import (
 	"strings"
 	"syscall"
 
+	"convlab/internal/yamlfile"
 	"convlab/runner/grid"
 	"convlab/runner/spec"
-
-	"convlab/internal/yamlfile"
 )
 
 // Version is the convlab release; the git commit comes from the build info.

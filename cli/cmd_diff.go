@@ -134,10 +134,7 @@ func diffRuns(dirs [2]string, recs [2]*results.Record) (*diffResult, error) {
 			d.Config = append(d.Config, configDiff{k, a, b})
 		}
 	}
-	rows, err := rowsOf([]treeRuns{{recs: []*results.Record{recs[0], recs[1]}}})
-	if err != nil {
-		return nil, err
-	}
+	rows := rowsOf([]treeRuns{{recs: []*results.Record{recs[0], recs[1]}}})
 	for _, m := range diffMetrics {
 		md := metricDiff{Name: m, A: jsonValue(m, rows[0][m]), B: jsonValue(m, rows[1][m])}
 		a, aok := number(rows[0][m])

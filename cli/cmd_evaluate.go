@@ -8,11 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 
+	"convlab/internal/yamlfile"
 	"convlab/runner/dataset"
 	"convlab/runner/results"
 	"convlab/runner/train"
-
-	"convlab/internal/yamlfile"
 )
 
 var cmdEvaluate = &command{

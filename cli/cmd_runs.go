@@ -86,11 +86,7 @@ func runRuns(e *env, opts *runsOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	rows, err := rowsOf(trees)
-	if err != nil {
-		return err
-	}
-	rows = slices.DeleteFunc(rows, func(r runRow) bool {
+	rows := slices.DeleteFunc(rowsOf(trees), func(r runRow) bool {
 		for _, c := range conds {
 			if !c.match(r) {
 				return true

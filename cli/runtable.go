@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -15,11 +14,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"convlab/internal/yamlfile"
 	"convlab/report"
 	"convlab/runner/results"
 	"convlab/runner/spec"
-
-	"convlab/internal/yamlfile"
 )
 
 // Extra columns of the run table beyond those of runs.csv: where a run's
@@ -48,26 +46,17 @@ type treeRuns struct {
 }
 
 // rowsOf turns records into rows, with the values runs.csv holds.
-func rowsOf(trees []treeRuns) ([]runRow, error) {
+func rowsOf(trees []treeRuns) []runRow {
 	var rows []runRow
 	for _, t := range trees {
-		b, err := report.EncodeRuns(t.recs)
-		if err != nil {
-			return nil, err
-		}
-		table, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
-		if err != nil {
-			return nil, fmt.Errorf("read back the runs table: %w", err)
-		}
-		for i, rec := range t.recs {
-			row := runRow{colResults: t.root, colDir: filepath.Join(t.root, results.RunsDir, rec.DirName())}
-			for j, col := range table[0] {
-				row[col] = table[i+1][j]
-			}
+		for _, rec := range t.recs {
+			row := runRow(report.NewRunRow(rec).Values())
+			row[colResults] = t.root
+			row[colDir] = filepath.Join(t.root, results.RunsDir, rec.DirName())
 			rows = append(rows, row)
 		}
 	}
-	return rows, nil
+	return rows
 }
 
 // collectRuns finds the finished runs that args name: nothing for every

@@ -8,9 +8,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"convlab/runner/spec"
-
 	"convlab/internal/yamlfile"
+	"convlab/runner/spec"
 )
 
 // Kind is the value of the kind: key of a convolution experiment file.

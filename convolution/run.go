@@ -15,7 +15,6 @@ import (
 	"strconv"
 
 	"convlab/internal/atomicfile"
-
 	"convlab/internal/yamlfile"
 )
 

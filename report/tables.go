@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strconv"
@@ -104,13 +105,41 @@ func EncodeRuns(recs []*results.Record) ([]byte, error) {
 	return b, nil
 }
 
-// RunColumns are the columns of runs.csv, in order.
+// RunColumns are the columns of runs.csv, in order: RunRow's csv tags.
 func RunColumns() []string {
-	return []string{"run_id", "hash", "sweeps", "dataset", "arch", "n", "l1", "epochs", "batch_size",
-		"validation_split", "seed", "optimizer", "learning_rate", "params", "train_accuracy", "train_loss",
-		"val_accuracy", "val_loss", "test_accuracy", "test_loss", "last_accuracy", "last_val_accuracy",
-		"baseline_train", "baseline_test", "train_seconds", "tool_version", "git_commit", "git_dirty", "host",
-		"cores", "finished"}
+	t := reflect.TypeFor[RunRow]()
+	cols := make([]string, t.NumField())
+	for i := range cols {
+		cols[i] = t.Field(i).Tag.Get("csv")
+	}
+	return cols
+}
+
+// Values are the row's cells by column, as runs.csv writes them, for a
+// caller that wants the values without the CSV (convlab runs).
+func (r RunRow) Values() map[string]string {
+	v := reflect.ValueOf(r)
+	t := v.Type()
+	out := make(map[string]string, t.NumField())
+	for i := range t.NumField() {
+		var s string
+		switch f := v.Field(i).Interface().(type) {
+		case string:
+			s = f
+		case int:
+			s = strconv.Itoa(f)
+		case int64:
+			s = strconv.FormatInt(f, 10)
+		case bool:
+			s = strconv.FormatBool(f)
+		case num:
+			s, _ = f.MarshalCSV()
+		default:
+			panic(fmt.Sprintf("RunRow.%s: no CSV form for %T", t.Field(i).Name, f))
+		}
+		out[t.Field(i).Tag.Get("csv")] = s
+	}
+	return out
 }
 
 // cell is a table value: Raw goes to CSV, Text to Markdown.

@@ -1,7 +1,10 @@
 package report
 
 import (
+	"bytes"
+	"encoding/csv"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,6 +50,40 @@ func TestEncodeRunsColumns(t *testing.T) {
 	// Numbers are unformatted: l1 1e-4 is written as strconv 'g' writes it.
 	if !strings.Contains(lines[1], ",0.0001,20,128,0.1,1,adam,0.001,37146,") {
 		t.Errorf("runs.csv row %q lacks the run's settings", lines[1])
+	}
+}
+
+// The columns of runs.csv are pinned here, written out, since RunColumns
+// derives them from RunRow's tags; Values gives each record's cells as
+// runs.csv holds them, read back here with encoding/csv.
+func TestRunColumnsAndValues(t *testing.T) {
+	want := []string{"run_id", "hash", "sweeps", "dataset", "arch", "n", "l1", "epochs", "batch_size",
+		"validation_split", "seed", "optimizer", "learning_rate", "params", "train_accuracy", "train_loss",
+		"val_accuracy", "val_loss", "test_accuracy", "test_loss", "last_accuracy", "last_val_accuracy",
+		"baseline_train", "baseline_test", "train_seconds", "tool_version", "git_commit", "git_dirty", "host",
+		"cores", "finished"}
+	if got := RunColumns(); !slices.Equal(got, want) {
+		t.Errorf("RunColumns() = %q, want %q", got, want)
+	}
+	recs, _ := fixtureRecords()
+	b, err := EncodeRuns(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, rec := range recs {
+		got := NewRunRow(rec).Values()
+		if len(got) != len(want) {
+			t.Errorf("%s: %d values, want %d", rec.Run.ID, len(got), len(want))
+		}
+		for j, col := range table[0] {
+			if got[col] != table[i+1][j] {
+				t.Errorf("%s: %s = %q, runs.csv has %q", rec.Run.ID, col, got[col], table[i+1][j])
+			}
+		}
 	}
 }
 

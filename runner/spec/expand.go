@@ -8,9 +8,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"convlab/arch"
-	"convlab/runner/dataset"
-
 	"convlab/internal/yamlfile"
+	"convlab/runner/dataset"
 )
 
 // MaxRuns caps the runs one file may expand to: more is surely a mistake

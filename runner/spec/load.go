@@ -14,9 +14,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"convlab/arch"
-	"convlab/runner/dataset"
-
 	"convlab/internal/yamlfile"
+	"convlab/runner/dataset"
 )
 
 // Keys accepted at each level of an experiment file, in the order the
