@@ -250,7 +250,7 @@ func findRun(arg, resultsDir string) (string, error) {
 		for _, dir := range dirs {
 			name := filepath.Base(dir)
 			names = append(names, name)
-			if name == arg || (strings.HasPrefix(name, arg+"-") && len(name) == len(arg)+11) {
+			if name == arg || runIDOf(name) == arg {
 				matches = append(matches, dir)
 			}
 		}

@@ -148,6 +148,15 @@ func missingRunError(path string, err error) error {
 	return fmt.Errorf("%s: %s%s; want a run directory such as results/<name>/runs/<run id>-<hash> or its weights file", path, msg, hint)
 }
 
+// runIDOf is the run id of a run directory's name, <run id>-<hash>: the
+// name without its last "-" and the hash after it (a hash has no "-").
+func runIDOf(dirName string) string {
+	if i := strings.LastIndexByte(dirName, '-'); i > 0 {
+		return dirName[:i]
+	}
+	return dirName
+}
+
 // closestPrefix is yamlfile.Closest over run directory names, which end in a
 // hash the user rarely types: a name matches on its part before the hash
 // as well as whole.
@@ -155,10 +164,7 @@ func closestPrefix(got string, names []string) string {
 	byStem := map[string]string{}
 	var stems []string
 	for _, n := range names {
-		stem := n
-		if i := strings.LastIndexByte(n, '-'); i > 0 {
-			stem = n[:i]
-		}
+		stem := runIDOf(n)
 		if _, dup := byStem[stem]; !dup {
 			byStem[stem] = n
 			stems = append(stems, stem)

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 
+	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/vg"
 
 	"convlab/runner/results"
@@ -45,6 +46,27 @@ var (
 		{137, 34, 106, 255}, {87, 16, 110, 255}, {40, 11, 84, 255}}
 	bluesRamp = []color.RGBA{{130, 186, 219, 255}, {66, 146, 198, 255}, {33, 113, 181, 255}, {8, 81, 156, 255}, {8, 48, 107, 255}}
 )
+
+// bluesLightest is the light end of matplotlib's Blues, which bluesRamp
+// leaves out (too pale for a line) but a heat map's empty cells want.
+var bluesLightest = color.RGBA{247, 251, 255, 255}
+
+// bluePalette is a heat map's palette of n colours, from bluesLightest to
+// the dark end of bluesRamp, as matplotlib's Blues.
+type bluePalette int
+
+var _ palette.Palette = bluePalette(0)
+
+func (b bluePalette) Colors() []color.Color {
+	lo, hi := bluesLightest, bluesRamp[len(bluesRamp)-1]
+	mix := func(x, y uint8, t float64) uint8 { return uint8(float64(x) + (float64(y)-float64(x))*t) }
+	out := make([]color.Color, int(b))
+	for i := range out {
+		t := float64(i) / float64(int(b)-1)
+		out[i] = color.RGBA{R: mix(lo.R, hi.R, t), G: mix(lo.G, hi.G, t), B: mix(lo.B, hi.B, t), A: 255}
+	}
+	return out
+}
 
 func rampFor(axis string) []color.RGBA {
 	switch axis {

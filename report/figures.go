@@ -13,7 +13,6 @@ import (
 
 	"codeberg.org/go-pdf/fpdf"
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -885,24 +884,4 @@ func confusionFigure(title string, m [][]int, classes []string) (figure, error) 
 		p.Draw(draw.Crop(dc, vg.Points(6), -vg.Points(12), vg.Points(6), -vg.Points(6)))
 		return nil
 	}}, nil
-}
-
-// bluePalette is a white-to-dark-blue palette of n colours.
-type bluePalette int
-
-var _ palette.Palette = bluePalette(0)
-
-func (b bluePalette) Colors() []color.Color {
-	out := make([]color.Color, int(b))
-	for i := range out {
-		t := float64(i) / float64(int(b)-1)
-		// From #f7fbff to #08306b, as matplotlib's Blues.
-		out[i] = color.RGBA{
-			R: uint8(247 + (8-247)*t),
-			G: uint8(251 + (48-251)*t),
-			B: uint8(255 + (107-255)*t),
-			A: 255,
-		}
-	}
-	return out
 }
