@@ -243,7 +243,7 @@ func suggestCommand(name string) string {
 		names = append(names, c.name)
 	}
 	if best := yamlfile.Closest(name, names); best != "" {
-		return didYouMean(strconv.Quote(best))
+		return yamlfile.DidYouMean(strconv.Quote(best))
 	}
 	return ""
 }

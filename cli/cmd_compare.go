@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"convlab/internal/english"
 	"convlab/report"
 	"convlab/runner/grid"
 	"convlab/runner/results"
@@ -48,7 +49,7 @@ func (o *compareOptions) flags(fs *flag.FlagSet) {
 
 func runCompare(e *env, opts *compareOptions, args []string) error {
 	if len(args) != 2 {
-		return usagef("want two cells or run patterns A and B, got %d argument%s", len(args), plural(len(args)))
+		return usagef("want two cells or run patterns A and B, got %d argument%s", len(args), english.Plural(len(args)))
 	}
 	if !validMetric(opts.metric) {
 		return usagef("unknown metric %q; valid: %s", opts.metric, strings.Join(report.MetricKeys(), ", "))
@@ -80,7 +81,7 @@ func runCompare(e *env, opts *compareOptions, args []string) error {
 		if i == 1 {
 			n = c.ReferenceSeeds
 		}
-		fmt.Fprintf(e.stdout, "%s  %s, %d seed%s: %s %v\n", string(rune('A'+i)), s.label, n, plural(n), opts.metric, s.sum)
+		fmt.Fprintf(e.stdout, "%s  %s, %d seed%s: %s %v\n", string(rune('A'+i)), s.label, n, english.Plural(n), opts.metric, s.sum)
 	}
 	fmt.Fprintf(e.stdout, "%s\n", c.Sentence())
 	return nil

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"convlab/internal/yamlfile"
 	"convlab/runner/results"
 	"convlab/runner/spec"
 )
@@ -259,7 +260,7 @@ func findRun(arg, resultsDir string) (string, error) {
 	case 1:
 		return matches[0], nil
 	case 0:
-		hint := didYouMean(closestPrefix(arg, names))
+		hint := yamlfile.DidYouMean(closestPrefix(arg, names))
 		return "", fmt.Errorf("%s: no such run directory, nor a run of that id under %s%s", arg, resultsDir, hint)
 	}
 	return "", fmt.Errorf("%s names %d runs; give one of their directories: %s", arg, len(matches), strings.Join(matches, ", "))

@@ -142,7 +142,7 @@ func missingRunError(path string, err error) error {
 			names = append(names, e.Name())
 		}
 		if best := closestPrefix(filepath.Base(path), names); best != "" {
-			hint = didYouMean(filepath.Join(filepath.Dir(path), best))
+			hint = yamlfile.DidYouMean(filepath.Join(filepath.Dir(path), best))
 		}
 	}
 	return fmt.Errorf("%s: %s%s; want a run directory such as results/<name>/runs/<run id>-<hash> or its weights file", path, msg, hint)

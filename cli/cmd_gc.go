@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"convlab/internal/english"
 	"convlab/report"
 	"convlab/runner/results"
 	"convlab/runner/spec"
@@ -115,7 +116,7 @@ func runGC(e *env, opts *gcOptions, args []string) error {
 		return nil
 	}
 	if !opts.del {
-		fmt.Fprintf(e.stdout, "%d unreached run%s, %s; 'convlab gc --delete' removes them\n", len(stale), plural(len(stale)), formatBytes(total))
+		fmt.Fprintf(e.stdout, "%d unreached run%s, %s; 'convlab gc --delete' removes them\n", len(stale), english.Plural(len(stale)), formatBytes(total))
 		return nil
 	}
 	for _, dir := range stale {
@@ -123,7 +124,7 @@ func runGC(e *env, opts *gcOptions, args []string) error {
 			return fmt.Errorf("remove %s: %w", dir, err)
 		}
 	}
-	fmt.Fprintf(e.stdout, "removed %d unreached run%s, %s\n", len(stale), plural(len(stale)), formatBytes(total))
+	fmt.Fprintf(e.stdout, "removed %d unreached run%s, %s\n", len(stale), english.Plural(len(stale)), formatBytes(total))
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"convlab/convolution"
+	"convlab/internal/english"
 	"convlab/runner/grid"
 	"convlab/runner/results"
 	"convlab/runner/spec"
@@ -99,7 +100,7 @@ func runPlan(e *env, opts *planOptions, args []string) error {
 	for _, d := range damaged {
 		fmt.Fprintf(e.stdout, "damaged: %v (the next run moves it to %s/ and trains it again)\n", d, grid.QuarantineDir)
 	}
-	fmt.Fprintf(e.stdout, "%d run%s, %d to do", total, plural(total), len(todo))
+	fmt.Fprintf(e.stdout, "%d run%s, %d to do", total, english.Plural(total), len(todo))
 	if len(todo) > 0 {
 		if d, how, ok := estimateTime(opts.resultsDir, todo); ok {
 			fmt.Fprintf(e.stdout, ", about %s of training with one run at a time (%s)", d.Round(time.Second), how)
@@ -131,7 +132,7 @@ func planConvolution(e *env, convs []*convolution.Experiment, resultsDir string)
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "%d convolution file%s\n", len(convs), plural(len(convs)))
+	fmt.Fprintf(e.stdout, "%d convolution file%s\n", len(convs), english.Plural(len(convs)))
 	return nil
 }
 

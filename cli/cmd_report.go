@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"convlab/convolution"
+	"convlab/internal/english"
 	"convlab/report"
 	"convlab/runner/results"
 	"convlab/runner/spec"
@@ -111,7 +112,7 @@ func runReport(e *env, opts *reportOptions, args []string) error {
 			prepared[i] = p
 		}
 		if len(damaged) > 0 {
-			errs = append(errs, fmt.Errorf("--strict: %d damaged file%s in finished runs; no report written ('convlab run' quarantines and retrains them)", len(damaged), plural(len(damaged))))
+			errs = append(errs, fmt.Errorf("--strict: %d damaged file%s in finished runs; no report written ('convlab run' quarantines and retrains them)", len(damaged), english.Plural(len(damaged))))
 		}
 		if len(errs) > 0 {
 			return errors.Join(errs...)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"convlab/internal/english"
 	"convlab/runner/grid"
 	"convlab/runner/results"
 )
@@ -116,7 +117,7 @@ func verifyTree(e *env, root string, move bool) (int, error) {
 			ok++
 		}
 	}
-	fmt.Fprintf(e.stdout, "%s: %d run%s: %d intact, %d damaged, %d unverified\n", root, ok+damaged+unverified, plural(ok+damaged+unverified), ok, damaged, unverified)
+	fmt.Fprintf(e.stdout, "%s: %d run%s: %d intact, %d damaged, %d unverified\n", root, ok+damaged+unverified, english.Plural(ok+damaged+unverified), ok, damaged, unverified)
 	return damaged, nil
 }
 

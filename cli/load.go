@@ -146,23 +146,6 @@ func (s selection) apply(files []trainingFile) error {
 	return usagef("--only %q matches none of the %d runs; run ids: %s", s.only, len(ids), strings.Join(shown, ", "))
 }
 
-// plural is the "s" of a count's noun: "1 run", "2 runs".
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
-}
-
-// didYouMean is the hint after an unknown name, " (did you mean X?)", in
-// the wording of runner/spec's messages, or "" when nothing is near enough.
-func didYouMean(suggestion string) string {
-	if suggestion == "" {
-		return ""
-	}
-	return " (did you mean " + suggestion + "?)"
-}
-
 // resultsFlag declares --results as the commands that read or write the
 // results trees of experiment files word it.
 func resultsFlag(fs *flag.FlagSet, dir *string) {

@@ -155,7 +155,7 @@ func checkColumns(flag string, names []string) error {
 	all := runColumns()
 	for _, n := range names {
 		if !slices.Contains(all, n) {
-			hint := didYouMean(yamlfile.Closest(n, all))
+			hint := yamlfile.DidYouMean(yamlfile.Closest(n, all))
 			return usagef("%s: unknown column %q%s; valid: %s", flag, n, hint, strings.Join(all, ", "))
 		}
 	}

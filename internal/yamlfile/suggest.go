@@ -66,9 +66,14 @@ func squash(s string) string {
 // UnknownMsg words the error for a name that is not one of valid, as
 // Unknown records it, for a check made after decoding.
 func UnknownMsg(what, got string, valid []string) string {
-	msg := "unknown " + what + " " + Quote(got)
-	if s := Closest(got, valid); s != "" {
-		msg += " (did you mean " + s + "?)"
+	return "unknown " + what + " " + Quote(got) + DidYouMean(Closest(got, valid)) + "; valid: " + strings.Join(valid, ", ")
+}
+
+// DidYouMean is the hint after an unknown name, " (did you mean X?)", in
+// the one wording of every convlab message, or "" without a suggestion.
+func DidYouMean(suggestion string) string {
+	if suggestion == "" {
+		return ""
 	}
-	return msg + "; valid: " + strings.Join(valid, ", ")
+	return " (did you mean " + suggestion + "?)"
 }

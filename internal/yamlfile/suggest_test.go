@@ -22,3 +22,15 @@ func TestEditDistance(t *testing.T) {
 		t.Errorf("Closest(zzz) = %q, want no suggestion", got)
 	}
 }
+
+func TestUnknownMsg(t *testing.T) {
+	valid := []string{"red", "green", "blue"}
+	for got, want := range map[string]string{
+		"bleu":   `unknown channel "bleu" (did you mean blue?); valid: red, green, blue`,
+		"purple": `unknown channel "purple"; valid: red, green, blue`,
+	} {
+		if msg := UnknownMsg("channel", got, valid); msg != want {
+			t.Errorf("UnknownMsg(%q) = %q, want %q", got, msg, want)
+		}
+	}
+}

@@ -35,6 +35,7 @@ import (
 	"sync"
 	"time"
 
+	"convlab/internal/english"
 	"convlab/runner/codeversion"
 	"convlab/runner/progress"
 	"convlab/runner/results"
@@ -112,7 +113,7 @@ func (s Summary) Err() error {
 		errs = append(errs, fmt.Errorf("run %s failed: %w", o.Run.ID, o.Err))
 	}
 	if n := len(s.Canceled); n > 0 {
-		errs = append(errs, fmt.Errorf("%d run%s canceled", n, plural(n)))
+		errs = append(errs, fmt.Errorf("%d run%s canceled", n, english.Plural(n)))
 	}
 	errs = append(errs, s.Errors...)
 	return errors.Join(errs...)
@@ -458,11 +459,4 @@ func cores(n int) int {
 		return v
 	}
 	return runtime.NumCPU()
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"convlab/internal/atomicfile"
+	"convlab/internal/english"
 )
 
 // Options describe the jobs to submit.
@@ -143,7 +144,7 @@ func Script(o Options) (string, error) {
 	o = o.withDefaults()
 	var b strings.Builder
 	b.WriteString("#!/bin/bash\n")
-	fmt.Fprintf(&b, "# Written by convlab slurm: %d array task%s, task k runs shard k+1 of %d of the grid.\n", o.Shards, plural(o.Shards), o.Shards)
+	fmt.Fprintf(&b, "# Written by convlab slurm: %d array task%s, task k runs shard k+1 of %d of the grid.\n", o.Shards, english.Plural(o.Shards), o.Shards)
 	o.header(&b, o.JobName, true)
 	fmt.Fprintf(&b, "#SBATCH --array=0-%d\n", o.Shards-1)
 	b.WriteString("set -euo pipefail\n")
@@ -290,11 +291,4 @@ func quote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'"'"'`) + "'"
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }

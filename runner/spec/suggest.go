@@ -31,11 +31,11 @@ func unknownKeyMsg(got string, valid []string) string {
 	isOpt := want != "name" && slices.Contains(optimizerKeys, want)
 	switch {
 	case want != got && slices.Contains(valid, want):
-		return "unknown key " + yamlfile.Quote(got) + " (did you mean " + want + "?); valid: " + strings.Join(valid, ", ")
+		return "unknown key " + yamlfile.Quote(got) + yamlfile.DidYouMean(want) + "; valid: " + strings.Join(valid, ", ")
 	case isOpt && slices.Contains(valid, "optimizer"):
-		return "unknown key " + yamlfile.Quote(got) + " (did you mean optimizer." + want + "?); an optimizer setting is written optimizer: {" + want + ": ...}"
+		return "unknown key " + yamlfile.Quote(got) + yamlfile.DidYouMean("optimizer."+want) + "; an optimizer setting is written optimizer: {" + want + ": ...}"
 	case isOpt:
-		return "unknown key " + yamlfile.Quote(got) + " (did you mean optimizer." + want + "?); the optimizer cannot be a grid axis: set optimizer: {" + want + ": ...} in defaults or in a sweep's set, one sweep per value"
+		return "unknown key " + yamlfile.Quote(got) + yamlfile.DidYouMean("optimizer."+want) + "; the optimizer cannot be a grid axis: set optimizer: {" + want + ": ...} in defaults or in a sweep's set, one sweep per value"
 	}
 	return yamlfile.UnknownMsg("key", got, valid)
 }

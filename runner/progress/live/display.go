@@ -19,6 +19,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
 
+	"convlab/internal/english"
 	"convlab/runner/progress"
 	"convlab/runner/results"
 )
@@ -110,7 +111,7 @@ func (d *Display) Begin(total int) {
 	d.total = total
 	d.begun = d.opt.Now()
 	if !d.opt.Terminal {
-		fmt.Fprintf(d.out, "training %d run%s\n", total, plural(total))
+		fmt.Fprintf(d.out, "training %d run%s\n", total, english.Plural(total))
 		return
 	}
 	d.live = mpb.New(mpb.WithOutput(d.out), mpb.ForceTTY(), mpb.WithAutoRefresh(), mpb.WithRefreshRate(d.opt.Interval), mpb.WithWidth(d.lineWidth()))
@@ -203,7 +204,7 @@ func (d *Display) End() {
 		d.grid.SetCurrent(barScale) // complete: removed, and Wait returns
 		d.live.Wait()
 	}
-	fmt.Fprintf(d.out, "finished %d of %d run%s", d.finished, d.total, plural(d.total))
+	fmt.Fprintf(d.out, "finished %d of %d run%s", d.finished, d.total, english.Plural(d.total))
 	if d.failed > 0 {
 		fmt.Fprintf(d.out, ", %d failed", d.failed)
 	}
@@ -363,10 +364,3 @@ func fmtDur(d time.Duration) string {
 }
 
 func clamp(f float64) float64 { return min(max(f, 0), 1) }
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
-}
