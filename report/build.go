@@ -82,7 +82,7 @@ type Prepared struct {
 	root     string
 	idx      *planIndex
 	fromPlan bool // sweeps.json is written from the plan
-	m        *model
+	m        *contents
 }
 
 // Prepare reads what Build would write from root, writing nothing.
@@ -98,7 +98,7 @@ func Prepare(root string, o Options, plan ...*spec.Plan) (*Prepared, error) {
 	if o.FigureFormats != nil {
 		idx.FigureFormats = o.FigureFormats
 	}
-	m, err := loadModel(root, idx)
+	m, err := loadContents(root, idx)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +115,7 @@ func (p *Prepared) Write() error {
 			return err
 		}
 	}
-	return writeModel(p.root, p.m)
+	return writeContents(p.root, p.m)
 }
 
 // CheckFigureFormats checks that every format is one of FigureFormats.
@@ -131,7 +131,7 @@ func CheckFigureFormats(formats []string) error {
 // resolveIndex finds the sweeps of the report in root: those of the plan
 // when one is given and holds the file named filepath.Base(root) (fromPlan
 // is then true), else those of root/sweeps.json; Sweeps is nil when there
-// is neither, for loadModel to derive them.
+// is neither, for loadContents to derive them.
 func resolveIndex(root string, plan []*spec.Plan) (idx *planIndex, fromPlan bool, err error) {
 	if len(plan) > 1 {
 		return nil, false, fmt.Errorf("build report in %s: %d plans given; want one or none", root, len(plan))
@@ -148,18 +148,18 @@ func resolveIndex(root string, plan []*spec.Plan) (idx *planIndex, fromPlan bool
 	return saved, false, nil
 }
 
-func writeModel(root string, m *model) error {
-	out, err := generateModel(m)
+func writeContents(root string, m *contents) error {
+	out, err := generateContents(m)
 	if err != nil {
 		return err
 	}
 	return writeOutputs(root, out)
 }
 
-// loadModel reads the intact finished runs under root (noting the damaged
+// loadContents reads the intact finished runs under root (noting the damaged
 // ones) and matches them with the sweeps of idx; when idx has none (nil Sweeps), with those DeriveSweeps
 // reconstructs from the records.
-func loadModel(root string, idx *planIndex) (*model, error) {
+func loadContents(root string, idx *planIndex) (*contents, error) {
 	recs, damaged, err := results.ReadIntact(root)
 	if err != nil {
 		return nil, err
@@ -168,7 +168,7 @@ func loadModel(root string, idx *planIndex) (*model, error) {
 	if sweeps == nil {
 		sweeps = DeriveSweeps(recs)
 	}
-	m := newModel(filepath.Base(filepath.Clean(root)), recs, sweeps)
+	m := newContents(filepath.Base(filepath.Clean(root)), recs, sweeps)
 	m.File, m.Description, m.Overrides, m.Damaged, m.FigureFormats = idx.File, idx.Description, idx.Overrides, damaged, idx.FigureFormats
 	return m, nil
 }
@@ -185,7 +185,7 @@ func WriteRunsCSV(root string, plan ...*spec.Plan) error {
 	if err != nil {
 		return err
 	}
-	m, err := loadModel(root, idx)
+	m, err := loadContents(root, idx)
 	if err != nil {
 		return err
 	}
@@ -199,7 +199,7 @@ func WriteRunsCSV(root string, plan ...*spec.Plan) error {
 	return atomicfile.WriteFile(filepath.Join(root, TablesDir, RunsTable), b)
 }
 
-func generateModel(m *model) (map[string][]byte, error) {
+func generateContents(m *contents) (map[string][]byte, error) {
 	o := &outputs{}
 	if err := generate(m, o); err != nil {
 		return nil, err
@@ -268,7 +268,7 @@ func removeStale(root string, keep map[string][]byte) error {
 }
 
 // figure paths, relative to the root.
-func runFigureDir(m *model, r *results.Record) string {
+func runFigureDir(m *contents, r *results.Record) string {
 	id := r.Run.ID
 	n := 0
 	for _, x := range m.Recs {
@@ -319,7 +319,7 @@ func sum2(m [][]int) int {
 	return n
 }
 
-func generate(m *model, o *outputs) error {
+func generate(m *contents, o *outputs) error {
 	runsCSV, err := EncodeRuns(m.Recs)
 	if err != nil {
 		return err

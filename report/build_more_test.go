@@ -178,7 +178,7 @@ func TestRecordWithoutHash(t *testing.T) {
 	r := *recs[0]
 	r.Hash = ""
 	sweeps := DeriveSweeps([]*results.Record{&r})
-	m := newModel("x", []*results.Record{&r}, sweeps)
+	m := newContents("x", []*results.Record{&r}, sweeps)
 	for _, v := range m.Sweeps {
 		if len(v.Missing) > 0 || len(v.Recs) != 1 {
 			t.Errorf("sweep %s: runs %d, missing %v; want the record found", v.Name, len(v.Recs), v.Missing)

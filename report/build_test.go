@@ -187,7 +187,7 @@ func inkStats(img image.Image) (colors, white, ink int) {
 
 func TestGenerateFromRecords(t *testing.T) {
 	recs, sweeps := fixtureRecords()
-	files, err := generateModel(newModel("report", recs, sweeps))
+	files, err := generateContents(newContents("report", recs, sweeps))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestGenerateFromRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := generateModel(newModel("report", fromTree, sweeps))
+	again, err := generateContents(newContents("report", fromTree, sweeps))
 	if err != nil {
 		t.Fatal(err)
 	}

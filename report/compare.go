@@ -216,7 +216,7 @@ func formatP(p float64) string {
 // cell (found among all the report's cells: it may be another sweep's),
 // on every metric; p-values are Holm-adjusted per metric over the sweep's
 // cells. note says why there are none when the sweep has other cells.
-func sweepComparisons(m *model, v *sweepView) (cs []Comparison, ref *seedCell, note string) {
+func sweepComparisons(m *contents, v *sweepView) (cs []Comparison, ref *seedCell, note string) {
 	if v.Reference == "" {
 		if len(v.Cells) > 1 {
 			return nil, nil, "No comparisons: the sweep has no reference cell. Its reference is the cell of the experiment file's defaults when a sweep of the file runs it, or the one the sweep names, e.g. `reference: {l1: 0}`; a results tree whose sweeps.json predates references gets them from `convlab report FILE`."
@@ -311,7 +311,7 @@ var ComparisonColumns = []string{"sweep", "metric", "cell", "reference", "differ
 	"method", "diff", "ci95_low", "ci95_high", "t", "df", "p", "p_holm", "sign_flip_p", "min_detectable", "verdict"}
 
 // comparisonsTable is comparisons.csv: every comparison of every sweep.
-func comparisonsTable(m *model) table {
+func comparisonsTable(m *contents) table {
 	t := table{Header: ComparisonColumns}
 	for _, v := range m.Sweeps {
 		for _, c := range v.Comparisons {

@@ -33,7 +33,7 @@ type section struct {
 // order of its "what the report shows" (model summaries, baselines,
 // evaluation, Figure 2, Table 1 and Figure 3, Table 2 and Figure 4,
 // Figures 5 and 6), then other sweeps and run times.
-func writeReport(w *reportWriter, m *model, f reportFiles) {
+func writeReport(w *reportWriter, m *contents, f reportFiles) {
 	var secs []section
 	add := func(title string, body string) {
 		if body != "" {
@@ -88,7 +88,7 @@ func writeReport(w *reportWriter, m *model, f reportFiles) {
 	}
 }
 
-func summariesSection(m *model) string {
+func summariesSection(m *contents) string {
 	var b strings.Builder
 	for _, e := range architectures(m) {
 		fmt.Fprintf(&b, "### %s\n\n%s\n", e.a.Name, modelSummary(e))
@@ -115,7 +115,7 @@ var evalMetrics = []cellMetric{
 	{"test_loss", "Test Loss", "", false, func(r *results.Record) (float64, bool) { return r.Metrics.Test.Loss, true }},
 }
 
-func evaluationSection(m *model, f reportFiles) string {
+func evaluationSection(m *contents, f reportFiles) string {
 	if len(m.Recs) == 0 {
 		return ""
 	}
@@ -146,7 +146,7 @@ func evaluationSection(m *model, f reportFiles) string {
 
 // runDetailsSection is each run's classification reports and confusion
 // matrices, on the test set and the training set.
-func runDetailsSection(m *model, f reportFiles) string {
+func runDetailsSection(m *contents, f reportFiles) string {
 	var b strings.Builder
 	for _, r := range m.Recs {
 		dir := runDirRel(r)
@@ -178,7 +178,7 @@ func runDetailsSection(m *model, f reportFiles) string {
 
 // itemSection shows the sweeps feeding any of the items: their tables,
 // overlays, comparisons, or (Figure 2) each run's curves.
-func itemSection(m *model, f reportFiles, items ...string) string {
+func itemSection(m *contents, f reportFiles, items ...string) string {
 	var b strings.Builder
 	for _, v := range m.Sweeps {
 		if !v.feeds(items...) {
@@ -235,7 +235,7 @@ func itemSection(m *model, f reportFiles, items ...string) string {
 	return b.String()
 }
 
-func otherSection(m *model, f reportFiles) string {
+func otherSection(m *contents, f reportFiles) string {
 	var b strings.Builder
 	for _, v := range m.Sweeps {
 		if v.feeds(reportItemsAll...) || len(v.Recs) == 0 {
@@ -275,7 +275,7 @@ func writeVerdicts(b *strings.Builder, v *sweepView) {
 }
 
 // statisticsSection explains the comparisons, when the report makes any.
-func statisticsSection(m *model) string {
+func statisticsSection(m *contents) string {
 	for _, v := range m.Sweeps {
 		if len(v.Comparisons) > 0 {
 			return statisticsNote
@@ -284,7 +284,7 @@ func statisticsSection(m *model) string {
 	return ""
 }
 
-func timesSection(m *model) string {
+func timesSection(m *contents) string {
 	if len(m.Recs) == 0 {
 		return ""
 	}
@@ -303,7 +303,7 @@ func timesSection(m *model) string {
 		fmt.Sprintf("\nTotal: %s over %d run%s.\n", formatSeconds(total), len(m.Recs), english.Plural(len(m.Recs)))
 }
 
-func notesSection(m *model) string {
+func notesSection(m *contents) string {
 	if len(m.Others) == 0 {
 		return ""
 	}
@@ -317,7 +317,7 @@ func notesSection(m *model) string {
 
 // damagedSection names each finished run left out because its files are
 // damaged, and each damaged file.
-func damagedSection(m *model) string {
+func damagedSection(m *contents) string {
 	if len(m.Damaged) == 0 {
 		return ""
 	}

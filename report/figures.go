@@ -564,7 +564,7 @@ func OverlayFigure(title string, recs []*results.Record, axes []string) ([]byte,
 }
 
 // figureSweep is the sweep view a figure of recs alone draws: the
-// report's own figures draw the model's views, grouped once.
+// report's own figures draw the contents' views, grouped once.
 func figureSweep(recs []*results.Record, axes []string) *sweepView {
 	return &sweepView{SweepInfo: SweepInfo{Axes: axes}, Recs: recs, Cells: groupSeedCells(recs)}
 }

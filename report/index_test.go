@@ -59,7 +59,7 @@ func FuzzDecodePlanIndex(f *testing.F) {
 			}
 		}
 		// Whatever is accepted can be reported on without panicking.
-		_ = newModel("x", nil, sweeps)
+		_ = newContents("x", nil, sweeps)
 	})
 }
 

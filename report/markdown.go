@@ -22,7 +22,7 @@ type archEntry struct {
 
 // architectures lists the distinct architectures in the order the sweeps
 // first use them.
-func architectures(m *model) []archEntry {
+func architectures(m *contents) []archEntry {
 	var out []archEntry
 	seen := map[string]bool{}
 	add := func(r *results.Record) {

@@ -234,7 +234,7 @@ func axisCell(r *results.Record, axis string) cell {
 
 // archCells are the cells of the sweeps feeding figure5 or figure6, each
 // once, in sweep order.
-func archCells(m *model) []*seedCell {
+func archCells(m *contents) []*seedCell {
 	var out []*seedCell
 	seen := map[string]bool{}
 	for _, v := range m.Sweeps {

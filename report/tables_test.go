@@ -87,7 +87,7 @@ func TestRunColumnsAndValues(t *testing.T) {
 	}
 }
 
-// view is a sweep view of the records, grouped into cells as newModel does.
+// view is a sweep view of the records, grouped into cells as newContents does.
 func view(info SweepInfo, recs ...*results.Record) *sweepView {
 	return &sweepView{SweepInfo: info, Recs: recs, Cells: groupSeedCells(recs)}
 }

@@ -17,7 +17,7 @@ type sweepView struct {
 	Missing []string // IDs of runs not finished yet
 	// Comparisons are every cell's comparisons with RefCell, the sweep's
 	// reference cell (nil when not found); CompareNote says why there are
-	// none (sweepComparisons). newModel computes them once for the
+	// none (sweepComparisons). newContents computes them once for the
 	// tables, verdicts and notes that show them.
 	Comparisons []Comparison
 	RefCell     *seedCell
@@ -33,8 +33,8 @@ func (s *sweepView) feeds(items ...string) bool {
 	return false
 }
 
-// model is everything the report shows.
-type model struct {
+// contents is everything the report shows, read from a results tree.
+type contents struct {
 	Name string
 	// File and Description are the experiment file's, when known.
 	File, Description string
@@ -57,10 +57,10 @@ type model struct {
 // dirName is the name of the record's run directory under runs/.
 func dirName(r *results.Record) string { return r.DirName() }
 
-// newModel matches the sweeps' runs with the records. When sweeps is
+// newContents matches the sweeps' runs with the records. When sweeps is
 // empty, every record is in the report.
-func newModel(name string, recs []*results.Record, sweeps []SweepInfo) *model {
-	m := &model{Name: name}
+func newContents(name string, recs []*results.Record, sweeps []SweepInfo) *contents {
+	m := &contents{Name: name}
 	byDir := map[string]*results.Record{}
 	byID := map[string]*results.Record{}
 	for _, r := range recs {
