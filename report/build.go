@@ -30,6 +30,7 @@ import (
 	"strings"
 
 	"convlab/runner/atomicfile"
+	"convlab/runner/integrity"
 	"convlab/runner/results"
 	"convlab/runner/spec"
 )
@@ -50,7 +51,7 @@ const (
 // (see DeriveSweeps). Every file is written atomically; generated CSV and
 // PNG files that no longer belong to the report are removed.
 //
-// Damaged runs (see results.ReadIntact) are left out of every table and
+// Damaged runs (see integrity.ReadIntact) are left out of every table and
 // figure and named in REPORT.md; BuildWith also returns them.
 func Build(root string, plan ...*spec.Plan) error {
 	_, err := BuildWith(root, Options{}, plan...)
@@ -67,7 +68,7 @@ type Options struct {
 
 // BuildWith is Build with options; it also returns the damage of the runs
 // it left out.
-func BuildWith(root string, o Options, plan ...*spec.Plan) ([]results.Damage, error) {
+func BuildWith(root string, o Options, plan ...*spec.Plan) ([]integrity.Damage, error) {
 	if err := CheckFigureFormats(o.FigureFormats); err != nil {
 		return nil, fmt.Errorf("build report in %s: %w", root, err)
 	}
@@ -132,7 +133,7 @@ func writeModel(root string, m *model) error {
 // ones) and matches them with the sweeps of idx; when idx has none (nil Sweeps), with those DeriveSweeps
 // reconstructs from the records.
 func loadModel(root string, idx *planIndex) (*model, error) {
-	recs, damaged, err := results.ReadIntact(root)
+	recs, damaged, err := integrity.ReadIntact(root)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 
 	"convlab/report/figure1"
 	"convlab/runner/exec"
-	"convlab/runner/results"
+	"convlab/runner/integrity"
 	"convlab/runner/spec"
 )
 
@@ -183,7 +183,7 @@ type plannedRun struct {
 
 // planStatus lists the selected runs of the files with their state, the
 // runs still to do (damaged ones included) and the damage found.
-func planStatus(files []trainingFile, resultsDir string) (rows []plannedRun, todo []spec.Run, damaged []results.Damage) {
+func planStatus(files []trainingFile, resultsDir string) (rows []plannedRun, todo []spec.Run, damaged []integrity.Damage) {
 	done := exec.NewStatus(nil)
 	for _, f := range files {
 		root := filepath.Join(resultsDir, f.name)

@@ -9,7 +9,7 @@ import (
 
 	"convlab/report"
 	"convlab/report/figure1"
-	"convlab/runner/results"
+	"convlab/runner/integrity"
 	"convlab/runner/spec"
 )
 
@@ -108,9 +108,9 @@ func runReport(e *env, opts *reportOptions, args []string) error {
 	if opts.strict {
 		// Nothing is written while any tree has damaged runs or cannot
 		// be read.
-		var damaged []results.Damage
+		var damaged []integrity.Damage
 		for _, t := range targets {
-			_, damage, err := results.ReadIntact(t.root)
+			_, damage, err := integrity.ReadIntact(t.root)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", t.label, err))
 				continue

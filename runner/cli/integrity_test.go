@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"convlab/runner/codeversion"
+	"convlab/runner/integrity"
 	"convlab/runner/results"
 )
 
@@ -295,7 +296,7 @@ func TestChaos(t *testing.T) {
 	compare := func() {
 		for _, rd := range refDirs {
 			cd := filepath.Join(root, "runs", filepath.Base(rd))
-			if _, damage := results.CheckRunDir(cd, true); len(damage) > 0 {
+			if _, damage := integrity.CheckRunDir(cd, true); len(damage) > 0 {
 				t.Errorf("%v", damage)
 				continue
 			}
@@ -323,7 +324,7 @@ func TestChaos(t *testing.T) {
 		}
 		dirs, _ := filepath.Glob(filepath.Join(root, "runs", "*"))
 		for _, d := range dirs {
-			if _, damage := results.CheckRunDir(d, true); len(damage) > 0 {
+			if _, damage := integrity.CheckRunDir(d, true); len(damage) > 0 {
 				t.Fatalf("after kill %d: %v", i+1, damage)
 			}
 		}
@@ -413,7 +414,7 @@ func TestFullDiskTmpfs(t *testing.T) {
 	if code, plan, _ := convlab(t, "plan", "--results", res, file); code != 0 || !strings.Contains(plan, "2 runs, 1 to do") {
 		t.Errorf("plan after the failure:\n%s", plan)
 	}
-	if _, damage := results.CheckRunDir(a, true); len(damage) > 0 {
+	if _, damage := integrity.CheckRunDir(a, true); len(damage) > 0 {
 		t.Errorf("the first run after the full disk: %v", damage)
 	}
 	if tmp, _ := os.ReadDir(filepath.Join(root, "tmp")); len(tmp) != 0 {

@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"convlab/runner/codeversion"
+	"convlab/runner/integrity"
 	"convlab/runner/progress"
 	"convlab/runner/results"
 	"convlab/runner/spec"
@@ -165,7 +166,7 @@ type committed struct {
 type Quarantined struct {
 	Run    spec.Run
 	Dir    string // where it is now, under quarantine/
-	Damage []results.Damage
+	Damage []integrity.Damage
 }
 
 // Execute trains the runs that are not done yet and commits each into
