@@ -245,7 +245,7 @@ func comparable(t *testing.T, dir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := os.ReadFile(filepath.Join(dir, WeightsFile))
+	w, err := os.ReadFile(filepath.Join(dir, results.WeightsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +303,7 @@ func TestChaos(t *testing.T) {
 			if got, want := comparable(t, cd), comparable(t, rd); got != want {
 				t.Errorf("run %s differs from the uninterrupted run's", filepath.Base(rd))
 			}
-			if log, _ := os.ReadFile(filepath.Join(cd, LogFile)); strings.Contains(string(log), "resuming after epoch") {
+			if log, _ := os.ReadFile(filepath.Join(cd, results.LogFile)); strings.Contains(string(log), "resuming after epoch") {
 				resumed++
 			}
 		}
@@ -389,7 +389,7 @@ func TestFullDiskTmpfs(t *testing.T) {
 		t.Fatalf("first run: %v\n%s", err, out)
 	}
 	a := runDir(t, root, first)
-	w, err := os.Stat(filepath.Join(a, WeightsFile))
+	w, err := os.Stat(filepath.Join(a, results.WeightsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,7 +430,7 @@ func TestFullDiskTmpfs(t *testing.T) {
 		t.Fatalf("run after space is freed: %v\n%s", err, out)
 	}
 	b := runDir(t, root, second)
-	log, _ := os.ReadFile(filepath.Join(b, LogFile))
+	log, _ := os.ReadFile(filepath.Join(b, results.LogFile))
 	if !strings.Contains(string(log), "resuming after epoch ") {
 		t.Errorf("the second run did not resume:\n%s", log)
 	}

@@ -36,6 +36,12 @@ const (
 	ConfusionTestFile       = "confusion_test.csv"
 )
 
+// Files the runner writes into a run directory besides those.
+const (
+	WeightsFile = "weights.bin" // the trained weights, as arch/net saves them
+	LogFile     = "train.log"   // the training log
+)
+
 // RunDirName names a run's directory under runs/: "<ID>-<hash>".
 func RunDirName(run spec.Run) string { return dirName(run.ID, run.Hash()) }
 
