@@ -53,7 +53,7 @@ func runEvaluate(e *env, opts *evaluateOptions, args []string) error {
 		return missingRunError(args[0], err)
 	}
 	if isDir(args[0]) {
-		runDir, weights = args[0], filepath.Join(args[0], WeightsFile)
+		runDir, weights = args[0], filepath.Join(args[0], results.WeightsFile)
 	}
 	var name, dataDir string
 	var count int

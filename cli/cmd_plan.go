@@ -12,7 +12,7 @@ import (
 	"convlab/convolution"
 	"convlab/internal/english"
 	"convlab/runner/grid"
-	"convlab/runner/results"
+	"convlab/runner/integrity"
 	"convlab/runner/spec"
 )
 
@@ -184,7 +184,7 @@ type plannedRun struct {
 
 // planStatus lists the selected runs of the files with their state, the
 // runs still to do (damaged ones included) and the damage found.
-func planStatus(files []trainingFile, resultsDir string) (rows []plannedRun, todo []spec.Run, damaged []results.Damage) {
+func planStatus(files []trainingFile, resultsDir string) (rows []plannedRun, todo []spec.Run, damaged []integrity.Damage) {
 	done := grid.NewStatus(nil)
 	for _, f := range files {
 		root := filepath.Join(resultsDir, f.name)

@@ -10,7 +10,7 @@ import (
 	"convlab/convolution"
 	"convlab/internal/english"
 	"convlab/report"
-	"convlab/runner/results"
+	"convlab/runner/integrity"
 	"convlab/runner/spec"
 )
 
@@ -100,7 +100,7 @@ func runReport(e *env, opts *reportOptions, args []string) error {
 	if opts.strict {
 		// Nothing is written, Figure 1 included, while any tree has
 		// damaged runs or cannot be read; each tree is read once, here.
-		var damaged []results.Damage
+		var damaged []integrity.Damage
 		for i, t := range targets {
 			p, err := report.Prepare(t.root, opts.formats.options(), t.plan...)
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"convlab/internal/english"
 	"convlab/runner/grid"
+	"convlab/runner/integrity"
 	"convlab/runner/results"
 )
 
@@ -94,7 +95,7 @@ func verifyTree(e *env, root string, move bool) (int, error) {
 	}
 	ok, unverified, damaged := 0, 0, 0
 	for _, dir := range dirs {
-		d, damage := results.CheckRunDir(dir, true)
+		d, damage := integrity.CheckRunDir(dir, true)
 		switch {
 		case len(damage) > 0:
 			damaged++
@@ -123,7 +124,7 @@ func verifyTree(e *env, root string, move bool) (int, error) {
 
 // warnDamage names each damaged run and file on standard error; what says
 // what became of them, e.g. "left out of the report".
-func warnDamage(e *env, file string, damage []results.Damage, what string) {
+func warnDamage(e *env, file string, damage []integrity.Damage, what string) {
 	for _, d := range damage {
 		fmt.Fprintf(e.stderr, "convlab: %s: damaged run %s: %s: %s (%s)\n", file, d.Dir, d.File, d.Problem, what)
 	}

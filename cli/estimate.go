@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"convlab/runner/integrity"
 	"convlab/runner/results"
 	"convlab/runner/spec"
 )
@@ -27,7 +28,7 @@ func measuredThroughput(resultsDir string) *throughput {
 			continue
 		}
 		// Damaged runs are left out, not the whole tree.
-		recs, _, err := results.ReadIntact(root)
+		recs, _, err := integrity.ReadIntact(root)
 		if err != nil {
 			continue
 		}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"convlab/runner/codeversion"
+	"convlab/runner/integrity"
 	"convlab/runner/results"
 )
 
@@ -249,7 +250,7 @@ func comparable(t *testing.T, dir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := os.ReadFile(filepath.Join(dir, WeightsFile))
+	w, err := os.ReadFile(filepath.Join(dir, results.WeightsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,14 +301,14 @@ func TestChaos(t *testing.T) {
 	compare := func() {
 		for _, rd := range refDirs {
 			cd := filepath.Join(root, "runs", filepath.Base(rd))
-			if _, damage := results.CheckRunDir(cd, true); len(damage) > 0 {
+			if _, damage := integrity.CheckRunDir(cd, true); len(damage) > 0 {
 				t.Errorf("%v", damage)
 				continue
 			}
 			if got, want := comparable(t, cd), comparable(t, rd); got != want {
 				t.Errorf("run %s differs from the uninterrupted run's", filepath.Base(rd))
 			}
-			if log, _ := os.ReadFile(filepath.Join(cd, LogFile)); strings.Contains(string(log), "resuming after epoch") {
+			if log, _ := os.ReadFile(filepath.Join(cd, results.LogFile)); strings.Contains(string(log), "resuming after epoch") {
 				resumed++
 			}
 		}
@@ -328,7 +329,7 @@ func TestChaos(t *testing.T) {
 		}
 		dirs, _ := filepath.Glob(filepath.Join(root, "runs", "*"))
 		for _, d := range dirs {
-			if _, damage := results.CheckRunDir(d, true); len(damage) > 0 {
+			if _, damage := integrity.CheckRunDir(d, true); len(damage) > 0 {
 				t.Fatalf("after kill %d: %v", i+1, damage)
 			}
 		}
@@ -393,7 +394,7 @@ func TestFullDiskTmpfs(t *testing.T) {
 		t.Fatalf("first run: %v\n%s", err, out)
 	}
 	a := runDir(t, root, first)
-	w, err := os.Stat(filepath.Join(a, WeightsFile))
+	w, err := os.Stat(filepath.Join(a, results.WeightsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,7 +419,7 @@ func TestFullDiskTmpfs(t *testing.T) {
 	if code, plan, _ := convlab(t, "plan", "--results", res, file); code != 0 || !strings.Contains(plan, "2 runs, 1 to do") {
 		t.Errorf("plan after the failure:\n%s", plan)
 	}
-	if _, damage := results.CheckRunDir(a, true); len(damage) > 0 {
+	if _, damage := integrity.CheckRunDir(a, true); len(damage) > 0 {
 		t.Errorf("the first run after the full disk: %v", damage)
 	}
 	if tmp, _ := os.ReadDir(filepath.Join(root, "tmp")); len(tmp) != 0 {
@@ -434,7 +435,7 @@ func TestFullDiskTmpfs(t *testing.T) {
 		t.Fatalf("run after space is freed: %v\n%s", err, out)
 	}
 	b := runDir(t, root, second)
-	log, _ := os.ReadFile(filepath.Join(b, LogFile))
+	log, _ := os.ReadFile(filepath.Join(b, results.LogFile))
 	if !strings.Contains(string(log), "resuming after epoch ") {
 		t.Errorf("the second run did not resume:\n%s", log)
 	}

@@ -16,12 +16,6 @@ import (
 	"convlab/runner/train"
 )
 
-// WeightsFile is the name of a run's trained weights in its directory.
-const WeightsFile = "weights.bin"
-
-// LogFile is the name of a run's training log in its directory.
-const LogFile = "train.log"
-
 // prepare reads the run's data set (read once per process and shared) and
 // prepares its images. Prepared copies are not kept: scaling is fast beside
 // training, and a grid over n would otherwise hold one copy per n.
@@ -44,7 +38,7 @@ func trainRun(prov results.Provenance) grid.TrainFunc {
 		if err != nil {
 			return nil, err
 		}
-		logFile, err := os.Create(filepath.Join(dir, LogFile))
+		logFile, err := os.Create(filepath.Join(dir, results.LogFile))
 		if err != nil {
 			return nil, err
 		}
@@ -72,7 +66,7 @@ func trainRun(prov results.Provenance) grid.TrainFunc {
 			return nil, err
 		}
 		defer model.Close()
-		if err := model.Save(filepath.Join(dir, WeightsFile)); err != nil {
+		if err := model.Save(filepath.Join(dir, results.WeightsFile)); err != nil {
 			return nil, err
 		}
 		rec.Provenance = prov

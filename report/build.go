@@ -30,6 +30,7 @@ import (
 	"strings"
 
 	"convlab/internal/atomicfile"
+	"convlab/runner/integrity"
 	"convlab/runner/results"
 	"convlab/runner/spec"
 )
@@ -50,7 +51,7 @@ const (
 // (see DeriveSweeps). Every file is written atomically; generated CSV and
 // PNG files that no longer belong to the report are removed.
 //
-// Damaged runs (see results.ReadIntact) are left out of every table and
+// Damaged runs (see integrity.ReadIntact) are left out of every table and
 // figure and named in REPORT.md; BuildWith also returns them.
 func Build(root string, plan ...*spec.Plan) error {
 	_, err := BuildWith(root, Options{}, plan...)
@@ -67,7 +68,7 @@ type Options struct {
 
 // BuildWith is Build with options; it also returns the damage of the runs
 // it left out.
-func BuildWith(root string, o Options, plan ...*spec.Plan) ([]results.Damage, error) {
+func BuildWith(root string, o Options, plan ...*spec.Plan) ([]integrity.Damage, error) {
 	p, err := Prepare(root, o, plan...)
 	if err != nil {
 		return nil, err
@@ -106,7 +107,7 @@ func Prepare(root string, o Options, plan ...*spec.Plan) (*Prepared, error) {
 }
 
 // Damage is the damage of the finished runs the report leaves out.
-func (p *Prepared) Damage() []results.Damage { return p.m.Damaged }
+func (p *Prepared) Damage() []integrity.Damage { return p.m.Damaged }
 
 // Write writes the report (and, from a plan, sweeps.json) into its tree.
 func (p *Prepared) Write() error {
@@ -160,7 +161,7 @@ func writeContents(root string, m *contents) error {
 // ones) and matches them with the sweeps of idx; when idx has none (nil Sweeps), with those DeriveSweeps
 // reconstructs from the records.
 func loadContents(root string, idx *planIndex) (*contents, error) {
-	recs, damaged, err := results.ReadIntact(root)
+	recs, damaged, err := integrity.ReadIntact(root)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 
+	"convlab/runner/integrity"
 	"convlab/runner/results"
 )
 
@@ -51,7 +52,7 @@ type contents struct {
 	// versions of runs, or runs of sweeps since removed).
 	Others []*results.Record
 	// Damaged are the problems of finished runs left out of the report.
-	Damaged []results.Damage
+	Damaged []integrity.Damage
 }
 
 // dirName is the name of the record's run directory under runs/.

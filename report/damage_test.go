@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"convlab/runner/integrity"
 	"convlab/runner/results"
 )
 
@@ -16,11 +17,11 @@ import (
 func TestBuildLeavesOutDamagedRuns(t *testing.T) {
 	root, recs := smallTree(t)
 	sealed := results.RunDir(root, recs[0].Run)
-	files, err := results.SumFiles(sealed)
+	files, err := integrity.SumFiles(sealed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.Marshal(results.Done{Key: "k", Files: files})
+	b, _ := json.Marshal(integrity.Done{Key: "k", Files: files})
 	os.WriteFile(filepath.Join(sealed, results.DoneFile), b, 0o644)
 	os.Truncate(filepath.Join(sealed, results.HistoryFile), 50)
 	broken := results.RunDir(root, recs[1].Run)

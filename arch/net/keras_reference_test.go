@@ -257,7 +257,7 @@ func stepEquivalence(t *testing.T, py string, float64s bool, lrScale float64, a 
 	opts := []Option{WithSeed(7), WithThreads(1)}
 	dtype := "float32"
 	if float64s {
-		opts, dtype = append(opts, WithFloat64()), "float64"
+		opts, dtype = append(opts, withFloat64()), "float64"
 	}
 	m, err := Build(a, in, len(batches[0].y), opts...)
 	if err != nil {

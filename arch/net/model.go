@@ -60,10 +60,6 @@ func WithAdam(lr, beta1, beta2, eps float64) Option {
 	return func(c *config) { c.adam = *NewAdam(lr, beta1, beta2, eps) }
 }
 
-// WithFloat64 makes the model compute in float64 instead of float32 (for
-// gradient checks; training uses float32).
-func WithFloat64() Option { return func(c *config) { c.dtype = tensor.Float64 } }
-
 // Param is one weight tensor of a model.
 type Param struct {
 	Name  string // keras-style: conv2d/kernel, dense_1/bias

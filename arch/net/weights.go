@@ -179,20 +179,6 @@ func Load(path string, opts ...Option) (*Model, error) {
 	return m, nil
 }
 
-// LoadWeights replaces the model's weights by those of the file, which must
-// belong to the same architecture and input shape.
-func (m *Model) LoadWeights(path string) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("load weights: %w", err)
-	}
-	w, err := ParseWeights(path, b)
-	if err != nil {
-		return err
-	}
-	return m.SetWeights(path, w)
-}
-
 // SetWeights copies parsed weights into the model after checking that they
 // belong to its architecture; name is used in errors.
 func (m *Model) SetWeights(name string, w *Weights) error {

@@ -30,11 +30,7 @@ type Conv2DOp struct {
 // Conv2D applies a convolution with fused bias and optional ReLU.
 func Conv2D(cfg *Config, x, w, b *G.Node, p ConvParams) (*G.Node, error) {
 	op := &Conv2DOp{base: newBase(fmt.Sprintf("Conv2D(s%d,%s,relu=%t)", p.Stride, p.Padding, p.ReLU), cfg), p: p}
-	n, err := G.ApplyOp(op, x, w, b)
-	if err != nil {
-		return nil, fmt.Errorf("conv2d: %w", err)
-	}
-	return n, nil
+	return apply("conv2d", op, x, w, b)
 }
 
 func (op *Conv2DOp) geom(x, w tensor.Shape) (kernels.ConvGeom, error) {
@@ -52,15 +48,11 @@ func (op *Conv2DOp) Type() hm.Type {
 	return hm.NewFnType(tt(4), tt(4), tt(1), tt(4))
 }
 func (op *Conv2DOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	xs, err := shapeOf(op.name, ds, 0)
+	s, err := shapes(op.name, ds, 2)
 	if err != nil {
 		return nil, err
 	}
-	ws, err := shapeOf(op.name, ds, 1)
-	if err != nil {
-		return nil, err
-	}
-	g, err := op.geom(xs, ws)
+	g, err := op.geom(s[0], s[1])
 	if err != nil {
 		return nil, err
 	}
@@ -68,24 +60,11 @@ func (op *Conv2DOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 }
 
 func (op *Conv2DOp) Do(vals ...G.Value) (G.Value, error) {
-	if err := checkArity(op.name, vals, 3); err != nil {
-		return nil, err
-	}
-	x, err := dense(op.name, vals, 0, 4)
+	in, err := inputs(op.name, vals, 3, 4, 4, 1)
 	if err != nil {
 		return nil, err
 	}
-	w, err := dense(op.name, vals, 1, 4)
-	if err != nil {
-		return nil, err
-	}
-	b, err := dense(op.name, vals, 2, 1)
-	if err != nil {
-		return nil, err
-	}
-	if err := sameDtype(op.name, x, w, b); err != nil {
-		return nil, err
-	}
+	x, w, b := in[0], in[1], in[2]
 	g, err := op.geom(x.Shape(), w.Shape())
 	if err != nil {
 		return nil, err
@@ -95,20 +74,19 @@ func (op *Conv2DOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("%s: bias has %d values, want %d (one per filter)", op.name, b.Shape()[0], g.F)
 	}
 	out := op.out.get(x.Dtype(), g.N, g.F, g.OH, g.OW)
-	switch x.Dtype() {
-	case tensor.Float32:
-		kernels.Conv2DForward(g, x.Float32s(), w.Float32s(), b.Float32s(), out.Float32s(), op.p.ReLU)
-	case tensor.Float64:
-		kernels.Conv2DForward(g, x.Float64s(), w.Float64s(), b.Float64s(), out.Float64s(), op.p.ReLU)
-	}
+	forDtype(x.Dtype(), conv2DForward[float32], conv2DForward[float64])(g, x, w, b, out, op.p.ReLU)
 	return out, nil
+}
+
+func conv2DForward[T float](g kernels.ConvGeom, x, w, b, out *tensor.Dense, relu bool) {
+	kernels.Conv2DForward(g, floats[T](x), floats[T](w), floats[T](b), floats[T](out), relu)
 }
 
 func (op *Conv2DOp) DiffWRT(int) []bool { return []bool{!op.p.NoInputGrad, true, true} }
 
 func (op *Conv2DOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	if len(inputs) != 3 {
-		return nil, fmt.Errorf("%s: takes 3 inputs, got %d", op.name, len(inputs))
+	if err := checkArity(op.name, len(inputs), 3); err != nil {
+		return nil, err
 	}
 	x, w := inputs[0], inputs[1]
 	dz := grad
@@ -122,19 +100,19 @@ func (op *Conv2DOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 	var dx *G.Node
 	if !op.p.NoInputGrad {
 		bd := &ConvBackwardDataOp{base: newBase("Conv2DBackwardData", op.cfg), p: op.p, c: xs[1], h: xs[2], w: xs[3]}
-		if dx, err = G.ApplyOp(bd, w, dz); err != nil {
-			return nil, fmt.Errorf("%s: backward data: %w", op.name, err)
+		if dx, err = apply(op.name+": backward data", bd, w, dz); err != nil {
+			return nil, err
 		}
 	}
 	bf := &ConvBackwardFilterOp{base: newBase("Conv2DBackwardFilter", op.cfg), p: op.p, k: w.Shape()[2]}
-	dw, err := G.ApplyOp(bf, x, dz)
+	dw, err := apply(op.name+": backward filter", bf, x, dz)
 	if err != nil {
-		return nil, fmt.Errorf("%s: backward filter: %w", op.name, err)
+		return nil, err
 	}
 	// The filter kernel computes the bias gradient too; hand it on.
-	db, err := G.ApplyOp(&ConvBiasGradOp{base: newBase("Conv2DBiasGrad", op.cfg), src: bf}, dw)
+	db, err := apply(op.name+": bias gradient", &ConvBiasGradOp{base: newBase("Conv2DBiasGrad", op.cfg), src: bf}, dw)
 	if err != nil {
-		return nil, fmt.Errorf("%s: bias gradient: %w", op.name, err)
+		return nil, err
 	}
 	return G.Nodes{dx, dw, db}, nil
 }
@@ -167,48 +145,34 @@ func (op *ConvBackwardDataOp) geom(w, dz tensor.Shape) (kernels.ConvGeom, error)
 	return g, nil
 }
 func (op *ConvBackwardDataOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	ws, err := shapeOf(op.name, ds, 0)
+	s, err := shapes(op.name, ds, 2)
 	if err != nil {
 		return nil, err
 	}
-	dzs, err := shapeOf(op.name, ds, 1)
-	if err != nil {
-		return nil, err
-	}
-	g, err := op.geom(ws, dzs)
+	g, err := op.geom(s[0], s[1])
 	if err != nil {
 		return nil, err
 	}
 	return tensor.Shape{g.N, g.C, g.H, g.W}, nil
 }
 func (op *ConvBackwardDataOp) Do(vals ...G.Value) (G.Value, error) {
-	if err := checkArity(op.name, vals, 2); err != nil {
-		return nil, err
-	}
-	w, err := dense(op.name, vals, 0, 4)
+	in, err := inputs(op.name, vals, 2, 4, 4)
 	if err != nil {
 		return nil, err
 	}
-	dz, err := dense(op.name, vals, 1, 4)
-	if err != nil {
-		return nil, err
-	}
-	if err := sameDtype(op.name, w, dz); err != nil {
-		return nil, err
-	}
+	w, dz := in[0], in[1]
 	g, err := op.geom(w.Shape(), dz.Shape())
 	if err != nil {
 		return nil, err
 	}
 	g.Workers = op.cfg.Threads()
 	out := op.out.get(w.Dtype(), g.N, g.C, g.H, g.W)
-	switch w.Dtype() {
-	case tensor.Float32:
-		kernels.Conv2DBackwardData(g, w.Float32s(), dz.Float32s(), out.Float32s())
-	case tensor.Float64:
-		kernels.Conv2DBackwardData(g, w.Float64s(), dz.Float64s(), out.Float64s())
-	}
+	forDtype(w.Dtype(), conv2DBackwardData[float32], conv2DBackwardData[float64])(g, w, dz, out)
 	return out, nil
+}
+
+func conv2DBackwardData[T float](g kernels.ConvGeom, w, dz, dx *tensor.Dense) {
+	kernels.Conv2DBackwardData(g, floats[T](w), floats[T](dz), floats[T](dx))
 }
 
 // ConvBackwardFilterOp is dw = the gradient of a convolution with respect
@@ -239,35 +203,22 @@ func (op *ConvBackwardFilterOp) geom(x, dz tensor.Shape) (kernels.ConvGeom, erro
 	return g, nil
 }
 func (op *ConvBackwardFilterOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	xs, err := shapeOf(op.name, ds, 0)
+	s, err := shapes(op.name, ds, 2)
 	if err != nil {
 		return nil, err
 	}
-	dzs, err := shapeOf(op.name, ds, 1)
-	if err != nil {
-		return nil, err
-	}
-	g, err := op.geom(xs, dzs)
+	g, err := op.geom(s[0], s[1])
 	if err != nil {
 		return nil, err
 	}
 	return tensor.Shape{g.F, g.C, g.K, g.K}, nil
 }
 func (op *ConvBackwardFilterOp) Do(vals ...G.Value) (G.Value, error) {
-	if err := checkArity(op.name, vals, 2); err != nil {
-		return nil, err
-	}
-	x, err := dense(op.name, vals, 0, 4)
+	in, err := inputs(op.name, vals, 2, 4, 4)
 	if err != nil {
 		return nil, err
 	}
-	dz, err := dense(op.name, vals, 1, 4)
-	if err != nil {
-		return nil, err
-	}
-	if err := sameDtype(op.name, x, dz); err != nil {
-		return nil, err
-	}
+	x, dz := in[0], in[1]
 	g, err := op.geom(x.Shape(), dz.Shape())
 	if err != nil {
 		return nil, err
@@ -275,13 +226,12 @@ func (op *ConvBackwardFilterOp) Do(vals ...G.Value) (G.Value, error) {
 	g.Workers = op.cfg.Threads()
 	out := op.out.get(x.Dtype(), g.F, g.C, g.K, g.K)
 	db := op.db.get(x.Dtype(), g.F)
-	switch x.Dtype() {
-	case tensor.Float32:
-		kernels.Conv2DBackwardFilter(g, x.Float32s(), dz.Float32s(), out.Float32s(), db.Float32s())
-	case tensor.Float64:
-		kernels.Conv2DBackwardFilter(g, x.Float64s(), dz.Float64s(), out.Float64s(), db.Float64s())
-	}
+	forDtype(x.Dtype(), conv2DBackwardFilter[float32], conv2DBackwardFilter[float64])(g, x, dz, out, db)
 	return out, nil
+}
+
+func conv2DBackwardFilter[T float](g kernels.ConvGeom, x, dz, dw, db *tensor.Dense) {
+	kernels.Conv2DBackwardFilter(g, floats[T](x), floats[T](dz), floats[T](dw), floats[T](db))
 }
 
 // ConvBiasGradOp returns the bias gradient its ConvBackwardFilterOp
@@ -295,23 +245,21 @@ type ConvBiasGradOp struct {
 func (op *ConvBiasGradOp) Arity() int    { return 1 }
 func (op *ConvBiasGradOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(1)) }
 func (op *ConvBiasGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(op.name, ds, 0)
+	s, err := shapes(op.name, ds, 1)
 	if err != nil {
 		return nil, err
 	}
-	if s.Dims() != 4 {
-		return nil, fmt.Errorf("%s: filter gradient %v must have rank 4", op.name, s)
+	if s[0].Dims() != 4 {
+		return nil, fmt.Errorf("%s: filter gradient %v must have rank 4", op.name, s[0])
 	}
-	return tensor.Shape{s[0]}, nil
+	return tensor.Shape{s[0][0]}, nil
 }
 func (op *ConvBiasGradOp) Do(vals ...G.Value) (G.Value, error) {
-	if err := checkArity(op.name, vals, 1); err != nil {
-		return nil, err
-	}
-	dw, err := dense(op.name, vals, 0, 4)
+	in, err := inputs(op.name, vals, 1, 4)
 	if err != nil {
 		return nil, err
 	}
+	dw := in[0]
 	db := op.src.db.t
 	if db == nil || db.Dtype() != dw.Dtype() || db.Shape()[0] != dw.Shape()[0] {
 		return nil, fmt.Errorf("%s: the filter gradient has not been computed in this run", op.name)
@@ -327,12 +275,7 @@ type ReLUGradOp struct {
 
 // ReLUGrad returns the gradient through a ReLU whose output is out.
 func ReLUGrad(cfg *Config, out, dOut *G.Node) (*G.Node, error) {
-	op := &ReLUGradOp{base: newBase("ReLUGrad", cfg)}
-	n, err := G.ApplyOp(op, out, dOut)
-	if err != nil {
-		return nil, fmt.Errorf("relu grad: %w", err)
-	}
-	return n, nil
+	return apply("relu grad", &ReLUGradOp{base: newBase("ReLUGrad", cfg)}, out, dOut)
 }
 
 func (op *ReLUGradOp) Arity() int { return 2 }
@@ -341,38 +284,24 @@ func (op *ReLUGradOp) Type() hm.Type {
 	return hm.NewFnType(a, a, a)
 }
 func (op *ReLUGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(op.name, ds, 0)
-	if err != nil {
-		return nil, err
-	}
-	return s.Clone(), nil
+	return firstShape(op.name, ds)
 }
 func (op *ReLUGradOp) Do(vals ...G.Value) (G.Value, error) {
-	if err := checkArity(op.name, vals, 2); err != nil {
-		return nil, err
-	}
-	o, err := dense(op.name, vals, 0, 0)
+	in, err := inputs(op.name, vals, 2, 0, 0)
 	if err != nil {
 		return nil, err
 	}
-	d, err := dense(op.name, vals, 1, 0)
-	if err != nil {
-		return nil, err
-	}
-	if err := sameDtype(op.name, o, d); err != nil {
-		return nil, err
-	}
+	o, d := in[0], in[1]
 	if !o.Shape().Eq(d.Shape()) {
 		return nil, fmt.Errorf("%s: output %v and gradient %v differ in shape", op.name, o.Shape(), d.Shape())
 	}
 	out := op.out.get(o.Dtype(), o.Shape()...)
-	switch o.Dtype() {
-	case tensor.Float32:
-		kernels.ReLUGrad(o.Float32s(), d.Float32s(), out.Float32s(), op.cfg.Threads())
-	case tensor.Float64:
-		kernels.ReLUGrad(o.Float64s(), d.Float64s(), out.Float64s(), op.cfg.Threads())
-	}
+	forDtype(o.Dtype(), reluGrad[float32], reluGrad[float64])(o, d, out, op.cfg.Threads())
 	return out, nil
+}
+
+func reluGrad[T float](out, dOut, dz *tensor.Dense, threads int) {
+	kernels.ReLUGrad(floats[T](out), floats[T](dOut), floats[T](dz), threads)
 }
 
 // BiasGradOp sums a gradient over every axis but axis 1: the gradient of
@@ -386,12 +315,7 @@ type BiasGradOp struct {
 // BiasGrad returns the gradient of the bias of a layer whose
 // pre-activation gradient is dz.
 func BiasGrad(cfg *Config, dz *G.Node) (*G.Node, error) {
-	op := &BiasGradOp{base: newBase("BiasGrad", cfg), rank: dz.Dims()}
-	n, err := G.ApplyOp(op, dz)
-	if err != nil {
-		return nil, fmt.Errorf("bias grad: %w", err)
-	}
-	return n, nil
+	return apply("bias grad", &BiasGradOp{base: newBase("BiasGrad", cfg), rank: dz.Dims()}, dz)
 }
 
 func (op *BiasGradOp) Arity() int { return 1 }
@@ -399,23 +323,21 @@ func (op *BiasGradOp) Type() hm.Type {
 	return hm.NewFnType(tt(op.rank), tt(1))
 }
 func (op *BiasGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(op.name, ds, 0)
+	s, err := shapes(op.name, ds, 1)
 	if err != nil {
 		return nil, err
 	}
-	if s.Dims() < 2 {
-		return nil, fmt.Errorf("%s: gradient %v must have rank 2 or more", op.name, s)
+	if s[0].Dims() < 2 {
+		return nil, fmt.Errorf("%s: gradient %v must have rank 2 or more", op.name, s[0])
 	}
-	return tensor.Shape{s[1]}, nil
+	return tensor.Shape{s[0][1]}, nil
 }
 func (op *BiasGradOp) Do(vals ...G.Value) (G.Value, error) {
-	if err := checkArity(op.name, vals, 1); err != nil {
-		return nil, err
-	}
-	d, err := dense(op.name, vals, 0, 0)
+	in, err := inputs(op.name, vals, 1, 0)
 	if err != nil {
 		return nil, err
 	}
+	d := in[0]
 	s := d.Shape()
 	if s.Dims() < 2 {
 		return nil, fmt.Errorf("%s: gradient %v must have rank 2 or more", op.name, s)
@@ -425,11 +347,10 @@ func (op *BiasGradOp) Do(vals ...G.Value) (G.Value, error) {
 		inner *= v
 	}
 	out := op.out.get(d.Dtype(), s[1])
-	switch d.Dtype() {
-	case tensor.Float32:
-		kernels.BiasGrad(d.Float32s(), out.Float32s(), s[0], s[1], inner, op.cfg.Threads())
-	case tensor.Float64:
-		kernels.BiasGrad(d.Float64s(), out.Float64s(), s[0], s[1], inner, op.cfg.Threads())
-	}
+	forDtype(d.Dtype(), biasGrad[float32], biasGrad[float64])(d, out, s[0], s[1], inner, op.cfg.Threads())
 	return out, nil
+}
+
+func biasGrad[T float](dz, db *tensor.Dense, n, c, inner, threads int) {
+	kernels.BiasGrad(floats[T](dz), floats[T](db), n, c, inner, threads)
 }

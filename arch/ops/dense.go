@@ -20,11 +20,7 @@ type DenseOp struct {
 // Dense applies a fully connected layer, with a ReLU when relu is set.
 func Dense(cfg *Config, x, w, b *G.Node, relu bool) (*G.Node, error) {
 	op := &DenseOp{base: newBase(fmt.Sprintf("Dense(relu=%t)", relu), cfg), relu: relu}
-	n, err := G.ApplyOp(op, x, w, b)
-	if err != nil {
-		return nil, fmt.Errorf("dense: %w", err)
-	}
-	return n, nil
+	return apply("dense", op, x, w, b)
 }
 
 func (op *DenseOp) Arity() int { return 3 }
@@ -38,38 +34,21 @@ func denseShapes(name string, x, w tensor.Shape) error {
 	return nil
 }
 func (op *DenseOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	xs, err := shapeOf(op.name, ds, 0)
+	s, err := shapes(op.name, ds, 2)
 	if err != nil {
 		return nil, err
 	}
-	ws, err := shapeOf(op.name, ds, 1)
-	if err != nil {
+	if err := denseShapes(op.name, s[0], s[1]); err != nil {
 		return nil, err
 	}
-	if err := denseShapes(op.name, xs, ws); err != nil {
-		return nil, err
-	}
-	return tensor.Shape{xs[0], ws[1]}, nil
+	return tensor.Shape{s[0][0], s[1][1]}, nil
 }
 func (op *DenseOp) Do(vals ...G.Value) (G.Value, error) {
-	if err := checkArity(op.name, vals, 3); err != nil {
-		return nil, err
-	}
-	x, err := dense(op.name, vals, 0, 2)
+	in, err := inputs(op.name, vals, 3, 2, 2, 1)
 	if err != nil {
 		return nil, err
 	}
-	w, err := dense(op.name, vals, 1, 2)
-	if err != nil {
-		return nil, err
-	}
-	b, err := dense(op.name, vals, 2, 1)
-	if err != nil {
-		return nil, err
-	}
-	if err := sameDtype(op.name, x, w, b); err != nil {
-		return nil, err
-	}
+	x, w, b := in[0], in[1], in[2]
 	if err := denseShapes(op.name, x.Shape(), w.Shape()); err != nil {
 		return nil, err
 	}
@@ -78,19 +57,18 @@ func (op *DenseOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("%s: bias has %d values, want %d (one per unit)", op.name, b.Shape()[0], u)
 	}
 	out := op.out.get(x.Dtype(), n, u)
-	switch x.Dtype() {
-	case tensor.Float32:
-		kernels.DenseForward(x.Float32s(), w.Float32s(), b.Float32s(), out.Float32s(), n, d, u, op.relu, op.cfg.Threads())
-	case tensor.Float64:
-		kernels.DenseForward(x.Float64s(), w.Float64s(), b.Float64s(), out.Float64s(), n, d, u, op.relu, op.cfg.Threads())
-	}
+	forDtype(x.Dtype(), denseForward[float32], denseForward[float64])(x, w, b, out, n, d, u, op.relu, op.cfg.Threads())
 	return out, nil
+}
+
+func denseForward[T float](x, w, b, out *tensor.Dense, n, d, u int, relu bool, threads int) {
+	kernels.DenseForward(floats[T](x), floats[T](w), floats[T](b), floats[T](out), n, d, u, relu, threads)
 }
 
 func (op *DenseOp) DiffWRT(int) []bool { return []bool{true, true, true} }
 func (op *DenseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	if len(inputs) != 3 {
-		return nil, fmt.Errorf("%s: takes 3 inputs, got %d", op.name, len(inputs))
+	if err := checkArity(op.name, len(inputs), 3); err != nil {
+		return nil, err
 	}
 	x, w := inputs[0], inputs[1]
 	dz := grad
@@ -100,13 +78,13 @@ func (op *DenseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error
 			return nil, err
 		}
 	}
-	dx, err := G.ApplyOp(&DenseBackwardDataOp{base: newBase("DenseBackwardData", op.cfg)}, dz, w)
+	dx, err := apply(op.name+": backward data", &DenseBackwardDataOp{base: newBase("DenseBackwardData", op.cfg)}, dz, w)
 	if err != nil {
-		return nil, fmt.Errorf("%s: backward data: %w", op.name, err)
+		return nil, err
 	}
-	dw, err := G.ApplyOp(&DenseBackwardFilterOp{base: newBase("DenseBackwardFilter", op.cfg)}, x, dz)
+	dw, err := apply(op.name+": backward filter", &DenseBackwardFilterOp{base: newBase("DenseBackwardFilter", op.cfg)}, x, dz)
 	if err != nil {
-		return nil, fmt.Errorf("%s: backward filter: %w", op.name, err)
+		return nil, err
 	}
 	db, err := BiasGrad(op.cfg, dz)
 	if err != nil {
@@ -125,47 +103,41 @@ func (op *DenseBackwardDataOp) Arity() int { return 2 }
 func (op *DenseBackwardDataOp) Type() hm.Type {
 	return hm.NewFnType(tt(2), tt(2), tt(2))
 }
-func (op *DenseBackwardDataOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	dz, err := shapeOf(op.name, ds, 0)
-	if err != nil {
-		return nil, err
-	}
-	w, err := shapeOf(op.name, ds, 1)
-	if err != nil {
-		return nil, err
-	}
+
+// shapes checks the gradient N×U and the kernel D×U.
+func (op *DenseBackwardDataOp) shapes(dz, w tensor.Shape) error {
 	if dz.Dims() != 2 || w.Dims() != 2 || dz[1] != w[1] {
-		return nil, fmt.Errorf("%s: gradient %v and kernel %v do not fit (want N×U and D×U)", op.name, dz, w)
+		return fmt.Errorf("%s: gradient %v and kernel %v do not fit (want N×U and D×U)", op.name, dz, w)
 	}
-	return tensor.Shape{dz[0], w[0]}, nil
+	return nil
+}
+func (op *DenseBackwardDataOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapes(op.name, ds, 2)
+	if err != nil {
+		return nil, err
+	}
+	if err := op.shapes(s[0], s[1]); err != nil {
+		return nil, err
+	}
+	return tensor.Shape{s[0][0], s[1][0]}, nil
 }
 func (op *DenseBackwardDataOp) Do(vals ...G.Value) (G.Value, error) {
-	if err := checkArity(op.name, vals, 2); err != nil {
-		return nil, err
-	}
-	dz, err := dense(op.name, vals, 0, 2)
+	in, err := inputs(op.name, vals, 2, 2, 2)
 	if err != nil {
 		return nil, err
 	}
-	w, err := dense(op.name, vals, 1, 2)
-	if err != nil {
-		return nil, err
-	}
-	if err := sameDtype(op.name, dz, w); err != nil {
+	dz, w := in[0], in[1]
+	if err := op.shapes(dz.Shape(), w.Shape()); err != nil {
 		return nil, err
 	}
 	n, u, d := dz.Shape()[0], dz.Shape()[1], w.Shape()[0]
-	if w.Shape()[1] != u {
-		return nil, fmt.Errorf("%s: gradient %v and kernel %v do not fit (want N×U and D×U)", op.name, dz.Shape(), w.Shape())
-	}
 	out := op.out.get(dz.Dtype(), n, d)
-	switch dz.Dtype() {
-	case tensor.Float32:
-		kernels.DenseBackwardData(dz.Float32s(), w.Float32s(), out.Float32s(), n, d, u, op.cfg.Threads())
-	case tensor.Float64:
-		kernels.DenseBackwardData(dz.Float64s(), w.Float64s(), out.Float64s(), n, d, u, op.cfg.Threads())
-	}
+	forDtype(dz.Dtype(), denseBackwardData[float32], denseBackwardData[float64])(dz, w, out, n, d, u, op.cfg.Threads())
 	return out, nil
+}
+
+func denseBackwardData[T float](dz, w, dx *tensor.Dense, n, d, u, threads int) {
+	kernels.DenseBackwardData(floats[T](dz), floats[T](w), floats[T](dx), n, d, u, threads)
 }
 
 // DenseBackwardFilterOp is dw = xᵀ·dz.
@@ -178,45 +150,39 @@ func (op *DenseBackwardFilterOp) Arity() int { return 2 }
 func (op *DenseBackwardFilterOp) Type() hm.Type {
 	return hm.NewFnType(tt(2), tt(2), tt(2))
 }
-func (op *DenseBackwardFilterOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	x, err := shapeOf(op.name, ds, 0)
-	if err != nil {
-		return nil, err
-	}
-	dz, err := shapeOf(op.name, ds, 1)
-	if err != nil {
-		return nil, err
-	}
+
+// shapes checks the input N×D and the gradient N×U.
+func (op *DenseBackwardFilterOp) shapes(x, dz tensor.Shape) error {
 	if x.Dims() != 2 || dz.Dims() != 2 || x[0] != dz[0] {
-		return nil, fmt.Errorf("%s: input %v and gradient %v do not fit (want N×D and N×U)", op.name, x, dz)
+		return fmt.Errorf("%s: input %v and gradient %v do not fit (want N×D and N×U)", op.name, x, dz)
 	}
-	return tensor.Shape{x[1], dz[1]}, nil
+	return nil
+}
+func (op *DenseBackwardFilterOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	s, err := shapes(op.name, ds, 2)
+	if err != nil {
+		return nil, err
+	}
+	if err := op.shapes(s[0], s[1]); err != nil {
+		return nil, err
+	}
+	return tensor.Shape{s[0][1], s[1][1]}, nil
 }
 func (op *DenseBackwardFilterOp) Do(vals ...G.Value) (G.Value, error) {
-	if err := checkArity(op.name, vals, 2); err != nil {
-		return nil, err
-	}
-	x, err := dense(op.name, vals, 0, 2)
+	in, err := inputs(op.name, vals, 2, 2, 2)
 	if err != nil {
 		return nil, err
 	}
-	dz, err := dense(op.name, vals, 1, 2)
-	if err != nil {
-		return nil, err
-	}
-	if err := sameDtype(op.name, x, dz); err != nil {
+	x, dz := in[0], in[1]
+	if err := op.shapes(x.Shape(), dz.Shape()); err != nil {
 		return nil, err
 	}
 	n, d, u := x.Shape()[0], x.Shape()[1], dz.Shape()[1]
-	if dz.Shape()[0] != n {
-		return nil, fmt.Errorf("%s: input %v and gradient %v do not fit (want N×D and N×U)", op.name, x.Shape(), dz.Shape())
-	}
 	out := op.out.get(x.Dtype(), d, u)
-	switch x.Dtype() {
-	case tensor.Float32:
-		kernels.DenseBackwardFilter(x.Float32s(), dz.Float32s(), out.Float32s(), n, d, u, op.cfg.Threads())
-	case tensor.Float64:
-		kernels.DenseBackwardFilter(x.Float64s(), dz.Float64s(), out.Float64s(), n, d, u, op.cfg.Threads())
-	}
+	forDtype(x.Dtype(), denseBackwardFilter[float32], denseBackwardFilter[float64])(x, dz, out, n, d, u, op.cfg.Threads())
 	return out, nil
+}
+
+func denseBackwardFilter[T float](x, dz, dw *tensor.Dense, n, d, u, threads int) {
+	kernels.DenseBackwardFilter(floats[T](x), floats[T](dz), floats[T](dw), n, d, u, threads)
 }

@@ -26,9 +26,9 @@ type SoftmaxCEOp struct {
 // Probs are valid after each run.
 func SoftmaxCE(cfg *Config, logits, target *G.Node) (*G.Node, *SoftmaxCEOp, error) {
 	op := &SoftmaxCEOp{base: newBase("SoftmaxCE", cfg)}
-	n, err := G.ApplyOp(op, logits, target)
+	n, err := apply("softmax cross-entropy", op, logits, target)
 	if err != nil {
-		return nil, nil, fmt.Errorf("softmax cross-entropy: %w", err)
+		return nil, nil, err
 	}
 	return n, op, nil
 }
@@ -45,15 +45,11 @@ func (op *SoftmaxCEOp) Type() hm.Type {
 	return hm.NewFnType(tt(2), tt(2), hm.TypeVariable('a'))
 }
 func (op *SoftmaxCEOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	z, err := shapeOf(op.name, ds, 0)
+	s, err := shapes(op.name, ds, 2)
 	if err != nil {
 		return nil, err
 	}
-	t, err := shapeOf(op.name, ds, 1)
-	if err != nil {
-		return nil, err
-	}
-	if z.Dims() != 2 || !z.Eq(t) {
+	if z, t := s[0], s[1]; z.Dims() != 2 || !z.Eq(t) {
 		return nil, fmt.Errorf("%s: logits %v and target %v must both be N×K", op.name, z, t)
 	}
 	return tensor.ScalarShape(), nil
@@ -65,28 +61,22 @@ func (op *SoftmaxCEOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	n, k := z.Shape()[0], z.Shape()[1]
 	p := op.probs.get(z.Dtype(), n, k)
-	switch z.Dtype() {
-	case tensor.Float32:
-		op.last = softmaxCE(z.Float32s(), t.Float32s(), p.Float32s(), n, k)
-	case tensor.Float64:
-		op.last = softmaxCE(z.Float64s(), t.Float64s(), p.Float64s(), n, k)
-	}
+	op.last = forDtype(z.Dtype(), softmaxCETensors[float32], softmaxCETensors[float64])(z, t, p)
 	return op.loss.set(z.Dtype(), op.last), nil
 }
 
+func softmaxCETensors[T float](z, t, p *tensor.Dense) float64 {
+	return softmaxCE(floats[T](z), floats[T](t), floats[T](p), z.Shape()[0], z.Shape()[1])
+}
+
+// logitsTarget checks the inputs of SoftmaxCE and its gradient: arity
+// values, of which the first two are N×K logits and target.
 func logitsTarget(name string, vals []G.Value, arity int) (z, t *tensor.Dense, err error) {
-	if err := checkArity(name, vals, arity); err != nil {
+	in, err := inputs(name, vals, arity, 2, 2)
+	if err != nil {
 		return nil, nil, err
 	}
-	if z, err = dense(name, vals, 0, 2); err != nil {
-		return nil, nil, err
-	}
-	if t, err = dense(name, vals, 1, 2); err != nil {
-		return nil, nil, err
-	}
-	if err := sameDtype(name, z, t); err != nil {
-		return nil, nil, err
-	}
+	z, t = in[0], in[1]
 	if !z.Shape().Eq(t.Shape()) {
 		return nil, nil, fmt.Errorf("%s: logits %v and target %v differ in shape", name, z.Shape(), t.Shape())
 	}
@@ -128,13 +118,13 @@ func softmaxCE[T kernels.Float](z, t, p []T, n, k int) float64 {
 
 func (op *SoftmaxCEOp) DiffWRT(int) []bool { return []bool{true, false} }
 func (op *SoftmaxCEOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	if len(inputs) != 2 {
-		return nil, fmt.Errorf("%s: takes 2 inputs, got %d", op.name, len(inputs))
+	if err := checkArity(op.name, len(inputs), 2); err != nil {
+		return nil, err
 	}
 	gop := &SoftmaxCEGradOp{base: newBase("SoftmaxCEGrad", op.cfg)}
-	dz, err := G.ApplyOp(gop, inputs[0], inputs[1], grad)
+	dz, err := apply(op.name+": backward", gop, inputs[0], inputs[1], grad)
 	if err != nil {
-		return nil, fmt.Errorf("%s: backward: %w", op.name, err)
+		return nil, err
 	}
 	return G.Nodes{dz, nil}, nil
 }
@@ -151,11 +141,7 @@ func (op *SoftmaxCEGradOp) Type() hm.Type {
 	return hm.NewFnType(tt(2), tt(2), hm.TypeVariable('a'), tt(2))
 }
 func (op *SoftmaxCEGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	z, err := shapeOf(op.name, ds, 0)
-	if err != nil {
-		return nil, err
-	}
-	return z.Clone(), nil
+	return firstShape(op.name, ds)
 }
 func (op *SoftmaxCEGradOp) Do(vals ...G.Value) (G.Value, error) {
 	z, t, err := logitsTarget(op.name, vals, 3)
@@ -166,15 +152,13 @@ func (op *SoftmaxCEGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, k := z.Shape()[0], z.Shape()[1]
-	out := op.out.get(z.Dtype(), n, k)
-	switch z.Dtype() {
-	case tensor.Float32:
-		softmaxCEGrad(z.Float32s(), t.Float32s(), out.Float32s(), n, k, g)
-	case tensor.Float64:
-		softmaxCEGrad(z.Float64s(), t.Float64s(), out.Float64s(), n, k, g)
-	}
+	out := op.out.get(z.Dtype(), z.Shape()...)
+	forDtype(z.Dtype(), softmaxCEGradTensors[float32], softmaxCEGradTensors[float64])(z, t, out, g)
 	return out, nil
+}
+
+func softmaxCEGradTensors[T float](z, t, dz *tensor.Dense, g float64) {
+	softmaxCEGrad(floats[T](z), floats[T](t), floats[T](dz), z.Shape()[0], z.Shape()[1], g)
 }
 
 func softmaxCEGrad[T kernels.Float](z, t, dz []T, n, k int, g float64) {
@@ -206,9 +190,9 @@ type PenaltyOp struct {
 // Penalty returns the penalty node of w and its op.
 func Penalty(cfg *Config, w *G.Node, l1, l2 float64) (*G.Node, *PenaltyOp, error) {
 	op := &PenaltyOp{base: newBase(fmt.Sprintf("Penalty(l1=%g,l2=%g)", l1, l2), cfg), l1: l1, l2: l2, rank: w.Dims()}
-	n, err := G.ApplyOp(op, w)
+	n, err := apply("penalty", op, w)
 	if err != nil {
-		return nil, nil, fmt.Errorf("penalty: %w", err)
+		return nil, nil, err
 	}
 	return n, op, nil
 }
@@ -219,19 +203,17 @@ func (op *PenaltyOp) Value() float64 { return op.last }
 func (op *PenaltyOp) Arity() int    { return 1 }
 func (op *PenaltyOp) Type() hm.Type { return hm.NewFnType(tt(op.rank), hm.TypeVariable('a')) }
 func (op *PenaltyOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	if _, err := shapeOf(op.name, ds, 0); err != nil {
+	if _, err := shapes(op.name, ds, 1); err != nil {
 		return nil, err
 	}
 	return tensor.ScalarShape(), nil
 }
 func (op *PenaltyOp) Do(vals ...G.Value) (G.Value, error) {
-	if err := checkArity(op.name, vals, 1); err != nil {
-		return nil, err
-	}
-	w, err := dense(op.name, vals, 0, 0)
+	in, err := inputs(op.name, vals, 1, 0)
 	if err != nil {
 		return nil, err
 	}
+	w := in[0]
 	op.last = L1L2(w, op.l1, op.l2)
 	return op.val.set(w.Dtype(), op.last), nil
 }
@@ -260,13 +242,13 @@ func penalty[T kernels.Float](w []T, l1, l2 float64) float64 {
 
 func (op *PenaltyOp) DiffWRT(int) []bool { return []bool{true} }
 func (op *PenaltyOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	if len(inputs) != 1 {
-		return nil, fmt.Errorf("%s: takes 1 input, got %d", op.name, len(inputs))
+	if err := checkArity(op.name, len(inputs), 1); err != nil {
+		return nil, err
 	}
 	gop := &PenaltyGradOp{base: newBase("PenaltyGrad", op.cfg), l1: op.l1, l2: op.l2, rank: op.rank}
-	dw, err := G.ApplyOp(gop, inputs[0], grad)
+	dw, err := apply(op.name+": backward", gop, inputs[0], grad)
 	if err != nil {
-		return nil, fmt.Errorf("%s: backward: %w", op.name, err)
+		return nil, err
 	}
 	return G.Nodes{dw}, nil
 }
@@ -285,32 +267,25 @@ func (op *PenaltyGradOp) Type() hm.Type {
 	return hm.NewFnType(tt(op.rank), hm.TypeVariable('a'), tt(op.rank))
 }
 func (op *PenaltyGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(op.name, ds, 0)
-	if err != nil {
-		return nil, err
-	}
-	return s.Clone(), nil
+	return firstShape(op.name, ds)
 }
 func (op *PenaltyGradOp) Do(vals ...G.Value) (G.Value, error) {
-	if err := checkArity(op.name, vals, 2); err != nil {
-		return nil, err
-	}
-	w, err := dense(op.name, vals, 0, 0)
+	in, err := inputs(op.name, vals, 2, 0)
 	if err != nil {
 		return nil, err
 	}
+	w := in[0]
 	g, err := scalarValue(op.name, vals[1])
 	if err != nil {
 		return nil, err
 	}
 	out := op.out.get(w.Dtype(), w.Shape()...)
-	switch w.Dtype() {
-	case tensor.Float32:
-		penaltyGrad(w.Float32s(), out.Float32s(), g*op.l1, 2*g*op.l2)
-	case tensor.Float64:
-		penaltyGrad(w.Float64s(), out.Float64s(), g*op.l1, 2*g*op.l2)
-	}
+	forDtype(w.Dtype(), penaltyGradTensors[float32], penaltyGradTensors[float64])(w, out, g*op.l1, 2*g*op.l2)
 	return out, nil
+}
+
+func penaltyGradTensors[T float](w, dw *tensor.Dense, a, b float64) {
+	penaltyGrad(floats[T](w), floats[T](dw), a, b)
 }
 
 func penaltyGrad[T kernels.Float](w, dw []T, a, b float64) {

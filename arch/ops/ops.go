@@ -117,6 +117,52 @@ func (b *buffer) get(dt tensor.Dtype, shape ...int) *tensor.Dense {
 	return b.t
 }
 
+// float is the element type of the tensors the ops compute on.
+type float interface{ float32 | float64 }
+
+// forDtype picks, for the element type dt, one of the two instances of a
+// function written once over float: f32 for float32, f64 for float64 (the
+// only element types inputs admits).
+func forDtype[F any](dt tensor.Dtype, f32, f64 F) F {
+	if dt == tensor.Float32 {
+		return f32
+	}
+	return f64
+}
+
+// floats is t's data as a []T; T must be t's element type (see forDtype).
+func floats[T float](t *tensor.Dense) []T {
+	var s any
+	if t.Dtype() == tensor.Float32 {
+		s = t.Float32s()
+	} else {
+		s = t.Float64s()
+	}
+	return s.([]T)
+}
+
+// maxInputs is the most tensor inputs an op takes.
+const maxInputs = 3
+
+// inputs makes the checks every op's Do opens with: vals holds n values,
+// and the first len(ranks) of them are float32 or float64 dense tensors of
+// one element type and of the given ranks (0: any rank). It returns those
+// tensors, in order.
+func inputs(op string, vals []G.Value, n int, ranks ...int) ([maxInputs]*tensor.Dense, error) {
+	var ts [maxInputs]*tensor.Dense
+	if err := checkArity(op, len(vals), n); err != nil {
+		return ts, err
+	}
+	for i, rank := range ranks {
+		d, err := dense(op, vals, i, rank)
+		if err != nil {
+			return ts, err
+		}
+		ts[i] = d
+	}
+	return ts, sameDtype(op, ts[:len(ranks)]...)
+}
+
 // dense returns the i-th input as a *tensor.Dense of the given rank (any
 // rank when rank is 0).
 func dense(op string, vals []G.Value, i, rank int) (*tensor.Dense, error) {
@@ -136,11 +182,17 @@ func dense(op string, vals []G.Value, i, rank int) (*tensor.Dense, error) {
 	return d, nil
 }
 
-func checkArity(op string, vals []G.Value, n int) error {
-	if len(vals) != n {
-		return fmt.Errorf("%s: takes %d inputs, got %d", op, n, len(vals))
+// checkArity is the check of the number of inputs, of values in Do and of
+// nodes in SymDiff.
+func checkArity(op string, got, n int) error {
+	if got == n {
+		return nil
 	}
-	return nil
+	inputs := "inputs"
+	if n == 1 {
+		inputs = "input"
+	}
+	return fmt.Errorf("%s: takes %d %s, got %d", op, n, inputs, got)
 }
 
 func sameDtype(op string, ts ...*tensor.Dense) error {
@@ -152,15 +204,39 @@ func sameDtype(op string, ts ...*tensor.Dense) error {
 	return nil
 }
 
-func shapeOf(op string, ds []G.DimSizer, i int) (tensor.Shape, error) {
-	if i >= len(ds) {
-		return nil, fmt.Errorf("%s: needs at least %d inputs, got %d", op, i+1, len(ds))
+// shapes returns the shapes of the first n inputs InferShape is given.
+func shapes(op string, ds []G.DimSizer, n int) ([maxInputs]tensor.Shape, error) {
+	var ss [maxInputs]tensor.Shape
+	for i := range n {
+		if i >= len(ds) {
+			return ss, fmt.Errorf("%s: needs at least %d inputs, got %d", op, i+1, len(ds))
+		}
+		s, ok := ds[i].(tensor.Shape)
+		if !ok {
+			return ss, fmt.Errorf("%s: input %d has no shape", op, i)
+		}
+		ss[i] = s
 	}
-	s, ok := ds[i].(tensor.Shape)
-	if !ok {
-		return nil, fmt.Errorf("%s: input %d has no shape", op, i)
+	return ss, nil
+}
+
+// firstShape is the InferShape of an op whose output has the shape of its
+// first input.
+func firstShape(op string, ds []G.DimSizer) (tensor.Shape, error) {
+	s, err := shapes(op, ds, 1)
+	if err != nil {
+		return nil, err
 	}
-	return s, nil
+	return s[0].Clone(), nil
+}
+
+// apply adds op to the graph, naming what in its error.
+func apply(what string, op G.Op, nodes ...*G.Node) (*G.Node, error) {
+	n, err := G.ApplyOp(op, nodes...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return n, nil
 }
 
 // scalar is an op-owned scalar output.

@@ -20,11 +20,7 @@ type MaxPool2DOp struct {
 // MaxPool2D applies a pool×pool max pooling with stride pool.
 func MaxPool2D(cfg *Config, x *G.Node, pool int) (*G.Node, error) {
 	op := &MaxPool2DOp{base: newBase(fmt.Sprintf("MaxPool2D(%d)", pool), cfg), p: pool}
-	n, err := G.ApplyOp(op, x)
-	if err != nil {
-		return nil, fmt.Errorf("maxpool2d: %w", err)
-	}
-	return n, nil
+	return apply("maxpool2d", op, x)
 }
 
 func poolGeom(name string, s tensor.Shape, p int) (kernels.PoolGeom, error) {
@@ -37,47 +33,45 @@ func poolGeom(name string, s tensor.Shape, p int) (kernels.PoolGeom, error) {
 func (op *MaxPool2DOp) Arity() int    { return 1 }
 func (op *MaxPool2DOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(4)) }
 func (op *MaxPool2DOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(op.name, ds, 0)
+	s, err := shapes(op.name, ds, 1)
 	if err != nil {
 		return nil, err
 	}
-	g, err := poolGeom(op.name, s, op.p)
+	g, err := poolGeom(op.name, s[0], op.p)
 	if err != nil {
 		return nil, err
 	}
 	return tensor.Shape{g.N, g.C, g.OH, g.OW}, nil
 }
 func (op *MaxPool2DOp) Do(vals ...G.Value) (G.Value, error) {
-	if err := checkArity(op.name, vals, 1); err != nil {
-		return nil, err
-	}
-	x, err := dense(op.name, vals, 0, 4)
+	in, err := inputs(op.name, vals, 1, 4)
 	if err != nil {
 		return nil, err
 	}
+	x := in[0]
 	g, err := poolGeom(op.name, x.Shape(), op.p)
 	if err != nil {
 		return nil, err
 	}
 	g.Workers = op.cfg.Threads()
 	out := op.out.get(x.Dtype(), g.N, g.C, g.OH, g.OW)
-	switch x.Dtype() {
-	case tensor.Float32:
-		kernels.MaxPoolForward(g, x.Float32s(), out.Float32s())
-	case tensor.Float64:
-		kernels.MaxPoolForward(g, x.Float64s(), out.Float64s())
-	}
+	forDtype(x.Dtype(), maxPoolForward[float32], maxPoolForward[float64])(g, x, out)
 	return out, nil
 }
+
+func maxPoolForward[T float](g kernels.PoolGeom, x, out *tensor.Dense) {
+	kernels.MaxPoolForward(g, floats[T](x), floats[T](out))
+}
+
 func (op *MaxPool2DOp) DiffWRT(int) []bool { return []bool{true} }
 func (op *MaxPool2DOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	if len(inputs) != 1 {
-		return nil, fmt.Errorf("%s: takes 1 input, got %d", op.name, len(inputs))
+	if err := checkArity(op.name, len(inputs), 1); err != nil {
+		return nil, err
 	}
 	bop := &MaxPool2DBackwardOp{base: newBase(fmt.Sprintf("MaxPool2DBackward(%d)", op.p), op.cfg), p: op.p}
-	dx, err := G.ApplyOp(bop, inputs[0], output, grad)
+	dx, err := apply(op.name+": backward", bop, inputs[0], output, grad)
 	if err != nil {
-		return nil, fmt.Errorf("%s: backward: %w", op.name, err)
+		return nil, err
 	}
 	return G.Nodes{dx}, nil
 }
@@ -95,42 +89,28 @@ func (op *MaxPool2DBackwardOp) Type() hm.Type {
 	return hm.NewFnType(tt(4), tt(4), tt(4), tt(4))
 }
 func (op *MaxPool2DBackwardOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(op.name, ds, 0)
+	return firstShape(op.name, ds)
+}
+func (op *MaxPool2DBackwardOp) Do(vals ...G.Value) (G.Value, error) {
+	in, err := inputs(op.name, vals, 3, 4, 4, 4)
 	if err != nil {
 		return nil, err
 	}
-	return s.Clone(), nil
-}
-func (op *MaxPool2DBackwardOp) Do(vals ...G.Value) (G.Value, error) {
-	if err := checkArity(op.name, vals, 3); err != nil {
-		return nil, err
-	}
-	var ts [3]*tensor.Dense
-	for i := range ts {
-		t, err := dense(op.name, vals, i, 4)
-		if err != nil {
-			return nil, err
-		}
-		ts[i] = t
-	}
-	if err := sameDtype(op.name, ts[:]...); err != nil {
-		return nil, err
-	}
-	g, err := poolGeom(op.name, ts[0].Shape(), op.p)
+	x, y, dy := in[0], in[1], in[2]
+	g, err := poolGeom(op.name, x.Shape(), op.p)
 	if err != nil {
 		return nil, err
 	}
 	want := tensor.Shape{g.N, g.C, g.OH, g.OW}
-	if !ts[1].Shape().Eq(want) || !ts[2].Shape().Eq(want) {
-		return nil, fmt.Errorf("%s: output %v and gradient %v must have shape %v", op.name, ts[1].Shape(), ts[2].Shape(), want)
+	if !y.Shape().Eq(want) || !dy.Shape().Eq(want) {
+		return nil, fmt.Errorf("%s: output %v and gradient %v must have shape %v", op.name, y.Shape(), dy.Shape(), want)
 	}
 	g.Workers = op.cfg.Threads()
-	out := op.out.get(ts[0].Dtype(), g.N, g.C, g.H, g.W)
-	switch ts[0].Dtype() {
-	case tensor.Float32:
-		kernels.MaxPoolBackward(g, ts[0].Float32s(), ts[1].Float32s(), ts[2].Float32s(), out.Float32s())
-	case tensor.Float64:
-		kernels.MaxPoolBackward(g, ts[0].Float64s(), ts[1].Float64s(), ts[2].Float64s(), out.Float64s())
-	}
+	out := op.out.get(x.Dtype(), g.N, g.C, g.H, g.W)
+	forDtype(x.Dtype(), maxPoolBackward[float32], maxPoolBackward[float64])(g, x, y, dy, out)
 	return out, nil
+}
+
+func maxPoolBackward[T float](g kernels.PoolGeom, x, y, dy, dx *tensor.Dense) {
+	kernels.MaxPoolBackward(g, floats[T](x), floats[T](y), floats[T](dy), floats[T](dx))
 }

@@ -6,8 +6,6 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
-
-	"convlab/arch/kernels"
 )
 
 // ReshapeOp copies its input into a new shape with the same batch size
@@ -34,11 +32,7 @@ func Flatten(cfg *Config, x *G.Node) (*G.Node, error) {
 
 func reshape(cfg *Config, x *G.Node, per []int) (*G.Node, error) {
 	op := &ReshapeOp{base: newBase(fmt.Sprintf("Reshape(N,%v)", per), cfg), inRank: x.Dims(), per: per}
-	n, err := G.ApplyOp(op, x)
-	if err != nil {
-		return nil, fmt.Errorf("reshape: %w", err)
-	}
-	return n, nil
+	return apply("reshape", op, x)
 }
 
 func (op *ReshapeOp) Arity() int    { return 1 }
@@ -54,37 +48,33 @@ func (op *ReshapeOp) outShape(s tensor.Shape) (tensor.Shape, error) {
 	return append(tensor.Shape{s[0]}, op.per...), nil
 }
 func (op *ReshapeOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapeOf(op.name, ds, 0)
+	s, err := shapes(op.name, ds, 1)
 	if err != nil {
 		return nil, err
 	}
-	return op.outShape(s)
+	return op.outShape(s[0])
 }
 func (op *ReshapeOp) Do(vals ...G.Value) (G.Value, error) {
-	if err := checkArity(op.name, vals, 1); err != nil {
-		return nil, err
-	}
-	x, err := dense(op.name, vals, 0, 0)
+	in, err := inputs(op.name, vals, 1, 0)
 	if err != nil {
 		return nil, err
 	}
+	x := in[0]
 	s, err := op.outShape(x.Shape())
 	if err != nil {
 		return nil, err
 	}
 	out := op.out.get(x.Dtype(), s...)
-	switch x.Dtype() {
-	case tensor.Float32:
-		copy(out.Float32s(), x.Float32s())
-	case tensor.Float64:
-		copy(out.Float64s(), x.Float64s())
-	}
+	forDtype(x.Dtype(), copyTensor[float32], copyTensor[float64])(out, x)
 	return out, nil
 }
+
+func copyTensor[T float](dst, src *tensor.Dense) { copy(floats[T](dst), floats[T](src)) }
+
 func (op *ReshapeOp) DiffWRT(int) []bool { return []bool{true} }
 func (op *ReshapeOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	if len(inputs) != 1 {
-		return nil, fmt.Errorf("%s: takes 1 input, got %d", op.name, len(inputs))
+	if err := checkArity(op.name, len(inputs), 1); err != nil {
+		return nil, err
 	}
 	s := inputs[0].Shape()
 	dx, err := reshape(op.cfg, grad, append([]int(nil), s[1:]...))
@@ -106,12 +96,7 @@ type MaskOp struct {
 // Mask multiplies x elementwise by mask (same shape); the gradient flows
 // to x only.
 func Mask(cfg *Config, x, mask *G.Node) (*G.Node, error) {
-	op := &MaskOp{base: newBase("Mask", cfg)}
-	n, err := G.ApplyOp(op, x, mask)
-	if err != nil {
-		return nil, fmt.Errorf("mask: %w", err)
-	}
-	return n, nil
+	return apply("mask", &MaskOp{base: newBase("Mask", cfg)}, x, mask)
 }
 
 func (op *MaskOp) Arity() int { return 2 }
@@ -120,57 +105,41 @@ func (op *MaskOp) Type() hm.Type {
 	return hm.NewFnType(a, a, a)
 }
 func (op *MaskOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	x, err := shapeOf(op.name, ds, 0)
+	s, err := shapes(op.name, ds, 2)
 	if err != nil {
 		return nil, err
 	}
-	m, err := shapeOf(op.name, ds, 1)
-	if err != nil {
-		return nil, err
-	}
+	x, m := s[0], s[1]
 	if !x.Eq(m) {
 		return nil, fmt.Errorf("%s: input %v and mask %v differ in shape", op.name, x, m)
 	}
 	return x.Clone(), nil
 }
 func (op *MaskOp) Do(vals ...G.Value) (G.Value, error) {
-	if err := checkArity(op.name, vals, 2); err != nil {
-		return nil, err
-	}
-	x, err := dense(op.name, vals, 0, 0)
+	in, err := inputs(op.name, vals, 2, 0, 0)
 	if err != nil {
 		return nil, err
 	}
-	m, err := dense(op.name, vals, 1, 0)
-	if err != nil {
-		return nil, err
-	}
-	if err := sameDtype(op.name, x, m); err != nil {
-		return nil, err
-	}
+	x, m := in[0], in[1]
 	if !x.Shape().Eq(m.Shape()) {
 		return nil, fmt.Errorf("%s: input %v and mask %v differ in shape", op.name, x.Shape(), m.Shape())
 	}
 	out := op.out.get(x.Dtype(), x.Shape()...)
-	switch x.Dtype() {
-	case tensor.Float32:
-		mul(x.Float32s(), m.Float32s(), out.Float32s())
-	case tensor.Float64:
-		mul(x.Float64s(), m.Float64s(), out.Float64s())
-	}
+	forDtype(x.Dtype(), mul[float32], mul[float64])(x, m, out)
 	return out, nil
 }
 
-func mul[T kernels.Float](a, b, out []T) {
-	for i, v := range a {
-		out[i] = v * b[i]
+func mul[T float](a, b, out *tensor.Dense) {
+	bs, outs := floats[T](b), floats[T](out)
+	for i, v := range floats[T](a) {
+		outs[i] = v * bs[i]
 	}
 }
 
 func (op *MaskOp) DiffWRT(int) []bool { return []bool{true, false} }
 func (op *MaskOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	if len(inputs) != 2 {
-		return nil, fmt.Errorf("%s: takes 2 inputs, got %d", op.name, len(inputs))
+	if err := checkArity(op.name, len(inputs), 2); err != nil {
+		return nil, err
 	}
 	dx, err := Mask(op.cfg, grad, inputs[1])
 	if err != nil {

@@ -46,8 +46,10 @@ type Package struct {
 // operations and kernels, training, data preparation and the metrics. The
 // other convlab packages training imports (spec, yamlfile, progress,
 // atomicfile) do not change numbers: a run's settings enter its key
-// through its hash.
-// TestPackagesCoverTraining keeps this list in step with the imports.
+// through its hash. What checks finished runs (runner/integrity: DONE
+// markers, SHA-256 verification) is kept out of training's imports, so
+// that fixing it retrains nothing. TestPackagesCoverTraining keeps this
+// list in step with the imports.
 var Packages = []Package{
 	{"convlab/arch", arch.Source},
 	{"convlab/arch/kernels", kernels.Source},

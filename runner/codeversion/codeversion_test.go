@@ -62,6 +62,21 @@ func TestPackagesCoverTraining(t *testing.T) {
 	}
 }
 
+// The integrity checks of finished runs are not training code: were
+// runner/integrity linked by training (say, its code moved back into
+// runner/results), every fix to them would retrain every run.
+func TestIntegrityIsNotTrainingCode(t *testing.T) {
+	deps := goList(t, "{{.ImportPath}}")
+	if slices.Contains(deps, "convlab/runner/integrity") {
+		t.Error("training imports convlab/runner/integrity: keep DONE markers and verification out of the training code")
+	}
+	for _, p := range Packages {
+		if p.Path == "convlab/runner/integrity" {
+			t.Error("Packages hashes convlab/runner/integrity")
+		}
+	}
+}
+
 // Every source file of a hashed package is embedded: a package that gains
 // assembly, say, must embed *.s too.
 func TestEveryFileIsEmbedded(t *testing.T) {

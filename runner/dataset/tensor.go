@@ -7,12 +7,10 @@ import (
 
 // Tensor is a batch of images ready for training: N images, channels
 // first (image i occupies values [i*C*H*W, (i+1)*C*H*W) as C planes of H
-// rows of W values), and Y holds the N class labels. The images are either
-// X, float32 values in [0, 1], or, when X is nil, Pixels, bytes whose
-// value v stands for float32(v)/255: a quarter of the memory, converted a
-// batch at a time by Images.
+// rows of W values), and Y holds the N class labels. The images are
+// Pixels, bytes whose value v stands for float32(v)/255: a quarter of the
+// memory of float32 images, converted a batch at a time by Images.
 type Tensor struct {
-	X          []float32
 	Pixels     []uint8
 	Y          []uint8
 	N, C, H, W int
@@ -22,21 +20,12 @@ type Tensor struct {
 func (t *Tensor) Size() int { return t.C * t.H * t.W }
 
 // Values is the number of image values the tensor holds.
-func (t *Tensor) Values() int {
-	if t.X != nil {
-		return len(t.X)
-	}
-	return len(t.Pixels)
-}
+func (t *Tensor) Values() int { return len(t.Pixels) }
 
 // Images writes images [from, to) into dst (at least (to−from)·Size
 // values) as float32 values in [0, 1].
 func (t *Tensor) Images(dst []float32, from, to int) {
 	size := t.Size()
-	if t.X != nil {
-		copy(dst[:(to-from)*size], t.X[from*size:to*size])
-		return
-	}
 	scale(dst, t.Pixels[from*size:to*size])
 }
 

@@ -55,8 +55,8 @@ func TestPrepare(t *testing.T) {
 		t.Fatalf("sizes %d/%d/%d; want 8/2/3", p.Train.N, p.Val.N, p.Test.N)
 	}
 	for _, tt := range []Tensor{p.Train, p.Val, p.Test} {
-		if tt.C != 1 || tt.H != 1 || tt.W != 2 || tt.Values() != tt.N*2 || len(tt.Y) != tt.N || tt.X != nil {
-			t.Fatalf("tensor %+v has the wrong shape, or float32 images", tt)
+		if tt.C != 1 || tt.H != 1 || tt.W != 2 || tt.Values() != tt.N*2 || len(tt.Y) != tt.N {
+			t.Fatalf("tensor %+v has the wrong shape", tt)
 		}
 	}
 	val, tr, te := allImages(&p.Val), allImages(&p.Train), allImages(&p.Test)
@@ -106,12 +106,12 @@ func allImages(t *Tensor) []float32 {
 	return x
 }
 
-func TestTensorImagesFromFloats(t *testing.T) {
-	// A tensor of float32 images hands them out as they are.
-	tt := Tensor{X: []float32{0.1, 0.2, 0.3, 0.4, 0.5, 0.6}, Y: []uint8{0, 1, 2}, N: 3, C: 1, H: 1, W: 2}
+func TestTensorImagesFromBytes(t *testing.T) {
+	// A tensor hands out images [from, to) of its bytes, each v as v/255.
+	tt := Tensor{Pixels: []uint8{0, 51, 102, 153, 204, 255}, Y: []uint8{0, 1, 2}, N: 3, C: 1, H: 1, W: 2}
 	got := make([]float32, 4)
 	tt.Images(got, 1, 3)
-	if want := []float32{0.3, 0.4, 0.5, 0.6}; !slices.Equal(got, want) {
+	if want := []float32{102.0 / 255, 153.0 / 255, 204.0 / 255, 1}; !slices.Equal(got, want) {
 		t.Errorf("Images(1, 3) = %v; want %v", got, want)
 	}
 	if tt.Values() != 6 {

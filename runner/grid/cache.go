@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -15,6 +14,7 @@ import (
 
 	"convlab/internal/atomicfile"
 	"convlab/runner/dataset"
+	"convlab/runner/integrity"
 	"convlab/runner/results"
 	"convlab/runner/spec"
 )
@@ -57,17 +57,11 @@ func fingerprintDir(dir string) (string, error) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		f, err := os.Open(filepath.Join(dir, n))
+		size, sum, err := integrity.HashFile(filepath.Join(dir, n))
 		if err != nil {
 			return "", fmt.Errorf("fingerprint data directory: %w", err)
 		}
-		fh := sha256.New()
-		size, err := io.Copy(fh, f)
-		f.Close()
-		if err != nil {
-			return "", fmt.Errorf("fingerprint data file %s: %w", filepath.Join(dir, n), err)
-		}
-		fmt.Fprintf(h, "%s\x00%d\x00%x\n", n, size, fh.Sum(nil))
+		fmt.Fprintf(h, "%s\x00%d\x00%s\n", n, size, sum)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }
@@ -161,12 +155,12 @@ func (s State) IsDone() bool { return s == StateDone || s == StateUnverified }
 // with the damage found when it is StateDamaged. It checks file sizes only;
 // CheckRunDir with deep set (convlab verify) checks hashes. A run whose
 // data set cannot be named is to do.
-func (s *Status) Check(root string, run spec.Run) (State, []results.Damage) {
+func (s *Status) Check(root string, run spec.Run) (State, []integrity.Damage) {
 	dir := results.RunDir(root, run)
 	if _, err := os.Lstat(dir); err != nil {
 		return StateToDo, nil
 	}
-	d, damage := results.CheckRunDir(dir, false)
+	d, damage := integrity.CheckRunDir(dir, false)
 	if d == nil {
 		return StateDamaged, damage
 	}
@@ -194,11 +188,11 @@ func (s *Status) Done(root string, run spec.Run) bool {
 // writeDone writes the DONE marker of the finished run in dir, recording
 // the size and SHA-256 of every other file there.
 func writeDone(dir string, run spec.Run, key string) error {
-	files, err := results.SumFiles(dir)
+	files, err := integrity.SumFiles(dir)
 	if err != nil {
 		return err
 	}
-	d := results.Done{Key: key, RunID: run.ID, Hash: run.Hash(), CodeVersion: CodeVersion(),
+	d := integrity.Done{Key: key, RunID: run.ID, Hash: run.Hash(), CodeVersion: CodeVersion(),
 		Finished: time.Now().UTC().Format(time.RFC3339), Files: files}
 	b, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"convlab/runner/integrity"
 	"convlab/runner/results"
 )
 
@@ -175,7 +176,7 @@ const QuarantineNote = "QUARANTINE.txt"
 // of the damage into it and returns where it went. It deletes nothing.
 // The caller holds the tree lock, so that two processes do not pick the
 // same name.
-func quarantine(root, dir string, damage []results.Damage) (string, error) {
+func quarantine(root, dir string, damage []integrity.Damage) (string, error) {
 	qdir := filepath.Join(root, QuarantineDir)
 	if err := os.MkdirAll(qdir, 0o755); err != nil {
 		return "", fmt.Errorf("quarantine %s: %w", dir, err)
@@ -220,12 +221,12 @@ func Quarantine(root, dir string) (string, error) {
 // quarantineIfDamaged checks dir under the tree lock (hashes too when deep
 // is set) and moves it to quarantine/ when it is damaged, returning where
 // it went ("" when it is intact or gone) and the damage.
-func quarantineIfDamaged(lock *treeLock, root, dir string, deep bool) (to string, damage []results.Damage, err error) {
+func quarantineIfDamaged(lock *treeLock, root, dir string, deep bool) (to string, damage []integrity.Damage, err error) {
 	err = lock.with(func() error {
 		if _, err := os.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
-		if _, damage = results.CheckRunDir(dir, deep); len(damage) == 0 {
+		if _, damage = integrity.CheckRunDir(dir, deep); len(damage) == 0 {
 			return nil
 		}
 		var err error

@@ -37,6 +37,7 @@ import (
 
 	"convlab/internal/english"
 	"convlab/runner/codeversion"
+	"convlab/runner/integrity"
 	"convlab/runner/progress"
 	"convlab/runner/results"
 	"convlab/runner/spec"
@@ -162,7 +163,7 @@ type job struct {
 type Quarantined struct {
 	Run    spec.Run
 	Dir    string // where it is now, under quarantine/
-	Damage []results.Damage
+	Damage []integrity.Damage
 }
 
 // Execute trains the runs that are not done yet and commits each into

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"convlab/runner/integrity"
 	"convlab/runner/results"
 )
 
@@ -24,7 +25,7 @@ func TestDoneRecordsEveryFile(t *testing.T) {
 		t.Fatalf("%v / %v", err, sum.Err())
 	}
 	dir := results.RunDir(root, runs[0])
-	d, err := results.ReadDone(dir)
+	d, err := integrity.ReadDone(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func TestDoneRecordsEveryFile(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) || !strings.Contains(fmt.Sprint(got), "weights.bin") {
 		t.Errorf("DONE records %v, want every file of the run %v", got, want)
 	}
-	if _, damage := results.CheckRunDir(dir, true); len(damage) > 0 {
+	if _, damage := integrity.CheckRunDir(dir, true); len(damage) > 0 {
 		t.Errorf("a fresh run is damaged: %v", damage)
 	}
 }
@@ -299,7 +300,7 @@ func TestFullDiskFailsTheRunCleanly(t *testing.T) {
 	if got, _ := st.Check(root, runs[1]); got != StateToDo {
 		t.Errorf("failed run: %v, want to do", got)
 	}
-	if _, damage := results.CheckRunDir(results.RunDir(root, runs[0]), true); len(damage) > 0 {
+	if _, damage := integrity.CheckRunDir(results.RunDir(root, runs[0]), true); len(damage) > 0 {
 		t.Errorf("the run before the full disk: %v", damage)
 	}
 	if tmp, _ := os.ReadDir(filepath.Join(root, TmpDir)); len(tmp) != 0 {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"convlab/runner/integrity"
 	"convlab/runner/results"
 )
 
@@ -99,7 +100,7 @@ func TestKilledRunIsRedone(t *testing.T) {
 	runs := helperRuns()
 	before := runDirs(t, root)
 	for _, name := range before {
-		d, err := results.ReadDone(filepath.Join(root, results.RunsDir, name))
+		d, err := integrity.ReadDone(filepath.Join(root, results.RunsDir, name))
 		if err != nil {
 			t.Fatalf("runs/%s after the kill: %v", name, err)
 		}
@@ -144,7 +145,7 @@ func TestKilledRunIsRedone(t *testing.T) {
 	// and the DONE markers parse as JSON.
 	for _, r := range runs {
 		b, _ := os.ReadFile(filepath.Join(root, results.RunsDir, results.RunDirName(r), results.DoneFile))
-		var d results.Done
+		var d integrity.Done
 		if err := json.Unmarshal(b, &d); err != nil || d.RunID != r.ID {
 			t.Errorf("DONE of %s: %s (%v)", r.ID, b, err)
 		}

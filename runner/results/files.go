@@ -36,6 +36,12 @@ const (
 	ConfusionTestFile       = "confusion_test.csv"
 )
 
+// Files the runner writes into a run directory besides those.
+const (
+	WeightsFile = "weights.bin" // the trained weights, as arch/net saves them
+	LogFile     = "train.log"   // the training log
+)
+
 // RunDirName names a run's directory under runs/: "<ID>-<hash>".
 func RunDirName(run spec.Run) string { return dirName(run.ID, run.Hash()) }
 
@@ -147,13 +153,26 @@ func ClassNames(rec *Record) []string {
 	return nil
 }
 
-// ReadRunDir reads back the record that WriteRunFiles wrote in dir.
-func ReadRunDir(dir string) (*Record, error) {
-	rec, _, err := readRunDir(dir)
-	return rec, err
+// RunFileError is the error of reading back one file of a run directory.
+type RunFileError struct {
+	File string // relative to the run directory, e.g. metrics.json
+	Err  error
 }
 
-// readRunDir is ReadRunDir that also names the file an error is about.
+func (e *RunFileError) Error() string { return e.Err.Error() }
+func (e *RunFileError) Unwrap() error { return e.Err }
+
+// ReadRunDir reads back the record that WriteRunFiles wrote in dir. Its
+// error is a *RunFileError naming the file that failed.
+func ReadRunDir(dir string) (*Record, error) {
+	rec, file, err := readRunDir(dir)
+	if err != nil {
+		return nil, &RunFileError{File: file, Err: err}
+	}
+	return rec, nil
+}
+
+// readRunDir is ReadRunDir with the file an error is about apart.
 func readRunDir(dir string) (rec *Record, file string, err error) {
 	read := func(name string) ([]byte, error) {
 		b, err := os.ReadFile(filepath.Join(dir, name))
@@ -237,9 +256,9 @@ func normalizeRun(r *spec.Run) {
 
 // ReadTree reads every complete run under root/runs (a directory holding
 // DONE; others are skipped), sorted by run ID then hash, and fails when any
-// does not parse. It does not check the files against DONE: ReadIntact
-// does, and leaves damaged runs out. A missing runs directory is an empty
-// tree.
+// does not parse. It does not check the files against DONE:
+// integrity.ReadIntact (runner/integrity) does, and leaves damaged runs
+// out. A missing runs directory is an empty tree.
 func ReadTree(root string) ([]*Record, error) {
 	dirs, err := RunDirs(root)
 	if err != nil {
@@ -261,7 +280,7 @@ func ReadTree(root string) ([]*Record, error) {
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("read results tree %s: %w", root, errors.Join(errs...))
 	}
-	sortRecords(recs)
+	SortRecords(recs)
 	return recs, nil
 }
 
@@ -285,8 +304,8 @@ func RunDirs(root string) ([]string, error) {
 	return dirs, nil
 }
 
-// sortRecords sorts records by run ID, then hash.
-func sortRecords(recs []*Record) {
+// SortRecords sorts records by run ID, then hash.
+func SortRecords(recs []*Record) {
 	sort.SliceStable(recs, func(i, j int) bool {
 		if recs[i].Run.ID != recs[j].Run.ID {
 			return recs[i].Run.ID < recs[j].Run.ID

@@ -13,11 +13,11 @@ import (
 // Train a tiny network on a few 1×4×4 images whose class is the bright
 // half (top or bottom), with a checkpoint after every epoch.
 func ExampleTrain() {
-	img := func(top bool) []float32 {
-		x := make([]float32, 16)
+	img := func(top bool) []uint8 {
+		x := make([]uint8, 16)
 		for i := range x {
 			if (i < 8) == top {
-				x[i] = 1
+				x[i] = 255
 			}
 		}
 		return x
@@ -25,7 +25,7 @@ func ExampleTrain() {
 	var t dataset.Tensor
 	t.C, t.H, t.W = 1, 4, 4
 	for i := 0; i < 40; i++ {
-		t.X = append(t.X, img(i%2 == 0)...)
+		t.Pixels = append(t.Pixels, img(i%2 == 0)...)
 		t.Y = append(t.Y, uint8(i%2))
 		t.N++
 	}

@@ -23,7 +23,7 @@ import (
 // learns in a few epochs.
 func quadrants(n int, seed uint64) dataset.Tensor {
 	r := rand.New(rand.NewPCG(seed, 7))
-	t := dataset.Tensor{N: n, C: 1, H: 8, W: 8, X: make([]float32, n*64), Y: make([]uint8, n)}
+	t := dataset.Tensor{N: n, C: 1, H: 8, W: 8, Pixels: make([]uint8, n*64), Y: make([]uint8, n)}
 	for i := 0; i < n; i++ {
 		c := r.IntN(4)
 		t.Y[i] = uint8(c)
@@ -34,7 +34,7 @@ func quadrants(n int, seed uint64) dataset.Tensor {
 				if y >= oy && y < oy+4 && x >= ox && x < ox+4 {
 					v += 0.6
 				}
-				t.X[i*64+y*8+x] = v
+				t.Pixels[i*64+y*8+x] = uint8(v*255 + 0.5)
 			}
 		}
 	}
@@ -339,7 +339,7 @@ func TestEvaluateRejectsOtherImageSize(t *testing.T) {
 	if err := m.Save(path); err != nil {
 		t.Fatal(err)
 	}
-	small := &dataset.Prepared{Train: dataset.Tensor{N: 1, C: 1, H: 4, W: 4, X: make([]float32, 16), Y: []uint8{0}}, Classes: []string{"a", "b", "c", "d"}}
+	small := &dataset.Prepared{Train: dataset.Tensor{N: 1, C: 1, H: 4, W: 4, Pixels: make([]uint8, 16), Y: []uint8{0}}, Classes: []string{"a", "b", "c", "d"}}
 	if _, err := Evaluate(path, small); err == nil {
 		t.Error("8x8 weights evaluated on 4x4 images")
 	}
@@ -352,9 +352,9 @@ func TestEvaluateRejectsOtherImageSize(t *testing.T) {
 // classes: the study's input shape, so the presets run on their fast paths.
 func noiseImages(n int, seed uint64) dataset.Tensor {
 	r := rand.New(rand.NewPCG(seed, 11))
-	t := dataset.Tensor{N: n, C: 3, H: 32, W: 32, X: make([]float32, n*3*32*32), Y: make([]uint8, n)}
-	for i := range t.X {
-		t.X[i] = r.Float32()
+	t := dataset.Tensor{N: n, C: 3, H: 32, W: 32, Pixels: make([]uint8, n*3*32*32), Y: make([]uint8, n)}
+	for i := range t.Pixels {
+		t.Pixels[i] = uint8(r.IntN(256))
 	}
 	for i := range t.Y {
 		t.Y[i] = uint8(r.IntN(10))

@@ -1,4 +1,4 @@
-package results_test
+package integrity_test
 
 import (
 	"crypto/sha256"
@@ -9,8 +9,29 @@ import (
 	"strings"
 	"testing"
 
+	"convlab/arch"
+	"convlab/runner/integrity"
 	"convlab/runner/results"
+	"convlab/runner/spec"
 )
+
+// record is a finished three-epoch run of the strided preset.
+func record(id string, n int, l1 float64) *results.Record {
+	a, _ := arch.Preset("strided")
+	run := spec.Run{ID: id, File: "experiments/report.yaml", Dataset: "cifar10", Arch: a, N: n, L1: l1, Epochs: 3,
+		BatchSize: 128, ValidationSplit: 0.1, Seed: 1, Optimizer: spec.DefaultOptimizer()}
+	classes := []string{"airplane", "automobile", "bird"}
+	yt, yp := []int{0, 0, 0, 1, 1, 2, 2}, []int{0, 0, 1, 1, 0, 0, 0}
+	ev := results.Evaluation{Accuracy: 3.0 / 7, Loss: 1.0 / 3,
+		Report: results.ComputeReport(yt, yp, classes), Confusion: results.Confusion(yt, yp, 3)}
+	return &results.Record{Run: run, Hash: run.Hash(),
+		History: []results.Epoch{
+			{Epoch: 1, Loss: 2.1023, Accuracy: 0.2511, ValLoss: 1.9, ValAccuracy: 0.31, Seconds: 12.5},
+			{Epoch: 2, Loss: 1.7, Accuracy: 1.0 / 3, ValLoss: 1.65, ValAccuracy: 0.37, Seconds: 11.25},
+			{Epoch: 3, Loss: 1.5, Accuracy: 0.45, ValLoss: 1.55, ValAccuracy: 0.4, Seconds: 1e-7},
+		},
+		Metrics: results.Metrics{Train: ev, Validation: ev, Test: ev, Params: 37146}}
+}
 
 func TestParseDone(t *testing.T) {
 	sum := strings.Repeat("ab", 32)
@@ -26,7 +47,7 @@ func TestParseDone(t *testing.T) {
 		{`{"key":"k","files":[{"name":"DONE","size":1,"sha256":"` + sum + `"}]}`, "DONE: files[0]"},
 	}
 	for _, tt := range tests {
-		_, err := results.ParseDone("DONE", []byte(tt.in))
+		_, err := integrity.ParseDone("DONE", []byte(tt.in))
 		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tt.want)) {
 			t.Errorf("ParseDone(%q) = %v, want %q", tt.in, err, tt.want)
 		}
@@ -38,7 +59,7 @@ func FuzzParseDone(f *testing.F) {
 	f.Add([]byte(`{"key":"k","files":[{"name":"metrics.json","size":3,"sha256":"` + strings.Repeat("0", 64) + `"}]}`))
 	f.Add([]byte(`{}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		d, err := results.ParseDone("DONE", b)
+		d, err := integrity.ParseDone("DONE", b)
 		if err != nil {
 			return
 		}
@@ -63,11 +84,11 @@ func sealedRun(t *testing.T) string {
 	}
 	write(t, filepath.Join(dir, "metrics.json"), "{\"a\": 1}\n")
 	write(t, filepath.Join(dir, "sub", "w.bin"), "weights")
-	files, err := results.SumFiles(dir)
+	files, err := integrity.SumFiles(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := json.Marshal(results.Done{Key: "k", Files: files})
+	b, _ := json.Marshal(integrity.Done{Key: "k", Files: files})
 	write(t, filepath.Join(dir, results.DoneFile), string(b))
 	return dir
 }
@@ -81,7 +102,7 @@ func write(t *testing.T, path, data string) {
 
 func TestSumFilesRecordsSizesAndHashes(t *testing.T) {
 	dir := sealedRun(t)
-	d, err := results.ReadDone(dir)
+	d, err := integrity.ReadDone(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +144,7 @@ func TestCheckRunDir(t *testing.T) {
 				if deep {
 					want = tt.deep
 				}
-				d, damage := results.CheckRunDir(dir, deep)
+				d, damage := integrity.CheckRunDir(dir, deep)
 				if (d == nil) != tt.nilDone {
 					t.Errorf("deep %v: DONE %v, want nil %v", deep, d, tt.nilDone)
 				}
@@ -143,21 +164,21 @@ func TestUnverifiedDoneHasNoDamage(t *testing.T) {
 	os.MkdirAll(dir, 0o755)
 	write(t, filepath.Join(dir, results.DoneFile), `{"key":"a|b|code-1","run_id":"r","hash":"h","code_version":"1","finished":"2026-11-25T10:42:08Z"}`)
 	write(t, filepath.Join(dir, "metrics.json"), "truncated")
-	d, damage := results.CheckRunDir(dir, true)
+	d, damage := integrity.CheckRunDir(dir, true)
 	if d == nil || d.Verified() || len(damage) != 1 || damage[0].File != results.ConfigFile {
 		t.Errorf("an older DONE without files, no config.yaml: %+v, %v; want it read, unverified, config.yaml damaged", d, damage)
 	}
 	// A whole record with an older DONE: no damage.
-	rec := sampleRecord("old-run", 5000, 0)
+	rec := record("old-run", 5000, 0)
 	if err := results.WriteRunFiles(dir, rec); err != nil {
 		t.Fatal(err)
 	}
-	if d, damage := results.CheckRunDir(dir, false); d == nil || d.Verified() || len(damage) != 0 {
+	if d, damage := integrity.CheckRunDir(dir, false); d == nil || d.Verified() || len(damage) != 0 {
 		t.Errorf("an older DONE with its record: %+v, %v; want unverified, no damage", d, damage)
 	}
 	// The issue's case: metrics.json truncated under an older DONE.
 	os.Truncate(filepath.Join(dir, results.MetricsFile), 100)
-	if _, damage := results.CheckRunDir(dir, false); len(damage) != 1 || damage[0].File != results.MetricsFile {
+	if _, damage := integrity.CheckRunDir(dir, false); len(damage) != 1 || damage[0].File != results.MetricsFile {
 		t.Errorf("truncated metrics.json under an older DONE: %v; want it damaged", damage)
 	}
 }
@@ -166,7 +187,7 @@ func TestUnverifiedDoneHasNoDamage(t *testing.T) {
 // only that run out of the tree; the others are read.
 func TestReadIntactLeavesOutDamagedRuns(t *testing.T) {
 	root := t.TempDir()
-	recs := []*results.Record{sampleRecord("a-run", 5000, 0), sampleRecord("b-run", 10000, 0), sampleRecord("c-run", 20000, 0), sampleRecord("d-run", 30000, 0)}
+	recs := []*results.Record{record("a-run", 5000, 0), record("b-run", 10000, 0), record("c-run", 20000, 0), record("d-run", 30000, 0)}
 	for _, rec := range recs {
 		dir := results.RunDir(root, rec.Run)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -175,11 +196,11 @@ func TestReadIntactLeavesOutDamagedRuns(t *testing.T) {
 		if err := results.WriteRunFiles(dir, rec); err != nil {
 			t.Fatal(err)
 		}
-		files, err := results.SumFiles(dir)
+		files, err := integrity.SumFiles(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := json.Marshal(results.Done{Key: "k", Files: files})
+		b, _ := json.Marshal(integrity.Done{Key: "k", Files: files})
 		write(t, filepath.Join(dir, results.DoneFile), string(b))
 	}
 	dirOf := func(i int) string { return results.RunDir(root, recs[i].Run) }
@@ -188,7 +209,7 @@ func TestReadIntactLeavesOutDamagedRuns(t *testing.T) {
 	b, _ := os.ReadFile(hist)
 	os.WriteFile(hist, b[:len(b)/2], 0o644)
 
-	got, damage, err := results.ReadIntact(root)
+	got, damage, err := integrity.ReadIntact(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +228,7 @@ func TestReadIntactLeavesOutDamagedRuns(t *testing.T) {
 	// run of an older convlab) is damage too, naming the file.
 	os.WriteFile(filepath.Join(dirOf(3), results.DoneFile), []byte(`{"key":"k"}`), 0o644)
 	os.WriteFile(filepath.Join(dirOf(3), results.ConfigFile), []byte("id: [\n"), 0o644)
-	_, damage, _ = results.ReadIntact(root)
+	_, damage, _ = integrity.ReadIntact(root)
 	if len(damage) != 3 || damage[2].File != results.ConfigFile {
 		t.Errorf("damage %v, want d-run's config.yaml third", damage)
 	}

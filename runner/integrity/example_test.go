@@ -1,4 +1,4 @@
-package results_test
+package integrity_test
 
 import (
 	"encoding/json"
@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"convlab/runner/integrity"
 	"convlab/runner/results"
 )
 
@@ -17,14 +18,14 @@ func ExampleCheckRunDir() {
 	defer os.RemoveAll(dir)
 	os.WriteFile(filepath.Join(dir, "history.csv"), []byte("epoch,loss\n1,2.3\n2,1.9\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "weights.bin"), []byte("CONVLAB1\n..."), 0o644)
-	files, _ := results.SumFiles(dir)
-	done, _ := json.Marshal(results.Done{Key: "k", Files: files})
+	files, _ := integrity.SumFiles(dir)
+	done, _ := json.Marshal(integrity.Done{Key: "k", Files: files})
 	os.WriteFile(filepath.Join(dir, results.DoneFile), done, 0o644)
 
 	os.Truncate(filepath.Join(dir, "history.csv"), 17)
 	os.WriteFile(filepath.Join(dir, "weights.bin"), []byte("CONVLAB1\n.:."), 0o644)
 	for _, deep := range []bool{false, true} {
-		_, damage := results.CheckRunDir(dir, deep)
+		_, damage := integrity.CheckRunDir(dir, deep)
 		fmt.Printf("deep %v:\n", deep)
 		for _, d := range damage {
 			fmt.Printf("  %s: %s\n", d.File, d.Problem)

@@ -1,4 +1,11 @@
-package results
+// Package integrity seals a finished run's directory with its DONE marker,
+// which records the size and SHA-256 of every other file there, and checks
+// run directories against it, so that damage after the commit (a truncated
+// or edited file, a bad copy) is seen. It is not training code: it is
+// outside the training code's identity (runner/codeversion), so a fix here
+// retrains nothing. The runner (runner/exec) writes the markers; the report
+// and `convlab verify` check them.
+package integrity
 
 import (
 	"crypto/sha256"
@@ -12,6 +19,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"convlab/runner/results"
 )
 
 // Done is the content of a run's DONE marker, written last by the runner
@@ -41,7 +50,7 @@ func (d *Done) Verified() bool { return len(d.Files) > 0 }
 
 // ReadDone reads and checks the DONE marker of a run directory.
 func ReadDone(dir string) (*Done, error) {
-	path := filepath.Join(dir, DoneFile)
+	path := filepath.Join(dir, results.DoneFile)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read done marker: %w", err)
@@ -71,7 +80,7 @@ func decodeDone(path string, b []byte) (*Done, error) {
 		return nil, fmt.Errorf("%s: not a done marker: %w", path, err)
 	}
 	for i, f := range d.Files {
-		if f.Name == "" || f.Size < 0 || len(f.SHA256) != 64 || !fs.ValidPath(f.Name) || f.Name == DoneFile {
+		if f.Name == "" || f.Size < 0 || len(f.SHA256) != 64 || !fs.ValidPath(f.Name) || f.Name == results.DoneFile {
 			return nil, fmt.Errorf("%s: files[%d] = %+v: want a relative file name other than DONE, a size of 0 or more and a 64-digit SHA-256", path, i, f)
 		}
 	}
@@ -94,10 +103,10 @@ func SumFiles(dir string) ([]FileSum, error) {
 			return err
 		}
 		rel = filepath.ToSlash(rel)
-		if rel == DoneFile {
+		if rel == results.DoneFile {
 			return nil
 		}
-		size, sum, err := hashFile(p)
+		size, sum, err := HashFile(p)
 		if err != nil {
 			return err
 		}
@@ -111,7 +120,8 @@ func SumFiles(dir string) ([]FileSum, error) {
 	return out, nil
 }
 
-func hashFile(path string) (int64, string, error) {
+// HashFile returns the size and the SHA-256 (in hex) of the file at path.
+func HashFile(path string) (int64, string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, "", err
@@ -146,21 +156,21 @@ func (d Damage) Error() string {
 // back (config.yaml, metrics.json, history.csv), if so. The marker's key is not
 // needed here (Status.Check in runner/grid compares it).
 func CheckRunDir(dir string, deep bool) (d *Done, damage []Damage) {
-	path := filepath.Join(dir, DoneFile)
+	path := filepath.Join(dir, results.DoneFile)
 	b, err := os.ReadFile(path)
 	if err == nil {
 		d, err = decodeDone(path, b)
 	}
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, []Damage{{dir, DoneFile, "missing: the directory is not a complete run"}}
+		return nil, []Damage{{dir, results.DoneFile, "missing: the directory is not a complete run"}}
 	}
 	if err != nil {
-		return nil, []Damage{{dir, DoneFile, err.Error()}}
+		return nil, []Damage{{dir, results.DoneFile, err.Error()}}
 	}
 	if !d.Verified() {
 		// Nothing to compare with: at least the record must read back.
-		if _, file, err := readRunDir(dir); err != nil {
-			damage = append(damage, Damage{dir, file, err.Error()})
+		if _, err := results.ReadRunDir(dir); err != nil {
+			damage = append(damage, readDamage(dir, err))
 		}
 		return d, damage
 	}
@@ -184,7 +194,7 @@ func CheckRunDir(dir string, deep bool) (d *Done, damage []Damage) {
 		if !deep {
 			continue
 		}
-		_, sum, err := hashFile(p)
+		_, sum, err := HashFile(p)
 		if err != nil {
 			damage = append(damage, Damage{dir, f.Name, err.Error()})
 		} else if sum != f.SHA256 {
@@ -199,25 +209,35 @@ func CheckRunDir(dir string, deep bool) (d *Done, damage []Damage) {
 // whose files do not match the sizes its DONE records (CheckRunDir without
 // hashes), whose DONE is missing or unreadable, or whose record does not
 // parse. Records are sorted by run ID then hash; damage by directory.
-func ReadIntact(root string) ([]*Record, []Damage, error) {
-	dirs, err := RunDirs(root)
+func ReadIntact(root string) ([]*results.Record, []Damage, error) {
+	dirs, err := results.RunDirs(root)
 	if err != nil {
 		return nil, nil, err
 	}
-	var recs []*Record
+	var recs []*results.Record
 	var damage []Damage
 	for _, dir := range dirs {
 		if _, dmg := CheckRunDir(dir, false); len(dmg) > 0 {
 			damage = append(damage, dmg...)
 			continue
 		}
-		rec, file, err := readRunDir(dir)
+		rec, err := results.ReadRunDir(dir)
 		if err != nil {
-			damage = append(damage, Damage{dir, file, err.Error()})
+			damage = append(damage, readDamage(dir, err))
 			continue
 		}
 		recs = append(recs, rec)
 	}
-	sortRecords(recs)
+	results.SortRecords(recs)
 	return recs, damage, nil
+}
+
+// readDamage is the damage of a run directory whose record does not read
+// back, naming the file that failed.
+func readDamage(dir string, err error) Damage {
+	d := Damage{Dir: dir, Problem: err.Error()}
+	if fe, ok := errors.AsType[*results.RunFileError](err); ok {
+		d.File = fe.File
+	}
+	return d
 }
