@@ -108,16 +108,17 @@ func newGeom(t *testing.T, c convCase) ConvGeom {
 	return g
 }
 
-// withPaths runs f with the forward pass forced onto each of its two
-// paths (padded images and im2col).
+// withPaths runs f with the forward pass forced onto each of its paths
+// (padded images, im2col by block copies, gathered im2col) and the
+// filter gradient onto each im2col.
 func withPaths(t *testing.T, f func(t *testing.T)) {
 	for _, m := range []struct {
-		name string
-		mode int
-	}{{"wide", wideAlways}, {"im2col", wideNever}} {
+		name        string
+		wide, gathr int
+	}{{"wide", wideAlways, gatherNever}, {"im2col", wideNever, gatherNever}, {"gather", wideNever, gatherAlways}} {
 		t.Run(m.name, func(t *testing.T) {
-			wideMode = m.mode
-			defer func() { wideMode = wideAuto }()
+			wideMode, gatherMode = m.wide, m.gathr
+			defer func() { wideMode, gatherMode = wideAuto, gatherAuto }()
 			f(t)
 		})
 	}

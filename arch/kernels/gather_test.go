@@ -1,0 +1,60 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The gathered im2col writes, bit for bit, what the block copies write,
+// and leaves the row padding past OH·OW alone, as they do.
+func TestIm2colGatherMatchesBlocks(t *testing.T) {
+	withKernels(t, func(t *testing.T) {
+		for i, c := range convCases {
+			t.Run(c.String(), func(t *testing.T) {
+				g := newGeom(t, c)
+				r := rand.New(rand.NewPCG(uint64(i), 11))
+				in := g.C * g.H * g.W
+				x := randSlice32(r, in)
+				np := g.OH * g.OW
+				ld := np + 3
+				kk := g.C * g.K * g.K
+				hq, wq := g.subSize()
+				sub := make([]float32, g.C*g.Stride*g.Stride*hq*wq)
+				sentinel := float32(math.NaN())
+				want, got := make([]float32, kk*ld), make([]float32, kk*ld)
+				for k := range want {
+					want[k], got[k] = sentinel, sentinel
+				}
+				im2col(g, g.taps(nil), x, want, ld, sub)
+				im2colGather(g.gatherTable(), np, gatherSource(x, nil), got, ld)
+				for k := range want {
+					if math.Float32bits(got[k]) != math.Float32bits(want[k]) {
+						t.Fatalf("col[%d][%d] = %v, want %v", k/ld, k%ld, got[k], want[k])
+					}
+				}
+			})
+		}
+	})
+}
+
+// A table made for one batch size serves every other: it does not
+// depend on N or Workers.
+func TestGatherTableIgnoresBatch(t *testing.T) {
+	a, err := NewConvGeom(3, 4, 5, 5, 2, 3, 2, "same")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := a
+	b.N, b.Workers = 128, 2
+	ta, tb := a.gatherTable(), b.gatherTable()
+	if &ta[0] != &tb[0] {
+		t.Error("geometries that differ only in N and Workers got two tables")
+	}
+	fresh := b.gatherIndex(nil)
+	for k := range fresh {
+		if fresh[k] != ta[k] {
+			t.Fatalf("cached table[%d] = %d, want %d", k, ta[k], fresh[k])
+		}
+	}
+}
