@@ -45,6 +45,8 @@ type convJob struct {
 	useWide        bool     // read taps from the padded images, not im2col
 	gidx           []int32  // the gathered im2col's table (see gather.go)
 	useGather      bool
+	sg             shiftGeom // layout of the shifted planes (forward)
+	useShift       bool      // read taps from shifted plane copies, not im2col
 
 	scr []convScratch
 	wg  sync.WaitGroup
@@ -74,6 +76,10 @@ func getConvJob(kind int, g ConvGeom) *convJob {
 		j.useWide = g.preferWide(j.wg2)
 		if j.useWide {
 			j.boff = g.tapOffsets(j.wg2, j.boff)
+		}
+		j.useShift = !j.useWide && g.shiftOK() && (shiftMode == shiftAlways || !j.useGather)
+		if j.useShift {
+			j.boff = g.shiftLayout(&j.sg, j.boff)
 		}
 	}
 	j.next.Store(0)
@@ -171,9 +177,12 @@ func (j *convJob) runPart(p int) {
 		lo, hi := split(g.N, j.chunks, c)
 		switch j.kind {
 		case jobForward:
-			if j.useWide {
+			switch {
+			case j.useWide:
 				j.forwardWide(p, lo, hi)
-			} else {
+			case j.useShift:
+				j.forwardShifted(p, lo, hi)
+			default:
 				j.forward(p, lo, hi)
 			}
 		case jobBackData:

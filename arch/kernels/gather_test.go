@@ -58,3 +58,41 @@ func TestGatherTableIgnoresBatch(t *testing.T) {
 		}
 	}
 }
+
+// The forward pass on shifted planes gives im2col's output bit for bit
+// (its rows hold the same values), where it applies (OW = Wq) and on
+// every kernel path.
+func TestShiftedForwardMatchesIm2col(t *testing.T) {
+	withKernels(t, func(t *testing.T) {
+		applied := 0
+		for i, c := range convCases {
+			g := newGeom(t, c)
+			if !g.shiftOK() {
+				continue
+			}
+			applied++
+			t.Run(c.String(), func(t *testing.T) {
+				r := rand.New(rand.NewPCG(uint64(i), 13))
+				x, w, b := randSlice32(r, g.InSize()), randSlice32(r, g.WeightSize()), randSlice32(r, g.F)
+				for _, relu := range []bool{false, true} {
+					run := func(shift int) []float32 {
+						setModes(wideNever, gatherNever, shift)
+						defer setModes(wideAuto, gatherAuto, shiftAuto)
+						out := make([]float32, g.OutSize())
+						Conv2DForward(g, x, w, b, out, relu)
+						return out
+					}
+					want, got := run(shiftNever), run(shiftAlways)
+					for k := range want {
+						if math.Float32bits(got[k]) != math.Float32bits(want[k]) {
+							t.Fatalf("relu %t: out[%d] = %v shifted, %v by im2col", relu, k, got[k], want[k])
+						}
+					}
+				}
+			})
+		}
+		if applied < 10 {
+			t.Errorf("only %d of the cases have OW = Wq; the test covers too little", applied)
+		}
+	})
+}
