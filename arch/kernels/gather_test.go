@@ -96,3 +96,30 @@ func TestShiftedForwardMatchesIm2col(t *testing.T) {
 		}
 	})
 }
+
+// sum32 gives the same bits on every path (the AVX paths add its eight
+// partial sums as one vector) for every length around the blocks of 8,
+// and the sum to float32 rounding.
+func TestSum32SameOnEveryPath(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	s := randSlice32(r, 300)
+	for n := 0; n <= len(s); n++ {
+		var sums []float32
+		for _, p := range Paths() {
+			withPath(t, p)
+			sums = append(sums, sum32(s[:n]))
+		}
+		var want float64
+		for _, v := range s[:n] {
+			want += float64(v)
+		}
+		for i, got := range sums {
+			if math.Float32bits(got) != math.Float32bits(sums[0]) {
+				t.Fatalf("n %d: path %s sums to %v, path %s to %v", n, Paths()[i], got, Paths()[0], sums[0])
+			}
+			if math.Abs(float64(got)-want) > 1e-5*(1+math.Abs(want))*float64(n) {
+				t.Fatalf("n %d: %v, want %v", n, got, want)
+			}
+		}
+	}
+}

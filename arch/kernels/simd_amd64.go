@@ -263,3 +263,17 @@ func polyphase2Plane(src, sub []float32, hq, wq int) bool {
 	polyphase2PlaneAVX(&src[0], &sub[0], hq, wq)
 	return true
 }
+
+//go:noescape
+func sum8AVX(s *float32, n int, acc *[8]float32)
+
+// sum8 adds s's whole blocks of 8 into sum32's partial sums acc on the
+// AVX paths and returns how many values it took (0 on the Go path).
+func sum8(s []float32, acc *[8]float32) int {
+	n := len(s) &^ 7
+	if !useAVX || n == 0 {
+		return 0
+	}
+	sum8AVX(&s[0], n, acc)
+	return n
+}
