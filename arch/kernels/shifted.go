@@ -106,23 +106,34 @@ func buildShifted(g ConvGeom, sg *shiftGeom, planes, buf []float32) {
 	hq, wq := sg.hq, sg.wq
 	ss := g.Stride * g.Stride
 	buf = buf[:sg.size]
+	// The runs zeroed are short (a row or two of margin, a column or two
+	// a row): indexed loops, not clear, which would call memclr for each.
 	for v, sv := range sg.vars {
 		for c := 0; c < g.C; c++ {
 			dst := buf[(v*g.C+c)*sg.span:][:sg.span]
-			clear(dst[:sg.mt*wq])
-			body := dst[sg.mt*wq : (sg.mt+hq)*wq]
+			top, bottom := sg.mt*wq, (sg.mt+hq)*wq
+			for k := 0; k < top; k++ {
+				dst[k] = 0
+			}
+			for k := bottom; k < len(dst); k++ {
+				dst[k] = 0
+			}
+			body := dst[top:bottom]
 			copy(body, planes[(c*ss+sv.q)*hq*wq:][:hq*wq])
-			clear(dst[(sg.mt+hq)*wq:])
 			switch {
 			case sv.dx > 0:
 				n := min(sv.dx, wq)
 				for y := 0; y < hq; y++ {
-					clear(body[y*wq : y*wq+n])
+					for k := y * wq; k < y*wq+n; k++ {
+						body[k] = 0
+					}
 				}
 			case sv.dx < 0:
 				n := min(-sv.dx, wq)
-				for y := 0; y < hq; y++ {
-					clear(body[(y+1)*wq-n : (y+1)*wq])
+				for y := 1; y <= hq; y++ {
+					for k := y*wq - n; k < y*wq; k++ {
+						body[k] = 0
+					}
 				}
 			}
 		}
