@@ -40,10 +40,10 @@ type convJob struct {
 	// Shared, prepared by the caller before the parts start.
 	wpad, bpad, wT []float32
 	taps           []tapPlan
-	wg2            wideGeom // layout of the padded images (forward)
-	boff           []int    // tap offsets in that layout
-	useWide        bool     // read taps from the padded images, not im2col
-	gidx           []int32  // the gathered im2col's table (see gather.go)
+	wg2            wideGeom   // layout of the padded images (forward)
+	boff           []int      // tap offsets in that layout
+	useWide        bool       // read taps from the padded images, not im2col
+	gidx           *gatherTab // the gathered im2col's table (see gather.go)
 	useGather      bool
 	sg             shiftGeom // layout of the shifted planes (forward)
 	useShift       bool      // read taps from shifted plane copies, not im2col

@@ -8,8 +8,9 @@ import "sync"
 // col matrix whatever its length; with 16 or 64 outputs a row, as in the
 // last layer of the deeper net, those calls cost more than the values
 // they move. The gather instead reads every value of col through a table
-// of input offsets (made once per geometry), in one loop per row, and
-// needs no polyphase split. Both write the same values. At 64 outputs a
+// of input offsets (made once per geometry), in one loop per row (on the
+// avx512 path, 16 values per gather instruction), and needs no polyphase
+// split. Both write the same values. At 64 outputs a
 // row the block copies are already faster (by thread CPU time in
 // BenchmarkConv's gather1 and blocks1).
 
@@ -42,15 +43,22 @@ func (g ConvGeom) preferGather() bool {
 // into groups of images) would otherwise remake them call after call.
 var gatherTables sync.Map
 
+// gatherTab is a gatherIndex table and the length of the source it reads
+// (one image and its zero).
+type gatherTab struct {
+	idx  []int32
+	need int
+}
+
 // gatherTable is g's gatherIndex table, made once.
-func (g ConvGeom) gatherTable() []int32 {
+func (g ConvGeom) gatherTable() *gatherTab {
 	key := g
 	key.N, key.Workers = 0, 0
 	if t, ok := gatherTables.Load(key); ok {
-		return t.([]int32)
+		return t.(*gatherTab)
 	}
-	t, _ := gatherTables.LoadOrStore(key, g.gatherIndex(nil))
-	return t.([]int32)
+	t, _ := gatherTables.LoadOrStore(key, &gatherTab{idx: g.gatherIndex(nil), need: g.C*g.H*g.W + 1})
+	return t.(*gatherTab)
 }
 
 // gatherIndex fills idx (C·K·K rows of OH·OW) with, for col's row
@@ -96,10 +104,18 @@ func gatherSource(xn, src []float32) []float32 {
 }
 
 // im2colGather writes col (row stride ld) from src, an image with its
-// trailing zero, through idx: the same values as im2col; the padding
-// columns past OH·OW are left as they are.
-func im2colGather(idx []int32, np int, src, col []float32, ld int) {
+// trailing zero, through t: the same values as im2col; the padding
+// columns past OH·OW are left as they are. It panics, before touching
+// memory, if src is shorter than t's image.
+func im2colGather(t *gatherTab, np int, src, col []float32, ld int) {
+	if len(src) < t.need {
+		panic("kernels: gather source shorter than its table's image")
+	}
+	idx := t.idx
 	rows := len(idx) / np
+	if gatherRows(idx, np, src, col, ld) {
+		return
+	}
 	for r := 0; r < rows; r++ {
 		ix := idx[r*np : r*np+np]
 		dst := col[r*ld:][:len(ix)]

@@ -48,14 +48,17 @@ func TestGatherTableIgnoresBatch(t *testing.T) {
 	b := a
 	b.N, b.Workers = 128, 2
 	ta, tb := a.gatherTable(), b.gatherTable()
-	if &ta[0] != &tb[0] {
+	if ta != tb {
 		t.Error("geometries that differ only in N and Workers got two tables")
 	}
 	fresh := b.gatherIndex(nil)
 	for k := range fresh {
-		if fresh[k] != ta[k] {
-			t.Fatalf("cached table[%d] = %d, want %d", k, ta[k], fresh[k])
+		if fresh[k] != ta.idx[k] {
+			t.Fatalf("cached table[%d] = %d, want %d", k, ta.idx[k], fresh[k])
 		}
+	}
+	if ta.need != 4*5*5+1 {
+		t.Errorf("the table reads %d values, want %d", ta.need, 4*5*5+1)
 	}
 }
 

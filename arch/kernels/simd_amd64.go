@@ -277,3 +277,19 @@ func sum8(s []float32, acc *[8]float32) int {
 	sum8AVX(&s[0], n, acc)
 	return n
 }
+
+//go:noescape
+func gather16Z(src *float32, idx *int32, dst *float32, rows, np, ld int)
+
+// gatherRows is im2colGather's loop on AVX-512 gathers, 16 values at a
+// time: it reports false, doing nothing, off the avx512 path or unless np
+// is a multiple of 16. Every offset in idx must lie inside src.
+func gatherRows(idx []int32, np int, src, col []float32, ld int) bool {
+	rows := len(idx) / np
+	if !useAVX512 || np%16 != 0 || rows == 0 {
+		return false
+	}
+	_ = col[(rows-1)*ld+np-1]
+	gather16Z(&src[0], &idx[0], &col[0], rows, np, ld)
+	return true
+}
