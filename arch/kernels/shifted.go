@@ -100,25 +100,31 @@ func (g ConvGeom) shiftLayout(sg *shiftGeom, boff []int) []int {
 	return boff
 }
 
-// buildShifted writes the plane copies of one image into buf from planes
-// (the image at stride 1, its polyphase sub-images otherwise).
+// zeroShifted zeroes the margins of every plane copy in buf and its tail:
+// what buildShifted never writes, so once for a worker's run of images.
+func zeroShifted(g ConvGeom, sg *shiftGeom, buf []float32) {
+	buf = buf[:sg.size]
+	top, bottom := sg.mt*sg.wq, (sg.mt+sg.hq)*sg.wq
+	for k := 0; k < len(sg.vars)*g.C; k++ {
+		dst := buf[k*sg.span:][:sg.span]
+		clear(dst[:top])
+		clear(dst[bottom:])
+	}
+	clear(buf[len(sg.vars)*g.C*sg.span:])
+}
+
+// buildShifted writes the plane copies of one image into buf (whose
+// margins zeroShifted has zeroed) from planes (the image at stride 1, its
+// polyphase sub-images otherwise).
 func buildShifted(g ConvGeom, sg *shiftGeom, planes, buf []float32) {
 	hq, wq := sg.hq, sg.wq
 	ss := g.Stride * g.Stride
 	buf = buf[:sg.size]
-	// The runs zeroed are short (a row or two of margin, a column or two
-	// a row): indexed loops, not clear, which would call memclr for each.
+	// The columns zeroed are a column or two a row: indexed loops, not
+	// clear, which would call memclr for each.
 	for v, sv := range sg.vars {
 		for c := 0; c < g.C; c++ {
-			dst := buf[(v*g.C+c)*sg.span:][:sg.span]
-			top, bottom := sg.mt*wq, (sg.mt+hq)*wq
-			for k := 0; k < top; k++ {
-				dst[k] = 0
-			}
-			for k := bottom; k < len(dst); k++ {
-				dst[k] = 0
-			}
-			body := dst[top:bottom]
+			body := buf[(v*g.C+c)*sg.span+sg.mt*wq:][:hq*wq]
 			copy(body, planes[(c*ss+sv.q)*hq*wq:][:hq*wq])
 			switch {
 			case sv.dx > 0:
@@ -138,7 +144,6 @@ func buildShifted(g ConvGeom, sg *shiftGeom, planes, buf []float32) {
 			}
 		}
 	}
-	clear(buf[len(sg.vars)*g.C*sg.span:])
 }
 
 func (j *convJob) forwardShifted(p, lo, hi int) {
@@ -150,6 +155,7 @@ func (j *convJob) forwardShifted(p, lo, hi int) {
 	fp := roundUp(g.F, 4)
 	in := g.C * g.H * g.W
 	s.col = grow(s.col, j.sg.size)
+	zeroShifted(g, &j.sg, s.col)
 	a, bias := j.w, j.b
 	if g.F != fp {
 		a, bias = j.wpad, j.bpad
