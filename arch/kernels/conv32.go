@@ -26,6 +26,7 @@ const (
 
 type convScratch struct {
 	col, cbuf, dzT, sub, row []float32
+	src                      []float32 // one image and a zero, for the gathered im2col
 }
 
 type convJob struct {
@@ -39,9 +40,13 @@ type convJob struct {
 	// Shared, prepared by the caller before the parts start.
 	wpad, bpad, wT []float32
 	taps           []tapPlan
-	wg2            wideGeom // layout of the padded images (forward)
-	boff           []int    // tap offsets in that layout
-	useWide        bool     // read taps from the padded images, not im2col
+	wg2            wideGeom   // layout of the padded images (forward)
+	boff           []int      // tap offsets in that layout
+	useWide        bool       // read taps from the padded images, not im2col
+	gidx           *gatherTab // the gathered im2col's table (see gather.go)
+	useGather      bool
+	sg             shiftGeom // layout of the shifted planes (forward)
+	useShift       bool      // read taps from shifted plane copies, not im2col
 
 	scr []convScratch
 	wg  sync.WaitGroup
@@ -61,12 +66,20 @@ func getConvJob(kind int, g ConvGeom) *convJob {
 		j.scr = append(j.scr, convScratch{})
 	}
 	j.taps = g.taps(j.taps)
+	j.useGather = kind != jobBackData && g.preferGather()
+	if j.useGather {
+		j.gidx = g.gatherTable()
+	}
 	j.useWide = false
 	if kind == jobForward {
 		j.wg2 = g.wide()
 		j.useWide = g.preferWide(j.wg2)
 		if j.useWide {
 			j.boff = g.tapOffsets(j.wg2, j.boff)
+		}
+		j.useShift = !j.useWide && g.shiftOK() && (shiftMode == shiftAlways || !j.useGather)
+		if j.useShift {
+			j.boff = g.shiftLayout(&j.sg, j.boff)
 		}
 	}
 	j.next.Store(0)
@@ -164,9 +177,12 @@ func (j *convJob) runPart(p int) {
 		lo, hi := split(g.N, j.chunks, c)
 		switch j.kind {
 		case jobForward:
-			if j.useWide {
+			switch {
+			case j.useWide:
 				j.forwardWide(p, lo, hi)
-			} else {
+			case j.useShift:
+				j.forwardShifted(p, lo, hi)
+			default:
 				j.forward(p, lo, hi)
 			}
 		case jobBackData:
@@ -200,7 +216,7 @@ func (j *convJob) forward(p, lo, hi int) {
 		flags |= kReLU
 	}
 	for n := lo; n < hi; n++ {
-		im2col(g, j.taps, j.x[n*in:(n+1)*in], s.col, ld, s.sub)
+		j.im2col(s, j.x[n*in:(n+1)*in], s.col, ld)
 		out := j.out[n*g.F*np : (n+1)*g.F*np]
 		if direct {
 			gemm(fp, npp, kk, a, kk, s.col, ld, out, np, bias, flags)
@@ -261,7 +277,7 @@ func (j *convJob) backFilter(p, chunk, lo, hi int) {
 	clear(acc)
 	clear(dbAcc)
 	for n := lo; n < hi; n++ {
-		im2col(g, j.taps, j.x[n*in:(n+1)*in], s.col, ld, s.sub)
+		j.im2col(s, j.x[n*in:(n+1)*in], s.col, ld)
 		dz := j.dz[n*g.F*np : (n+1)*g.F*np]
 		transposeInto(dz, np, g.F, np, s.dzT, f16)
 		for f := 0; f < g.F; f++ {
@@ -424,6 +440,16 @@ func (g ConvGeom) taps(buf []tapPlan) []tapPlan {
 		}
 	}
 	return buf
+}
+
+// im2col is im2col, or the gathered im2col where the job chose it.
+func (j *convJob) im2col(s *convScratch, xn, col []float32, ld int) {
+	if j.useGather {
+		s.src = gatherSource(xn, s.src)
+		im2colGather(j.gidx, j.g.OH*j.g.OW, s.src, col, ld)
+		return
+	}
+	im2col(j.g, j.taps, xn, col, ld, s.sub)
 }
 
 // im2col writes the patches of one image xn (C×H×W) as rows of col: row

@@ -114,10 +114,12 @@ func blockFlags(flags, k0, kc, k int, bias []float32, m int) (int, []float32) {
 }
 
 // sum32 adds up s with eight independent partial sums, so that the adds
-// pipeline instead of waiting on one another.
+// pipeline instead of waiting on one another. The AVX paths add the
+// whole blocks of 8 as one vector of the eight sums (sum8), the same adds
+// in the same order: every path gives the same sum, bit for bit.
 func sum32(s []float32) float32 {
 	var a [8]float32
-	i := 0
+	i := sum8(s, &a)
 	for ; i+8 <= len(s); i += 8 {
 		v := s[i : i+8 : i+8]
 		a[0] += v[0]

@@ -561,3 +561,23 @@ pp1:
 ppdone:
 	VZEROUPPER
 	RET
+
+// func sum8AVX(s *float32, n int, acc *[8]float32)
+// acc[k] += s[8b+k] for every block b of 8 in n rounded down to 8, in
+// order of b: lane k is sum32's partial sum k, add for add.
+TEXT ·sum8AVX(SB), NOSPLIT, $0-24
+	MOVQ s+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ acc+16(FP), BX
+	VMOVUPS (BX), Y0
+	SHRQ $3, CX
+	JZ   s8done
+s8loop:
+	VADDPS  (SI), Y0, Y0
+	ADDQ    $32, SI
+	DECQ    CX
+	JNZ     s8loop
+s8done:
+	VMOVUPS Y0, (BX)
+	VZEROUPPER
+	RET

@@ -108,19 +108,31 @@ func newGeom(t *testing.T, c convCase) ConvGeom {
 	return g
 }
 
-// withPaths runs f with the forward pass forced onto each of its two
-// paths (padded images and im2col).
+// withPaths runs f with the forward pass forced onto each of its paths
+// (padded images, im2col by block copies, gathered im2col, shifted
+// planes) and the
+// filter gradient onto each im2col.
 func withPaths(t *testing.T, f func(t *testing.T)) {
 	for _, m := range []struct {
-		name string
-		mode int
-	}{{"wide", wideAlways}, {"im2col", wideNever}} {
+		name               string
+		wide, gathr, shift int
+	}{
+		{"wide", wideAlways, gatherNever, shiftNever},
+		{"im2col", wideNever, gatherNever, shiftNever},
+		{"gather", wideNever, gatherAlways, shiftNever},
+		{"shifted", wideNever, gatherNever, shiftAlways},
+	} {
 		t.Run(m.name, func(t *testing.T) {
-			wideMode = m.mode
-			defer func() { wideMode = wideAuto }()
+			setModes(m.wide, m.gathr, m.shift)
+			defer setModes(wideAuto, gatherAuto, shiftAuto)
 			f(t)
 		})
 	}
+}
+
+// setModes forces the forward pass's and im2col's choices of path.
+func setModes(wide, gathr, shift int) {
+	wideMode, gatherMode, shiftMode = wide, gathr, shift
 }
 
 // withKernels runs f on every kernel path this CPU has (avx512, avx2, go).

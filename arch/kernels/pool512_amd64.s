@@ -180,3 +180,40 @@ pbcount:
 pbdone:
 	VZEROUPPER
 	RET
+
+// func gather16Z(src *float32, idx *int32, dst *float32, rows, np, ld int)
+//
+// The gathered im2col on zmm registers: dst[r·ld + p] = src[idx[r·np + p]]
+// for r < rows and p < np, np a multiple of 16; every idx is an offset
+// inside src (the caller's table guarantees it).
+TEXT ·gather16Z(SB), NOSPLIT, $0-48
+	MOVQ src+0(FP), SI
+	MOVQ idx+8(FP), DI
+	MOVQ dst+16(FP), BX
+	MOVQ rows+24(FP), R8
+	MOVQ np+32(FP), R9
+	MOVQ ld+40(FP), R10
+	SHLQ $2, R10
+	SHRQ $4, R9
+	TESTQ R8, R8
+	JZ    g16done
+	TESTQ R9, R9
+	JZ    g16done
+g16row:
+	MOVQ BX, DX
+	MOVQ R9, CX
+g16vec:
+	VMOVDQU32  (DI), Z1
+	KXNORW     K0, K0, K1
+	VGATHERDPS (SI)(Z1*4), K1, Z0
+	VMOVUPS    Z0, (DX)
+	ADDQ       $64, DI
+	ADDQ       $64, DX
+	DECQ       CX
+	JNZ        g16vec
+	ADDQ       R10, BX
+	DECQ       R8
+	JNZ        g16row
+g16done:
+	VZEROUPPER
+	RET

@@ -263,3 +263,33 @@ func polyphase2Plane(src, sub []float32, hq, wq int) bool {
 	polyphase2PlaneAVX(&src[0], &sub[0], hq, wq)
 	return true
 }
+
+//go:noescape
+func sum8AVX(s *float32, n int, acc *[8]float32)
+
+// sum8 adds s's whole blocks of 8 into sum32's partial sums acc on the
+// AVX paths and returns how many values it took (0 on the Go path).
+func sum8(s []float32, acc *[8]float32) int {
+	n := len(s) &^ 7
+	if !useAVX || n == 0 {
+		return 0
+	}
+	sum8AVX(&s[0], n, acc)
+	return n
+}
+
+//go:noescape
+func gather16Z(src *float32, idx *int32, dst *float32, rows, np, ld int)
+
+// gatherRows is im2colGather's loop on AVX-512 gathers, 16 values at a
+// time: it reports false, doing nothing, off the avx512 path or unless np
+// is a multiple of 16. Every offset in idx must lie inside src.
+func gatherRows(idx []int32, np int, src, col []float32, ld int) bool {
+	rows := len(idx) / np
+	if !useAVX512 || np%16 != 0 || rows == 0 {
+		return false
+	}
+	_ = col[(rows-1)*ld+np-1]
+	gather16Z(&src[0], &idx[0], &col[0], rows, np, ld)
+	return true
+}

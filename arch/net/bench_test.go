@@ -31,3 +31,45 @@ func BenchmarkTrainStep(b *testing.B) {
 	}
 	b.ReportMetric(float64(128*b.N)/b.Elapsed().Seconds(), "images/s")
 }
+
+// BenchmarkInference is inference of 128 CIFAR-sized images per preset,
+// by the kernel-level path (lean) and by a gorgonia graph (graph, what
+// inference ran on before), side by side: run with -count to alternate
+// them on a shared machine.
+func BenchmarkInference(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 1))
+	x := randImages(r, 128, cifar)
+	for _, name := range arch.PresetNames() {
+		a, _ := arch.Preset(name)
+		m, err := Build(a, cifar, 128, WithThreads(runtime.GOMAXPROCS(0)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		mc, err := m.build(128, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		store(mc.x, x)
+		run := map[string]func() error{
+			"lean": func() error {
+				return m.forEachChunk(128, m.copyFrom(x), func(int, int, []float64) {})
+			},
+			"graph": func() error {
+				mc.vm.Reset()
+				return mc.vm.RunAll()
+			},
+		}
+		for _, impl := range []string{"graph", "lean"} {
+			b.Run(name+"/"+impl, func(b *testing.B) {
+				for b.Loop() {
+					if err := run[impl](); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(128*b.N)/b.Elapsed().Seconds(), "img/s")
+			})
+		}
+		mc.close()
+		m.Close()
+	}
+}

@@ -12,11 +12,11 @@ import (
 )
 
 func TestClosedModelFreedInOneCollection(t *testing.T) {
-	// A closed model's graphs (and their buffers) must go in the first
+	// A closed model's graphs and inference buffers must go in the first
 	// garbage collection after the model is dropped: an object that keeps
 	// a finalizer outlives that collection with all it reaches, and a
 	// grid's memory then grows with its number of runs.
-	build := func() (train, infer weak.Pointer[G.ExprGraph]) {
+	build := func() (train weak.Pointer[G.ExprGraph], infer weak.Pointer[inferState]) {
 		m, err := Build(allKinds(), arch.Shape{C: 2, H: 9, W: 9}, 4)
 		if err != nil {
 			t.Fatal(err)
@@ -29,14 +29,14 @@ func TestClosedModelFreedInOneCollection(t *testing.T) {
 		if _, err := m.Predict(x, 4); err != nil {
 			t.Fatal(err)
 		}
-		train, infer = weak.Make(m.train[4].g), weak.Make(m.infer.g)
+		train, infer = weak.Make(m.train[4].g), weak.Make(m.infer)
 		m.Close()
 		return train, infer
 	}
 	train, infer := build()
 	runtime.GC()
 	if train.Value() != nil || infer.Value() != nil {
-		t.Errorf("after Close and one collection: training graph kept %v, inference graph kept %v",
+		t.Errorf("after Close and one collection: training graph kept %v, inference state kept %v",
 			train.Value() != nil, infer.Value() != nil)
 	}
 }

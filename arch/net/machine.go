@@ -39,7 +39,8 @@ func (p *paramGrad) Value() G.Value         { return p.v }
 func (p *paramGrad) Grad() (G.Value, error) { return p.g, nil }
 
 // build compiles a graph for n images; training graphs have dropout on,
-// the loss and the gradients.
+// the loss and the gradients. Inference does not use a graph (infer.go);
+// the tests check it against one built with training false.
 func (m *Model) build(n int, training bool) (*machine, error) {
 	dt := m.cfg.dtype
 	g := G.NewGraph()
@@ -326,49 +327,6 @@ func rowAccuracy[T float32 | float64](d []T, y []uint8, k int) float64 {
 		}
 	}
 	return float64(correct) / float64(len(y))
-}
-
-// forEachChunk runs the inference machine (dropout off) on n images in
-// chunks of the model's batch size, the last one zero-padded: fill writes
-// images [start, start+count) into dst (count·size values), then f gets
-// the chunk's first image index, its real image count and the logits (as
-// float64, row-major N×K; only the first count rows are meaningful).
-func (m *Model) forEachChunk(n int, fill func(dst []float32, start, count int), f func(start, count int, logits []float64)) error {
-	if m.infer == nil {
-		mc, err := m.build(m.batch, false)
-		if err != nil {
-			return err
-		}
-		m.infer = mc
-	}
-	mc := m.infer
-	size := m.in.Size()
-	buf := make([]float64, mc.n*m.classes)
-	// A float32 machine is filled in place; a float64 one through scratch.
-	x32, direct := mc.x.Data().([]float32)
-	if !direct {
-		x32 = make([]float32, mc.n*size)
-	}
-	for start := 0; start < n; start += mc.n {
-		count := min(mc.n, n-start)
-		fill(x32[:count*size], start, count)
-		if direct {
-			clear(x32[count*size:])
-		} else {
-			store(mc.x, x32[:count*size])
-		}
-		mc.vm.Reset()
-		if err := mc.vm.RunAll(); err != nil {
-			return fmt.Errorf("predict: %w", err)
-		}
-		lv, ok := mc.logits.Value().(*tensor.Dense)
-		if !ok {
-			return fmt.Errorf("predict: logits are a %T, want a dense tensor", mc.logits.Value())
-		}
-		load(buf, lv)
-		f(start, count, buf)
-	}
-	return nil
 }
 
 // copyFrom is a fill for forEachChunk that copies images out of x.

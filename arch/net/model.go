@@ -5,8 +5,9 @@
 // A Model trains with TrainStep (dropout on) and predicts with Predict and
 // Evaluate (dropout off). It keeps one training machine per batch size it
 // has seen (the full batch and the epoch's last, partial batch, which is
-// trained too, as Keras does) and one inference machine; all of them read
-// the same weight tensors, which the optimiser updates in place.
+// trained too, as Keras does); inference calls the kernels directly,
+// without a graph (infer.go). Both read the same weight tensors, which the
+// optimiser updates in place.
 //
 // Keras conventions are followed where they fix a number: Glorot-uniform
 // kernels (limit sqrt(6/(fan_in+fan_out)), fan_in = k·k·c_in and
@@ -138,7 +139,7 @@ type Model struct {
 	pcg     *rand.PCG // dropout's random stream
 
 	train map[int]*machine
-	infer *machine
+	infer *inferState // nil until the first inference
 
 	frozenMasks bool // tests: keep the dropout masks drawn last
 }
@@ -260,9 +261,6 @@ func (m *Model) SetThreads(n int) { m.opsCfg.SetThreads(n) }
 func (m *Model) Close() {
 	for _, mc := range m.train {
 		mc.close()
-	}
-	if m.infer != nil {
-		m.infer.close()
 	}
 	m.train = map[int]*machine{}
 	m.infer = nil

@@ -426,8 +426,15 @@ func sameFile(a, b os.FileInfo) bool {
 }
 
 // safeTrain calls train, turning a panic into an error so that one broken
-// run does not take the grid down.
+// run does not take the grid down, then collects the garbage: the run's
+// model (its graphs' activation, gradient and scratch buffers, tens of
+// MiB) is garbage once train returns. Left to the collector's pace
+// (GOGC), the dead models of the runs that end between two collections
+// pile up until the heap is twice the live one; collected at once, their
+// memory serves the next run's model and the peak stays near what the
+// runs in progress hold.
 func safeTrain(ctx context.Context, train TrainFunc, run spec.Run, dir string, p progress.Reporter) (rec *results.Record, err error) {
+	defer runtime.GC()
 	defer func() {
 		if r := recover(); r != nil {
 			rec, err = nil, fmt.Errorf("training panicked: %v\n%s", r, debug.Stack())

@@ -1,0 +1,189 @@
+package kernels
+
+// A forward pass whose output rows are as wide as its (sub-)image planes
+// (OW = Wq: 'same' padding) needs no im2col matrix. Each kernel tap's row
+// of col is the plane shifted by dy rows and dx columns, with zeros where
+// the shift leaves the plane: the zeros in the rows above and below come
+// from zero rows kept around each plane, and those at the row ends from a
+// copy of the plane with the |dx| columns that a shift by dx wraps into
+// the neighbouring row set to zero. Taps with the same plane and dx read
+// one copy at different offsets, so with a 3×3 kernel the planes are
+// copied three times (stride 1) or one and a half (stride 2) instead of
+// im2col's nine rows per plane, and the matrix product reads its rows in
+// place (gemmIB). The rows hold exactly im2col's values: the product is
+// the same, bit for bit.
+
+// Which forward path a call takes, for tests and benchmarks.
+const (
+	shiftAuto = iota
+	shiftAlways
+	shiftNever
+)
+
+// shiftMode overrides the choice, for tests and benchmarks.
+var shiftMode = shiftAuto
+
+// shiftVariant is one copy of every channel's plane of polyphase phase q
+// (qy·s+qx; 0 at stride 1), for taps that shift by dx columns.
+type shiftVariant struct{ q, dx int }
+
+// shiftGeom is the layout of the shifted-planes buffer of one image: for
+// variant v and channel c, at (v·C+c)·span, mt zero rows, the Hq×Wq
+// plane (its wrapped columns zeroed), mb zero rows; then a zero tail for
+// the tile columns past OH·OW.
+type shiftGeom struct {
+	hq, wq, mt, mb, span int
+	vars                 []shiftVariant
+	size                 int
+}
+
+// shiftOK reports whether g's forward pass can read shifted planes, and
+// whether it should.
+func (g ConvGeom) shiftOK() bool {
+	wq := g.W
+	if g.Stride > 1 {
+		_, wq = g.subSize()
+	}
+	if g.OW != wq {
+		return false
+	}
+	return shiftMode != shiftNever
+}
+
+// shiftLayout plans the buffer and fills boff with each tap's row start.
+func (g ConvGeom) shiftLayout(sg *shiftGeom, boff []int) []int {
+	s := g.Stride
+	hq, wq := g.H, g.W
+	if s > 1 {
+		hq, wq = g.subSize()
+	}
+	*sg = shiftGeom{hq: hq, wq: wq, vars: sg.vars[:0]}
+	np := g.OH * g.OW
+	variant := func(q, dx int) int {
+		for v, sv := range sg.vars {
+			if sv == (shiftVariant{q, dx}) {
+				return v
+			}
+		}
+		sg.vars = append(sg.vars, shiftVariant{q, dx})
+		return len(sg.vars) - 1
+	}
+	// A tap's row starts at (mt+dy)·wq + dx in its copy; its np
+	// outputs must be read inside the copy: the start at 0 or more, the
+	// last value before (mt+hq+mb)·wq.
+	for i := 0; i < g.K; i++ {
+		dy, _ := floorDivMod(i-g.PadTop, s)
+		for j := 0; j < g.K; j++ {
+			dx, _ := floorDivMod(j-g.PadLeft, s)
+			mt, mb := -dy, dy+g.OH-hq
+			if dx < 0 {
+				mt += (-dx + wq - 1) / wq
+			} else {
+				mb += (dx + wq - 1) / wq
+			}
+			sg.mt, sg.mb = max(sg.mt, mt), max(sg.mb, mb)
+		}
+	}
+	sg.span = (sg.mt + hq + sg.mb) * wq
+	boff = boff[:0]
+	for c := 0; c < g.C; c++ {
+		for i := 0; i < g.K; i++ {
+			dy, qy := floorDivMod(i-g.PadTop, s)
+			for j := 0; j < g.K; j++ {
+				dx, qx := floorDivMod(j-g.PadLeft, s)
+				v := variant(qy*s+qx, dx)
+				boff = append(boff, (v*g.C+c)*sg.span+(sg.mt+dy)*wq+dx)
+			}
+		}
+	}
+	sg.size = len(sg.vars)*g.C*sg.span + roundUp(np, 16) - np + 16
+	return boff
+}
+
+// zeroShifted zeroes the margins of every plane copy in buf and its tail:
+// what buildShifted never writes, so once for a worker's run of images.
+func zeroShifted(g ConvGeom, sg *shiftGeom, buf []float32) {
+	buf = buf[:sg.size]
+	top, bottom := sg.mt*sg.wq, (sg.mt+sg.hq)*sg.wq
+	for k := 0; k < len(sg.vars)*g.C; k++ {
+		dst := buf[k*sg.span:][:sg.span]
+		clear(dst[:top])
+		clear(dst[bottom:])
+	}
+	clear(buf[len(sg.vars)*g.C*sg.span:])
+}
+
+// buildShifted writes the plane copies of one image into buf (whose
+// margins zeroShifted has zeroed) from planes (the image at stride 1, its
+// polyphase sub-images otherwise).
+func buildShifted(g ConvGeom, sg *shiftGeom, planes, buf []float32) {
+	hq, wq := sg.hq, sg.wq
+	ss := g.Stride * g.Stride
+	buf = buf[:sg.size]
+	// The columns zeroed are a column or two a row: indexed loops, not
+	// clear, which would call memclr for each.
+	for v, sv := range sg.vars {
+		for c := 0; c < g.C; c++ {
+			body := buf[(v*g.C+c)*sg.span+sg.mt*wq:][:hq*wq]
+			copy(body, planes[(c*ss+sv.q)*hq*wq:][:hq*wq])
+			switch {
+			case sv.dx > 0:
+				n := min(sv.dx, wq)
+				for y := 0; y < hq; y++ {
+					for k := y * wq; k < y*wq+n; k++ {
+						body[k] = 0
+					}
+				}
+			case sv.dx < 0:
+				n := min(-sv.dx, wq)
+				for y := 1; y <= hq; y++ {
+					for k := y*wq - n; k < y*wq; k++ {
+						body[k] = 0
+					}
+				}
+			}
+		}
+	}
+}
+
+func (j *convJob) forwardShifted(p, lo, hi int) {
+	g := j.g
+	s := &j.scr[p]
+	kk := g.C * g.K * g.K
+	np := g.OH * g.OW
+	npp := roundUp(np, 16)
+	fp := roundUp(g.F, 4)
+	in := g.C * g.H * g.W
+	s.col = grow(s.col, j.sg.size)
+	zeroShifted(g, &j.sg, s.col)
+	a, bias := j.w, j.b
+	if g.F != fp {
+		a, bias = j.wpad, j.bpad
+	}
+	direct := g.F == fp && np == npp
+	if !direct {
+		s.cbuf = grow(s.cbuf, fp*npp)
+	}
+	flags := 0
+	if j.relu {
+		flags |= kReLU
+	}
+	for n := lo; n < hi; n++ {
+		xn := j.x[n*in : (n+1)*in]
+		planes := xn
+		if g.Stride > 1 {
+			polyphase(g, xn, s.sub)
+			planes = s.sub
+		}
+		buildShifted(g, &j.sg, planes, s.col)
+		out := j.out[n*g.F*np : (n+1)*g.F*np]
+		if direct {
+			gemmIB(fp, npp, kk, a, kk, s.col, j.boff, out, np, bias, flags)
+			continue
+		}
+		gemmIB(fp, npp, kk, a, kk, s.col, j.boff, s.cbuf, npp, bias, flags)
+		for f := 0; f < g.F; f++ {
+			copy(out[f*np:(f+1)*np], s.cbuf[f*npp:])
+		}
+	}
+}
