@@ -131,7 +131,7 @@ func TestInferenceMatchesFloat64Reference(t *testing.T) {
 			a, _ := arch.Preset(name)
 			m32 := trained(t, a, in)
 			defer m32.Close()
-			m64, err := Build(a, in, 8, WithFloat64())
+			m64, err := Build(a, in, 8, withFloat64())
 			if err != nil {
 				t.Fatal(err)
 			}
