@@ -107,8 +107,12 @@ func TestSubsetYAML(t *testing.T) {
 	if r := both.Runs[0]; r.File != report || len(both.Sweep("subset", "l1").RunIDs) != 30 {
 		t.Errorf("shared baseline from %s", r.File)
 	}
-	if n := len(both.FileRuns(both.File("subset"))); n != 60 {
-		t.Errorf("FileRuns(subset) = %d runs, want its 60", n)
+	each, err := LoadEach(Options{}, report, subset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(each[1].Runs); n != 60 {
+		t.Errorf("LoadEach: subset's plan has %d runs, want its 60, the shared ones included", n)
 	}
 }
 
@@ -156,7 +160,13 @@ func TestExampleFilesLoad(t *testing.T) {
 		t.Errorf("no run of the custom architecture tiny")
 	}
 	// seeds.yaml: 9 + 3 + 3 runs; fast_maxpool merges fast and its set.
-	if n := len(plan.FileRuns(plan.File("seeds"))); n != 15 {
+	each, err := LoadEach(Options{}, files...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := slices.IndexFunc(files, func(f string) bool { return filepath.Base(f) == "seeds.yaml" }); i < 0 {
+		t.Errorf("no seeds.yaml among the examples %v", files)
+	} else if n := len(each[i].Runs); n != 15 {
 		t.Errorf("seeds.yaml: %d runs, want 15", n)
 	}
 	want := []string{

@@ -108,22 +108,3 @@ func (p *Plan) SweepRuns(s *Sweep) []Run {
 	}
 	return out
 }
-
-// FileRuns returns the runs the file's sweeps list, in plan order. A run
-// shared with an earlier file is included although its File is the other
-// file's path.
-func (p *Plan) FileRuns(f *File) []Run {
-	want := map[string]bool{}
-	for _, s := range f.Sweeps {
-		for _, id := range s.RunIDs {
-			want[id] = true
-		}
-	}
-	var out []Run
-	for _, r := range p.Runs {
-		if want[r.ID] {
-			out = append(out, r)
-		}
-	}
-	return out
-}
