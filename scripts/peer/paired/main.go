@@ -53,6 +53,10 @@ const (
 	sideConvlab   = "convlab"
 	sidePaired    = "paired"
 	sideReference = "reference"
+	// sideThreads is convlab again on two threads, whose filter-gradient
+	// sums round differently in float32: the yardstick of how far two
+	// float32 trajectories of one training loop part by rounding alone.
+	sideThreads = "convlab-threads2"
 )
 
 var metrics = []struct {
@@ -122,9 +126,19 @@ func load(dir string) (sides, error) {
 			s.add(side, cell{r.Arch, r.L1, r.N, r.Epochs}, r.Seed, run{r.History, r.TestAccuracy})
 		}
 	}
-	metricsFiles, err := filepath.Glob(filepath.Join(dir, "convlab", "results", "*", "runs", "*", "metrics.json"))
+	for _, side := range []string{sideConvlab, sideThreads} {
+		if err := s.loadConvlab(dir, side); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// loadConvlab reads the finished convlab runs under dir/side/results.
+func (s sides) loadConvlab(dir, side string) error {
+	metricsFiles, err := filepath.Glob(filepath.Join(dir, side, "results", "*", "runs", "*", "metrics.json"))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, f := range metricsFiles {
 		rd := filepath.Dir(f)
@@ -133,7 +147,7 @@ func load(dir string) (sides, error) {
 		}
 		b, err := os.ReadFile(f)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		var m struct {
 			Run struct {
@@ -152,16 +166,16 @@ func load(dir string) (sides, error) {
 			} `json:"metrics"`
 		}
 		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
+			return fmt.Errorf("%s: %w", f, err)
 		}
 		h, err := readHistory(filepath.Join(rd, "history.csv"))
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r := m.Run
-		s.add(sideConvlab, cell{r.Arch.Name, r.L1, r.N, r.Epochs}, r.Seed, run{h, m.Metrics.Test.Accuracy})
+		s.add(side, cell{r.Arch.Name, r.L1, r.N, r.Epochs}, r.Seed, run{h, m.Metrics.Test.Accuracy})
 	}
-	return s, nil
+	return nil
 }
 
 // readHistory reads convlab's history.csv (header epoch, loss, accuracy,
@@ -263,12 +277,12 @@ func write(w io.Writer, s sides) error {
 		return (a.n-b.n)*1000 + a.epochs - b.epochs
 	})
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
-	p("Differences with 95%% CIs (* excludes 0): convlab − paired is paired by seed (the same streams); paired − reference and convlab − reference are Welch's (independent streams).\n\n")
-	p("| cell | metric | seeds c/p/r | convlab | paired | reference | convlab − paired | paired − reference | convlab − reference |\n")
-	p("| --- | --- | --- | ---: | ---: | ---: | --- | --- | --- |\n")
+	p("Differences with 95%% CIs (* excludes 0): convlab − paired and convlab − 2 threads are paired by seed (the same streams); paired − reference and convlab − reference are Welch's (independent streams).\n\n")
+	p("| cell | metric | seeds c/p/r/2t | convlab | paired | reference | convlab − paired | paired − reference | convlab − reference | convlab − 2 threads |\n")
+	p("| --- | --- | --- | ---: | ---: | ---: | --- | --- | --- | --- |\n")
 	for _, c := range cells {
-		cv, pr, rf := s[sideConvlab][c], s[sidePaired][c], s[sideReference][c]
-		pairs := shared(cv, pr)
+		cv, pr, rf, th := s[sideConvlab][c], s[sidePaired][c], s[sideReference][c], s[sideThreads][c]
+		pairs, tpairs := shared(cv, pr), shared(cv, th)
 		for _, m := range metrics {
 			mean := func(runs map[int64]run) string {
 				if len(runs) == 0 {
@@ -279,17 +293,19 @@ func write(w io.Writer, s sides) error {
 			ab := stats.PairedT(values(cv, pairs, m.of), values(pr, pairs, m.of))
 			bc := stats.WelchT(values(pr, all(pr), m.of), values(rf, all(rf), m.of))
 			ac := stats.WelchT(values(cv, all(cv), m.of), values(rf, all(rf), m.of))
-			p("| %s l1 %g (n %d, %d ep) | %s | %d/%d/%d (%d pairs) | %s | %s | %s | %s | %s | %s |\n",
-				c.arch, c.l1, c.n, c.epochs, m.name, len(cv), len(pr), len(rf), len(pairs),
-				mean(cv), mean(pr), mean(rf), ci(ab), ci(bc), ci(ac))
+			at := stats.PairedT(values(cv, tpairs, m.of), values(th, tpairs, m.of))
+			p("| %s l1 %g (n %d, %d ep) | %s | %d/%d/%d/%d (%d pairs) | %s | %s | %s | %s | %s | %s | %s |\n",
+				c.arch, c.l1, c.n, c.epochs, m.name, len(cv), len(pr), len(rf), len(th), len(pairs),
+				mean(cv), mean(pr), mean(rf), ci(ab), ci(bc), ci(ac), ci(at))
 		}
 	}
-	p("\nHow far the paired trajectories part: by epoch, the mean over seed pairs of |convlab − paired|.\n\n")
-	p("| cell | epoch | pairs | loss | train accuracy | val accuracy |\n| --- | ---: | ---: | ---: | ---: | ---: |\n")
+	p("\nHow far the paired trajectories part: by epoch, the mean over seed pairs of |convlab − paired|, and of |convlab − convlab on 2 threads| (rounding alone).\n\n")
+	p("| cell | epoch | pairs | loss | train accuracy | val accuracy | 2-thread pairs | loss | train accuracy | val accuracy |\n")
+	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, c := range cells {
-		cv, pr := s[sideConvlab][c], s[sidePaired][c]
-		pairs := shared(cv, pr)
-		if len(pairs) == 0 {
+		cv := s[sideConvlab][c]
+		pairs, tpairs := shared(cv, s[sidePaired][c]), shared(cv, s[sideThreads][c])
+		if len(pairs)+len(tpairs) == 0 {
 			continue
 		}
 		var shown []int
@@ -299,19 +315,41 @@ func write(w io.Writer, s sides) error {
 			}
 		}
 		for _, e := range shown {
-			var dl, da, dv float64
-			for _, sd := range pairs {
-				a, b := cv[sd].history, pr[sd].history
-				if len(a) < e || len(b) < e {
-					return fmt.Errorf("%s l1 %g seed %d: fewer than %d epochs", c.arch, c.l1, sd, e)
+			p("| %s l1 %g | %d ", c.arch, c.l1, e)
+			for _, side := range []struct {
+				runs  map[int64]run
+				seeds []int64
+			}{{s[sidePaired][c], pairs}, {s[sideThreads][c], tpairs}} {
+				dl, da, dv, err := parted(cv, side.runs, side.seeds, e)
+				if err != nil {
+					return fmt.Errorf("%s l1 %g: %w", c.arch, c.l1, err)
 				}
-				dl += math.Abs(a[e-1].Loss - b[e-1].Loss)
-				da += math.Abs(a[e-1].Accuracy - b[e-1].Accuracy)
-				dv += math.Abs(a[e-1].ValAccuracy - b[e-1].ValAccuracy)
+				if len(side.seeds) == 0 {
+					p("| 0 | | | ")
+					continue
+				}
+				p("| %d | %.2g | %.2g | %.2g ", len(side.seeds), dl, da, dv)
 			}
-			k := float64(len(pairs))
-			p("| %s l1 %g | %d | %d | %.2g | %.2g | %.2g |\n", c.arch, c.l1, e, len(pairs), dl/k, da/k, dv/k)
+			p("|\n")
 		}
 	}
 	return nil
+}
+
+// parted is the mean over seeds of |a − b| at epoch e (1-based) of the
+// loss, train accuracy and val accuracy.
+func parted(a, b map[int64]run, seeds []int64, e int) (loss, acc, val float64, err error) {
+	for _, sd := range seeds {
+		x, y := a[sd].history, b[sd].history
+		if len(x) < e || len(y) < e {
+			return 0, 0, 0, fmt.Errorf("seed %d: fewer than %d epochs", sd, e)
+		}
+		loss += math.Abs(x[e-1].Loss - y[e-1].Loss)
+		acc += math.Abs(x[e-1].Accuracy - y[e-1].Accuracy)
+		val += math.Abs(x[e-1].ValAccuracy - y[e-1].ValAccuracy)
+	}
+	if k := float64(len(seeds)); k > 0 {
+		loss, acc, val = loss/k, acc/k, val/k
+	}
+	return loss, acc, val, nil
 }

@@ -10,9 +10,9 @@ import (
 
 // writeConvlab writes a finished convlab run directory as convlab run
 // leaves it (only the files the summary reads).
-func writeConvlab(t *testing.T, dir string, seed int, loss []float64, test float64, done bool) {
+func writeConvlab(t *testing.T, dir, side string, seed int, loss []float64, test float64, done bool) {
 	t.Helper()
-	rd := filepath.Join(dir, "convlab", "results", "fidelity", "runs", fmt.Sprintf("strided-s%d", seed))
+	rd := filepath.Join(dir, side, "results", "fidelity", "runs", fmt.Sprintf("strided-s%d", seed))
 	if err := os.MkdirAll(rd, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -54,11 +54,13 @@ func TestSummary(t *testing.T) {
 	// 0.52: differences 0.01 0 0.02, mean 0.01, sd 0.01, standard error
 	// 0.01/sqrt(3); t(0.975, 2) = 4.302653 gives a half-width of 0.024841.
 	// Seed 4 is convlab's alone and seed 5 unfinished: neither is a pair.
-	writeConvlab(t, dir, 1, []float64{2.0, 1.5}, 0.50, true)
-	writeConvlab(t, dir, 2, []float64{2.1, 1.6}, 0.52, true)
-	writeConvlab(t, dir, 3, []float64{2.2, 1.7}, 0.54, true)
-	writeConvlab(t, dir, 4, []float64{2.3, 1.8}, 0.90, true)
-	writeConvlab(t, dir, 5, []float64{9, 9}, 0.90, false)
+	writeConvlab(t, dir, sideConvlab, 1, []float64{2.0, 1.5}, 0.50, true)
+	writeConvlab(t, dir, sideConvlab, 2, []float64{2.1, 1.6}, 0.52, true)
+	writeConvlab(t, dir, sideConvlab, 3, []float64{2.2, 1.7}, 0.54, true)
+	writeConvlab(t, dir, sideConvlab, 4, []float64{2.3, 1.8}, 0.90, true)
+	writeConvlab(t, dir, sideConvlab, 5, []float64{9, 9}, 0.90, false)
+	// the 2-thread run of seed 1 parts from convlab's by 0.2 at epoch 2
+	writeConvlab(t, dir, sideThreads, 1, []float64{2.0, 1.3}, 0.50, true)
 	writeReference(t, dir, sidePaired, 1, []float64{2.0, 1.4}, 0.49)
 	writeReference(t, dir, sidePaired, 2, []float64{2.1, 1.8}, 0.52)
 	writeReference(t, dir, sidePaired, 3, []float64{2.2, 1.6}, 0.52)
@@ -76,10 +78,10 @@ func TestSummary(t *testing.T) {
 	}
 	out := b.String()
 	for _, want := range []string{
-		"| strided l1 0.001 (n 5000, 2 ep) | test accuracy | 4/4/2 (3 pairs) | 0.6150 | 0.5125 | 0.4100 | +0.0100 [-0.0148, +0.0348] |",
+		"| strided l1 0.001 (n 5000, 2 ep) | test accuracy | 4/4/2/1 (3 pairs) | 0.6150 | 0.5125 | 0.4100 | +0.0100 [-0.0148, +0.0348] |",
 		// the epoch-2 losses part by 0.1, 0.2, 0.1: mean 0.13; epoch 1 not at all
-		"| strided l1 0.001 | 1 | 3 | 0 | 0 | 0 |",
-		"| strided l1 0.001 | 2 | 3 | 0.13 | 0 | 0 |",
+		"| strided l1 0.001 | 1 | 3 | 0 | 0 | 0 | 1 | 0 | 0 | 0 |",
+		"| strided l1 0.001 | 2 | 3 | 0.13 | 0 | 0 | 1 | 0.2 | 0 | 0 |",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the summary lacks %q:\n%s", want, out)
