@@ -7,9 +7,9 @@
 #              (keras_reference.py train --streams convlab: the same
 #              initial weights, shuffles and dropout masks, bit for bit);
 #   reference  the reference with its own torch streams (as make fidelity);
-#   convlab-threads2  convlab on two threads (THREADS2=0 skips it), whose
-#              float32 sums round differently: how far two trajectories of
-#              one training loop part by rounding alone.
+#   paired-nudged  paired again with every initial kernel weight one float32
+#              ulp up (--nudge-init; NUDGED=0 skips it): how far two
+#              trajectories of one training loop part by rounding alone.
 # convlab - paired is then the training arithmetic alone, paired -
 # reference the random streams alone; the summary (go run
 # ./scripts/peer/paired) gives both per seed pair with paired-t 95% CIs.
@@ -32,19 +32,19 @@ OUT=${FIDELITY_DIR:-results/fidelity}
 CONVLAB=${CONVLAB:-bin/convlab}
 PYTHON=${PYTHON:-/usr/bin/python3}
 GO=${GO:-go}
-THREADS2=${THREADS2:-1}
+NUDGED=${NUDGED:-1}
 if [ -z "${CIFAR10_DIR:-}" ] && [ -d ../shared/data/cifar-10-subset ]; then
   CIFAR10_DIR="$(cd ../shared/data/cifar-10-subset && pwd)"
 fi
 : "${CIFAR10_DIR:?set CIFAR10_DIR to the CIFAR-10 binary directory}"
 export CIFAR10_DIR
-mkdir -p "$OUT/reference" "$OUT/paired" "$OUT/convlab" "$OUT/convlab-threads2"
+mkdir -p "$OUT/reference" "$OUT/paired" "$OUT/paired-nudged" "$OUT/convlab"
 
-reference() { # streams dir arch l1 seed
+reference() { # streams dir arch l1 seed [flag]
   local f="$OUT/$2/$3-n$N-l1_$4-e$EPOCHS-s$5.json"
   [ -s "$f" ] && return 0
   "$PYTHON" scripts/peer/keras_reference.py train --data-dir "$CIFAR10_DIR" --arch "$3" --n "$N" \
-    --l1 "$4" --epochs "$EPOCHS" --seed "$5" --threads 1 --streams "$1" >"$f.tmp"
+    --l1 "$4" --epochs "$EPOCHS" --seed "$5" --threads 1 --streams "$1" ${6:+"$6"} >"$f.tmp"
   mv "$f.tmp" "$f"
 }
 
@@ -64,13 +64,12 @@ for seed in $SEEDS; do
   mv "$yaml.tmp" "$yaml"
   "$CONVLAB" run -cores 1 -no-report -results "$OUT/convlab/results" "$yaml" >"$OUT/convlab/run-s$seed.log" 2>&1 ||
     { echo "fidelity-paired: convlab failed for seed $seed; see $OUT/convlab/run-s$seed.log" >&2; exit 1; }
-  if [ "$THREADS2" = 1 ]; then
-    "$CONVLAB" run -cores 2 -no-report -results "$OUT/convlab-threads2/results" "$yaml" >"$OUT/convlab-threads2/run-s$seed.log" 2>&1 ||
-      { echo "fidelity-paired: convlab on 2 threads failed for seed $seed; see $OUT/convlab-threads2/run-s$seed.log" >&2; exit 1; }
-  fi
   for cell in $CELLS; do
     reference convlab paired "${cell%%:*}" "${cell##*:}" "$seed"
     reference torch reference "${cell%%:*}" "${cell##*:}" "$seed"
+    if [ "$NUDGED" = 1 ]; then
+      reference convlab paired-nudged "${cell%%:*}" "${cell##*:}" "$seed" --nudge-init
+    fi
   done
   "$GO" run ./scripts/peer/paired "$OUT" >"$OUT/paired.md.tmp"
   mv "$OUT/paired.md.tmp" "$OUT/paired.md"

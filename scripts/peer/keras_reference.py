@@ -86,11 +86,13 @@ Commands:
   keras_reference.py train --data-dir DIR --arch strided|maxpool|deeper
       --n 5000 --l1 1e-4 --epochs 20 --seed 1 [--batch 128]
       [--validation-split 0.1] [--threads 1] [--ce logits|clipped]
-      [--streams torch|convlab]
+      [--streams torch|convlab] [--nudge-init]
   Trains as model.fit does and prints one JSON object: the history and the
   dropout-off accuracy and loss on train, validation and test. --streams
   convlab draws the initial weights, shuffles and dropout masks as convlab
-  does for the seed (a port of its PCG streams), for paired runs.
+  does for the seed (a port of its PCG streams), for paired runs;
+  --nudge-init moves every initial kernel weight one float32 ulp up, so
+  that two runs differ by rounding alone.
 
   keras_reference.py streams --arch A --seed S --perm N --epochs E
       --masks 3,128 --out DIR
@@ -698,6 +700,11 @@ def cmd_train(a):
         drops = [(net.shapes[i], l["rate"]) for i, l in enumerate(net.layers) if l["kind"] == "dropout" and l["rate"] > 0]
     else:
         net.glorot(gen)
+    if a.nudge_init:
+        with torch.no_grad():
+            for name, t in net.params:
+                if name.endswith("/kernel"):
+                    t.copy_(torch.from_numpy(np.nextafter(t.numpy(), np.float32(np.inf))))
     opt = Adam([t for _, t in net.params])
     history = []
     for epoch in range(1, a.epochs + 1):
@@ -726,7 +733,7 @@ def cmd_train(a):
         history.append({"epoch": epoch, "loss": loss_sum / seen, "accuracy": correct / seen,
                         "val_loss": vl, "val_accuracy": va})
     out = {"impl": "reference", "arch": a.arch, "n": a.n, "l1": a.l1, "epochs": a.epochs, "seed": a.seed,
-           "ce": a.ce, "streams": a.streams, "history": history}
+           "ce": a.ce, "streams": a.streams, "nudge_init": a.nudge_init, "history": history}
     for part, (xx, yy) in {"train": (xtr, ytr), "validation": (xva, yva), "test": (xt, yt)}.items():
         out[part + "_loss"], out[part + "_accuracy"] = evaluate(net, xx, yy, a.ce, a.batch)
     json.dump(out, sys.stdout)
@@ -757,6 +764,9 @@ def main():
     t.add_argument("--ce", choices=["logits", "clipped"], default="logits")
     t.add_argument("--streams", choices=["torch", "convlab"], default="torch",
                    help="convlab: convlab's initial weights, shuffles and dropout masks (its PCG streams)")
+    t.add_argument("--nudge-init", action="store_true",
+                   help="move every initial kernel weight one float32 ulp up: a rounding-scale perturbation, "
+                        "the yardstick of how far two float32 trajectories part")
     r = sub.add_parser("streams", help="write convlab's random streams as the port draws them (for the Go tests)")
     r.add_argument("--arch", default="strided")
     r.add_argument("--seed", type=int, default=1)

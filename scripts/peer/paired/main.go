@@ -6,7 +6,8 @@
 // reference's own torch streams) and convlab − reference (both, the
 // comparison of make fidelity), each with its 95% CI from report/stats.
 // A second table follows how far the convlab and paired trajectories
-// have parted by epoch.
+// have parted by epoch, next to how far two paired runs part whose initial
+// kernels are one float32 ulp apart (paired-nudged), rounding alone.
 //
 // Usage: go run ./scripts/peer/paired FIDELITY_DIR
 package main
@@ -53,10 +54,10 @@ const (
 	sideConvlab   = "convlab"
 	sidePaired    = "paired"
 	sideReference = "reference"
-	// sideThreads is convlab again on two threads, whose filter-gradient
-	// sums round differently in float32: the yardstick of how far two
-	// float32 trajectories of one training loop part by rounding alone.
-	sideThreads = "convlab-threads2"
+	// sideNudged is paired again from initial kernels one float32 ulp up:
+	// the yardstick of how far two float32 trajectories of one training
+	// loop part by rounding alone.
+	sideNudged = "paired-nudged"
 )
 
 var metrics = []struct {
@@ -98,7 +99,7 @@ func (s sides) add(side string, c cell, seed int64, r run) {
 // (with DONE) and the reference's JSON files of paired/ and reference/.
 func load(dir string) (sides, error) {
 	s := sides{}
-	for _, side := range []string{sidePaired, sideReference} {
+	for _, side := range []string{sidePaired, sideReference, sideNudged} {
 		files, err := filepath.Glob(filepath.Join(dir, side, "*.json"))
 		if err != nil {
 			return nil, err
@@ -126,10 +127,8 @@ func load(dir string) (sides, error) {
 			s.add(side, cell{r.Arch, r.L1, r.N, r.Epochs}, r.Seed, run{r.History, r.TestAccuracy})
 		}
 	}
-	for _, side := range []string{sideConvlab, sideThreads} {
-		if err := s.loadConvlab(dir, side); err != nil {
-			return nil, err
-		}
+	if err := s.loadConvlab(dir, sideConvlab); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -277,12 +276,12 @@ func write(w io.Writer, s sides) error {
 		return (a.n-b.n)*1000 + a.epochs - b.epochs
 	})
 	p := func(format string, a ...any) { fmt.Fprintf(w, format, a...) }
-	p("Differences with 95%% CIs (* excludes 0): convlab − paired and convlab − 2 threads are paired by seed (the same streams); paired − reference and convlab − reference are Welch's (independent streams).\n\n")
-	p("| cell | metric | seeds c/p/r/2t | convlab | paired | reference | convlab − paired | paired − reference | convlab − reference | convlab − 2 threads |\n")
+	p("Differences with 95%% CIs (* excludes 0): convlab − paired and paired − nudged are paired by seed (the same streams); paired − reference and convlab − reference are Welch's (independent streams).\n\n")
+	p("| cell | metric | seeds c/p/r/n | convlab | paired | reference | convlab − paired | paired − reference | convlab − reference | paired − nudged |\n")
 	p("| --- | --- | --- | ---: | ---: | ---: | --- | --- | --- | --- |\n")
 	for _, c := range cells {
-		cv, pr, rf, th := s[sideConvlab][c], s[sidePaired][c], s[sideReference][c], s[sideThreads][c]
-		pairs, tpairs := shared(cv, pr), shared(cv, th)
+		cv, pr, rf, nu := s[sideConvlab][c], s[sidePaired][c], s[sideReference][c], s[sideNudged][c]
+		pairs, npairs := shared(cv, pr), shared(pr, nu)
 		for _, m := range metrics {
 			mean := func(runs map[int64]run) string {
 				if len(runs) == 0 {
@@ -293,19 +292,19 @@ func write(w io.Writer, s sides) error {
 			ab := stats.PairedT(values(cv, pairs, m.of), values(pr, pairs, m.of))
 			bc := stats.WelchT(values(pr, all(pr), m.of), values(rf, all(rf), m.of))
 			ac := stats.WelchT(values(cv, all(cv), m.of), values(rf, all(rf), m.of))
-			at := stats.PairedT(values(cv, tpairs, m.of), values(th, tpairs, m.of))
+			pn := stats.PairedT(values(pr, npairs, m.of), values(nu, npairs, m.of))
 			p("| %s l1 %g (n %d, %d ep) | %s | %d/%d/%d/%d (%d pairs) | %s | %s | %s | %s | %s | %s | %s |\n",
-				c.arch, c.l1, c.n, c.epochs, m.name, len(cv), len(pr), len(rf), len(th), len(pairs),
-				mean(cv), mean(pr), mean(rf), ci(ab), ci(bc), ci(ac), ci(at))
+				c.arch, c.l1, c.n, c.epochs, m.name, len(cv), len(pr), len(rf), len(nu), len(pairs),
+				mean(cv), mean(pr), mean(rf), ci(ab), ci(bc), ci(ac), ci(pn))
 		}
 	}
-	p("\nHow far the paired trajectories part: by epoch, the mean over seed pairs of |convlab − paired|, and of |convlab − convlab on 2 threads| (rounding alone).\n\n")
-	p("| cell | epoch | pairs | loss | train accuracy | val accuracy | 2-thread pairs | loss | train accuracy | val accuracy |\n")
+	p("\nHow far the paired trajectories part: by epoch, the mean over seed pairs of |convlab − paired|, and of |paired − paired nudged| (initial kernels one float32 ulp apart: rounding alone).\n\n")
+	p("| cell | epoch | pairs | loss | train accuracy | val accuracy | nudged pairs | loss | train accuracy | val accuracy |\n")
 	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, c := range cells {
-		cv := s[sideConvlab][c]
-		pairs, tpairs := shared(cv, s[sidePaired][c]), shared(cv, s[sideThreads][c])
-		if len(pairs)+len(tpairs) == 0 {
+		cv, pr := s[sideConvlab][c], s[sidePaired][c]
+		pairs, npairs := shared(cv, pr), shared(pr, s[sideNudged][c])
+		if len(pairs)+len(npairs) == 0 {
 			continue
 		}
 		var shown []int
@@ -317,10 +316,10 @@ func write(w io.Writer, s sides) error {
 		for _, e := range shown {
 			p("| %s l1 %g | %d ", c.arch, c.l1, e)
 			for _, side := range []struct {
-				runs  map[int64]run
+				a, b  map[int64]run
 				seeds []int64
-			}{{s[sidePaired][c], pairs}, {s[sideThreads][c], tpairs}} {
-				dl, da, dv, err := parted(cv, side.runs, side.seeds, e)
+			}{{cv, pr, pairs}, {pr, s[sideNudged][c], npairs}} {
+				dl, da, dv, err := parted(side.a, side.b, side.seeds, e)
 				if err != nil {
 					return fmt.Errorf("%s l1 %g: %w", c.arch, c.l1, err)
 				}

@@ -59,8 +59,8 @@ func TestSummary(t *testing.T) {
 	writeConvlab(t, dir, sideConvlab, 3, []float64{2.2, 1.7}, 0.54, true)
 	writeConvlab(t, dir, sideConvlab, 4, []float64{2.3, 1.8}, 0.90, true)
 	writeConvlab(t, dir, sideConvlab, 5, []float64{9, 9}, 0.90, false)
-	// the 2-thread run of seed 1 parts from convlab's by 0.2 at epoch 2
-	writeConvlab(t, dir, sideThreads, 1, []float64{2.0, 1.3}, 0.50, true)
+	// the nudged run of seed 1 parts from paired's by 0.2 at epoch 2
+	writeReference(t, dir, sideNudged, 1, []float64{2.0, 1.6}, 0.50)
 	writeReference(t, dir, sidePaired, 1, []float64{2.0, 1.4}, 0.49)
 	writeReference(t, dir, sidePaired, 2, []float64{2.1, 1.8}, 0.52)
 	writeReference(t, dir, sidePaired, 3, []float64{2.2, 1.6}, 0.52)
