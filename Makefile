@@ -86,8 +86,8 @@ profile-step:
 # (scripts/peer/keras_reference.py, PyTorch). fidelity-steps compares loss,
 # gradients and weights step by step on the study's networks (100 Adam
 # steps); fidelity trains both on every cell and seed and summarises means,
-# differences and Welch 95% CIs (scripts/peer/fidelity_summary.py, needs
-# python3-scipy). Partial runs: make fidelity SEEDS="1 2" CELLS="strided:0.0001".
+# differences and Welch 95% CIs (go run ./scripts/peer/paired, with
+# report/stats). Partial runs: make fidelity SEEDS="1 2" CELLS="strided:0.0001".
 fidelity: build
 	nice scripts/peer/fidelity.sh
 

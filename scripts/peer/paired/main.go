@@ -5,7 +5,8 @@
 // difference paired − reference (the random streams alone: the
 // reference's own torch streams) and convlab − reference (both, the
 // comparison of make fidelity), each with its 95% CI from report/stats.
-// A second table follows how far the convlab and paired trajectories
+// With several cells, convlab − reference is pooled over them too (make
+// fidelity's summary). A last table follows how far the convlab and paired trajectories
 // have parted by epoch, next to how far two paired runs part whose initial
 // kernels are one float32 ulp apart (paired-nudged), rounding alone.
 //
@@ -247,6 +248,9 @@ func all(runs map[int64]run) []int64 {
 }
 
 func ci(t stats.Test) string {
+	if math.IsNaN(t.Diff) {
+		return ""
+	}
 	if math.IsNaN(t.CILow) {
 		return fmt.Sprintf("%+.4f [n/a]", t.Diff)
 	}
@@ -296,6 +300,26 @@ func write(w io.Writer, s sides) error {
 			p("| %s l1 %g (n %d, %d ep) | %s | %d/%d/%d/%d (%d pairs) | %s | %s | %s | %s | %s | %s | %s |\n",
 				c.arch, c.l1, c.n, c.epochs, m.name, len(cv), len(pr), len(rf), len(nu), len(pairs),
 				mean(cv), mean(pr), mean(rf), ci(ab), ci(bc), ci(ac), ci(pn))
+		}
+	}
+	if len(cells) > 1 {
+		p("\nPooled over the %d cells: the mean of the cells' convlab − reference differences (pooled Welch t).\n\n", len(cells))
+		p("| metric | cells lower in convlab | convlab − reference |\n| --- | --- | --- |\n")
+		for _, m := range metrics {
+			var a, b [][]float64
+			lower, k := 0, 0
+			for _, c := range cells {
+				cv, rf := s[sideConvlab][c], s[sideReference][c]
+				x, y := values(cv, all(cv), m.of), values(rf, all(rf), m.of)
+				a, b = append(a, x), append(b, y)
+				if len(x) >= 2 && len(y) >= 2 {
+					k++
+					if stats.WelchT(x, y).Diff < 0 {
+						lower++
+					}
+				}
+			}
+			p("| %s | %d of %d | %s |\n", m.name, lower, k, ci(stats.PooledWelchT(a, b)))
 		}
 	}
 	p("\nHow far the paired trajectories part: by epoch, the mean over seed pairs of |convlab − paired|, and of |paired − paired nudged| (initial kernels one float32 ulp apart: rounding alone).\n\n")
