@@ -86,11 +86,12 @@ Commands:
   keras_reference.py train --data-dir DIR --arch strided|maxpool|deeper
       --n 5000 --l1 1e-4 --epochs 20 --seed 1 [--batch 128]
       [--validation-split 0.1] [--threads 1] [--ce logits|clipped]
-      [--streams torch|convlab] [--nudge-init]
+      [--streams torch|convlab|init=convlab,shuffle=torch,...] [--nudge-init]
   Trains as model.fit does and prints one JSON object: the history and the
   dropout-off accuracy and loss on train, validation and test. --streams
   convlab draws the initial weights, shuffles and dropout masks as convlab
-  does for the seed (a port of its PCG streams), for paired runs;
+  does for the seed (a port of its PCG streams), for paired runs (or only
+  the streams named, e.g. --streams dropout=convlab);
   --nudge-init moves every initial kernel weight one float32 ulp up, so
   that two runs differ by rounding alone.
 
@@ -683,6 +684,24 @@ def evaluate(net, x, y, ce, batch):
     return loss_sum / len(y) + float(net.penalty()), correct / len(y)
 
 
+STREAMS = ("init", "shuffle", "dropout")
+
+
+def parse_streams(spec):
+    """--streams: torch or convlab for all three streams, or a comma list
+    of STREAM=SOURCE (the streams not named are torch's)."""
+    if spec in ("torch", "convlab"):
+        return {k: spec for k in STREAMS}
+    src = {k: "torch" for k in STREAMS}
+    for part in spec.split(","):
+        k, _, v = part.partition("=")
+        if k not in STREAMS or v not in ("torch", "convlab"):
+            raise SystemExit(f"keras_reference.py: --streams {spec!r}: {part!r} is not STREAM=SOURCE "
+                             f"with STREAM one of {', '.join(STREAMS)} and SOURCE torch or convlab")
+        src[k] = v
+    return src
+
+
 def cmd_train(a):
     torch.set_num_threads(a.threads)
     train = ["data_batch_%d.bin" % i for i in range(1, 6)]
@@ -692,14 +711,15 @@ def cmd_train(a):
     xtr, ytr, xva, yva = x[:split], y[:split], x[split:], y[split:]
     gen = torch.Generator().manual_seed(a.seed)
     net = Net(preset(a.arch, a.l1), (32, 32, 3))
-    if a.streams == "convlab":
+    src = parse_streams(a.streams)
+    if src["init"] == "convlab":
         with torch.no_grad():
             for (_, t), v in zip(net.params, convlab_init(net, a.seed)):
                 t.copy_(torch.from_numpy(v))
-        shuffle, dropout = GoPCG(a.seed, STREAM_SHUFFLE), GoPCG(a.seed, STREAM_DROPOUT)
-        drops = [(net.shapes[i], l["rate"]) for i, l in enumerate(net.layers) if l["kind"] == "dropout" and l["rate"] > 0]
     else:
         net.glorot(gen)
+    shuffle, dropout = GoPCG(a.seed, STREAM_SHUFFLE), GoPCG(a.seed, STREAM_DROPOUT)
+    drops = [(net.shapes[i], l["rate"]) for i, l in enumerate(net.layers) if l["kind"] == "dropout" and l["rate"] > 0]
     if a.nudge_init:
         with torch.no_grad():
             for name, t in net.params:
@@ -708,7 +728,7 @@ def cmd_train(a):
     opt = Adam([t for _, t in net.params])
     history = []
     for epoch in range(1, a.epochs + 1):
-        if a.streams == "convlab":
+        if src["shuffle"] == "convlab":
             perm = torch.tensor(shuffle.perm(split))
         else:
             perm = torch.randperm(split, generator=gen)
@@ -719,7 +739,7 @@ def cmd_train(a):
             for _, t in net.params:
                 t.grad = None
             masks = None
-            if a.streams == "convlab":
+            if src["dropout"] == "convlab":
                 masks = [torch.from_numpy(np.ascontiguousarray(convlab_masks(dropout, len(yb), shape, rate)))
                          for shape, rate in drops]
             z = net.logits(xb, True, masks=masks, gen=gen)
@@ -762,8 +782,9 @@ def main():
     t.add_argument("--validation-split", type=float, default=0.1)
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--ce", choices=["logits", "clipped"], default="logits")
-    t.add_argument("--streams", choices=["torch", "convlab"], default="torch",
-                   help="convlab: convlab's initial weights, shuffles and dropout masks (its PCG streams)")
+    t.add_argument("--streams", default="torch",
+                   help="torch, or convlab: convlab's initial weights, shuffles and dropout masks (its PCG "
+                        "streams); or per stream, e.g. init=convlab,shuffle=torch,dropout=convlab")
     t.add_argument("--nudge-init", action="store_true",
                    help="move every initial kernel weight one float32 ulp up: a rounding-scale perturbation, "
                         "the yardstick of how far two float32 trajectories part")
