@@ -9,7 +9,10 @@
 #   reference  the reference with its own torch streams (as make fidelity);
 #   paired-nudged  paired again with every initial kernel weight one float32
 #              ulp up (--nudge-init; NUDGED=0 skips it): how far two
-#              trajectories of one training loop part by rounding alone.
+#              trajectories of one training loop part by rounding alone;
+#   streams-SPEC   for each SPEC in SWAPS (default none), the reference with
+#              only some of convlab's streams, e.g. SWAPS="init=convlab
+#              dropout=convlab": which stream a streams effect comes from.
 # convlab - paired is then the training arithmetic alone, paired -
 # reference the random streams alone; the summary (go run
 # ./scripts/peer/paired) gives both per seed pair with paired-t 95% CIs.
@@ -33,6 +36,7 @@ CONVLAB=${CONVLAB:-bin/convlab}
 PYTHON=${PYTHON:-/usr/bin/python3}
 GO=${GO:-go}
 NUDGED=${NUDGED:-1}
+SWAPS=${SWAPS:-}
 if [ -z "${CIFAR10_DIR:-}" ] && [ -d ../shared/data/cifar-10-subset ]; then
   CIFAR10_DIR="$(cd ../shared/data/cifar-10-subset && pwd)"
 fi
@@ -70,6 +74,10 @@ for seed in $SEEDS; do
     if [ "$NUDGED" = 1 ]; then
       reference convlab paired-nudged "${cell%%:*}" "${cell##*:}" "$seed" --nudge-init
     fi
+    for spec in $SWAPS; do
+      mkdir -p "$OUT/streams-$spec"
+      reference "$spec" "streams-$spec" "${cell%%:*}" "${cell##*:}" "$seed"
+    done
   done
   "$GO" run ./scripts/peer/paired "$OUT" >"$OUT/paired.md.tmp"
   mv "$OUT/paired.md.tmp" "$OUT/paired.md"

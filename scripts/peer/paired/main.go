@@ -59,6 +59,10 @@ const (
 	// the yardstick of how far two float32 trajectories of one training
 	// loop part by rounding alone.
 	sideNudged = "paired-nudged"
+	// swapPrefix starts the directories of the reference with only some of
+	// convlab's streams: streams-SPEC holds keras_reference.py train
+	// --streams SPEC runs (e.g. streams-init=convlab).
+	swapPrefix = "streams-"
 )
 
 var metrics = []struct {
@@ -100,7 +104,14 @@ func (s sides) add(side string, c cell, seed int64, r run) {
 // (with DONE) and the reference's JSON files of paired/ and reference/.
 func load(dir string) (sides, error) {
 	s := sides{}
-	for _, side := range []string{sidePaired, sideReference, sideNudged} {
+	swaps, err := filepath.Glob(filepath.Join(dir, swapPrefix+"*"))
+	if err != nil {
+		return nil, err
+	}
+	for i := range swaps {
+		swaps[i] = filepath.Base(swaps[i])
+	}
+	for _, side := range append([]string{sidePaired, sideReference, sideNudged}, swaps...) {
 		files, err := filepath.Glob(filepath.Join(dir, side, "*.json"))
 		if err != nil {
 			return nil, err
@@ -320,6 +331,31 @@ func write(w io.Writer, s sides) error {
 				}
 			}
 			p("| %s | %d of %d | %s |\n", m.name, lower, k, ci(stats.PooledWelchT(a, b)))
+		}
+	}
+	var swaps []string
+	for side := range s {
+		if strings.HasPrefix(side, swapPrefix) {
+			swaps = append(swaps, side)
+		}
+	}
+	slices.Sort(swaps)
+	if len(swaps) > 0 {
+		p("\nThe reference with some of convlab's streams (--streams SPEC, the others torch's), against the reference (all torch's) and paired (all convlab's); Welch 95%% CIs.\n\n")
+		p("| cell | metric | streams | seeds | mean | − reference | − paired |\n| --- | --- | --- | ---: | ---: | --- | --- |\n")
+		for _, c := range cells {
+			pr, rf := s[sidePaired][c], s[sideReference][c]
+			for _, m := range metrics {
+				for _, side := range swaps {
+					sw := s[side][c]
+					if len(sw) == 0 {
+						continue
+					}
+					x := values(sw, all(sw), m.of)
+					p("| %s l1 %g | %s | %s | %d | %.4f | %s | %s |\n", c.arch, c.l1, m.name, strings.TrimPrefix(side, swapPrefix), len(x),
+						stats.Summarize(x).Mean, ci(stats.WelchT(x, values(rf, all(rf), m.of))), ci(stats.WelchT(x, values(pr, all(pr), m.of))))
+				}
+			}
 		}
 	}
 	p("\nHow far the paired trajectories part: by epoch, the mean over seed pairs of |convlab − paired|, and of |paired − paired nudged| (initial kernels one float32 ulp apart: rounding alone).\n\n")

@@ -68,6 +68,10 @@ func TestSummary(t *testing.T) {
 	// reference 0.40 0.42 against paired 0.49 0.52 0.52 0.52 (Welch).
 	writeReference(t, dir, sideReference, 1, []float64{2.0, 1.4}, 0.40)
 	writeReference(t, dir, sideReference, 2, []float64{2.0, 1.4}, 0.42)
+	// a swap side: 0.45 0.47 against reference 0.40 0.42 (difference 0.05,
+	// both variances of the mean 0.0001, df 2: half-width 4.302653*0.01414)
+	writeReference(t, dir, swapPrefix+"init=convlab", 1, []float64{2.0, 1.4}, 0.45)
+	writeReference(t, dir, swapPrefix+"init=convlab", 2, []float64{2.0, 1.4}, 0.47)
 	s, err := load(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +83,7 @@ func TestSummary(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"| strided l1 0.001 (n 5000, 2 ep) | test accuracy | 4/4/2/1 (3 pairs) | 0.6150 | 0.5125 | 0.4100 | +0.0100 [-0.0148, +0.0348] |",
+		"| strided l1 0.001 | test accuracy | init=convlab | 2 | 0.4600 | +0.0500 [-0.0108, +0.1108] |",
 		// the epoch-2 losses part by 0.1, 0.2, 0.1: mean 0.13; epoch 1 not at all
 		"| strided l1 0.001 | 1 | 3 | 0 | 0 | 0 | 1 | 0 | 0 | 0 |",
 		"| strided l1 0.001 | 2 | 3 | 0.13 | 0 | 0 | 1 | 0.2 | 0 | 0 |",
