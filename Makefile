@@ -96,7 +96,9 @@ fidelity: build
 # reference with its own; the summary (scripts/peer/paired, report/stats)
 # separates the training arithmetic (convlab - paired, paired by seed) from
 # the random streams (paired - reference). Defaults: strided l1 1e-3 and 0,
-# seeds 1-8; e.g. make fidelity-paired SEEDS="9 10" CELLS="strided:0.001".
+# seeds 1-8; e.g. make fidelity-paired SEEDS="9 10" CELLS="strided:0.001";
+# SWAPS="init=convlab dropout=convlab" adds the reference with only those
+# of convlab's streams.
 fidelity-paired: build
 	nice scripts/peer/fidelity_paired.sh
 
