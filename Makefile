@@ -6,7 +6,7 @@ BIN       := bin/convlab
 EXPERIMENTS ?= experiments/report.yaml experiments/figure1.yaml
 JOBS      ?= 1
 
-.PHONY: all build experiments smoke report test vet fmt-check fuzz bench bench-peer bench-peer-raw bench-kernels bench-step bench-stock profile-step test-ops chaos fidelity fidelity-steps slurm-up slurm-down slurm-e2e clean
+.PHONY: all build experiments smoke report test vet fmt-check fuzz bench bench-peer bench-peer-raw bench-kernels bench-step bench-stock profile-step test-ops chaos fidelity fidelity-steps fidelity-paired slurm-up slurm-down slurm-e2e clean
 
 all: build
 
@@ -86,10 +86,21 @@ profile-step:
 # (scripts/peer/keras_reference.py, PyTorch). fidelity-steps compares loss,
 # gradients and weights step by step on the study's networks (100 Adam
 # steps); fidelity trains both on every cell and seed and summarises means,
-# differences and Welch 95% CIs (scripts/peer/fidelity_summary.py, needs
-# python3-scipy). Partial runs: make fidelity SEEDS="1 2" CELLS="strided:0.0001".
+# differences and Welch 95% CIs (go run ./scripts/peer/paired, with
+# report/stats). Partial runs: make fidelity SEEDS="1 2" CELLS="strided:0.0001".
 fidelity: build
 	nice scripts/peer/fidelity.sh
+
+# fidelity-paired: per cell and seed, convlab, the reference with convlab's
+# random streams (same initial weights, shuffles, dropout masks) and the
+# reference with its own; the summary (scripts/peer/paired, report/stats)
+# separates the training arithmetic (convlab - paired, paired by seed) from
+# the random streams (paired - reference). Defaults: strided l1 1e-3 and 0,
+# seeds 1-8; e.g. make fidelity-paired SEEDS="9 10" CELLS="strided:0.001";
+# SWAPS="init=convlab dropout=convlab" adds the reference with only those
+# of convlab's streams.
+fidelity-paired: build
+	nice scripts/peer/fidelity_paired.sh
 
 fidelity-steps:
 	CONVLAB_FIDELITY_STUDY=1 $(GO) test -count=1 -timeout 60m -v -run 'TestKerasStepEquivalence' ./arch/net/

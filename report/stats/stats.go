@@ -213,3 +213,47 @@ func Holm(p []float64) []float64 {
 	}
 	return out
 }
+
+// PooledWelchT tests the mean over k cells of the difference of means,
+// mean(a[i]) − mean(b[i]), every sample independent of the others (as two
+// implementations' runs of several cells): Diff is the mean of the k
+// differences and its variance the sum of the 2k means' variances over
+// k², with Welch–Satterthwaite degrees of freedom over the 2k samples.
+// Cells with fewer than two values on either side are left out; with
+// none left every statistic but Diff (NaN when no cell has values) is NaN.
+func PooledWelchT(a, b [][]float64) Test {
+	if len(a) != len(b) {
+		panic("stats: pooled samples of different lengths")
+	}
+	var diffs, vars, dofs []float64
+	for i := range a {
+		if len(a[i]) < 2 || len(b[i]) < 2 {
+			continue
+		}
+		diffs = append(diffs, stat.Mean(a[i], nil)-stat.Mean(b[i], nil))
+		for _, x := range [][]float64{a[i], b[i]} {
+			vars = append(vars, stat.Variance(x, nil)/float64(len(x)))
+			dofs = append(dofs, float64(len(x)-1))
+		}
+	}
+	if len(diffs) == 0 {
+		return nanTest("pooled Welch t", math.NaN())
+	}
+	k := float64(len(diffs))
+	var sum, den float64
+	for i, v := range vars {
+		sum += v
+		den += v * v / dofs[i]
+	}
+	t := Test{Method: "pooled Welch t", Diff: stat.Mean(diffs, nil), SE: math.Sqrt(sum) / k}
+	if sum > 0 {
+		t.DF = sum * sum / den
+	} else {
+		var n float64
+		for _, d := range dofs {
+			n += d
+		}
+		t.DF = n
+	}
+	return t.finish()
+}

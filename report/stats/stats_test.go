@@ -164,3 +164,34 @@ func TestHolm(t *testing.T) {
 		t.Error("Holm(nil) is not empty")
 	}
 }
+
+func TestPooledWelchT(t *testing.T) {
+	// Cell 1: a = 1 2 3 (mean 2, variance of the mean 1/3), b = 0 1 (0.5,
+	// 0.25); cell 2: a = 5 7 (6, 1), b = 4 4 7 (5, 1). Differences 1.5 and
+	// 1, mean 1.25; variance (1/3 + 0.25 + 1 + 1) / 4; degrees of freedom
+	// (31/12)^2 / ((1/9)/2 + 0.0625/1 + 1/1 + 1/2). The third cell has one
+	// value on a side and is left out.
+	a := [][]float64{{1, 2, 3}, {5, 7}, {9}}
+	b := [][]float64{{0, 1}, {4, 4, 7}, {1, 2}}
+	got := PooledWelchT(a, b)
+	se := math.Sqrt(31.0/12) / 2
+	df := (31.0 / 12) * (31.0 / 12) / (1.0/18 + 0.0625 + 1 + 0.5)
+	half := TQuantile(0.975, df) * se
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{{"diff", got.Diff, 1.25}, {"se", got.SE, se}, {"df", got.DF, df}, {"ci low", got.CILow, 1.25 - half}, {"ci high", got.CIHigh, 1.25 + half}} {
+		if math.Abs(c.got-c.want) > 1e-12 {
+			t.Errorf("%s = %.15g; want %.15g", c.name, c.got, c.want)
+		}
+	}
+	// One cell is Welch's test of that cell.
+	one := PooledWelchT(a[:1], b[:1])
+	w := WelchT(a[0], b[0])
+	if one.Diff != w.Diff || math.Abs(one.SE-w.SE) > 1e-15 || math.Abs(one.DF-w.DF) > 1e-12 || math.Abs(one.P-w.P) > 1e-12 {
+		t.Errorf("one cell: %+v; WelchT %+v", one, w)
+	}
+	if got := PooledWelchT(a[2:], b[2:]); !math.IsNaN(got.Diff) || !math.IsNaN(got.CILow) {
+		t.Errorf("no usable cell: %+v; want NaN", got)
+	}
+}

@@ -3,8 +3,8 @@
 # (ARCH:L1) with every seed twice, in convlab and in the Keras-faithful
 # reference (scripts/peer/keras_reference.py), both with dropout and
 # shuffling on, then summarises per cell and metric: both means, the
-# difference and its 95% Welch confidence interval
-# (scripts/peer/fidelity_summary.py).
+# difference and its 95% Welch confidence interval, pooled over the cells
+# too (go run ./scripts/peer/paired, the statistics of report/stats).
 #
 # Seeds are the outer loop, so a run cut short still has every cell with
 # the seeds done so far; finished runs are kept and not trained again.
@@ -13,7 +13,7 @@
 #   N, EPOCHS            default 5000, 20
 #   FIDELITY_DIR         where results go (default results/fidelity)
 #   CIFAR10_DIR          the data (default ../shared/data/cifar-10-subset)
-#   CONVLAB, PYTHON      the binary and the interpreter
+#   CONVLAB, PYTHON, GO  the binary, the interpreter, the Go command
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CELLS=${CELLS:-"strided:0 strided:0.0001 strided:0.001 strided:0.01 maxpool:0.0001 deeper:0.0001"}
@@ -23,6 +23,7 @@ EPOCHS=${EPOCHS:-20}
 OUT=${FIDELITY_DIR:-results/fidelity}
 CONVLAB=${CONVLAB:-bin/convlab}
 PYTHON=${PYTHON:-/usr/bin/python3}
+GO=${GO:-go}
 if [ -z "${CIFAR10_DIR:-}" ] && [ -d ../shared/data/cifar-10-subset ]; then
   CIFAR10_DIR="$(cd ../shared/data/cifar-10-subset && pwd)"
 fi
@@ -57,7 +58,8 @@ for seed in $SEEDS; do
     mv "$f.tmp" "$f"
   done
   wait "$conv" || { echo "fidelity: convlab failed for seed $seed; see $OUT/convlab/run-s$seed.log" >&2; exit 1; }
-  "$PYTHON" scripts/peer/fidelity_summary.py "$OUT" >"$OUT/summary.md"
+  "$GO" run ./scripts/peer/paired "$OUT" >"$OUT/summary.md.tmp"
+  mv "$OUT/summary.md.tmp" "$OUT/summary.md"
   echo "fidelity: seed $seed done; $OUT/summary.md"
 done
 cat "$OUT/summary.md"

@@ -86,8 +86,18 @@ Commands:
   keras_reference.py train --data-dir DIR --arch strided|maxpool|deeper
       --n 5000 --l1 1e-4 --epochs 20 --seed 1 [--batch 128]
       [--validation-split 0.1] [--threads 1] [--ce logits|clipped]
+      [--streams torch|convlab|init=convlab,shuffle=torch,...] [--nudge-init]
   Trains as model.fit does and prints one JSON object: the history and the
-  dropout-off accuracy and loss on train, validation and test.
+  dropout-off accuracy and loss on train, validation and test. --streams
+  convlab draws the initial weights, shuffles and dropout masks as convlab
+  does for the seed (a port of its PCG streams), for paired runs (or only
+  the streams named, e.g. --streams dropout=convlab);
+  --nudge-init moves every initial kernel weight one float32 ulp up, so
+  that two runs differ by rounding alone.
+
+  keras_reference.py streams --arch A --seed S --perm N --epochs E
+      --masks 3,128 --out DIR
+  Writes the port's convlab streams for the Go tests (see cmd_streams).
 """
 import argparse
 import json
@@ -431,6 +441,193 @@ def cmd_step(a):
         json.dump({"loss": losses, "accuracy": accs}, f)
 
 
+# ------------------------------------------------- convlab's random streams
+
+# `train --streams convlab` replaces the reference's own torch streams by
+# convlab's three, so that a paired run differs from convlab's only in the
+# training arithmetic: the initial weights, the per-epoch shuffle and the
+# dropout masks are bit for bit convlab's. Each is a math/rand/v2 PCG
+# (Go's src/math/rand/v2/pcg.go: a 128-bit LCG, DXSM output) seeded with
+# (run seed, stream constant); the constants and how the draws are used
+# are convlab's (arch/net/model.go initParams and the dropout stream,
+# arch/net/machine.go fillMask, runner/train/train.go shuffleStream and
+# r.Perm). arch/net's TestConvlabStreams and runner/train's
+# TestConvlabShufflePort check this port against Go's own values.
+
+M64 = (1 << 64) - 1
+M128 = (1 << 128) - 1
+PCG_MUL = (2549297995355413924 << 64) | 4865540595714422341
+PCG_INC = (6364136223846793005 << 64) | 1442695040888963407
+DXSM_MUL = 0xDA942042E4DD58B5
+STREAM_INIT = 0x696E6974  # "init"
+STREAM_DROPOUT = 0x64726F706F7574  # "dropout"
+STREAM_SHUFFLE = 0x73687566666C65  # "shuffle"
+_BLOCK = 1 << 15
+_JUMPS = None  # per k in 1.._BLOCK: (MUL^k, INC*(1+MUL+...+MUL^(k-1))) mod 2^128 as 32-bit limbs
+
+
+def _limbs(vals):
+    a = np.array([[(v >> (32 * i)) & 0xFFFFFFFF for i in range(4)] for v in vals], dtype=np.uint64)
+    return [a[:, i].copy() for i in range(4)]
+
+
+def _jumps():
+    global _JUMPS
+    if _JUMPS is None:
+        muls, incs = [], []
+        m, c = 1, 0
+        for _ in range(_BLOCK):
+            m, c = (m * PCG_MUL) & M128, (c * PCG_MUL + PCG_INC) & M128
+            muls.append(m)
+            incs.append(c)
+        _JUMPS = (_limbs(muls), _limbs(incs), muls[-1], incs[-1])
+    return _JUMPS
+
+
+def _dxsm(hi, lo):
+    with np.errstate(over="ignore"):
+        hi = hi ^ (hi >> np.uint64(32))
+        hi = hi * np.uint64(DXSM_MUL)
+        hi = hi ^ (hi >> np.uint64(48))
+        return hi * (lo | np.uint64(1))
+
+
+class GoPCG:
+    """math/rand/v2's PCG: NewPCG(seed1, seed2), Uint64, and Uint64s, the
+    next k outputs at once (numpy, by jumping the LCG ahead)."""
+
+    def __init__(self, seed1, seed2):
+        self.state = ((seed1 & M64) << 64) | (seed2 & M64)
+
+    def uint64(self):
+        self.state = (self.state * PCG_MUL + PCG_INC) & M128
+        hi, lo = self.state >> 64, self.state & M64
+        hi ^= hi >> 32
+        hi = (hi * DXSM_MUL) & M64
+        hi ^= hi >> 48
+        return (hi * (lo | 1)) & M64
+
+    def uint64s(self, k):
+        muls, incs, mul_block, inc_block = _jumps()
+        out = np.empty(k, dtype=np.uint64)
+        mask = np.uint64(0xFFFFFFFF)
+        done = 0
+        while done < k:
+            r = min(_BLOCK, k - done)
+            s = [np.uint64((self.state >> (32 * i)) & 0xFFFFFFFF) for i in range(4)]
+            # state_j = MUL^j * state + INC_j (mod 2^128), in 32-bit limbs so
+            # that no uint64 partial sum overflows
+            acc = [incs[i][:r].copy() for i in range(4)]
+            for i in range(4):
+                for j in range(4 - i):
+                    p = muls[i][:r] * s[j]
+                    acc[i + j] += p & mask
+                    if i + j < 3:
+                        acc[i + j + 1] += p >> np.uint64(32)
+            for i in range(3):
+                acc[i + 1] += acc[i] >> np.uint64(32)
+                acc[i] &= mask
+            acc[3] &= mask
+            hi = (acc[3] << np.uint64(32)) | acc[2]
+            lo = (acc[1] << np.uint64(32)) | acc[0]
+            out[done:done + r] = _dxsm(hi, lo)
+            self.state = (int(hi[-1]) << 64) | int(lo[-1])
+            done += r
+        return out
+
+    def uint64n(self, n):
+        """Rand.uint64n: Lemire's multiply-and-reject (rand.go)."""
+        if n & (n - 1) == 0:
+            return self.uint64() & (n - 1)
+        x = self.uint64() * n
+        hi, lo = x >> 64, x & M64
+        if lo < n:
+            thresh = ((1 << 64) - n) % n
+            while lo < thresh:
+                x = self.uint64() * n
+                hi, lo = x >> 64, x & M64
+        return hi
+
+    def perm(self, n):
+        """Rand.Perm: Fisher-Yates from the top, Shuffle's swaps."""
+        p = list(range(n))
+        for i in range(n - 1, 0, -1):
+            j = self.uint64n(i + 1)
+            p[i], p[j] = p[j], p[i]
+        return p
+
+    def float64s(self, k):
+        """Rand.Float64 k times: the low 53 bits over 2^53."""
+        return (self.uint64s(k) & np.uint64((1 << 53) - 1)).astype(np.float64) / float(1 << 53)
+
+
+def convlab_init(net, seed):
+    """convlab's initial weights in the Keras layouts of net: Glorot-uniform
+    kernels drawn layer by layer in convlab's layouts (conv F x C x K x K,
+    dense in x units) as (Float64()*2 - 1) * limit, rounded to float32;
+    zero biases."""
+    r = GoPCG(seed, STREAM_INIT)
+    vals, pi = [], 0
+    for l in net.layers:
+        if l["kind"] not in ("conv2d", "dense"):
+            continue
+        kern = net.params[pi][1]
+        if l["kind"] == "conv2d":
+            kh, kw, cin, cout = kern.shape
+            shape, fan_in, fan_out = (cout, cin, kh, kw), kh * kw * cin, kh * kw * cout
+        else:
+            shape, (fan_in, fan_out) = tuple(kern.shape), tuple(kern.shape)
+        limit = math.sqrt(6.0 / (fan_in + fan_out))
+        k = (r.float64s(int(np.prod(shape))) * 2 - 1) * limit
+        vals += [k.astype(np.float32).reshape(shape), np.zeros(net.params[pi + 1][1].shape, np.float32)]
+        pi += 2
+    return relayout(net, vals, True)
+
+
+def convlab_masks(pcg, n, shape, rate):
+    """fillMask for an n-image batch at a dropout layer whose input has the
+    Keras shape (H, W, C) or (F,): one Uint64 per two values of the
+    channels-first mask, bits 8..31 for the first and 40..63 for the second,
+    kept where the 24-bit fraction is at least the rate. Returns the NHWC
+    keep mask (bool)."""
+    size = n * int(np.prod(shape))
+    u = pcg.uint64s((size + 1) // 2)
+    thr = np.uint64(math.ceil(rate * (1 << 24)))
+    bits = np.empty(2 * len(u), dtype=bool)
+    bits[0::2] = ((u >> np.uint64(8)) & np.uint64((1 << 24) - 1)) >= thr
+    bits[1::2] = (u >> np.uint64(40)) >= thr
+    bits = bits[:size]
+    if len(shape) == 3:
+        h, w, c = shape
+        return nchw_to_nhwc(bits, c, h, w)
+    return bits.reshape(n, -1)
+
+
+def cmd_streams(a):
+    """Writes convlab's streams as the port computes them, for the Go tests:
+    DIR/init.f32 (every parameter in convlab's layouts and order), DIR/perm.u32
+    (the shuffles of --epochs epochs of --perm images), DIR/masks.u8 (the
+    keep bits, channels-first, of one batch of each size in --masks)."""
+    net = Net(preset(a.arch, 0.0), (32, 32, 3))
+    os.makedirs(a.out, exist_ok=True)
+    init = relayout(net, convlab_init(net, a.seed), False)
+    with open(os.path.join(a.out, "init.f32"), "wb") as f:
+        for v in init:
+            f.write(np.ascontiguousarray(v, "<f4").tobytes())
+    r = GoPCG(a.seed, STREAM_SHUFFLE)
+    perms = [r.perm(a.perm) for _ in range(a.epochs)]
+    np.array(perms, dtype="<u4").tofile(os.path.join(a.out, "perm.u32"))
+    d = GoPCG(a.seed, STREAM_DROPOUT)
+    drops = [(net.shapes[i], l["rate"]) for i, l in enumerate(net.layers) if l["kind"] == "dropout" and l["rate"] > 0]
+    with open(os.path.join(a.out, "masks.u8"), "wb") as f:
+        for n in (int(s) for s in a.masks.split(",") if s):
+            for shape, rate in drops:
+                keep = convlab_masks(d, n, shape, rate)
+                if len(shape) == 3:
+                    keep = keep.transpose(0, 3, 1, 2)
+                f.write(np.ascontiguousarray(keep, np.uint8).tobytes())
+
+
 # ----------------------------------------------------------------- train
 
 # The study's architectures (docs/study.md, "Architectures"): 3x3 ReLU
@@ -487,6 +684,24 @@ def evaluate(net, x, y, ce, batch):
     return loss_sum / len(y) + float(net.penalty()), correct / len(y)
 
 
+STREAMS = ("init", "shuffle", "dropout")
+
+
+def parse_streams(spec):
+    """--streams: torch or convlab for all three streams, or a comma list
+    of STREAM=SOURCE (the streams not named are torch's)."""
+    if spec in ("torch", "convlab"):
+        return {k: spec for k in STREAMS}
+    src = {k: "torch" for k in STREAMS}
+    for part in spec.split(","):
+        k, _, v = part.partition("=")
+        if k not in STREAMS or v not in ("torch", "convlab"):
+            raise SystemExit(f"keras_reference.py: --streams {spec!r}: {part!r} is not STREAM=SOURCE "
+                             f"with STREAM one of {', '.join(STREAMS)} and SOURCE torch or convlab")
+        src[k] = v
+    return src
+
+
 def cmd_train(a):
     torch.set_num_threads(a.threads)
     train = ["data_batch_%d.bin" % i for i in range(1, 6)]
@@ -496,18 +711,38 @@ def cmd_train(a):
     xtr, ytr, xva, yva = x[:split], y[:split], x[split:], y[split:]
     gen = torch.Generator().manual_seed(a.seed)
     net = Net(preset(a.arch, a.l1), (32, 32, 3))
-    net.glorot(gen)
+    src = parse_streams(a.streams)
+    if src["init"] == "convlab":
+        with torch.no_grad():
+            for (_, t), v in zip(net.params, convlab_init(net, a.seed)):
+                t.copy_(torch.from_numpy(v))
+    else:
+        net.glorot(gen)
+    shuffle, dropout = GoPCG(a.seed, STREAM_SHUFFLE), GoPCG(a.seed, STREAM_DROPOUT)
+    drops = [(net.shapes[i], l["rate"]) for i, l in enumerate(net.layers) if l["kind"] == "dropout" and l["rate"] > 0]
+    if a.nudge_init:
+        with torch.no_grad():
+            for name, t in net.params:
+                if name.endswith("/kernel"):
+                    t.copy_(torch.from_numpy(np.nextafter(t.numpy(), np.float32(np.inf))))
     opt = Adam([t for _, t in net.params])
     history = []
     for epoch in range(1, a.epochs + 1):
-        perm = torch.randperm(split, generator=gen)
+        if src["shuffle"] == "convlab":
+            perm = torch.tensor(shuffle.perm(split))
+        else:
+            perm = torch.randperm(split, generator=gen)
         loss_sum, correct, seen = 0.0, 0, 0
         for i in range(0, split, a.batch):
             idx = perm[i:i + a.batch]
             xb, yb = xtr[idx], ytr[idx]
             for _, t in net.params:
                 t.grad = None
-            z = net.logits(xb, True, gen=gen)
+            masks = None
+            if src["dropout"] == "convlab":
+                masks = [torch.from_numpy(np.ascontiguousarray(convlab_masks(dropout, len(yb), shape, rate)))
+                         for shape, rate in drops]
+            z = net.logits(xb, True, masks=masks, gen=gen)
             loss = crossentropy(z, yb, a.ce) + net.penalty()
             loss.backward()
             opt.step()
@@ -518,7 +753,7 @@ def cmd_train(a):
         history.append({"epoch": epoch, "loss": loss_sum / seen, "accuracy": correct / seen,
                         "val_loss": vl, "val_accuracy": va})
     out = {"impl": "reference", "arch": a.arch, "n": a.n, "l1": a.l1, "epochs": a.epochs, "seed": a.seed,
-           "ce": a.ce, "history": history}
+           "ce": a.ce, "streams": a.streams, "nudge_init": a.nudge_init, "history": history}
     for part, (xx, yy) in {"train": (xtr, ytr), "validation": (xva, yva), "test": (xt, yt)}.items():
         out[part + "_loss"], out[part + "_accuracy"] = evaluate(net, xx, yy, a.ce, a.batch)
     json.dump(out, sys.stdout)
@@ -547,10 +782,25 @@ def main():
     t.add_argument("--validation-split", type=float, default=0.1)
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--ce", choices=["logits", "clipped"], default="logits")
+    t.add_argument("--streams", default="torch",
+                   help="torch, or convlab: convlab's initial weights, shuffles and dropout masks (its PCG "
+                        "streams); or per stream, e.g. init=convlab,shuffle=torch,dropout=convlab")
+    t.add_argument("--nudge-init", action="store_true",
+                   help="move every initial kernel weight one float32 ulp up: a rounding-scale perturbation, "
+                        "the yardstick of how far two float32 trajectories part")
+    r = sub.add_parser("streams", help="write convlab's random streams as the port draws them (for the Go tests)")
+    r.add_argument("--arch", default="strided")
+    r.add_argument("--seed", type=int, default=1)
+    r.add_argument("--perm", type=int, default=100, help="images to shuffle")
+    r.add_argument("--epochs", type=int, default=2, help="shuffles to write")
+    r.add_argument("--masks", default="3", help="batch sizes, one mask set each, comma-separated")
+    r.add_argument("--out", required=True)
     a = p.parse_args()
     torch.set_num_threads(getattr(a, "threads", 1))
     if a.cmd == "step":
         cmd_step(a)
+    elif a.cmd == "streams":
+        cmd_streams(a)
     else:
         if not a.data_dir:
             raise SystemExit("keras_reference.py train: no --data-dir and no CIFAR10_DIR")
