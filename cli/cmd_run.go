@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 
 	"convlab/convolution"
@@ -87,9 +88,20 @@ func (o *runOptions) flags(fs *flag.FlagSet) {
 	o.formats = addFormatsFlag(fs)
 }
 
+// trainingGCPercent is the collector's target while runs train, unless
+// GOGC says otherwise. A run's heap is mostly buffers that live as long as
+// the run, and a step allocates little, so collecting once the heap is a
+// quarter above the live one, rather than Go's default of double, costs no
+// measurable time and keeps a grid's peak memory near what its runs hold
+// (two strided runs of n 5,000, -j 2: peak RSS 284 -> 231 MiB).
+const trainingGCPercent = 25
+
 func runFiles(e *env, args []string, o runOptions) error {
 	if o.jobs < 1 {
 		return usagef("-j must be at least 1, not %d", o.jobs)
+	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(trainingGCPercent)
 	}
 	sel, err := parseSelection(o.only, o.shard)
 	if err != nil {

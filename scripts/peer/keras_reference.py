@@ -685,19 +685,24 @@ def evaluate(net, x, y, ce, batch):
 
 
 STREAMS = ("init", "shuffle", "dropout")
+SOURCES = ("torch", "own", "convlab")
 
 
 def parse_streams(spec):
-    """--streams: torch or convlab for all three streams, or a comma list
-    of STREAM=SOURCE (the streams not named are torch's)."""
-    if spec in ("torch", "convlab"):
+    """--streams: torch, own or convlab for all three streams, or a comma
+    list of STREAM=SOURCE (the streams not named are torch's). torch draws
+    every torch stream from one generator seeded with the seed, in the
+    order training asks; own gives the stream a torch generator of its own
+    (seeded from the seed and the stream), which changes how the streams
+    interleave and nothing else."""
+    if spec in SOURCES:
         return {k: spec for k in STREAMS}
     src = {k: "torch" for k in STREAMS}
     for part in spec.split(","):
         k, _, v = part.partition("=")
-        if k not in STREAMS or v not in ("torch", "convlab"):
+        if k not in STREAMS or v not in SOURCES:
             raise SystemExit(f"keras_reference.py: --streams {spec!r}: {part!r} is not STREAM=SOURCE "
-                             f"with STREAM one of {', '.join(STREAMS)} and SOURCE torch or convlab")
+                             f"with STREAM one of {', '.join(STREAMS)} and SOURCE one of {', '.join(SOURCES)}")
         src[k] = v
     return src
 
@@ -712,12 +717,14 @@ def cmd_train(a):
     gen = torch.Generator().manual_seed(a.seed)
     net = Net(preset(a.arch, a.l1), (32, 32, 3))
     src = parse_streams(a.streams)
+    gens = {k: torch.Generator().manual_seed(a.seed * len(STREAMS) + i + 1_000_003) if src[k] == "own" else gen
+            for i, k in enumerate(STREAMS)}
     if src["init"] == "convlab":
         with torch.no_grad():
             for (_, t), v in zip(net.params, convlab_init(net, a.seed)):
                 t.copy_(torch.from_numpy(v))
     else:
-        net.glorot(gen)
+        net.glorot(gens["init"])
     shuffle, dropout = GoPCG(a.seed, STREAM_SHUFFLE), GoPCG(a.seed, STREAM_DROPOUT)
     drops = [(net.shapes[i], l["rate"]) for i, l in enumerate(net.layers) if l["kind"] == "dropout" and l["rate"] > 0]
     if a.nudge_init:
@@ -731,7 +738,7 @@ def cmd_train(a):
         if src["shuffle"] == "convlab":
             perm = torch.tensor(shuffle.perm(split))
         else:
-            perm = torch.randperm(split, generator=gen)
+            perm = torch.randperm(split, generator=gens["shuffle"])
         loss_sum, correct, seen = 0.0, 0, 0
         for i in range(0, split, a.batch):
             idx = perm[i:i + a.batch]
@@ -742,7 +749,7 @@ def cmd_train(a):
             if src["dropout"] == "convlab":
                 masks = [torch.from_numpy(np.ascontiguousarray(convlab_masks(dropout, len(yb), shape, rate)))
                          for shape, rate in drops]
-            z = net.logits(xb, True, masks=masks, gen=gen)
+            z = net.logits(xb, True, masks=masks, gen=gens["dropout"])
             loss = crossentropy(z, yb, a.ce) + net.penalty()
             loss.backward()
             opt.step()
@@ -783,7 +790,7 @@ def main():
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--ce", choices=["logits", "clipped"], default="logits")
     t.add_argument("--streams", default="torch",
-                   help="torch, or convlab: convlab's initial weights, shuffles and dropout masks (its PCG "
+                   help="torch (one torch generator), own (a torch generator a stream), or convlab: convlab's initial weights, shuffles and dropout masks (its PCG "
                         "streams); or per stream, e.g. init=convlab,shuffle=torch,dropout=convlab")
     t.add_argument("--nudge-init", action="store_true",
                    help="move every initial kernel weight one float32 ulp up: a rounding-scale perturbation, "

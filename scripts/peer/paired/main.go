@@ -341,10 +341,10 @@ func write(w io.Writer, s sides) error {
 	}
 	slices.Sort(swaps)
 	if len(swaps) > 0 {
-		p("\nThe reference with some of convlab's streams (--streams SPEC, the others torch's), against the reference (all torch's) and paired (all convlab's); Welch 95%% CIs.\n\n")
-		p("| cell | metric | streams | seeds | mean | − reference | − paired |\n| --- | --- | --- | ---: | ---: | --- | --- |\n")
+		p("\nThe reference with other streams (--streams SPEC: some of convlab's, the others torch's; own: each stream a torch generator of its own), against the reference (all torch's, one generator), paired (all convlab's) and convlab; Welch 95%% CIs.\n\n")
+		p("| cell | metric | streams | seeds | mean | − reference | − paired | convlab − it |\n| --- | --- | --- | ---: | ---: | --- | --- | --- |\n")
 		for _, c := range cells {
-			pr, rf := s[sidePaired][c], s[sideReference][c]
+			pr, rf, cv := s[sidePaired][c], s[sideReference][c], s[sideConvlab][c]
 			for _, m := range metrics {
 				for _, side := range swaps {
 					sw := s[side][c]
@@ -352,8 +352,9 @@ func write(w io.Writer, s sides) error {
 						continue
 					}
 					x := values(sw, all(sw), m.of)
-					p("| %s l1 %g | %s | %s | %d | %.4f | %s | %s |\n", c.arch, c.l1, m.name, strings.TrimPrefix(side, swapPrefix), len(x),
-						stats.Summarize(x).Mean, ci(stats.WelchT(x, values(rf, all(rf), m.of))), ci(stats.WelchT(x, values(pr, all(pr), m.of))))
+					p("| %s l1 %g | %s | %s | %d | %.4f | %s | %s | %s |\n", c.arch, c.l1, m.name, strings.TrimPrefix(side, swapPrefix), len(x),
+						stats.Summarize(x).Mean, ci(stats.WelchT(x, values(rf, all(rf), m.of))), ci(stats.WelchT(x, values(pr, all(pr), m.of))),
+						ci(stats.WelchT(values(cv, all(cv), m.of), x)))
 				}
 			}
 		}
