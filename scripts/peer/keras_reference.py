@@ -694,7 +694,11 @@ def parse_streams(spec):
     every torch stream from one generator seeded with the seed, in the
     order training asks; own gives the stream a torch generator of its own
     (seeded from the seed and the stream), which changes how the streams
-    interleave and nothing else."""
+    interleave and nothing else. own is the closer to Keras: per
+    tf.random.set_seed's documentation (tensorflow/python/framework/
+    random_seed.py), with a global seed set each random op (initializer,
+    dropout, the shuffle) gets an operation seed of its own and "a unique
+    random sequence"."""
     if spec in SOURCES:
         return {k: spec for k in STREAMS}
     src = {k: "torch" for k in STREAMS}
