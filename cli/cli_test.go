@@ -437,3 +437,34 @@ func TestOnlyOverSeveralFiles(t *testing.T) {
 		}
 	}
 }
+
+// A convolution file goes to slurm's report job alone: every array task
+// computing part i's Figure 1 again would be work done once per shard.
+func TestSlurmGivesConvolutionFilesToTheReportJob(t *testing.T) {
+	file, _ := setupGrid(t)
+	conv := filepath.Join("..", "experiments", "figure1.yaml")
+	code, out, errOut := convlab(t, "slurm", "--dry-run", "--shards", "2", "--convlab", "/opt/convlab", conv, file)
+	if code != 0 {
+		t.Fatalf("slurm --dry-run: status %d: %s", code, errOut)
+	}
+	var runLine, reportLine string
+	for _, line := range strings.Split(out, "\n") {
+		switch {
+		case strings.HasPrefix(line, "exec /opt/convlab run "):
+			runLine = line
+		case strings.HasPrefix(line, "exec /opt/convlab report "):
+			reportLine = line
+		}
+	}
+	if runLine == "" || strings.Contains(runLine, "figure1.yaml") || !strings.HasSuffix(runLine, " "+file) {
+		t.Errorf("array task: %q; want the training file %s and no convolution file", runLine, file)
+	}
+	if !strings.HasSuffix(reportLine, " "+file+" "+conv) {
+		t.Errorf("report job: %q; want the training file, then %s", reportLine, conv)
+	}
+
+	code, _, errOut = convlab(t, "slurm", "--dry-run", "--convlab", "/opt/convlab", conv)
+	if want := "no training experiment file among 1 given"; code != 2 || !strings.Contains(errOut, want) {
+		t.Errorf("convolution file alone: status %d, stderr %q; want 2 and %q", code, errOut, want)
+	}
+}

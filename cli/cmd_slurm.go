@@ -16,15 +16,17 @@ var cmdSlurm = &command{
 	short: "submit the grid to Slurm as a job array plus a report job",
 	long: `Slurm validates the experiment files, writes two sbatch scripts and
 submits them: a job array with one task per shard of the grid (each task
-runs 'convlab run --shard k/N FILE...' into the shared results tree) and a
-report job that runs 'convlab report FILE...' once every task succeeded
-(--dependency=afterok). With --dry-run it prints the scripts instead.`,
+runs 'convlab run --shard k/N FILE...' on the training files into the
+shared results tree) and a report job that runs 'convlab report FILE...'
+once every task succeeded (--dependency=afterok); part i's convolution
+files go to the report job alone, which computes their Figure 1 once.
+With --dry-run it prints the scripts instead.`,
 	setup: bind(runSlurm),
 }
 
 // slurmOptions are the flags of slurm.
 type slurmOptions struct {
-	job       slurm.Options // the sbatch settings; Files and the runs' arguments are filled in by runSlurm
+	job       slurm.Options // the sbatch settings; Files, ReportFiles and the runs' arguments are filled in by runSlurm
 	dryRun    bool
 	scripts   string
 	force     bool
@@ -47,11 +49,20 @@ func runSlurm(e *env, opts *slurmOptions, args []string) error {
 	}
 	// Every file is validated as run will load it, before anything is
 	// submitted.
-	if _, _, err := loadFiles(args, *opts.overrides); err != nil {
+	files, convs, err := loadFiles(args, *opts.overrides)
+	if err != nil {
 		return err
 	}
+	if len(files) == 0 {
+		return usagef("no training experiment file among %d given; convolution files alone need no array job: use convlab run", len(args))
+	}
 	o := opts.job
-	o.Files = args
+	for _, f := range files {
+		o.Files = append(o.Files, f.path)
+	}
+	for _, c := range convs {
+		o.ReportFiles = append(o.ReportFiles, c.Path)
+	}
 	o.RunArgs = append(o.RunArgs, overrideArgs(*opts.overrides)...)
 	o.ReportArgs = append(o.ReportArgs, overrideArgs(*opts.overrides)...)
 	if opts.force {

@@ -23,8 +23,13 @@ import (
 
 // Options describe the jobs to submit.
 type Options struct {
-	// Files are the experiment files, as given to `convlab run`.
+	// Files are the training experiment files, as given to `convlab run`:
+	// every array task trains its shard of their grid.
 	Files []string
+	// ReportFiles are files only the report job is given, after Files:
+	// part i's convolution files, whose Figure 1 is computed once rather
+	// than once per array task.
+	ReportFiles []string
 	// Shards is the number of array tasks, one per shard of the grid.
 	Shards int
 	// Convlab is the convlab command the jobs run; "" means "convlab".
@@ -127,7 +132,7 @@ func (o Options) Validate() error {
 			bad("%s %q: #SBATCH lines cannot hold spaces, quotes or backslashes; choose a path without them", what, p)
 		}
 	}
-	for _, s := range slices.Concat([]string{o.Convlab}, o.Files, o.RunArgs, o.ReportArgs) {
+	for _, s := range slices.Concat([]string{o.Convlab}, o.Files, o.ReportFiles, o.RunArgs, o.ReportArgs) {
 		if strings.ContainsAny(s, "\n\r\x00") {
 			bad("argument %q holds a line break or NUL", s)
 		}
@@ -178,7 +183,7 @@ func ReportScript(o Options) (string, error) {
 	for _, a := range o.ReportArgs {
 		args = append(args, quote(a))
 	}
-	for _, f := range o.Files {
+	for _, f := range slices.Concat(o.Files, o.ReportFiles) {
 		args = append(args, quote(f))
 	}
 	fmt.Fprintf(&b, "exec %s\n", strings.Join(args, " "))

@@ -237,3 +237,25 @@ func ExampleScript() {
 	// set -euo pipefail
 	// exec convlab run --shard "$((SLURM_ARRAY_TASK_ID + 1))/2" experiments/smoke.yaml
 }
+
+func TestReportFilesGoToTheReportJobAlone(t *testing.T) {
+	o := Options{Files: []string{"experiments/smoke.yaml"}, ReportFiles: []string{"experiments/figure1.yaml"}, Shards: 2, Convlab: "convlab"}
+	array, err := Script(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, err := ReportScript(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(array, "figure1.yaml") || !strings.Contains(array, " experiments/smoke.yaml\n") {
+		t.Errorf("array script trains %q; want smoke.yaml alone:\n%s", o.ReportFiles, array)
+	}
+	if !strings.Contains(report, "exec convlab report experiments/smoke.yaml experiments/figure1.yaml\n") {
+		t.Errorf("report script:\n%s\nwant the training file, then the report file", report)
+	}
+	o.ReportFiles = []string{"a\nb"}
+	if err := o.Validate(); err == nil || !strings.Contains(err.Error(), `argument "a\nb" holds a line break`) {
+		t.Errorf("a line break in a report file: %v", err)
+	}
+}
