@@ -11,6 +11,11 @@
 #   CELLS   ARCH:L1 pairs (default: the six cells of issue 12)
 #   SEEDS   seeds (default 1 2 3 4 5)
 #   N, EPOCHS            default 5000, 20
+#   STREAMS  the reference's random streams (keras_reference.py train
+#            --streams): own (default: a torch generator a stream, as
+#            TensorFlow gives each random op a seed of its own) or torch
+#            (one generator for all three, which trains 0.0125 higher in
+#            train accuracy; see README, Fidelity)
 #   FIDELITY_DIR         where results go (default results/fidelity)
 #   CIFAR10_DIR          the data (default ../shared/data/cifar-10-subset)
 #   CONVLAB, PYTHON, GO  the binary, the interpreter, the Go command
@@ -20,6 +25,7 @@ CELLS=${CELLS:-"strided:0 strided:0.0001 strided:0.001 strided:0.01 maxpool:0.00
 SEEDS=${SEEDS:-"1 2 3 4 5"}
 N=${N:-5000}
 EPOCHS=${EPOCHS:-20}
+STREAMS=${STREAMS:-own}
 OUT=${FIDELITY_DIR:-results/fidelity}
 CONVLAB=${CONVLAB:-bin/convlab}
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -52,9 +58,13 @@ for seed in $SEEDS; do
   for cell in $CELLS; do
     arch=${cell%%:*} l1=${cell##*:}
     f="$OUT/reference/$arch-n$N-l1_$l1-e$EPOCHS-s$seed.json"
-    [ -s "$f" ] && continue
+    if [ -s "$f" ]; then
+      grep -q "\"streams\": \"$STREAMS\"" "$f" ||
+        { echo "fidelity: $f was trained with other --streams than STREAMS=$STREAMS; use another FIDELITY_DIR" >&2; exit 1; }
+      continue
+    fi
     "$PYTHON" scripts/peer/keras_reference.py train --data-dir "$CIFAR10_DIR" --arch "$arch" --n "$N" \
-      --l1 "$l1" --epochs "$EPOCHS" --seed "$seed" --threads 1 >"$f.tmp"
+      --l1 "$l1" --epochs "$EPOCHS" --seed "$seed" --threads 1 --streams "$STREAMS" >"$f.tmp"
     mv "$f.tmp" "$f"
   done
   wait "$conv" || { echo "fidelity: convlab failed for seed $seed; see $OUT/convlab/run-s$seed.log" >&2; exit 1; }
