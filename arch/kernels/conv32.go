@@ -203,29 +203,57 @@ func (j *convJob) forward(p, lo, hi int) {
 	in := g.C * g.H * g.W
 	ld := padLd(npp)
 	s.col = grow(s.col, kk*ld)
-	a, bias := j.w, j.b
-	if g.F != fp {
+	a, bias, flags := j.forwardOperands(s, np, npp, fp)
+	for n := lo; n < hi; n++ {
+		j.im2col(s, j.x[n*in:(n+1)*in], s.col, ld)
+		dst, ldc := j.forwardDst(s, n, np, npp)
+		gemm(fp, npp, kk, a, kk, s.col, ld, dst, ldc, bias, flags)
+		j.forwardStore(s, n, np, npp)
+	}
+}
+
+// forwardOperands is what both forward layouts (im2col and shifted planes)
+// multiply with: the weights and biases, padded when F is not a whole
+// number of 4-row tiles, and the fused-ReLU flag. When the product cannot
+// land in the output directly it sizes worker scratch s for it.
+func (j *convJob) forwardOperands(s *convScratch, np, npp, fp int) (a, bias []float32, flags int) {
+	a, bias = j.w, j.b
+	if j.g.F != fp {
 		a, bias = j.wpad, j.bpad
 	}
-	direct := g.F == fp && np == npp
-	if !direct {
+	if !j.forwardDirect(np, npp) {
 		s.cbuf = grow(s.cbuf, fp*npp)
 	}
-	flags := 0
 	if j.relu {
 		flags |= kReLU
 	}
-	for n := lo; n < hi; n++ {
-		j.im2col(s, j.x[n*in:(n+1)*in], s.col, ld)
-		out := j.out[n*g.F*np : (n+1)*g.F*np]
-		if direct {
-			gemm(fp, npp, kk, a, kk, s.col, ld, out, np, bias, flags)
-			continue
-		}
-		gemm(fp, npp, kk, a, kk, s.col, ld, s.cbuf, npp, bias, flags)
-		for f := 0; f < g.F; f++ {
-			copy(out[f*np:(f+1)*np], s.cbuf[f*npp:])
-		}
+	return a, bias, flags
+}
+
+// forwardDirect reports whether image products are written straight into
+// the output: no padded filter rows and no padded columns to drop.
+func (j *convJob) forwardDirect(np, npp int) bool {
+	return j.g.F == roundUp(j.g.F, 4) && np == npp
+}
+
+// forwardDst is where image n's product goes, with its row stride: its
+// place in the output, or s.cbuf when padding has to be dropped first.
+func (j *convJob) forwardDst(s *convScratch, n, np, npp int) ([]float32, int) {
+	if j.forwardDirect(np, npp) {
+		return j.out[n*j.g.F*np : (n+1)*j.g.F*np], np
+	}
+	return s.cbuf, npp
+}
+
+// forwardStore copies image n's product from s.cbuf into the output, its
+// padded rows and columns left out; a direct product is already there.
+func (j *convJob) forwardStore(s *convScratch, n, np, npp int) {
+	if j.forwardDirect(np, npp) {
+		return
+	}
+	out := j.out[n*j.g.F*np : (n+1)*j.g.F*np]
+	for f := 0; f < j.g.F; f++ {
+		copy(out[f*np:(f+1)*np], s.cbuf[f*npp:])
 	}
 }
 

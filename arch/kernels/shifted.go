@@ -156,18 +156,7 @@ func (j *convJob) forwardShifted(p, lo, hi int) {
 	in := g.C * g.H * g.W
 	s.col = grow(s.col, j.sg.size)
 	zeroShifted(g, &j.sg, s.col)
-	a, bias := j.w, j.b
-	if g.F != fp {
-		a, bias = j.wpad, j.bpad
-	}
-	direct := g.F == fp && np == npp
-	if !direct {
-		s.cbuf = grow(s.cbuf, fp*npp)
-	}
-	flags := 0
-	if j.relu {
-		flags |= kReLU
-	}
+	a, bias, flags := j.forwardOperands(s, np, npp, fp)
 	for n := lo; n < hi; n++ {
 		xn := j.x[n*in : (n+1)*in]
 		planes := xn
@@ -176,14 +165,8 @@ func (j *convJob) forwardShifted(p, lo, hi int) {
 			planes = s.sub
 		}
 		buildShifted(g, &j.sg, planes, s.col)
-		out := j.out[n*g.F*np : (n+1)*g.F*np]
-		if direct {
-			gemmIB(fp, npp, kk, a, kk, s.col, j.boff, out, np, bias, flags)
-			continue
-		}
-		gemmIB(fp, npp, kk, a, kk, s.col, j.boff, s.cbuf, npp, bias, flags)
-		for f := 0; f < g.F; f++ {
-			copy(out[f*np:(f+1)*np], s.cbuf[f*npp:])
-		}
+		dst, ldc := j.forwardDst(s, n, np, npp)
+		gemmIB(fp, npp, kk, a, kk, s.col, j.boff, dst, ldc, bias, flags)
+		j.forwardStore(s, n, np, npp)
 	}
 }
