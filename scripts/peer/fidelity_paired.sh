@@ -6,7 +6,8 @@
 #   paired     the Keras-faithful reference with convlab's random streams
 #              (keras_reference.py train --streams convlab: the same
 #              initial weights, shuffles and dropout masks, bit for bit);
-#   reference  the reference with its own torch streams (as make fidelity);
+#   reference  the reference with its own torch streams, one generator for
+#              all three (make fidelity with STREAMS=torch);
 #   paired-nudged  paired again with every initial kernel weight one float32
 #              ulp up (--nudge-init; NUDGED=0 skips it): how far two
 #              trajectories of one training loop part by rounding alone;
@@ -17,66 +18,36 @@
 # reference the random streams alone; the summary (go run
 # ./scripts/peer/paired) gives both per seed pair with paired-t 95% CIs.
 #
-# The directory layout is make fidelity's plus paired/, so the two share
-# finished runs (FIDELITY_DIR); finished runs are not trained again.
+# The directory layout is make fidelity's plus paired/; finished runs are
+# not trained again. FIDELITY_DIR defaults to results/fidelity-paired, not
+# make fidelity's directory: their reference sides draw other streams, and
+# reference_run refuses to mix them.
 #   CELLS   ARCH:L1 pairs (default: strided:0.001 strided:0)
 #   SEEDS   seeds (default 1 to 8)
-#   N, EPOCHS            default 5000, 20
-#   FIDELITY_DIR         where results go (default results/fidelity)
-#   CIFAR10_DIR          the data (default ../shared/data/cifar-10-subset)
-#   CONVLAB, PYTHON, GO  the binary, the interpreter, the Go command
+#   N, EPOCHS, FIDELITY_DIR, CIFAR10_DIR, CONVLAB, PYTHON, GO: see fidelity_common.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CELLS=${CELLS:-"strided:0.001 strided:0"}
 SEEDS=${SEEDS:-"1 2 3 4 5 6 7 8"}
-N=${N:-5000}
-EPOCHS=${EPOCHS:-20}
-OUT=${FIDELITY_DIR:-results/fidelity}
-CONVLAB=${CONVLAB:-bin/convlab}
-PYTHON=${PYTHON:-/usr/bin/python3}
-GO=${GO:-go}
 NUDGED=${NUDGED:-1}
 SWAPS=${SWAPS:-}
-if [ -z "${CIFAR10_DIR:-}" ] && [ -d ../shared/data/cifar-10-subset ]; then
-  CIFAR10_DIR="$(cd ../shared/data/cifar-10-subset && pwd)"
-fi
-: "${CIFAR10_DIR:?set CIFAR10_DIR to the CIFAR-10 binary directory}"
-export CIFAR10_DIR
-mkdir -p "$OUT/reference" "$OUT/paired" "$OUT/paired-nudged" "$OUT/convlab"
+FIDELITY_DIR=${FIDELITY_DIR:-results/fidelity-paired}
+. scripts/peer/fidelity_common.sh
 
-reference() { # streams dir arch l1 seed [flag]
-  local f="$OUT/$2/$3-n$N-l1_$4-e$EPOCHS-s$5.json"
-  [ -s "$f" ] && return 0
-  "$PYTHON" scripts/peer/keras_reference.py train --data-dir "$CIFAR10_DIR" --arch "$3" --n "$N" \
-    --l1 "$4" --epochs "$EPOCHS" --seed "$5" --threads 1 --streams "$1" ${6:+"$6"} >"$f.tmp"
-  mv "$f.tmp" "$f"
-}
 
 for seed in $SEEDS; do
-  yaml="$OUT/convlab/fidelity-s$seed.yaml"
-  {
-    echo "name: fidelity"
-    echo "description: issue 12, convlab's side of the fidelity comparisons (seed $seed)"
-    echo "defaults: {dataset: cifar10, data_dir: \"$CIFAR10_DIR\", n: $N, epochs: $EPOCHS, batch_size: 128, validation_split: 0.1}"
-    echo "sweeps:"
-    i=0
-    for cell in $CELLS; do
-      i=$((i + 1))
-      echo "  cell$i: {set: {arch: ${cell%%:*}, l1: ${cell##*:}, seed: $seed}}"
-    done
-  } >"$yaml.tmp"
-  mv "$yaml.tmp" "$yaml"
+  yaml=$(convlab_file "$seed")
   "$CONVLAB" run -cores 1 -no-report -results "$OUT/convlab/results" "$yaml" >"$OUT/convlab/run-s$seed.log" 2>&1 ||
     { echo "fidelity-paired: convlab failed for seed $seed; see $OUT/convlab/run-s$seed.log" >&2; exit 1; }
   for cell in $CELLS; do
-    reference convlab paired "${cell%%:*}" "${cell##*:}" "$seed"
-    reference torch reference "${cell%%:*}" "${cell##*:}" "$seed"
+    reference_run convlab paired "${cell%%:*}" "${cell##*:}" "$seed"
+    reference_run torch reference "${cell%%:*}" "${cell##*:}" "$seed"
     if [ "$NUDGED" = 1 ]; then
-      reference convlab paired-nudged "${cell%%:*}" "${cell##*:}" "$seed" --nudge-init
+      reference_run convlab paired-nudged "${cell%%:*}" "${cell##*:}" "$seed" --nudge-init
     fi
     for spec in $SWAPS; do
       mkdir -p "$OUT/streams-$spec"
-      reference "$spec" "streams-$spec" "${cell%%:*}" "${cell##*:}" "$seed"
+      reference_run "$spec" "streams-$spec" "${cell%%:*}" "${cell##*:}" "$seed"
     done
   done
   "$GO" run ./scripts/peer/paired "$OUT" >"$OUT/paired.md.tmp"
