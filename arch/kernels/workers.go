@@ -33,31 +33,35 @@ var (
 // worker that had blocked took about 100 µs to wake each time (a futex
 // wake-up on this VM), and two thirds of a strided step's handoffs were
 // late by more than 20 µs. Polling for 1 ms covers every gap within a step
-// but the one between steps. The poll yields at each turn, so the Go
+// but the one between steps. The poll yields now and then, so the Go
 // scheduler still runs the GC and any other goroutine that is ready.
 //
 // Polling only pays while the thread keeps its CPU. When other processes
 // want the CPUs too, a polling thread spends the share the OS gives it on
 // nothing and then waits behind them when work arrives; so a poll that
 // finds itself descheduled (a turn longer than preempted) blocks at once.
-const (
-	spinFor   = time.Millisecond
-	preempted = 50 * time.Microsecond
-)
+var spinFor = time.Millisecond // a variable for BenchmarkHandoff
 
-// poll calls done until it reports true, for up to spinFor, yielding
-// between calls; it reports whether done did before time ran out or the
-// thread was descheduled.
+const preempted = 50 * time.Microsecond
+
+// poll calls done until it reports true, for up to spinFor; it reports
+// whether done did before time ran out or the thread was descheduled.
+// The clock is read, and the scheduler given a turn, once every
+// pollBatch calls: both cost more than a call of done.
 func poll(done func() bool) bool {
+	const pollBatch = 64
 	start := time.Now()
 	last := start
-	for !done() {
-		runtime.Gosched()
+	for i := 1; !done(); i++ {
+		if i%pollBatch != 0 {
+			continue
+		}
 		now := time.Now()
 		if now.Sub(start) > spinFor || now.Sub(last) > preempted {
 			return false
 		}
 		last = now
+		runtime.Gosched()
 	}
 	return true
 }

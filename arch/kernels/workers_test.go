@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -44,4 +45,35 @@ func TestRunParallelRunsEachPartOnceBeforeReturning(t *testing.T) {
 		})
 	}
 	callers.Wait()
+}
+
+// nopJob is a parallel call with nothing to do: its time is the handoff's.
+type nopJob struct{ wg sync.WaitGroup }
+
+func (*nopJob) runPart(int) {}
+
+// BenchmarkHandoff is the time of a two-part call of nothing after a
+// stretch of serial work, with workers that poll (spinFor as set) or that
+// block at once: what each of a training step's ~20 parallel calls pays
+// to hand a part to a worker and wait for it.
+func BenchmarkHandoff(b *testing.B) {
+	for _, spin := range []time.Duration{0, spinFor} {
+		for _, gap := range []time.Duration{0, 100 * time.Microsecond} {
+			b.Run(fmt.Sprintf("poll=%v/gap=%v", spin, gap), func(b *testing.B) {
+				defer func(old time.Duration) { spinFor = old }(spinFor)
+				spinFor = spin
+				j := &nopJob{}
+				runParallel(j, 2, &j.wg)
+				var calls time.Duration
+				for b.Loop() {
+					for t := time.Now(); time.Since(t) < gap; {
+					}
+					t := time.Now()
+					runParallel(j, 2, &j.wg)
+					calls += time.Since(t)
+				}
+				b.ReportMetric(float64(calls.Nanoseconds())/float64(b.N)/1e3, "µs/call")
+			})
+		}
+	}
 }
