@@ -139,6 +139,7 @@ type Model struct {
 	pcg     *rand.PCG // dropout's random stream
 
 	train map[int]*machine
+	arena *ops.Arena  // the training machines' activations and input gradients
 	infer *inferState // nil until the first inference
 
 	frozenMasks bool // tests: keep the dropout masks drawn last
@@ -187,6 +188,7 @@ func Build(a arch.Arch, in arch.Shape, batch int, opts ...Option) (*Model, error
 		opsCfg:  ops.NewConfig(c.threads),
 		adam:    &c.adam,
 		train:   map[int]*machine{},
+		arena:   ops.NewArena(),
 	}
 	m.initParams()
 	m.pcg = rand.NewPCG(uint64(c.seed), 0x64726f706f7574) // "dropout"
@@ -263,5 +265,6 @@ func (m *Model) Close() {
 		mc.close()
 	}
 	m.train = map[int]*machine{}
+	m.arena = ops.NewArena()
 	m.infer = nil
 }

@@ -81,13 +81,25 @@ var serial atomic.Uint64
 // never merges two nodes and every op instance runs (and fills its own
 // buffers).
 type base struct {
-	id   uint64
-	name string
-	cfg  *Config
+	id    uint64
+	name  string
+	cfg   *Config
+	arena *Arena // set by Arena.Share: count inputs off when done
 }
 
 func newBase(name string, cfg *Config) base {
 	return base{id: serial.Add(1), name: name, cfg: cfg}
+}
+
+func (b *base) useArena(a *Arena) { b.arena = a }
+
+// done tells the arena, if any, that vals have been read; Do returns
+// through it.
+func (b *base) done(vals []G.Value, out G.Value) G.Value {
+	if b.arena != nil {
+		b.arena.consumed(vals)
+	}
+	return out
 }
 
 func (b *base) ReturnsPtr() bool     { return false }
@@ -106,11 +118,20 @@ func (b *base) Hashcode() uint32 {
 // tt is a tensor type of the given rank over the type variable a.
 func tt(dims int) G.TensorType { return G.TensorType{Dims: dims, Of: hm.TypeVariable('a')} }
 
-// buffer is an op-owned output tensor, reallocated only when the shape or
-// element type changes.
-type buffer struct{ t *tensor.Dense }
+// buffer is an op's output tensor: op-owned, reallocated only when the
+// shape or element type changes, or lent by an arena (see Arena.Share)
+// for each run.
+type buffer struct {
+	t       *tensor.Dense
+	arena   *Arena
+	readers int // how many op inputs read the output
+}
 
 func (b *buffer) get(dt tensor.Dtype, shape ...int) *tensor.Dense {
+	if b.arena != nil {
+		b.t = b.arena.lend(b.t, dt, shape, b.readers)
+		return b.t
+	}
 	if b.t == nil || b.t.Dtype() != dt || !b.t.Shape().Eq(tensor.Shape(shape)) {
 		b.t = tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
 	}
