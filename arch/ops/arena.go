@@ -153,6 +153,19 @@ func (a *Arena) lend(prev *tensor.Dense, dt tensor.Dtype, shape []int, readers i
 	return t
 }
 
+// handOn lends the slab of the lent value in to the output of the op
+// reading in, when that op is in's last reader (nil otherwise): in's
+// tensor becomes the output, read by readers inputs once the op has
+// counted its own read of in off.
+func (a *Arena) handOn(in *tensor.Dense, readers int) *tensor.Dense {
+	s := a.views[in]
+	if s == nil || s.readers != 1 {
+		return nil
+	}
+	s.readers = 1 + readers
+	return in
+}
+
 // consumed counts one read off for each lent value among vals.
 func (a *Arena) consumed(vals []G.Value) {
 	for _, v := range vals {

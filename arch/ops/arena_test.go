@@ -97,6 +97,35 @@ func TestArenaLending(t *testing.T) {
 				t.Errorf("Bytes = %d; want %d", a.Bytes(), 10*4+5*8)
 			}
 		}},
+		{"the last reader of a value is handed its slab", func(t *testing.T, a *Arena) {
+			x := a.lend(nil, f32, []int{10}, 1)
+			if got := a.handOn(x, 2); got != x {
+				t.Fatalf("handOn returned %p; want the input %p", got, x)
+			}
+			a.consumed([]G.Value{x}) // the handing op's own read
+			a.consumed([]G.Value{x}) // the first of the output's two readers
+			if y := a.lend(nil, f32, []int{10}, 1); first(x) == first(y) {
+				t.Error("the handed-on slab lent again with a reader left")
+			}
+			a.consumed([]G.Value{x})
+			if y := a.lend(nil, f32, []int{10}, 1); first(x) != first(y) {
+				t.Error("the handed-on slab not freed by its readers")
+			}
+		}},
+		{"a value with readers to come is not handed on", func(t *testing.T, a *Arena) {
+			x := a.lend(nil, f32, []int{10}, 2)
+			if got := a.handOn(x, 1); got != nil {
+				t.Error("handed on a value another op still reads")
+			}
+			own := tensor.New(tensor.WithShape(10), tensor.WithBacking(make([]float32, 10)))
+			if got := a.handOn(own, 1); got != nil {
+				t.Error("handed on a value the arena did not lend")
+			}
+			var owned buffer
+			if got := owned.inPlace(x); got != nil {
+				t.Error("an owned output written over its input")
+			}
+		}},
 		{"values not lent are ignored", func(t *testing.T, a *Arena) {
 			x := a.lend(nil, f32, []int{10}, 1)
 			own := tensor.New(tensor.WithShape(10), tensor.WithBacking(make([]float32, 10)))

@@ -295,7 +295,12 @@ func (op *ReLUGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if !o.Shape().Eq(d.Shape()) {
 		return nil, fmt.Errorf("%s: output %v and gradient %v differ in shape", op.name, o.Shape(), d.Shape())
 	}
-	out := op.out.get(o.Dtype(), o.Shape()...)
+	// Elementwise, so the gradient may overwrite dOut when this is its
+	// last reader: one gradient buffer fewer alive per layer.
+	out := op.out.inPlace(d)
+	if out == nil {
+		out = op.out.get(o.Dtype(), o.Shape()...)
+	}
 	forDtype(o.Dtype(), reluGrad[float32], reluGrad[float64])(o, d, out, op.cfg.Threads())
 	return op.done(vals, out), nil
 }

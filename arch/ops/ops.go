@@ -10,7 +10,10 @@
 // The price is that an op's output is only valid until the op runs again,
 // which is exactly gorgonia's tape-machine semantics. Ops that compute a
 // value the caller wants to read after a run (the loss, the probabilities)
-// also record it on the op (see SoftmaxCE and Penalty).
+// also record it on the op (see SoftmaxCE and Penalty). A graph whose
+// activations and input gradients are dead once a run has its loss (a
+// training graph) can have them lent from an Arena instead (Arena.Share):
+// a value is then valid only until its last reader in the graph has run.
 //
 // The ops deliberately do not implement gorgonia's UsePreallocDoer: the
 // tape machine offers as "preallocated" whatever value last sat in the
@@ -125,6 +128,16 @@ type buffer struct {
 	t       *tensor.Dense
 	arena   *Arena
 	readers int // how many op inputs read the output
+}
+
+// inPlace returns in as the output, for an elementwise op about to read
+// it for the last time, when both in and the output are lent (nil
+// otherwise): the op then writes over its input.
+func (b *buffer) inPlace(in *tensor.Dense) *tensor.Dense {
+	if b.arena == nil {
+		return nil
+	}
+	return b.arena.handOn(in, b.readers)
 }
 
 func (b *buffer) get(dt tensor.Dtype, shape ...int) *tensor.Dense {
