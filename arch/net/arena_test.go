@@ -37,16 +37,33 @@ func poison(m *Model) {
 	}
 }
 
-// TestArenaTrainsAsOwnedBuffers trains each preset (with an L1 and L2
+// TestArenaTrainsAsOwnedBuffers trains each preset and an odd network (with an L1 and L2
 // penalty) twice from the same seed, once with its machines' values lent
 // from the arena and once with every op owning its buffers, on batches of
 // two sizes so that both machines share the arena, poisoning every
 // computed value after each step of the lending model. Loss, accuracy
 // and every weight must stay bit for bit those of the owning model.
 func TestArenaTrainsAsOwnedBuffers(t *testing.T) {
+	// Besides the presets: 'valid' padding, pools that leave rows and
+	// columns out (their gradient is zero, written or not) and a hidden
+	// dense ReLU layer with dropout after it.
+	odd := arch.Arch{Name: "odd", Layers: []arch.Layer{
+		{Kind: arch.KindConv2D, Filters: 4, Kernel: 3, Padding: "valid"},
+		{Kind: arch.KindMaxPool2D, Pool: 2},
+		{Kind: arch.KindConv2D, Filters: 6, Kernel: 3, Stride: 2},
+		{Kind: arch.KindMaxPool2D, Pool: 3},
+		{Kind: arch.KindFlatten},
+		{Kind: arch.KindDense, Units: 12, Activation: arch.ActReLU},
+		{Kind: arch.KindDropout, Rate: 0.3},
+		{Kind: arch.KindDense, Units: 10, Activation: arch.ActSoftmax},
+	}}
+	archs := []arch.Arch{odd}
 	for _, name := range arch.PresetNames() {
-		t.Run(name, func(t *testing.T) {
-			a, _ := arch.Preset(name)
+		a, _ := arch.Preset(name)
+		archs = append(archs, a)
+	}
+	for _, a := range archs {
+		t.Run(a.Name, func(t *testing.T) {
 			last := &a.Layers[len(a.Layers)-1]
 			last.L1, last.L2 = 1e-3, 1e-3
 			lent, err := Build(a, cifar, 6, WithSeed(4))
