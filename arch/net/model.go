@@ -5,8 +5,10 @@
 // A Model trains with TrainStep (dropout on) and predicts with Predict and
 // Evaluate (dropout off). It keeps one training machine per batch size it
 // has seen (the full batch and the epoch's last, partial batch, which is
-// trained too, as Keras does); inference calls the kernels directly,
-// without a graph (infer.go). Both read the same weight tensors, which the
+// trained too, as Keras does), whose activations and input gradients are
+// lent from one arena (ops.Arena) that the machines share, as they never
+// run at once; inference calls the kernels directly, without a graph
+// (infer.go). Both read the same weight tensors, which the
 // optimiser updates in place.
 //
 // Keras conventions are followed where they fix a number: Glorot-uniform
