@@ -133,6 +133,9 @@ func (m *Model) build(n int, training bool) (*machine, error) {
 	for i, p := range m.params {
 		mc.vgs[i] = &paramGrad{v: p.value}
 	}
+	// Every value but the gradients and the logits is dead once the step
+	// has its loss: lent from the model's arena, shared by its machines.
+	m.arena.Share(g, append(G.Nodes{mc.logits}, mc.grads...)...)
 	mc.vm = G.NewTapeMachine(g)
 	return mc, nil
 }
@@ -230,6 +233,7 @@ func (m *Model) forwardBackward(x []float32, y []uint8) (mc *machine, loss, acc 
 		}
 	}
 	mc.vm.Reset()
+	m.arena.Reset()
 	if err := mc.vm.RunAll(); err != nil {
 		return nil, 0, 0, fmt.Errorf("train step: %w", err)
 	}

@@ -68,7 +68,7 @@ func (op *ReshapeOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	out := op.out.get(x.Dtype(), s...)
 	forDtype(x.Dtype(), copyTensor[float32], copyTensor[float64])(out, x)
-	return out, nil
+	return op.done(vals, out), nil
 }
 
 func copyTensor[T float](dst, src *tensor.Dense) { copy(floats[T](dst), floats[T](src)) }
@@ -128,7 +128,7 @@ func (op *MaskOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	out := op.out.get(x.Dtype(), x.Shape()...)
 	forDtype(x.Dtype(), mul[float32], mul[float64])(x, m, out, op.cfg.Threads())
-	return out, nil
+	return op.done(vals, out), nil
 }
 
 func mul[T float](a, b, out *tensor.Dense, threads int) {
