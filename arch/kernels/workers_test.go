@@ -77,3 +77,26 @@ func BenchmarkHandoff(b *testing.B) {
 		}
 	}
 }
+
+func TestPollBacksOff(t *testing.T) {
+	pollOffUntil.Store(0)
+	defer pollOffUntil.Store(0)
+	calls := 0
+	if !poll(func() bool { calls++; return calls == 100 }) || calls != 100 {
+		t.Fatalf("poll stopped after %d calls of done; want true at the 100th", calls)
+	}
+	// Turned off, poll asks done once and does not wait.
+	pollOffUntil.Store(time.Now().Add(time.Hour).UnixNano())
+	calls = 0
+	if poll(func() bool { calls++; return false }) || calls != 1 {
+		t.Fatalf("poll while off called done %d times; want once, and false", calls)
+	}
+	// Given no time, poll gives up after a batch of calls.
+	pollOffUntil.Store(0)
+	defer func(old time.Duration) { spinFor = old }(spinFor)
+	spinFor = 0
+	calls = 0
+	if poll(func() bool { calls++; return false }) || calls > 64 {
+		t.Fatalf("poll with spinFor 0 called done %d times; want false within one batch of 64", calls)
+	}
+}
