@@ -45,8 +45,9 @@ type convJob struct {
 	useWide        bool       // read taps from the padded images, not im2col
 	gidx           *gatherTab // the gathered im2col's table (see gather.go)
 	useGather      bool
-	sg             shiftGeom // layout of the shifted planes (forward)
-	useShift       bool      // read taps from shifted plane copies, not im2col
+	sg             shiftGeom   // layout of the shifted planes (of x, or of dz for the data gradient)
+	useShift       bool        // read taps from shifted plane copies, not im2col
+	bph            []backPhase // the data gradient's phases (see backshift.go)
 
 	scr []convScratch
 	wg  sync.WaitGroup
@@ -70,8 +71,9 @@ func getConvJob(kind int, g ConvGeom) *convJob {
 	if j.useGather {
 		j.gidx = g.gatherTable()
 	}
-	j.useWide = false
-	if kind == jobForward {
+	j.useWide, j.useShift = false, false
+	switch {
+	case kind == jobForward:
 		j.wg2 = g.wide()
 		j.useWide = g.preferWide(j.wg2)
 		if j.useWide {
@@ -81,18 +83,27 @@ func getConvJob(kind int, g ConvGeom) *convJob {
 		if j.useShift {
 			j.boff = g.shiftLayout(&j.sg, j.boff)
 		}
+	case kind == jobBackFilter && g.shiftOK():
+		j.useShift = shiftMode == shiftAlways || !j.useGather && g.C >= backShiftMinC
+		if j.useShift {
+			j.useGather = false
+			j.boff = g.shiftLayout(&j.sg, j.boff)
+		}
+	case kind == jobBackData && g.shiftOK() && (shiftMode == shiftAlways || g.C >= backShiftMinC):
+		j.useShift = true
+		j.bph = g.backLayout(&j.sg, j.bph)
 	}
 	j.next.Store(0)
 	j.chunks = min(g.N, 4*j.parts)
 	if kind == jobBackFilter {
 		j.chunks = min(g.N, sumChunks)
-		kkp, f16 := roundUp(g.C*g.K*g.K, 4), roundUp(g.F, 16)
+		rows, f16 := j.accRows(), roundUp(g.F, 16)
 		for len(j.acc) < j.chunks {
 			j.acc = append(j.acc, nil)
 			j.dbs = append(j.dbs, nil)
 		}
 		for c := 0; c < j.chunks; c++ {
-			j.acc[c] = grow(j.acc[c], kkp*f16)
+			j.acc[c] = grow(j.acc[c], roundUp(rows, 4)*f16)
 			j.dbs[c] = grow(j.dbs[c], g.F)
 		}
 	}
@@ -131,11 +142,15 @@ func conv2DForward32(g ConvGeom, x, w, b, out []float32, relu bool) {
 func conv2DBackwardData32(g ConvGeom, w, dz, dx []float32) {
 	j := getConvJob(jobBackData, g)
 	j.w, j.dz, j.dx = w, dz, dx
-	kk := g.C * g.K * g.K
-	kkp := roundUp(kk, 4)
-	j.wT = grow(j.wT, kkp*g.F)
-	transposeInto(w, kk, g.F, kk, j.wT, g.F) // wT[r][f] = w[f][r]
-	clear(j.wT[kk*g.F:])
+	if j.useShift {
+		g.backWeights(j.bph, w)
+	} else {
+		kk := g.C * g.K * g.K
+		kkp := roundUp(kk, 4)
+		j.wT = grow(j.wT, kkp*g.F)
+		transposeInto(w, kk, g.F, kk, j.wT, g.F) // wT[r][f] = w[f][r]
+		clear(j.wT[kk*g.F:])
+	}
 	runParallel(j, j.parts, &j.wg)
 	putConvJob(j)
 }
@@ -148,19 +163,39 @@ func conv2DBackwardFilter32(g ConvGeom, x, dz, dw, db []float32) {
 	putConvJob(j)
 }
 
-// sumFilterChunks adds up the per-chunk sums, dWᵀ[KKp×F16] and db[F], in
+// accRows is how many rows of F16 values the per-chunk sums of dWᵀ use
+// (see accRow).
+func (j *convJob) accRows() int {
+	if j.useShift {
+		return j.g.K * j.g.K * roundUp(j.g.C, 4)
+	}
+	return j.g.C * j.g.K * j.g.K
+}
+
+// sumFilterChunks adds up the per-chunk sums, dWᵀ[rows×F16] and db[F], in
 // chunk order into chunk 0's, and writes them to dw[F×KK] and db.
 func (j *convJob) sumFilterChunks(dw, db []float32) {
 	g := j.g
 	kk := g.C * g.K * g.K
 	f16 := roundUp(g.F, 16)
-	acc0, db0 := j.acc[0][:kk*f16], j.dbs[0][:g.F]
+	rows := j.accRows()
+	acc0, db0 := j.acc[0][:rows*f16], j.dbs[0][:g.F]
 	for c := 1; c < j.chunks; c++ {
-		add32(acc0, j.acc[c][:kk*f16])
+		add32(acc0, j.acc[c][:rows*f16])
 		add32(db0, j.dbs[c][:g.F])
 	}
 	copy(db[:g.F], db0)
-	transposeInto(acc0, f16, kk, g.F, dw[:g.F*kk], kk) // dw[f][r] = acc0[r][f]
+	if !j.useShift {
+		transposeInto(acc0, f16, kk, g.F, dw[:g.F*kk], kk) // dw[f][r] = acc0[r][f]
+		return
+	}
+	dw = dw[:g.F*kk]
+	for r := 0; r < kk; r++ {
+		src := acc0[j.accRow(r)*f16:][:g.F]
+		for f, v := range src {
+			dw[f*kk+r] = v
+		}
+	}
 }
 
 func (j *convJob) runPart(p int) {
@@ -186,9 +221,17 @@ func (j *convJob) runPart(p int) {
 				j.forward(p, lo, hi)
 			}
 		case jobBackData:
-			j.backData(p, lo, hi)
+			if j.useShift {
+				j.backDataShifted(p, lo, hi)
+			} else {
+				j.backData(p, lo, hi)
+			}
 		case jobBackFilter:
-			j.backFilter(p, c, lo, hi)
+			if j.useShift {
+				j.backFilterShifted(p, c, lo, hi)
+			} else {
+				j.backFilter(p, c, lo, hi)
+			}
 		}
 	}
 }

@@ -70,8 +70,9 @@ func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 
 // panelZ is one k-block of gemm (boff nil) or gemmIB (B's rows at
 // b[boff[p]:]) on the AVX-512 kernels: 32-column strips, then a 16-column
-// one; 8-row blocks, then the AVX2 kernel for the last 4 rows when m is
-// not a multiple of 8.
+// one; 8-row blocks (16-row ones first in a direct 16-column strip, see
+// sgemm16x16z), then the AVX2 kernel for the last 4 rows when m is not a
+// multiple of 8.
 func panelZ(m, n, k int, a []float32, lda int, b []float32, ldb int, boff []int, c []float32, ldc int, bias []float32, flags int) {
 	m8 := m &^ 7
 	var tailBias []float32
@@ -83,7 +84,18 @@ func panelZ(m, n, k int, a []float32, lda int, b []float32, ldb int, boff []int,
 		if n-j >= 32 {
 			w = 32
 		}
-		kern8z(w, m8, k, a, lda, b[j:], ldb, boff, c[j:], ldc, bias, flags)
+		m16 := 0
+		if w == 16 && boff == nil {
+			m16 = m &^ 15
+			kern16z(m16, k, a, lda, b[j:], ldb, c[j:], ldc, bias, flags)
+		}
+		if m16 < m8 {
+			var bias8 []float32
+			if bias != nil {
+				bias8 = bias[m16:]
+			}
+			kern8z(w, m8-m16, k, a[m16*lda:], lda, b[j:], ldb, boff, c[m16*ldc+j:], ldc, bias8, flags)
+		}
 		if m8 < m {
 			for jj := j; jj < j+w; jj += 16 {
 				if boff == nil {

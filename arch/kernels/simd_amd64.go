@@ -22,6 +22,27 @@ func sgemm8x32z(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32,
 func sgemm8x16z(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
 //go:noescape
+func sgemm16x16z(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+
+// kern16z computes m16/16 row blocks of 16×16 on zmm registers: see
+// sgemm16x16z. m16 is a multiple of 16.
+func kern16z(m16, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	if m16 <= 0 || k <= 0 {
+		return
+	}
+	// Bounds checks standing in for the assembly's reads and writes.
+	_ = a[(m16-1)*lda+k-1]
+	_ = b[(k-1)*ldb+15]
+	_ = c[(m16-1)*ldc+15]
+	var bp *float32
+	if bias != nil {
+		_ = bias[m16-1]
+		bp = &bias[0]
+	}
+	sgemm16x16z(m16/16, k, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags)
+}
+
+//go:noescape
 func sgemm8x32zib(mb, k int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, bias *float32, flags int)
 
 //go:noescape

@@ -1,0 +1,123 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestBackwardShiftedTaken checks that the backward passes of the study's
+// layers read shifted copies (so that the tests of the shifted mode test
+// them), that forcing the mode reaches every geometry whose rows are as
+// wide as its planes, and that forbidding it is obeyed.
+func TestBackwardShiftedTaken(t *testing.T) {
+	defer setModes(wideAuto, gatherAuto, shiftAuto)
+	for _, c := range convCases {
+		g := newGeom(t, c)
+		// Rows as wide as the (polyphase) planes: OW = ⌈W/s⌉.
+		fits := g.OW == (g.W+g.Stride-1)/g.Stride
+		for _, kind := range []int{jobBackData, jobBackFilter} {
+			for _, mode := range []int{shiftAuto, shiftAlways, shiftNever} {
+				want := false
+				switch mode {
+				case shiftAlways:
+					want = fits
+				case shiftAuto:
+					want = fits && g.C >= 8 && (kind == jobBackData || g.OH*g.OW > gatherMaxOut)
+				}
+				setModes(wideAuto, gatherAuto, mode)
+				j := getConvJob(kind, g)
+				got := j.useShift
+				putConvJob(j)
+				if got != want {
+					t.Errorf("%v kind %d mode %d: shifted = %v, want %v", c, kind, mode, got, want)
+				}
+			}
+		}
+	}
+	setModes(wideAuto, gatherAuto, shiftAuto)
+	// The study's strided layers, by name, so that a change of rule that
+	// drops them is seen.
+	for _, c := range benchLayers[1:4] {
+		g := newGeom(t, c)
+		for _, kind := range []int{jobBackData, jobBackFilter} {
+			j := getConvJob(kind, g)
+			if !j.useShift {
+				t.Errorf("%v kind %d: not on shifted copies", c, kind)
+			}
+			putConvJob(j)
+		}
+	}
+}
+
+// TestBackwardFilterShiftedBitwise checks that the filter gradient read
+// from shifted copies is the im2col path's bit for bit, on every kernel
+// path: the same values in the same order, only fetched from elsewhere.
+func TestBackwardFilterShiftedBitwise(t *testing.T) {
+	withKernels(t, func(t *testing.T) {
+		for i, c := range convCases {
+			g := newGeom(t, c)
+			setModes(wideAuto, gatherAuto, shiftAlways)
+			ok := g.shiftOK()
+			setModes(wideAuto, gatherAuto, shiftAuto)
+			if !ok {
+				continue
+			}
+			r := rand.New(rand.NewPCG(uint64(i), 21))
+			x, dz := randSlice32(r, g.InSize()), randSlice32(r, g.OutSize())
+			run := func(mode int) (dw, db []float32) {
+				setModes(wideAuto, gatherNever, mode)
+				defer setModes(wideAuto, gatherAuto, shiftAuto)
+				dw, db = make([]float32, g.WeightSize()), make([]float32, g.F)
+				Conv2DBackwardFilter(g, x, dz, dw, db)
+				return dw, db
+			}
+			dw0, db0 := run(shiftNever)
+			dw1, db1 := run(shiftAlways)
+			for k := range dw0 {
+				if math.Float32bits(dw0[k]) != math.Float32bits(dw1[k]) {
+					t.Fatalf("%v: dw[%d] = %g shifted, %g by im2col", c, k, dw1[k], dw0[k])
+				}
+			}
+			for k := range db0 {
+				if math.Float32bits(db0[k]) != math.Float32bits(db1[k]) {
+					t.Fatalf("%v: db[%d] = %g shifted, %g by im2col", c, k, db1[k], db0[k])
+				}
+			}
+		}
+	})
+}
+
+// TestBackwardDataPhases checks the phase plan of the data gradient
+// against a direct count: every kernel tap falls in exactly one phase,
+// and reads dz at the offset the definition gives.
+func TestBackwardDataPhases(t *testing.T) {
+	for _, c := range convCases {
+		g := newGeom(t, c)
+		s := g.Stride
+		var sg shiftGeom
+		ph := g.backLayout(&sg, nil)
+		seen := make(map[[2]int]int)
+		for _, p := range ph {
+			ry, rx := p.q/s, p.q%s
+			for _, tp := range p.taps {
+				seen[[2]int{tp.i, tp.j}]++
+				// Output (ty·s+ry, tx·s+rx) = (oy·s+i−pt, ox·s+j−pl) at
+				// oy = ty+ay, ox = tx+ax.
+				if s*tp.ay+tp.i-g.PadTop != ry || s*tp.ax+tp.j-g.PadLeft != rx {
+					t.Errorf("%v phase %d: tap (%d,%d) shift (%d,%d) does not reach the phase", c, p.q, tp.i, tp.j, tp.ay, tp.ax)
+				}
+			}
+			if want := g.F * len(p.taps); len(p.boff) != want {
+				t.Errorf("%v phase %d: %d offsets, want %d", c, p.q, len(p.boff), want)
+			}
+		}
+		for i := 0; i < g.K; i++ {
+			for j := 0; j < g.K; j++ {
+				if n := seen[[2]int{i, j}]; n != 1 {
+					t.Errorf("%v: tap (%d,%d) in %d phases", c, i, j, n)
+				}
+			}
+		}
+	}
+}
