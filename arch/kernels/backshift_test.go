@@ -121,3 +121,45 @@ func TestBackwardDataPhases(t *testing.T) {
 		}
 	}
 }
+
+// TestPolyphase checks the polyphase split against its definition and
+// unpolyphase as its inverse, on every kernel path, for plane sizes that
+// take the whole-plane assembly (even sides, Wq a multiple of 8) and
+// those that do not.
+func TestPolyphase(t *testing.T) {
+	withKernels(t, func(t *testing.T) {
+		for _, sz := range [][4]int{{2, 32, 32, 2}, {3, 16, 16, 2}, {1, 16, 48, 2}, {2, 8, 8, 2}, {2, 7, 9, 2}, {1, 6, 10, 3}, {2, 17, 32, 2}} {
+			c, h, w, s := sz[0], sz[1], sz[2], sz[3]
+			g := ConvGeom{C: c, H: h, W: w, Stride: s}
+			hq, wq := g.subSize()
+			r := rand.New(rand.NewPCG(uint64(h), uint64(w)))
+			x := randSlice32(r, c*h*w)
+			sub := randSlice32(r, c*s*s*hq*wq) // stale values must be overwritten
+			polyphase(g, x, sub)
+			for ch := 0; ch < c; ch++ {
+				for qy := 0; qy < s; qy++ {
+					for qx := 0; qx < s; qx++ {
+						for ty := 0; ty < hq; ty++ {
+							for tx := 0; tx < wq; tx++ {
+								want := float32(0)
+								if y, xx := ty*s+qy, tx*s+qx; y < h && xx < w {
+									want = x[(ch*h+y)*w+xx]
+								}
+								if got := sub[(((ch*s+qy)*s+qx)*hq+ty)*wq+tx]; got != want {
+									t.Fatalf("%v: sub(%d,%d,%d)[%d][%d] = %g, want %g", sz, ch, qy, qx, ty, tx, got, want)
+								}
+							}
+						}
+					}
+				}
+			}
+			back := randSlice32(r, c*h*w)
+			unpolyphase(g, sub, back)
+			for k := range x {
+				if back[k] != x[k] {
+					t.Fatalf("%v: unpolyphase(polyphase(x))[%d] = %g, want %g", sz, k, back[k], x[k])
+				}
+			}
+		}
+	})
+}

@@ -581,3 +581,56 @@ s8done:
 	VMOVUPS Y0, (BX)
 	VZEROUPPER
 	RET
+
+// Interleaves 8 values at (e) and 8 at (o) into 16 at (DI).
+#define INTERLEAVE8(e, o) \
+	VMOVUPS    (e), Y0; \
+	VMOVUPS    (o), Y1; \
+	VUNPCKLPS  Y1, Y0, Y2; \
+	VUNPCKHPS  Y1, Y0, Y3; \
+	VPERM2F128 $0x20, Y3, Y2, Y4; \
+	VPERM2F128 $0x31, Y3, Y2, Y5; \
+	VMOVUPS    Y4, (DI); \
+	VMOVUPS    Y5, 32(DI)
+
+// func unpolyphase2PlaneAVX(sub, dst *float32, hq, wq int)
+// polyphase2PlaneAVX's inverse: writes the 2hq×2wq plane dst from its
+// four hq×wq sub-images at sub, one after another. wq must be a positive
+// multiple of 8.
+TEXT ·unpolyphase2PlaneAVX(SB), NOSPLIT, $0-32
+	MOVQ sub+0(FP), R8
+	MOVQ dst+8(FP), DI
+	MOVQ hq+16(FP), R12
+	MOVQ wq+24(FP), R13
+	MOVQ R12, AX
+	IMULQ R13, AX
+	SHLQ $2, AX          // AX = hq·wq bytes, one sub-image
+	LEAQ (R8)(AX*1), R9   // (0,1)
+	LEAQ (R9)(AX*1), R10  // (1,0)
+	LEAQ (R10)(AX*1), R11 // (1,1)
+	SHRQ $3, R13         // wq/8 steps a row
+	TESTQ R12, R12
+	JZ    updone
+uprow:
+	// Row 2ty from (0,0) and (0,1), then row 2ty+1 from (1,0) and (1,1).
+	MOVQ R13, CX
+up0:
+	INTERLEAVE8(R8, R9)
+	ADDQ $64, DI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	DECQ CX
+	JNZ  up0
+	MOVQ R13, CX
+up1:
+	INTERLEAVE8(R10, R11)
+	ADDQ $64, DI
+	ADDQ $32, R10
+	ADDQ $32, R11
+	DECQ CX
+	JNZ  up1
+	DECQ R12
+	JNZ  uprow
+updone:
+	VZEROUPPER
+	RET

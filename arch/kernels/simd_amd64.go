@@ -286,6 +286,22 @@ func polyphase2Plane(src, sub []float32, hq, wq int) bool {
 }
 
 //go:noescape
+func unpolyphase2PlaneAVX(sub, dst *float32, hq, wq int)
+
+// unpolyphase2Plane is polyphase2Plane's inverse: it writes the 2hq×2wq
+// plane dst from its four sub-images, one after another in sub, in one
+// call; it reports false, doing nothing, unless wq is a multiple of 8 and
+// the AVX2 kernels are in use.
+func unpolyphase2Plane(sub, dst []float32, hq, wq int) bool {
+	if !useAVX || hq <= 0 || wq <= 0 || wq%8 != 0 {
+		return false
+	}
+	_, _ = sub[4*hq*wq-1], dst[4*hq*wq-1]
+	unpolyphase2PlaneAVX(&sub[0], &dst[0], hq, wq)
+	return true
+}
+
+//go:noescape
 func sum8AVX(s *float32, n int, acc *[8]float32)
 
 // sum8 adds s's whole blocks of 8 into sum32's partial sums acc on the
