@@ -50,7 +50,7 @@ func (g ConvGeom) backLayout(sg *shiftGeom, ph []backPhase) []backPhase {
 	if s > 1 {
 		hq, wq = g.subSize()
 	}
-	*sg = shiftGeom{hq: g.OH, wq: g.OW, vars: sg.vars[:0]}
+	*sg = shiftGeom{hq: g.OH, wq: g.OW, vars: sg.vars[:0], masks: sg.masks}
 	variant := func(ax int) int {
 		for v, sv := range sg.vars {
 			if sv.dx == ax {
@@ -60,8 +60,8 @@ func (g ConvGeom) backLayout(sg *shiftGeom, ph []backPhase) []backPhase {
 		sg.vars = append(sg.vars, shiftVariant{dx: ax})
 		return len(sg.vars) - 1
 	}
-	for len(ph) < s*s {
-		ph = append(ph, backPhase{})
+	for cap(ph) < s*s { // reslicing keeps the slices of phases past len
+		ph = append(ph[:cap(ph)], backPhase{})
 	}
 	ph = ph[:s*s]
 	for ry := 0; ry < s; ry++ {
@@ -97,6 +97,7 @@ func (g ConvGeom) backLayout(sg *shiftGeom, ph []backPhase) []backPhase {
 	sg.span = (sg.mt + g.OH + sg.mb) * g.OW
 	np := hq * wq
 	sg.size = len(sg.vars)*g.F*sg.span + roundUp(np, 16) - np + 16
+	sg.planMasks()
 	for k := range ph {
 		p := &ph[k]
 		p.boff = p.boff[:0]

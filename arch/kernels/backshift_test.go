@@ -3,6 +3,7 @@ package kernels
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -162,4 +163,55 @@ func TestPolyphase(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestMaskCopy checks maskCopy against its definition: masked values
+// zeroed, the others copied bit for bit (NaN payloads included), nothing
+// written between the planes.
+func TestMaskCopy(t *testing.T) {
+	if !slices.Contains(Paths(), PathAVX512) {
+		t.Skip("maskCopy runs on the avx512 path only")
+	}
+	withPath(t, PathAVX512)
+	r := rand.New(rand.NewPCG(4, 4))
+	ones := math.Float32frombits(^uint32(0))
+	for _, sz := range [][4]int{{16, 16, 1, 16}, {64, 16, 3, 70}, {256, 48, 5, 300}, {1024, 32, 2, 1030}} {
+		n, period, planes, ldd := sz[0], sz[1], sz[2], sz[3]
+		lds := n + 5
+		src := randSlice32(r, (planes-1)*lds+n)
+		src[3] = math.Float32frombits(0x7fc01234) // a NaN with a payload
+		mask := make([]float32, period)
+		for i := range mask {
+			if r.IntN(3) > 0 {
+				mask[i] = ones
+			}
+		}
+		mask[3%period] = ones
+		dst := randSlice32(r, (planes-1)*ldd+n)
+		before := slices.Clone(dst)
+		if !maskCopy(dst, src, mask, n, planes, ldd, lds) {
+			t.Fatalf("%v: maskCopy declined", sz)
+		}
+		for k := 0; k < planes; k++ {
+			for i := 0; i < n; i++ {
+				want := uint32(0)
+				if mask[i%period] != 0 {
+					want = math.Float32bits(src[k*lds+i])
+				}
+				if got := math.Float32bits(dst[k*ldd+i]); got != want {
+					t.Fatalf("%v: plane %d value %d = %#x, want %#x", sz, k, i, got, want)
+				}
+			}
+			if k+1 < planes {
+				for i := k*ldd + n; i < (k+1)*ldd; i++ {
+					if dst[i] != before[i] {
+						t.Fatalf("%v: wrote %d, between planes %d and %d", sz, i, k, k+1)
+					}
+				}
+			}
+		}
+	}
+	if maskCopy(make([]float32, 24), make([]float32, 24), make([]float32, 16), 24, 1, 24, 24) {
+		t.Error("maskCopy took 24 values, not a multiple of 16")
+	}
 }

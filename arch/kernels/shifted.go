@@ -1,5 +1,7 @@
 package kernels
 
+import "math"
+
 // A forward pass whose output rows are as wide as its (sub-)image planes
 // (OW = Wq: 'same' padding) needs no im2col matrix. Each kernel tap's row
 // of col is the plane shifted by dy rows and dx columns, with zeros where
@@ -35,6 +37,57 @@ type shiftGeom struct {
 	hq, wq, mt, mb, span int
 	vars                 []shiftVariant
 	size                 int
+	// masks[v] is variant v's column pattern for maskCopy (see
+	// planMasks), or empty where the variant is a plain copy or its
+	// planes do not suit maskCopy.
+	masks [][]float32
+}
+
+// maskPeriodMax bounds the length of a column mask, lcm(Wq, 16).
+const maskPeriodMax = 1024
+
+// planMasks makes each shifting variant's mask: the all-ones bit
+// pattern, but 0 in the columns a shift by dx wraps (the first dx of a
+// row for dx > 0, the last −dx for dx < 0), repeated over lcm(Wq, 16)
+// values so that 16-value steps never straddle a period.
+func (sg *shiftGeom) planMasks() {
+	// Reslice rather than append nil, which would drop the masks of
+	// slots past the length that a layout with fewer variants left.
+	for cap(sg.masks) < len(sg.vars) {
+		sg.masks = append(sg.masks[:cap(sg.masks)], nil)
+	}
+	sg.masks = sg.masks[:len(sg.vars)]
+	period := sg.wq * 16 / gcd(sg.wq, 16)
+	ones := math.Float32frombits(^uint32(0))
+	for v, sv := range sg.vars {
+		m := sg.masks[v][:0]
+		if sv.dx != 0 && (sg.hq*sg.wq)%16 == 0 && period <= maskPeriodMax {
+			n := min(abs(sv.dx), sg.wq)
+			for i := 0; i < period; i++ {
+				x := i % sg.wq
+				if sv.dx > 0 && x < n || sv.dx < 0 && x >= sg.wq-n {
+					m = append(m, 0)
+				} else {
+					m = append(m, ones)
+				}
+			}
+		}
+		sg.masks[v] = m
+	}
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+func abs(a int) int {
+	if a < 0 {
+		return -a
+	}
+	return a
 }
 
 // shiftOK reports whether g's forward pass can read shifted planes, and
@@ -57,7 +110,7 @@ func (g ConvGeom) shiftLayout(sg *shiftGeom, boff []int) []int {
 	if s > 1 {
 		hq, wq = g.subSize()
 	}
-	*sg = shiftGeom{hq: hq, wq: wq, vars: sg.vars[:0]}
+	*sg = shiftGeom{hq: hq, wq: wq, vars: sg.vars[:0], masks: sg.masks}
 	np := g.OH * g.OW
 	variant := func(q, dx int) int {
 		for v, sv := range sg.vars {
@@ -97,6 +150,7 @@ func (g ConvGeom) shiftLayout(sg *shiftGeom, boff []int) []int {
 		}
 	}
 	sg.size = len(sg.vars)*g.C*sg.span + roundUp(np, 16) - np + 16
+	sg.planMasks()
 	return boff
 }
 
@@ -123,6 +177,9 @@ func buildShifted(g ConvGeom, sg *shiftGeom, planes, buf []float32) {
 	// The columns zeroed are a column or two a row: indexed loops, not
 	// clear, which would call memclr for each.
 	for v, sv := range sg.vars {
+		if len(sg.masks[v]) > 0 && maskCopy(buf[v*g.C*sg.span+sg.mt*wq:], planes[sv.q*hq*wq:], sg.masks[v], hq*wq, g.C, sg.span, ss*hq*wq) {
+			continue
+		}
 		for c := 0; c < g.C; c++ {
 			body := buf[(v*g.C+c)*sg.span+sg.mt*wq:][:hq*wq]
 			copy(body, planes[(c*ss+sv.q)*hq*wq:][:hq*wq])

@@ -330,3 +330,21 @@ func gatherRows(idx []int32, np int, src, col []float32, ld int) bool {
 	gather16Z(&src[0], &idx[0], &col[0], rows, np, ld)
 	return true
 }
+
+//go:noescape
+func maskCopyZ(dst, src, mask *float32, n, period, planes, ldd, lds int)
+
+// maskCopy sets, for planes k < planes, dst[k·ldd + i] = src[k·lds + i]
+// where mask[i mod len(mask)] is all ones and 0 where it is zero (mask
+// holds those two bit patterns), for i < n, in one call on the avx512
+// path; it reports false, doing nothing, elsewhere or unless n and
+// len(mask) are multiples of 16.
+func maskCopy(dst, src, mask []float32, n, planes, ldd, lds int) bool {
+	p := len(mask)
+	if !useAVX512 || planes <= 0 || n <= 0 || n%16 != 0 || p == 0 || p%16 != 0 {
+		return false
+	}
+	_, _ = dst[(planes-1)*ldd+n-1], src[(planes-1)*lds+n-1]
+	maskCopyZ(&dst[0], &src[0], &mask[0], n, p, planes, ldd, lds)
+	return true
+}

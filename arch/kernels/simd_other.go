@@ -49,3 +49,5 @@ func unpolyphase2Plane(sub, dst []float32, hq, wq int) bool { return false }
 func sum8(s []float32, acc *[8]float32) int { return 0 }
 
 func gatherRows(idx []int32, np int, src, col []float32, ld int) bool { return false }
+
+func maskCopy(dst, src, mask []float32, n, planes, ldd, lds int) bool { return false }
