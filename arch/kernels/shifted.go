@@ -38,8 +38,8 @@ type shiftGeom struct {
 	vars                 []shiftVariant
 	size                 int
 	// masks[v] is variant v's column pattern for maskCopy (see
-	// planMasks), or empty where the variant is a plain copy or its
-	// planes do not suit maskCopy.
+	// planMasks; all ones for dx = 0: one call copies every channel), or
+	// empty where its planes do not suit maskCopy.
 	masks [][]float32
 }
 
@@ -61,7 +61,7 @@ func (sg *shiftGeom) planMasks() {
 	ones := math.Float32frombits(^uint32(0))
 	for v, sv := range sg.vars {
 		m := sg.masks[v][:0]
-		if sv.dx != 0 && (sg.hq*sg.wq)%16 == 0 && period <= maskPeriodMax {
+		if (sg.hq*sg.wq)%16 == 0 && period <= maskPeriodMax {
 			n := min(abs(sv.dx), sg.wq)
 			for i := 0; i < period; i++ {
 				x := i % sg.wq
