@@ -207,13 +207,7 @@ func (j *convJob) backFilterShifted(p, chunk, lo, hi int) {
 	clear(acc)
 	clear(dbAcc)
 	for n := lo; n < hi; n++ {
-		xn := j.x[n*in : (n+1)*in]
-		planes := xn
-		if g.Stride > 1 {
-			polyphase(g, xn, s.sub)
-			planes = s.sub
-		}
-		buildShifted(g, &j.sg, planes, s.col)
+		j.shiftImage(s, j.x[n*in:(n+1)*in], s.col)
 		dz := j.dz[n*g.F*np : (n+1)*g.F*np]
 		transposeInto(dz, np, g.F, np, s.dzT, f16)
 		for f := 0; f < g.F; f++ {

@@ -215,3 +215,41 @@ func TestMaskCopy(t *testing.T) {
 		t.Error("maskCopy took 24 values, not a multiple of 16")
 	}
 }
+
+// TestBuildShiftedPoly2 checks the one-pass split into plane copies
+// against polyphase followed by buildShifted, value for value, and that
+// it takes the study's strided layers.
+func TestBuildShiftedPoly2(t *testing.T) {
+	if !slices.Contains(Paths(), PathAVX512) {
+		t.Skip("the one-pass split runs on the avx512 path only")
+	}
+	withPath(t, PathAVX512)
+	for i, c := range append(slices.Clone(convCases), benchLayers[1], benchLayers[3]) {
+		g := newGeom(t, c)
+		if g.Stride != 2 || !g.shiftOK() {
+			continue
+		}
+		var sg shiftGeom
+		g.shiftLayout(&sg, nil)
+		r := rand.New(rand.NewPCG(uint64(i), 5))
+		xn := randSlice32(r, g.C*g.H*g.W)
+		hq, wq := g.subSize()
+		sub := make([]float32, g.C*4*hq*wq)
+		want, got := randSlice32(r, sg.size), randSlice32(r, sg.size)
+		copy(got, want) // what neither writes (the margins) must agree
+		polyphase(g, xn, sub)
+		buildShifted(g, &sg, sub, want)
+		even := g.H%2 == 0 && g.W%2 == 0 && wq%8 == 0
+		if ok := buildShiftedPoly2(g, &sg, xn, got); ok != even {
+			t.Fatalf("%v: one-pass split taken = %v, want %v", c, ok, even)
+		}
+		if !even {
+			continue
+		}
+		for k := range want {
+			if math.Float32bits(got[k]) != math.Float32bits(want[k]) {
+				t.Fatalf("%v: copy value %d = %g, want %g", c, k, got[k], want[k])
+			}
+		}
+	}
+}

@@ -519,22 +519,18 @@ mpdone:
 	VZEROUPPER
 	RET
 
-// func polyphase2PlaneAVX(src, sub *float32, hq, wq int)
+// func polyphase2PlaneAVX(src, d00, d01, d10, d11 *float32, hq, wq int)
 // Splits one 2hq×2wq plane (row-major, src) into its four hq×wq
-// sub-images at sub, sub+hq·wq, sub+2hq·wq, sub+3hq·wq, (qy, qx) =
-// (0,0), (0,1), (1,0), (1,1): sub(qy,qx)[ty][tx] = src[2ty+qy][2tx+qx].
+// sub-images (qy, qx) at dqyqx: sub(qy,qx)[ty][tx] = src[2ty+qy][2tx+qx].
 // wq must be a positive multiple of 8.
-TEXT ·polyphase2PlaneAVX(SB), NOSPLIT, $0-32
+TEXT ·polyphase2PlaneAVX(SB), NOSPLIT, $0-56
 	MOVQ src+0(FP), SI
-	MOVQ sub+8(FP), R8
-	MOVQ hq+16(FP), R12
-	MOVQ wq+24(FP), R13
-	MOVQ R12, AX
-	IMULQ R13, AX
-	SHLQ $2, AX         // AX = hq·wq bytes, one sub-image
-	LEAQ (R8)(AX*1), R9  // (0,1)
-	LEAQ (R9)(AX*1), R10 // (1,0)
-	LEAQ (R10)(AX*1), R11 // (1,1)
+	MOVQ d00+8(FP), R8
+	MOVQ d01+16(FP), R9
+	MOVQ d10+24(FP), R10
+	MOVQ d11+32(FP), R11
+	MOVQ hq+40(FP), R12
+	MOVQ wq+48(FP), R13
 	SHRQ $3, R13        // wq/8 steps a row
 	TESTQ R12, R12
 	JZ    ppdone

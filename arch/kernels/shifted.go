@@ -203,6 +203,59 @@ func buildShifted(g ConvGeom, sg *shiftGeom, planes, buf []float32) {
 	}
 }
 
+// shiftImage writes the plane copies of image xn into buf: through its
+// polyphase split in s.sub at stride > 1 unless buildShiftedPoly2 can
+// split it straight into the copies.
+func (j *convJob) shiftImage(s *convScratch, xn, buf []float32) {
+	g := j.g
+	switch {
+	case g.Stride == 1:
+		buildShifted(g, &j.sg, xn, buf)
+	case !buildShiftedPoly2(g, &j.sg, xn, buf):
+		polyphase(g, xn, s.sub)
+		buildShifted(g, &j.sg, s.sub, buf)
+	}
+}
+
+// buildShiftedPoly2 is polyphase and buildShifted in one at stride 2: the
+// sub-images go straight into the copies of the variants that do not
+// shift (dx = 0), and the others copy from those, on the avx512 path with
+// even image sides and Wq a multiple of 8. It reports false, doing
+// nothing, elsewhere.
+func buildShiftedPoly2(g ConvGeom, sg *shiftGeom, xn, buf []float32) bool {
+	hq, wq := sg.hq, sg.wq
+	n := hq * wq
+	if g.Stride != 2 || g.H%2 != 0 || g.W%2 != 0 || !useAVX512 || wq%8 != 0 || n%16 != 0 {
+		return false
+	}
+	plain := [4]int{-1, -1, -1, -1}
+	for v, sv := range sg.vars {
+		if len(sg.masks[v]) == 0 {
+			return false
+		}
+		if sv.dx == 0 {
+			plain[sv.q] = v
+		}
+	}
+	for _, v := range plain {
+		if v < 0 {
+			return false
+		}
+	}
+	buf = buf[:sg.size]
+	body := func(v, c int) []float32 { return buf[(v*g.C+c)*sg.span+sg.mt*wq:][:n] }
+	for c := 0; c < g.C; c++ {
+		plane := xn[c*g.H*g.W:][:g.H*g.W]
+		polyphase2PlaneTo(plane, body(plain[0], c), body(plain[1], c), body(plain[2], c), body(plain[3], c), hq, wq)
+	}
+	for v, sv := range sg.vars {
+		if sv.dx != 0 {
+			maskCopy(buf[v*g.C*sg.span+sg.mt*wq:], buf[plain[sv.q]*g.C*sg.span+sg.mt*wq:], sg.masks[v], n, g.C, sg.span, sg.span)
+		}
+	}
+	return true
+}
+
 func (j *convJob) forwardShifted(p, lo, hi int) {
 	g := j.g
 	s := &j.scr[p]
@@ -215,13 +268,7 @@ func (j *convJob) forwardShifted(p, lo, hi int) {
 	zeroShifted(g, &j.sg, s.col)
 	a, bias, flags := j.forwardOperands(s, np, npp, fp)
 	for n := lo; n < hi; n++ {
-		xn := j.x[n*in : (n+1)*in]
-		planes := xn
-		if g.Stride > 1 {
-			polyphase(g, xn, s.sub)
-			planes = s.sub
-		}
-		buildShifted(g, &j.sg, planes, s.col)
+		j.shiftImage(s, j.x[n*in:(n+1)*in], s.col)
 		dst, ldc := j.forwardDst(s, n, np, npp)
 		gemmIB(fp, npp, kk, a, kk, s.col, j.boff, dst, ldc, bias, flags)
 		j.forwardStore(s, n, np, npp)

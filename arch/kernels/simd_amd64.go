@@ -270,18 +270,26 @@ func maxPool2BwdRow(r0, r1, m, g, d0, d1 []float32) bool {
 }
 
 //go:noescape
-func polyphase2PlaneAVX(src, sub *float32, hq, wq int)
+func polyphase2PlaneAVX(src, d00, d01, d10, d11 *float32, hq, wq int)
 
 // polyphase2Plane splits the 2hq×2wq plane src into its four hq×wq
 // sub-images, one after another in sub (see polyphase2PlaneAVX), in one
 // call instead of one per row; it reports false, doing nothing, unless
 // wq is a multiple of 8 and the AVX2 kernels are in use.
 func polyphase2Plane(src, sub []float32, hq, wq int) bool {
+	n := hq * wq
+	return polyphase2PlaneTo(src, sub[:n], sub[n:2*n], sub[2*n:3*n], sub[3*n:4*n], hq, wq)
+}
+
+// polyphase2PlaneTo is polyphase2Plane with the sub-images (qy, qx) at
+// dqyqx, each hq·wq long.
+func polyphase2PlaneTo(src, d00, d01, d10, d11 []float32, hq, wq int) bool {
 	if !useAVX || hq <= 0 || wq <= 0 || wq%8 != 0 {
 		return false
 	}
-	_, _ = src[4*hq*wq-1], sub[4*hq*wq-1]
-	polyphase2PlaneAVX(&src[0], &sub[0], hq, wq)
+	n := hq * wq
+	_, _, _, _, _ = src[4*n-1], d00[n-1], d01[n-1], d10[n-1], d11[n-1]
+	polyphase2PlaneAVX(&src[0], &d00[0], &d01[0], &d10[0], &d11[0], hq, wq)
 	return true
 }
 

@@ -44,6 +44,8 @@ func maxPool2BwdRow(r0, r1, m, g, d0, d1 []float32) bool { return false }
 
 func polyphase2Plane(src, sub []float32, hq, wq int) bool { return false }
 
+func polyphase2PlaneTo(src, d00, d01, d10, d11 []float32, hq, wq int) bool { return false }
+
 func unpolyphase2Plane(sub, dst []float32, hq, wq int) bool { return false }
 
 func sum8(s []float32, acc *[8]float32) int { return 0 }
