@@ -558,23 +558,33 @@ ppdone:
 	VZEROUPPER
 	RET
 
-// func sum8AVX(s *float32, n int, acc *[8]float32)
-// acc[k] += s[8b+k] for every block b of 8 in n rounded down to 8, in
-// order of b: lane k is sum32's partial sum k, add for add.
-TEXT ·sum8AVX(SB), NOSPLIT, $0-24
+// func sum32AVX(s *float32, n int, acc *[32]float32)
+// acc[k] += s[32b+k] for every block b of 32 in n (a multiple of 32), in
+// order of b: lane k of the four vectors is sum32's partial sum k, add for
+// add.
+TEXT ·sum32AVX(SB), NOSPLIT, $0-24
 	MOVQ s+0(FP), SI
 	MOVQ n+8(FP), CX
 	MOVQ acc+16(FP), BX
 	VMOVUPS (BX), Y0
-	SHRQ $3, CX
-	JZ   s8done
-s8loop:
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+	VMOVUPS 96(BX), Y3
+	SHRQ $5, CX
+	JZ   s32done
+s32loop:
 	VADDPS  (SI), Y0, Y0
-	ADDQ    $32, SI
+	VADDPS  32(SI), Y1, Y1
+	VADDPS  64(SI), Y2, Y2
+	VADDPS  96(SI), Y3, Y3
+	ADDQ    $128, SI
 	DECQ    CX
-	JNZ     s8loop
-s8done:
+	JNZ     s32loop
+s32done:
 	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, 64(BX)
+	VMOVUPS Y3, 96(BX)
 	VZEROUPPER
 	RET
 

@@ -310,16 +310,16 @@ func unpolyphase2Plane(sub, dst []float32, hq, wq int) bool {
 }
 
 //go:noescape
-func sum8AVX(s *float32, n int, acc *[8]float32)
+func sum32AVX(s *float32, n int, acc *[32]float32)
 
-// sum8 adds s's whole blocks of 8 into sum32's partial sums acc on the
+// sum32x adds s's whole blocks of 32 into sum32's partial sums acc on the
 // AVX paths and returns how many values it took (0 on the Go path).
-func sum8(s []float32, acc *[8]float32) int {
-	n := len(s) &^ 7
+func sum32x(s []float32, acc *[32]float32) int {
+	n := len(s) &^ 31
 	if !useAVX || n == 0 {
 		return 0
 	}
-	sum8AVX(&s[0], n, acc)
+	sum32AVX(&s[0], n, acc)
 	return n
 }
 

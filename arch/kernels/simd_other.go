@@ -48,7 +48,7 @@ func polyphase2PlaneTo(src, d00, d01, d10, d11 []float32, hq, wq int) bool { ret
 
 func unpolyphase2Plane(sub, dst []float32, hq, wq int) bool { return false }
 
-func sum8(s []float32, acc *[8]float32) int { return 0 }
+func sum32x(s []float32, acc *[32]float32) int { return 0 }
 
 func gatherRows(idx []int32, np int, src, col []float32, ld int) bool { return false }
 
