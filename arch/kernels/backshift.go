@@ -208,7 +208,7 @@ func (j *convJob) backFilterShifted(p, chunk, lo, hi int) {
 	clear(dbAcc)
 	for n := lo; n < hi; n++ {
 		j.shiftImage(s, j.x[n*in:(n+1)*in], s.col)
-		dz := j.dz[n*g.F*np : (n+1)*g.F*np]
+		dz := j.imageDz(s, n)
 		transposeInto(dz, np, g.F, np, s.dzT, f16)
 		for f := 0; f < g.F; f++ {
 			dbAcc[f] += sum32(dz[f*np : f*np+np])

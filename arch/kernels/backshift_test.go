@@ -253,3 +253,46 @@ func TestBuildShiftedPoly2(t *testing.T) {
 		}
 	}
 }
+
+// TestBackwardFilterReLUFused checks the filter gradient with the ReLU's
+// gradient made image by image against ReLUGrad then
+// Conv2DBackwardFilter, bit for bit, on every forward layout and kernel
+// path and for float64.
+func TestBackwardFilterReLUFused(t *testing.T) {
+	withPaths(t, func(t *testing.T) {
+		withKernels(t, func(t *testing.T) {
+			for i, c := range convCases {
+				g := newGeom(t, c)
+				r := rand.New(rand.NewPCG(uint64(i), 31))
+				x, out, dOut := randSlice32(r, g.InSize()), randSlice32(r, g.OutSize()), randSlice32(r, g.OutSize())
+				for k := 0; k < len(out); k += 7 {
+					out[k] = 0 // the boundary: no gradient
+				}
+				for _, workers := range []int{1, 3} {
+					g.Workers = workers
+					dz := make([]float32, g.OutSize())
+					ReLUGrad(out, dOut, dz, workers)
+					wantDw, wantDb := make([]float32, g.WeightSize()), make([]float32, g.F)
+					Conv2DBackwardFilter(g, x, dz, wantDw, wantDb)
+					dw, db := randSlice32(r, g.WeightSize()), randSlice32(r, g.F)
+					Conv2DBackwardFilterReLU(g, x, out, dOut, dw, db)
+					if !slices.Equal(dw, wantDw) || !slices.Equal(db, wantDb) {
+						t.Fatalf("%v workers=%d: fused differs from ReLUGrad then the filter gradient", c, workers)
+					}
+				}
+			}
+		})
+	})
+	g := newGeom(t, convCases[2])
+	r := rand.New(rand.NewPCG(8, 8))
+	x, out, dOut := to64(randSlice32(r, g.InSize())), to64(randSlice32(r, g.OutSize())), to64(randSlice32(r, g.OutSize()))
+	dz := make([]float64, g.OutSize())
+	refReLUGrad(out, dOut, dz)
+	wantDw, wantDb := make([]float64, g.WeightSize()), make([]float64, g.F)
+	refConv2DBackwardFilter(g, x, dz, wantDw, wantDb)
+	dw, db := make([]float64, g.WeightSize()), make([]float64, g.F)
+	Conv2DBackwardFilterReLU(g, x, out, dOut, dw, db)
+	if !slices.Equal(dw, wantDw) || !slices.Equal(db, wantDb) {
+		t.Fatal("float64: fused differs from ReLUGrad then the filter gradient")
+	}
+}

@@ -26,6 +26,7 @@ const (
 
 type convScratch struct {
 	col, cbuf, dzT, sub, row []float32
+	dzn                      []float32 // one image's dz, made from y and dy
 	src                      []float32 // one image and a zero, for the gathered im2col
 }
 
@@ -36,6 +37,7 @@ type convJob struct {
 	relu  bool
 
 	x, w, b, out, dz, dx, dw, db []float32
+	y, dy                        []float32 // a fused ReLU's output and its gradient, in place of dz
 
 	// Shared, prepared by the caller before the parts start.
 	wpad, bpad, wT []float32
@@ -112,6 +114,7 @@ func getConvJob(kind int, g ConvGeom) *convJob {
 
 func putConvJob(j *convJob) {
 	j.x, j.w, j.b, j.out, j.dz, j.dx, j.dw, j.db = nil, nil, nil, nil, nil, nil, nil, nil
+	j.y, j.dy = nil, nil
 	convJobs.Put(j)
 }
 
@@ -170,6 +173,26 @@ func (j *convJob) accRows() int {
 		return j.g.K * j.g.K * roundUp(j.g.C, 4)
 	}
 	return j.g.C * j.g.K * j.g.K
+}
+
+func conv2DBackwardFilterReLU32(g ConvGeom, x, y, dy, dw, db []float32) {
+	j := getConvJob(jobBackFilter, g)
+	j.x, j.y, j.dy, j.dw, j.db = x, y, dy, dw, db
+	runParallel(j, j.parts, &j.wg)
+	j.sumFilterChunks(dw, db)
+	putConvJob(j)
+}
+
+// imageDz is image n's dz (F·OH·OW values): its part of j.dz, or made
+// in s.dzn from the fused ReLU's output and gradient.
+func (j *convJob) imageDz(s *convScratch, n int) []float32 {
+	out := j.g.F * j.g.OH * j.g.OW
+	if j.y == nil {
+		return j.dz[n*out : (n+1)*out]
+	}
+	s.dzn = grow(s.dzn, out)
+	reluGrad32(j.y[n*out:(n+1)*out], j.dy[n*out:(n+1)*out], s.dzn)
+	return s.dzn
 }
 
 // sumFilterChunks adds up the per-chunk sums, dWᵀ[rows×F16] and db[F], in
@@ -349,7 +372,7 @@ func (j *convJob) backFilter(p, chunk, lo, hi int) {
 	clear(dbAcc)
 	for n := lo; n < hi; n++ {
 		j.im2col(s, j.x[n*in:(n+1)*in], s.col, ld)
-		dz := j.dz[n*g.F*np : (n+1)*g.F*np]
+		dz := j.imageDz(s, n)
 		transposeInto(dz, np, g.F, np, s.dzT, f16)
 		for f := 0; f < g.F; f++ {
 			dbAcc[f] += sum32(dz[f*np : f*np+np])

@@ -558,6 +558,7 @@ func TestNoAllocs(t *testing.T) {
 		ReLUGrad(out, dz, dz, 2)
 		Conv2DBackwardData(g, w, dz, dx)
 		Conv2DBackwardFilter(g, x, dz, dw, db)
+		Conv2DBackwardFilterReLU(g, x, out, dz, dw, db)
 		MaxPoolForward(pg, x, pout)
 		MaxPoolBackward(pg, x, pout, pout, dx)
 		BiasGrad(dz, db, g.N, g.F, g.OH*g.OW, 2)

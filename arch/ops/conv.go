@@ -89,6 +89,12 @@ func (op *Conv2DOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 		return nil, err
 	}
 	x, w := inputs[0], inputs[1]
+	if op.p.ReLU && op.p.NoInputGrad {
+		// The filter gradient is dz's one reader: it makes dz from the
+		// output and its gradient image by image, and no ReLUGrad writes
+		// it whole.
+		return op.filterGrads(x, w, output, grad)
+	}
 	dz := grad
 	var err error
 	if op.p.ReLU {
@@ -115,6 +121,22 @@ func (op *Conv2DOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 		return nil, err
 	}
 	return G.Nodes{dx, dw, db}, nil
+}
+
+// filterGrads is SymDiff's result when only the filters and biases need
+// gradients and the ReLU is fused: no input gradient, and the filter
+// gradient from x, the ReLU's output and its gradient.
+func (op *Conv2DOp) filterGrads(x, w, output, grad *G.Node) (G.Nodes, error) {
+	bf := &ConvBackwardFilterOp{base: newBase("Conv2DBackwardFilter", op.cfg), p: op.p, k: w.Shape()[2], relu: true}
+	dw, err := apply(op.name+": backward filter", bf, x, output, grad)
+	if err != nil {
+		return nil, err
+	}
+	db, err := apply(op.name+": bias gradient", &ConvBiasGradOp{base: newBase("Conv2DBiasGrad", op.cfg), src: bf}, dw)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{nil, dw, db}, nil
 }
 
 // ConvBackwardDataOp is dx = the gradient of a convolution with respect
@@ -183,10 +205,21 @@ type ConvBackwardFilterOp struct {
 	k   int
 	out buffer
 	db  buffer // the bias gradient, which the kernel computes too
+	// relu: the inputs are x, the ReLU's output and its gradient, not x
+	// and dz (see Conv2DBackwardFilterReLU).
+	relu bool
 }
 
-func (op *ConvBackwardFilterOp) Arity() int { return 2 }
+func (op *ConvBackwardFilterOp) Arity() int {
+	if op.relu {
+		return 3
+	}
+	return 2
+}
 func (op *ConvBackwardFilterOp) Type() hm.Type {
+	if op.relu {
+		return hm.NewFnType(tt(4), tt(4), tt(4), tt(4))
+	}
 	return hm.NewFnType(tt(4), tt(4), tt(4))
 }
 func (op *ConvBackwardFilterOp) geom(x, dz tensor.Shape) (kernels.ConvGeom, error) {
@@ -203,7 +236,7 @@ func (op *ConvBackwardFilterOp) geom(x, dz tensor.Shape) (kernels.ConvGeom, erro
 	return g, nil
 }
 func (op *ConvBackwardFilterOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapes(op.name, ds, 2)
+	s, err := shapes(op.name, ds, op.Arity())
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +247,11 @@ func (op *ConvBackwardFilterOp) InferShape(ds ...G.DimSizer) (tensor.Shape, erro
 	return tensor.Shape{g.F, g.C, g.K, g.K}, nil
 }
 func (op *ConvBackwardFilterOp) Do(vals ...G.Value) (G.Value, error) {
-	in, err := inputs(op.name, vals, 2, 4, 4)
+	ranks := []int{4, 4}
+	if op.relu {
+		ranks = append(ranks, 4)
+	}
+	in, err := inputs(op.name, vals, op.Arity(), ranks...)
 	if err != nil {
 		return nil, err
 	}
@@ -226,12 +263,24 @@ func (op *ConvBackwardFilterOp) Do(vals ...G.Value) (G.Value, error) {
 	g.Workers = op.cfg.Threads()
 	out := op.out.get(x.Dtype(), g.F, g.C, g.K, g.K)
 	db := op.db.get(x.Dtype(), g.F)
+	if op.relu {
+		y, dy := in[1], in[2]
+		if !y.Shape().Eq(dy.Shape()) {
+			return nil, fmt.Errorf("%s: output %v and gradient %v differ in shape", op.name, y.Shape(), dy.Shape())
+		}
+		forDtype(x.Dtype(), conv2DBackwardFilterReLU[float32], conv2DBackwardFilterReLU[float64])(g, x, y, dy, out, db)
+		return out, nil
+	}
 	forDtype(x.Dtype(), conv2DBackwardFilter[float32], conv2DBackwardFilter[float64])(g, x, dz, out, db)
 	return out, nil
 }
 
 func conv2DBackwardFilter[T float](g kernels.ConvGeom, x, dz, dw, db *tensor.Dense) {
 	kernels.Conv2DBackwardFilter(g, floats[T](x), floats[T](dz), floats[T](dw), floats[T](db))
+}
+
+func conv2DBackwardFilterReLU[T float](g kernels.ConvGeom, x, y, dy, dw, db *tensor.Dense) {
+	kernels.Conv2DBackwardFilterReLU(g, floats[T](x), floats[T](y), floats[T](dy), floats[T](dw), floats[T](db))
 }
 
 // ConvBiasGradOp returns the bias gradient its ConvBackwardFilterOp
