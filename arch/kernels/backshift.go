@@ -144,7 +144,7 @@ func (j *convJob) backDataShifted(p, lo, hi int) {
 	}
 	np, npp := hq*wq, roundUp(hq*wq, 16)
 	c4 := roundUp(g.C, 4)
-	in, out := g.C*g.H*g.W, g.F*g.OH*g.OW
+	in := g.C * g.H * g.W
 	dg := ConvGeom{C: g.F, Stride: 1} // dz's planes, for buildShifted
 	s.col = grow(s.col, j.sg.size)
 	zeroShifted(dg, &j.sg, s.col)
@@ -155,7 +155,7 @@ func (j *convJob) backDataShifted(p, lo, hi int) {
 		s.cbuf = grow(s.cbuf, c4*npp)
 	}
 	for n := lo; n < hi; n++ {
-		buildShifted(dg, &j.sg, j.dz[n*out:(n+1)*out], s.col)
+		buildShifted(dg, &j.sg, j.imageDz(s, n), s.col)
 		dxn := j.dx[n*in : (n+1)*in]
 		planes := dxn
 		if g.Stride > 1 {

@@ -254,10 +254,10 @@ func TestBuildShiftedPoly2(t *testing.T) {
 	}
 }
 
-// TestBackwardFilterReLUFused checks the filter gradient with the ReLU's
-// gradient made image by image against ReLUGrad then
-// Conv2DBackwardFilter, bit for bit, on every forward layout and kernel
-// path and for float64.
+// TestBackwardFilterReLUFused checks the filter and data gradients with
+// the ReLU's gradient made image by image against ReLUGrad then
+// Conv2DBackwardFilter or Conv2DBackwardData, bit for bit, on every
+// layout and kernel path and for float64.
 func TestBackwardFilterReLUFused(t *testing.T) {
 	withPaths(t, func(t *testing.T) {
 		withKernels(t, func(t *testing.T) {
@@ -279,6 +279,14 @@ func TestBackwardFilterReLUFused(t *testing.T) {
 					if !slices.Equal(dw, wantDw) || !slices.Equal(db, wantDb) {
 						t.Fatalf("%v workers=%d: fused differs from ReLUGrad then the filter gradient", c, workers)
 					}
+					w := randSlice32(r, g.WeightSize())
+					wantDx := make([]float32, g.InSize())
+					Conv2DBackwardData(g, w, dz, wantDx)
+					dx := randSlice32(r, g.InSize())
+					Conv2DBackwardDataReLU(g, w, out, dOut, dx)
+					if !slices.Equal(dx, wantDx) {
+						t.Fatalf("%v workers=%d: fused differs from ReLUGrad then the data gradient", c, workers)
+					}
 				}
 			}
 		})
@@ -294,5 +302,13 @@ func TestBackwardFilterReLUFused(t *testing.T) {
 	Conv2DBackwardFilterReLU(g, x, out, dOut, dw, db)
 	if !slices.Equal(dw, wantDw) || !slices.Equal(db, wantDb) {
 		t.Fatal("float64: fused differs from ReLUGrad then the filter gradient")
+	}
+	w := to64(randSlice32(r, g.WeightSize()))
+	wantDx := make([]float64, g.InSize())
+	refConv2DBackwardData(g, w, dz, wantDx)
+	dx := make([]float64, g.InSize())
+	Conv2DBackwardDataReLU(g, w, out, dOut, dx)
+	if !slices.Equal(dx, wantDx) {
+		t.Fatal("float64: fused differs from ReLUGrad then the data gradient")
 	}
 }

@@ -89,29 +89,25 @@ func (op *Conv2DOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 		return nil, err
 	}
 	x, w := inputs[0], inputs[1]
-	if op.p.ReLU && op.p.NoInputGrad {
-		// The filter gradient is dz's one reader: it makes dz from the
-		// output and its gradient image by image, and no ReLUGrad writes
-		// it whole.
-		return op.filterGrads(x, w, output, grad)
-	}
-	dz := grad
-	var err error
+	// With a ReLU the backward kernels take its output and the gradient
+	// and make dz image by image as they read it (see
+	// kernels.Conv2DBackwardFilterReLU): no ReLUGrad writes all of dz for
+	// them to read back.
+	dz := G.Nodes{grad}
 	if op.p.ReLU {
-		if dz, err = ReLUGrad(op.cfg, output, grad); err != nil {
-			return nil, err
-		}
+		dz = G.Nodes{output, grad}
 	}
 	xs := x.Shape()
 	var dx *G.Node
+	var err error
 	if !op.p.NoInputGrad {
-		bd := &ConvBackwardDataOp{base: newBase("Conv2DBackwardData", op.cfg), p: op.p, c: xs[1], h: xs[2], w: xs[3]}
-		if dx, err = apply(op.name+": backward data", bd, w, dz); err != nil {
+		bd := &ConvBackwardDataOp{base: newBase("Conv2DBackwardData", op.cfg), p: op.p, c: xs[1], h: xs[2], w: xs[3], relu: op.p.ReLU}
+		if dx, err = apply(op.name+": backward data", bd, append(G.Nodes{w}, dz...)...); err != nil {
 			return nil, err
 		}
 	}
-	bf := &ConvBackwardFilterOp{base: newBase("Conv2DBackwardFilter", op.cfg), p: op.p, k: w.Shape()[2]}
-	dw, err := apply(op.name+": backward filter", bf, x, dz)
+	bf := &ConvBackwardFilterOp{base: newBase("Conv2DBackwardFilter", op.cfg), p: op.p, k: w.Shape()[2], relu: op.p.ReLU}
+	dw, err := apply(op.name+": backward filter", bf, append(G.Nodes{x}, dz...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -123,22 +119,6 @@ func (op *Conv2DOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 	return G.Nodes{dx, dw, db}, nil
 }
 
-// filterGrads is SymDiff's result when only the filters and biases need
-// gradients and the ReLU is fused: no input gradient, and the filter
-// gradient from x, the ReLU's output and its gradient.
-func (op *Conv2DOp) filterGrads(x, w, output, grad *G.Node) (G.Nodes, error) {
-	bf := &ConvBackwardFilterOp{base: newBase("Conv2DBackwardFilter", op.cfg), p: op.p, k: w.Shape()[2], relu: true}
-	dw, err := apply(op.name+": backward filter", bf, x, output, grad)
-	if err != nil {
-		return nil, err
-	}
-	db, err := apply(op.name+": bias gradient", &ConvBiasGradOp{base: newBase("Conv2DBiasGrad", op.cfg), src: bf}, dw)
-	if err != nil {
-		return nil, err
-	}
-	return G.Nodes{nil, dw, db}, nil
-}
-
 // ConvBackwardDataOp is dx = the gradient of a convolution with respect
 // to its input, from the filters w and dz, the gradient with respect to
 // the pre-activation output.
@@ -147,10 +127,21 @@ type ConvBackwardDataOp struct {
 	p       ConvParams
 	c, h, w int // input channels, height and width
 	out     buffer
+	// relu: the inputs are w, the ReLU's output and its gradient, not w
+	// and dz (see kernels.Conv2DBackwardDataReLU).
+	relu bool
 }
 
-func (op *ConvBackwardDataOp) Arity() int { return 2 }
+func (op *ConvBackwardDataOp) Arity() int {
+	if op.relu {
+		return 3
+	}
+	return 2
+}
 func (op *ConvBackwardDataOp) Type() hm.Type {
+	if op.relu {
+		return hm.NewFnType(tt(4), tt(4), tt(4), tt(4))
+	}
 	return hm.NewFnType(tt(4), tt(4), tt(4))
 }
 func (op *ConvBackwardDataOp) geom(w, dz tensor.Shape) (kernels.ConvGeom, error) {
@@ -167,7 +158,7 @@ func (op *ConvBackwardDataOp) geom(w, dz tensor.Shape) (kernels.ConvGeom, error)
 	return g, nil
 }
 func (op *ConvBackwardDataOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapes(op.name, ds, 2)
+	s, err := shapes(op.name, ds, op.Arity())
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +169,11 @@ func (op *ConvBackwardDataOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error)
 	return tensor.Shape{g.N, g.C, g.H, g.W}, nil
 }
 func (op *ConvBackwardDataOp) Do(vals ...G.Value) (G.Value, error) {
-	in, err := inputs(op.name, vals, 2, 4, 4)
+	ranks := []int{4, 4}
+	if op.relu {
+		ranks = append(ranks, 4)
+	}
+	in, err := inputs(op.name, vals, op.Arity(), ranks...)
 	if err != nil {
 		return nil, err
 	}
@@ -189,12 +184,24 @@ func (op *ConvBackwardDataOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	g.Workers = op.cfg.Threads()
 	out := op.out.get(w.Dtype(), g.N, g.C, g.H, g.W)
+	if op.relu {
+		y, dy := in[1], in[2]
+		if !y.Shape().Eq(dy.Shape()) {
+			return nil, fmt.Errorf("%s: output %v and gradient %v differ in shape", op.name, y.Shape(), dy.Shape())
+		}
+		forDtype(w.Dtype(), conv2DBackwardDataReLU[float32], conv2DBackwardDataReLU[float64])(g, w, y, dy, out)
+		return out, nil
+	}
 	forDtype(w.Dtype(), conv2DBackwardData[float32], conv2DBackwardData[float64])(g, w, dz, out)
 	return out, nil
 }
 
 func conv2DBackwardData[T float](g kernels.ConvGeom, w, dz, dx *tensor.Dense) {
 	kernels.Conv2DBackwardData(g, floats[T](w), floats[T](dz), floats[T](dx))
+}
+
+func conv2DBackwardDataReLU[T float](g kernels.ConvGeom, w, y, dy, dx *tensor.Dense) {
+	kernels.Conv2DBackwardDataReLU(g, floats[T](w), floats[T](y), floats[T](dy), floats[T](dx))
 }
 
 // ConvBackwardFilterOp is dw = the gradient of a convolution with respect
