@@ -133,89 +133,111 @@ func (g ConvGeom) backWeights(ph []backPhase, w []float32) {
 	}
 }
 
-// backDataShifted is backData on shifted copies of dz.
-func (j *convJob) backDataShifted(p, lo, hi int) {
+// backDataShiftedSetup sizes s for backDataShiftedImage and zeroes the
+// margins of dz's copies, for a run of images.
+func (j *convJob) backDataShiftedSetup(s *convScratch) {
 	g := j.g
-	s := &j.scr[p]
-	ss := g.Stride * g.Stride
-	hq, wq := g.H, g.W
+	np, npp := j.dataPlane()
+	s.dcol = grow(s.dcol, j.sgd.size)
+	zeroShifted(ConvGeom{C: g.F, Stride: 1}, &j.sgd, s.dcol)
+	if !j.dataDirect(np, npp) {
+		s.dcbuf = grow(s.dcbuf, roundUp(g.C, 4)*npp)
+	}
 	if g.Stride > 1 {
-		hq, wq = g.subSize()
-	}
-	np, npp := hq*wq, roundUp(hq*wq, 16)
-	c4 := roundUp(g.C, 4)
-	in := g.C * g.H * g.W
-	dg := ConvGeom{C: g.F, Stride: 1} // dz's planes, for buildShifted
-	s.col = grow(s.col, j.sg.size)
-	zeroShifted(dg, &j.sg, s.col)
-	// The products land in place when they have no padded rows or
-	// columns: in dx at stride 1, in the polyphase sub-images otherwise.
-	direct := c4 == g.C && npp == np
-	if !direct {
-		s.cbuf = grow(s.cbuf, c4*npp)
-	}
-	for n := lo; n < hi; n++ {
-		buildShifted(dg, &j.sg, j.imageDz(s, n), s.col)
-		dxn := j.dx[n*in : (n+1)*in]
-		planes := dxn
-		if g.Stride > 1 {
-			planes = s.sub[:g.C*ss*np]
-		}
-		for k := range j.bph {
-			ph := &j.bph[k]
-			base := ph.q * np
-			if len(ph.taps) == 0 { // no tap reaches this phase
-				for c := 0; c < g.C; c++ {
-					clear(planes[(c*ss)*np+base:][:np])
-				}
-				continue
-			}
-			kp := len(ph.boff)
-			if direct {
-				gemmIB(c4, npp, kp, ph.a, kp, s.col, ph.boff, planes[base:], ss*np, nil, 0)
-				continue
-			}
-			gemmIB(c4, npp, kp, ph.a, kp, s.col, ph.boff, s.cbuf, npp, nil, 0)
-			for c := 0; c < g.C; c++ {
-				copy(planes[c*ss*np+base:][:np], s.cbuf[c*npp:])
-			}
-		}
-		if g.Stride > 1 {
-			unpolyphase(g, planes, dxn)
-		}
+		s.dsub = grow(s.dsub, g.C*g.Stride*g.Stride*np)
 	}
 }
 
-// backFilterShifted is backFilter on shifted plane copies: acc holds
-// dWᵀ by tap, row (t·C4 + c) for tap t = i·K+j of channel c.
-func (j *convJob) backFilterShifted(p, chunk, lo, hi int) {
+// dataPlane is the size of one output plane of the data gradient's
+// phases (Hq·Wq, the image at stride 1) and that rounded up to tiles.
+func (j *convJob) dataPlane() (np, npp int) {
+	hq, wq := j.g.H, j.g.W
+	if j.g.Stride > 1 {
+		hq, wq = j.g.subSize()
+	}
+	return hq * wq, roundUp(hq*wq, 16)
+}
+
+// dataDirect reports whether the phases' products land in place, with no
+// padded rows or columns: in dx at stride 1, in the polyphase sub-images
+// otherwise.
+func (j *convJob) dataDirect(np, npp int) bool {
+	return roundUp(j.g.C, 4) == j.g.C && npp == np
+}
+
+// backDataShiftedImage writes image n's dx from its dz, through shifted
+// copies of dz.
+func (j *convJob) backDataShiftedImage(s *convScratch, n int, dz []float32) {
 	g := j.g
-	s := &j.scr[p]
+	ss := g.Stride * g.Stride
+	np, npp := j.dataPlane()
+	c4 := roundUp(g.C, 4)
+	in := g.C * g.H * g.W
+	direct := j.dataDirect(np, npp)
+	buildShifted(ConvGeom{C: g.F, Stride: 1}, &j.sgd, dz, s.dcol)
+	dxn := j.dx[n*in : (n+1)*in]
+	planes := dxn
+	if g.Stride > 1 {
+		planes = s.dsub[:g.C*ss*np]
+	}
+	for k := range j.bph {
+		ph := &j.bph[k]
+		base := ph.q * np
+		if len(ph.taps) == 0 { // no tap reaches this phase
+			for c := 0; c < g.C; c++ {
+				clear(planes[(c*ss)*np+base:][:np])
+			}
+			continue
+		}
+		kp := len(ph.boff)
+		if direct {
+			gemmIB(c4, npp, kp, ph.a, kp, s.dcol, ph.boff, planes[base:], ss*np, nil, 0)
+			continue
+		}
+		gemmIB(c4, npp, kp, ph.a, kp, s.dcol, ph.boff, s.dcbuf, npp, nil, 0)
+		for c := 0; c < g.C; c++ {
+			copy(planes[c*ss*np+base:][:np], s.dcbuf[c*npp:])
+		}
+	}
+	if g.Stride > 1 {
+		unpolyphase(g, planes, dxn)
+	}
+}
+
+// backFilterShiftedSetup sizes s for backFilterShiftedImage, zeroes
+// the margins of the plane copies and clears chunk's sums, for a run of
+// images. The sums hold dWᵀ by tap, row (t·C4 + c) for tap t = i·K+j of
+// channel c.
+func (j *convJob) backFilterShiftedSetup(s *convScratch, chunk int) {
+	g := j.g
+	// The padded channels' rows read up to C4−C spans past the copies.
+	extra := (roundUp(g.C, 4) - g.C) * j.sg.span
+	s.col = grow(s.col, j.sg.size+extra)
+	zeroShifted(g, &j.sg, s.col)
+	clear(s.col[j.sg.size:])
+	s.dzT = grow(s.dzT, g.OH*g.OW*roundUp(g.F, 16))
+	clear(s.dzT)
+	clear(j.acc[chunk])
+	clear(j.dbs[chunk])
+}
+
+// backFilterShiftedImage adds image n's filter and bias gradients, from
+// its dz, to chunk's sums.
+func (j *convJob) backFilterShiftedImage(s *convScratch, chunk, n int, dz []float32) {
+	g := j.g
 	kk2 := g.K * g.K
 	c4 := roundUp(g.C, 4)
 	np := g.OH * g.OW
 	f16 := roundUp(g.F, 16)
 	in := g.C * g.H * g.W
-	// The padded channels' rows read up to C4−C spans past the copies.
-	extra := (c4 - g.C) * j.sg.span
-	s.col = grow(s.col, j.sg.size+extra)
-	zeroShifted(g, &j.sg, s.col)
-	clear(s.col[j.sg.size:])
-	s.dzT = grow(s.dzT, np*f16)
-	clear(s.dzT)
 	acc, dbAcc := j.acc[chunk], j.dbs[chunk]
-	clear(acc)
-	clear(dbAcc)
-	for n := lo; n < hi; n++ {
-		j.shiftImage(s, j.x[n*in:(n+1)*in], s.col)
-		dz := j.imageDz(s, n)
-		transposeInto(dz, np, g.F, np, s.dzT, f16)
-		for f := 0; f < g.F; f++ {
-			dbAcc[f] += sum32(dz[f*np : f*np+np])
-		}
-		for t := 0; t < kk2; t++ {
-			gemm(c4, f16, np, s.col[j.boff[t]:], j.sg.span, s.dzT, f16, acc[t*c4*f16:], f16, nil, kAccum)
-		}
+	j.shiftImage(s, j.x[n*in:(n+1)*in], s.col)
+	transposeInto(dz, np, g.F, np, s.dzT, f16)
+	for f := 0; f < g.F; f++ {
+		dbAcc[f] += sum32(dz[f*np : f*np+np])
+	}
+	for t := 0; t < kk2; t++ {
+		gemm(c4, f16, np, s.col[j.boff[t]:], j.sg.span, s.dzT, f16, acc[t*c4*f16:], f16, nil, kAccum)
 	}
 }
 

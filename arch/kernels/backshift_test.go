@@ -29,6 +29,9 @@ func TestBackwardShiftedTaken(t *testing.T) {
 				setModes(wideAuto, gatherAuto, mode)
 				j := getConvJob(kind, g)
 				got := j.useShift
+				if kind == jobBackData {
+					got = j.dshift
+				}
 				putConvJob(j)
 				if got != want {
 					t.Errorf("%v kind %d mode %d: shifted = %v, want %v", c, kind, mode, got, want)
@@ -41,13 +44,11 @@ func TestBackwardShiftedTaken(t *testing.T) {
 	// drops them is seen.
 	for _, c := range benchLayers[1:4] {
 		g := newGeom(t, c)
-		for _, kind := range []int{jobBackData, jobBackFilter} {
-			j := getConvJob(kind, g)
-			if !j.useShift {
-				t.Errorf("%v kind %d: not on shifted copies", c, kind)
-			}
-			putConvJob(j)
+		j := getConvJob(jobBack, g)
+		if !j.useShift || !j.dshift {
+			t.Errorf("%v: filter gradient on shifted copies %v, data gradient %v, want both", c, j.useShift, j.dshift)
 		}
+		putConvJob(j)
 	}
 }
 
@@ -287,6 +288,11 @@ func TestBackwardFilterReLUFused(t *testing.T) {
 					if !slices.Equal(dx, wantDx) {
 						t.Fatalf("%v workers=%d: fused differs from ReLUGrad then the data gradient", c, workers)
 					}
+					dx, dw, db = randSlice32(r, g.InSize()), randSlice32(r, g.WeightSize()), randSlice32(r, g.F)
+					Conv2DBackwardReLU(g, x, w, out, dOut, dx, dw, db)
+					if !slices.Equal(dx, wantDx) || !slices.Equal(dw, wantDw) || !slices.Equal(db, wantDb) {
+						t.Fatalf("%v workers=%d: both gradients in one pass differ from ReLUGrad then each", c, workers)
+					}
 				}
 			}
 		})
@@ -310,5 +316,10 @@ func TestBackwardFilterReLUFused(t *testing.T) {
 	Conv2DBackwardDataReLU(g, w, out, dOut, dx)
 	if !slices.Equal(dx, wantDx) {
 		t.Fatal("float64: fused differs from ReLUGrad then the data gradient")
+	}
+	dx, dw, db = make([]float64, g.InSize()), make([]float64, g.WeightSize()), make([]float64, g.F)
+	Conv2DBackwardReLU(g, x, w, out, dOut, dx, dw, db)
+	if !slices.Equal(dx, wantDx) || !slices.Equal(dw, wantDw) || !slices.Equal(db, wantDb) {
+		t.Fatal("float64: both gradients in one pass differ from ReLUGrad then each")
 	}
 }

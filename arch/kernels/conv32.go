@@ -22,11 +22,13 @@ const (
 	jobForward = iota
 	jobBackData
 	jobBackFilter
+	jobBack // both gradients, from a fused ReLU's output and gradient
 )
 
 type convScratch struct {
 	col, cbuf, dzT, sub, row []float32
 	dzn                      []float32 // one image's dz, made from y and dy
+	dcol, dcbuf, dsub        []float32 // the data gradient's, apart so that jobBack runs both
 	src                      []float32 // one image and a zero, for the gathered im2col
 }
 
@@ -47,8 +49,10 @@ type convJob struct {
 	useWide        bool       // read taps from the padded images, not im2col
 	gidx           *gatherTab // the gathered im2col's table (see gather.go)
 	useGather      bool
-	sg             shiftGeom   // layout of the shifted planes (of x, or of dz for the data gradient)
+	sg             shiftGeom   // layout of the shifted planes of x
 	useShift       bool        // read taps from shifted plane copies, not im2col
+	sgd            shiftGeom   // layout of the shifted planes of dz (data gradient)
+	dshift         bool        // the data gradient reads shifted copies of dz, not col2im
 	bph            []backPhase // the data gradient's phases (see backshift.go)
 
 	scr []convScratch
@@ -69,13 +73,14 @@ func getConvJob(kind int, g ConvGeom) *convJob {
 		j.scr = append(j.scr, convScratch{})
 	}
 	j.taps = g.taps(j.taps)
+	data := kind == jobBackData || kind == jobBack
+	filter := kind == jobBackFilter || kind == jobBack
 	j.useGather = kind != jobBackData && g.preferGather()
 	if j.useGather {
 		j.gidx = g.gatherTable()
 	}
-	j.useWide, j.useShift = false, false
-	switch {
-	case kind == jobForward:
+	j.useWide, j.useShift, j.dshift = false, false, false
+	if kind == jobForward {
 		j.wg2 = g.wide()
 		j.useWide = g.preferWide(j.wg2)
 		if j.useWide {
@@ -85,19 +90,21 @@ func getConvJob(kind int, g ConvGeom) *convJob {
 		if j.useShift {
 			j.boff = g.shiftLayout(&j.sg, j.boff)
 		}
-	case kind == jobBackFilter && g.shiftOK():
+	}
+	if filter && g.shiftOK() {
 		j.useShift = shiftMode == shiftAlways || !j.useGather && g.C >= backShiftMinC
 		if j.useShift {
 			j.useGather = false
 			j.boff = g.shiftLayout(&j.sg, j.boff)
 		}
-	case kind == jobBackData && g.shiftOK() && (shiftMode == shiftAlways || g.C >= backShiftMinC):
-		j.useShift = true
-		j.bph = g.backLayout(&j.sg, j.bph)
+	}
+	if data && g.shiftOK() && (shiftMode == shiftAlways || g.C >= backShiftMinC) {
+		j.dshift = true
+		j.bph = g.backLayout(&j.sgd, j.bph)
 	}
 	j.next.Store(0)
 	j.chunks = min(g.N, 4*j.parts)
-	if kind == jobBackFilter {
+	if filter {
 		j.chunks = min(g.N, sumChunks)
 		rows, f16 := j.accRows(), roundUp(g.F, 16)
 		for len(j.acc) < j.chunks {
@@ -155,17 +162,36 @@ func conv2DBackwardDataReLU32(g ConvGeom, w, y, dy, dx []float32) {
 func conv2DBackwardDataJob(g ConvGeom, w, dz, y, dy, dx []float32) {
 	j := getConvJob(jobBackData, g)
 	j.w, j.dz, j.y, j.dy, j.dx = w, dz, y, dy, dx
-	if j.useShift {
-		g.backWeights(j.bph, w)
-	} else {
-		kk := g.C * g.K * g.K
-		kkp := roundUp(kk, 4)
-		j.wT = grow(j.wT, kkp*g.F)
-		transposeInto(w, kk, g.F, kk, j.wT, g.F) // wT[r][f] = w[f][r]
-		clear(j.wT[kk*g.F:])
-	}
+	j.dataWeights(w)
 	runParallel(j, j.parts, &j.wg)
 	putConvJob(j)
+}
+
+// conv2DBackwardReLU32 is both gradients of a convolution with a fused
+// ReLU in one pass over the images: each image's dz, made from y and dy,
+// serves both while it is in cache.
+func conv2DBackwardReLU32(g ConvGeom, x, w, y, dy, dx, dw, db []float32) {
+	j := getConvJob(jobBack, g)
+	j.x, j.w, j.y, j.dy, j.dx, j.dw, j.db = x, w, y, dy, dx, dw, db
+	j.dataWeights(w)
+	runParallel(j, j.parts, &j.wg)
+	j.sumFilterChunks(dw, db)
+	putConvJob(j)
+}
+
+// dataWeights lays out w as the data gradient reads it: per phase (see
+// backWeights) or transposed for col2im.
+func (j *convJob) dataWeights(w []float32) {
+	g := j.g
+	if j.dshift {
+		g.backWeights(j.bph, w)
+		return
+	}
+	kk := g.C * g.K * g.K
+	kkp := roundUp(kk, 4)
+	j.wT = grow(j.wT, kkp*g.F)
+	transposeInto(w, kk, g.F, kk, j.wT, g.F) // wT[r][f] = w[f][r]
+	clear(j.wT[kk*g.F:])
 }
 
 func conv2DBackwardFilter32(g ConvGeom, x, dz, dw, db []float32) {
@@ -253,18 +279,30 @@ func (j *convJob) runPart(p int) {
 			default:
 				j.forward(p, lo, hi)
 			}
-		case jobBackData:
-			if j.useShift {
-				j.backDataShifted(p, lo, hi)
-			} else {
-				j.backData(p, lo, hi)
-			}
-		case jobBackFilter:
-			if j.useShift {
-				j.backFilterShifted(p, c, lo, hi)
-			} else {
-				j.backFilter(p, c, lo, hi)
-			}
+		default:
+			j.backward(&j.scr[p], c, lo, hi)
+		}
+	}
+}
+
+// backward runs images lo..hi of the data gradient, the filter gradient
+// or both (jobBack: each image's dz made once for the two).
+func (j *convJob) backward(s *convScratch, chunk, lo, hi int) {
+	data := j.kind == jobBackData || j.kind == jobBack
+	filter := j.kind == jobBackFilter || j.kind == jobBack
+	if data {
+		j.backDataSetup(s)
+	}
+	if filter {
+		j.backFilterSetup(s, chunk)
+	}
+	for n := lo; n < hi; n++ {
+		dz := j.imageDz(s, n)
+		if data {
+			j.backDataImage(s, n, dz)
+		}
+		if filter {
+			j.backFilterImage(s, chunk, n, dz)
 		}
 	}
 }
@@ -333,62 +371,89 @@ func (j *convJob) forwardStore(s *convScratch, n, np, npp int) {
 	}
 }
 
-func (j *convJob) backData(p, lo, hi int) {
+// backDataSetup sizes s for backDataImage, for a run of images.
+func (j *convJob) backDataSetup(s *convScratch) {
 	g := j.g
-	s := &j.scr[p]
-	kk := g.C * g.K * g.K
-	kkp := roundUp(kk, 4)
+	if j.dshift {
+		j.backDataShiftedSetup(s)
+		return
+	}
+	npp := roundUp(g.OH*g.OW, 16)
+	ld := padLd(npp)
+	s.dcol = grow(s.dcol, roundUp(g.C*g.K*g.K, 4)*ld)
+	if ld != g.OH*g.OW {
+		s.dcbuf = grow(s.dcbuf, g.F*ld)
+	}
+	if g.Stride > 1 {
+		hq, wq := g.subSize()
+		s.dsub = grow(s.dsub, g.C*g.Stride*g.Stride*hq*wq)
+	}
+}
+
+// backDataImage writes image n's dx from its dz.
+func (j *convJob) backDataImage(s *convScratch, n int, dz []float32) {
+	if j.dshift {
+		j.backDataShiftedImage(s, n, dz)
+		return
+	}
+	g := j.g
+	kkp := roundUp(g.C*g.K*g.K, 4)
 	np := g.OH * g.OW
 	npp := roundUp(np, 16)
 	in := g.C * g.H * g.W
 	ld := padLd(npp)
-	s.col = grow(s.col, kkp*ld)
 	// dz is B; it is copied into a padded buffer when its rows are not a
 	// whole number of tiles or when their stride would make the rows of a
 	// panel collide in the L1 cache.
-	copyDz := ld != np
-	if copyDz {
-		s.cbuf = grow(s.cbuf, g.F*ld)
-	}
-	for n := lo; n < hi; n++ {
-		dz := j.imageDz(s, n)
-		b, ldb := dz, np
-		if copyDz {
-			for f := 0; f < g.F; f++ {
-				copy(s.cbuf[f*ld:f*ld+np], dz[f*np:])
-			}
-			b, ldb = s.cbuf, ld
+	b, ldb := dz, np
+	if ld != np {
+		for f := 0; f < g.F; f++ {
+			copy(s.dcbuf[f*ld:f*ld+np], dz[f*np:])
 		}
-		gemm(kkp, npp, g.F, j.wT, g.F, b, ldb, s.col, ld, nil, 0)
-		col2im(g, j.taps, s.col, ld, j.dx[n*in:(n+1)*in], s.sub)
+		b, ldb = s.dcbuf, ld
 	}
+	gemm(kkp, npp, g.F, j.wT, g.F, b, ldb, s.dcol, ld, nil, 0)
+	col2im(g, j.taps, s.dcol, ld, j.dx[n*in:(n+1)*in], s.dsub)
 }
 
-func (j *convJob) backFilter(p, chunk, lo, hi int) {
+// backFilterSetup sizes s for backFilterImage and clears chunk's sums,
+// for a run of images.
+func (j *convJob) backFilterSetup(s *convScratch, chunk int) {
+	if j.useShift {
+		j.backFilterShiftedSetup(s, chunk)
+		return
+	}
 	g := j.g
-	s := &j.scr[p]
 	kk := g.C * g.K * g.K
-	kkp := roundUp(kk, 4)
+	ld := padLd(g.OH * g.OW)
+	s.col = grow(s.col, roundUp(kk, 4)*ld)
+	clear(s.col[kk*ld:])
+	s.dzT = grow(s.dzT, g.OH*g.OW*roundUp(g.F, 16))
+	clear(s.dzT)
+	clear(j.acc[chunk])
+	clear(j.dbs[chunk])
+}
+
+// backFilterImage adds image n's filter and bias gradients, from its dz,
+// to chunk's sums.
+func (j *convJob) backFilterImage(s *convScratch, chunk, n int, dz []float32) {
+	if j.useShift {
+		j.backFilterShiftedImage(s, chunk, n, dz)
+		return
+	}
+	g := j.g
+	kkp := roundUp(g.C*g.K*g.K, 4)
 	np := g.OH * g.OW
 	f16 := roundUp(g.F, 16)
 	in := g.C * g.H * g.W
 	ld := padLd(np)
-	s.col = grow(s.col, kkp*ld)
-	clear(s.col[kk*ld:])
-	s.dzT = grow(s.dzT, np*f16)
-	clear(s.dzT)
 	acc, dbAcc := j.acc[chunk], j.dbs[chunk]
-	clear(acc)
-	clear(dbAcc)
-	for n := lo; n < hi; n++ {
-		j.im2col(s, j.x[n*in:(n+1)*in], s.col, ld)
-		dz := j.imageDz(s, n)
-		transposeInto(dz, np, g.F, np, s.dzT, f16)
-		for f := 0; f < g.F; f++ {
-			dbAcc[f] += sum32(dz[f*np : f*np+np])
-		}
-		gemm(kkp, f16, np, s.col, ld, s.dzT, f16, acc, f16, nil, kAccum)
+	j.im2col(s, j.x[n*in:(n+1)*in], s.col, ld)
+	transposeInto(dz, np, g.F, np, s.dzT, f16)
+	for f := 0; f < g.F; f++ {
+		dbAcc[f] += sum32(dz[f*np : f*np+np])
 	}
+	gemm(kkp, f16, np, s.col, ld, s.dzT, f16, acc, f16, nil, kAccum)
 }
 
 // Strided convolutions work on a polyphase split of the image: for stride

@@ -143,6 +143,29 @@ func Conv2DBackwardDataReLU[T Float](g ConvGeom, w, out, dOut, dx []T) {
 	refConv2DBackwardData(g, w, dz, dx)
 }
 
+// Conv2DBackwardReLU sets dx, dw and db as Conv2DBackwardDataReLU and
+// Conv2DBackwardFilterReLU do, in one pass over the images: each image's
+// dz is made once, from out and dOut, for both. The results are theirs,
+// bit for bit.
+func Conv2DBackwardReLU[T Float](g ConvGeom, x, w, out, dOut, dx, dw, db []T) {
+	if x32, ok := as32(x); ok && !forceRef && g.geomOK() && len(x) >= g.InSize() && len(w) >= g.WeightSize() &&
+		len(out) >= g.OutSize() && len(dOut) >= g.OutSize() && len(dx) >= g.InSize() && len(dw) >= g.WeightSize() && len(db) >= g.F {
+		w32, _ := as32(w)
+		o32, _ := as32(out)
+		d32, _ := as32(dOut)
+		dx32, _ := as32(dx)
+		dw32, _ := as32(dw)
+		db32, _ := as32(db)
+		conv2DBackwardReLU32(g, x32, w32, o32, d32, dx32, dw32, db32)
+		return
+	}
+	n := g.OutSize()
+	dz := make([]T, n)
+	refReLUGrad(out[:n], dOut[:n], dz)
+	refConv2DBackwardData(g, w, dz, dx)
+	refConv2DBackwardFilter(g, x, dz, dw, db)
+}
+
 // Conv2DBackwardFilterReLU is Conv2DBackwardFilter for a convolution
 // with a fused ReLU, given its output out and the gradient dOut with
 // respect to that output instead of dz: dz = dOut where out > 0, else 0,
