@@ -284,11 +284,7 @@ func TestBackwardFilterReLUFused(t *testing.T) {
 					wantDx := make([]float32, g.InSize())
 					Conv2DBackwardData(g, w, dz, wantDx)
 					dx := randSlice32(r, g.InSize())
-					Conv2DBackwardDataReLU(g, w, out, dOut, dx)
-					if !slices.Equal(dx, wantDx) {
-						t.Fatalf("%v workers=%d: fused differs from ReLUGrad then the data gradient", c, workers)
-					}
-					dx, dw, db = randSlice32(r, g.InSize()), randSlice32(r, g.WeightSize()), randSlice32(r, g.F)
+					dw, db = randSlice32(r, g.WeightSize()), randSlice32(r, g.F)
 					Conv2DBackwardReLU(g, x, w, out, dOut, dx, dw, db)
 					if !slices.Equal(dx, wantDx) || !slices.Equal(dw, wantDw) || !slices.Equal(db, wantDb) {
 						t.Fatalf("%v workers=%d: both gradients in one pass differ from ReLUGrad then each", c, workers)
@@ -313,11 +309,7 @@ func TestBackwardFilterReLUFused(t *testing.T) {
 	wantDx := make([]float64, g.InSize())
 	refConv2DBackwardData(g, w, dz, wantDx)
 	dx := make([]float64, g.InSize())
-	Conv2DBackwardDataReLU(g, w, out, dOut, dx)
-	if !slices.Equal(dx, wantDx) {
-		t.Fatal("float64: fused differs from ReLUGrad then the data gradient")
-	}
-	dx, dw, db = make([]float64, g.InSize()), make([]float64, g.WeightSize()), make([]float64, g.F)
+	dw, db = make([]float64, g.WeightSize()), make([]float64, g.F)
 	Conv2DBackwardReLU(g, x, w, out, dOut, dx, dw, db)
 	if !slices.Equal(dx, wantDx) || !slices.Equal(dw, wantDw) || !slices.Equal(db, wantDb) {
 		t.Fatal("float64: both gradients in one pass differ from ReLUGrad then each")

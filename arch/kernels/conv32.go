@@ -150,18 +150,8 @@ func conv2DForward32(g ConvGeom, x, w, b, out []float32, relu bool) {
 }
 
 func conv2DBackwardData32(g ConvGeom, w, dz, dx []float32) {
-	conv2DBackwardDataJob(g, w, dz, nil, nil, dx)
-}
-
-func conv2DBackwardDataReLU32(g ConvGeom, w, y, dy, dx []float32) {
-	conv2DBackwardDataJob(g, w, nil, y, dy, dx)
-}
-
-// conv2DBackwardDataJob runs the data gradient from dz, or from a fused
-// ReLU's output y and its gradient dy when dz is nil.
-func conv2DBackwardDataJob(g ConvGeom, w, dz, y, dy, dx []float32) {
 	j := getConvJob(jobBackData, g)
-	j.w, j.dz, j.y, j.dy, j.dx = w, dz, y, dy, dx
+	j.w, j.dz, j.dx = w, dz, dx
 	j.dataWeights(w)
 	runParallel(j, j.parts, &j.wg)
 	putConvJob(j)

@@ -124,29 +124,11 @@ func Conv2DBackwardFilter[T Float](g ConvGeom, x, dz, dw, db []T) {
 	refConv2DBackwardFilter(g, x, dz, dw, db)
 }
 
-// Conv2DBackwardDataReLU is Conv2DBackwardData for a convolution with a
-// fused ReLU, given its output out and the gradient dOut with respect to
-// that output instead of dz (see Conv2DBackwardFilterReLU). The results
-// are ReLUGrad's then Conv2DBackwardData's, bit for bit.
-func Conv2DBackwardDataReLU[T Float](g ConvGeom, w, out, dOut, dx []T) {
-	if w32, ok := as32(w); ok && !forceRef && g.geomOK() && len(w) >= g.WeightSize() && len(out) >= g.OutSize() &&
-		len(dOut) >= g.OutSize() && len(dx) >= g.InSize() {
-		o32, _ := as32(out)
-		d32, _ := as32(dOut)
-		dx32, _ := as32(dx)
-		conv2DBackwardDataReLU32(g, w32, o32, d32, dx32)
-		return
-	}
-	n := g.OutSize()
-	dz := make([]T, n)
-	refReLUGrad(out[:n], dOut[:n], dz)
-	refConv2DBackwardData(g, w, dz, dx)
-}
-
-// Conv2DBackwardReLU sets dx, dw and db as Conv2DBackwardDataReLU and
-// Conv2DBackwardFilterReLU do, in one pass over the images: each image's
-// dz is made once, from out and dOut, for both. The results are theirs,
-// bit for bit.
+// Conv2DBackwardReLU sets dx as Conv2DBackwardData and dw and db as
+// Conv2DBackwardFilterReLU do, for a convolution with a fused ReLU, in one
+// pass over the images: each image's dz is made once, from out and dOut,
+// for both. The results are ReLUGrad's then the two gradients', bit for
+// bit.
 func Conv2DBackwardReLU[T Float](g ConvGeom, x, w, out, dOut, dx, dw, db []T) {
 	if x32, ok := as32(x); ok && !forceRef && g.geomOK() && len(x) >= g.InSize() && len(w) >= g.WeightSize() &&
 		len(out) >= g.OutSize() && len(dOut) >= g.OutSize() && len(dx) >= g.InSize() && len(dw) >= g.WeightSize() && len(db) >= g.F {

@@ -559,7 +559,6 @@ func TestNoAllocs(t *testing.T) {
 		Conv2DBackwardData(g, w, dz, dx)
 		Conv2DBackwardFilter(g, x, dz, dw, db)
 		Conv2DBackwardFilterReLU(g, x, out, dz, dw, db)
-		Conv2DBackwardDataReLU(g, w, out, dz, dx)
 		Conv2DBackwardReLU(g, x, w, out, dz, dx, dw, db)
 		MaxPoolForward(pg, x, pout)
 		MaxPoolBackward(pg, x, pout, pout, dx)
