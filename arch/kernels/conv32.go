@@ -12,6 +12,12 @@ import (
 //	backward data    dcol[KK×P] = Wᵀ[KK×F] · dz[F×P], then col2im into dx
 //	backward filter  dWᵀ[KK×F] += col[KK×P] · dzᵀ[P×F], summed over images
 //
+// Where the output rows are as wide as the (polyphase) planes ('same'
+// padding), each pass reads shifted plane copies instead of col (see
+// shifted.go and backshift.go); the backward passes do so from 8 input
+// channels up. With a fused ReLU the backward passes take its output and
+// gradient and make dz image by image (jobBack runs both for each image).
+//
 // The batch is cut into chunks of images that the workers take in turn
 // (so a worker the OS pauses delays little); each worker owns its scratch.
 // The filter gradient is summed per chunk, and the chunks' sums are added
