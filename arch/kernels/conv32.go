@@ -109,7 +109,10 @@ func getConvJob(kind int, g ConvGeom) *convJob {
 		j.bph = g.backLayout(&j.sgd, j.bph)
 	}
 	j.next.Store(0)
-	j.chunks = min(g.N, 4*j.parts)
+	// Eight chunks a worker: the two workers of a core's hyper-threads
+	// run at uneven speeds, and the one left with the last chunk works
+	// alone.
+	j.chunks = min(g.N, 8*j.parts)
 	if filter {
 		j.chunks = min(g.N, sumChunks)
 		rows, f16 := j.accRows(), roundUp(g.F, 16)
