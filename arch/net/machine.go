@@ -3,7 +3,6 @@ package net
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"runtime"
 
 	G "gorgonia.org/gorgonia"
@@ -134,6 +133,9 @@ func (m *Model) build(n int, training bool) (*machine, error) {
 	for i, p := range m.params {
 		mc.vgs[i] = &paramGrad{v: p.value}
 	}
+	// Every value but the gradients and the logits is dead once the step
+	// has its loss: lent from the model's arena, shared by its machines.
+	m.arena.Share(g, append(G.Nodes{mc.logits}, mc.grads...)...)
 	mc.vm = G.NewTapeMachine(g)
 	return mc, nil
 }
@@ -231,6 +233,7 @@ func (m *Model) forwardBackward(x []float32, y []uint8) (mc *machine, loss, acc 
 		}
 	}
 	mc.vm.Reset()
+	m.arena.Reset()
 	if err := mc.vm.RunAll(); err != nil {
 		return nil, 0, 0, fmt.Errorf("train step: %w", err)
 	}
@@ -259,40 +262,6 @@ func oneHot[T float32 | float64](d []T, y []uint8, k int) {
 	clear(d)
 	for i, l := range y {
 		d[i*k+int(l)] = 1
-	}
-}
-
-// fillMask draws an inverted-dropout mask: 0 with probability rate,
-// 1/(1-rate) otherwise. Each value compares a uniform 24-bit fraction
-// u/2^24 with the rate (kept when u/2^24 >= rate, as TensorFlow keeps
-// values whose uniform draw is at least the rate); one 64-bit draw serves
-// two values.
-func (m *Model) fillMask(t *tensor.Dense, rate float64) {
-	keep := 1 / (1 - rate)
-	thr := uint64(math.Ceil(rate * (1 << 24)))
-	switch t.Dtype() {
-	case tensor.Float32:
-		fillMask(m.pcg, t.Float32s(), thr, float32(keep))
-	case tensor.Float64:
-		fillMask(m.pcg, t.Float64s(), thr, keep)
-	}
-}
-
-func fillMask[T float32 | float64](src *rand.PCG, d []T, thr uint64, keep T) {
-	for i := 0; i < len(d); i += 2 {
-		u := src.Uint64()
-		if (u>>8)&(1<<24-1) >= thr {
-			d[i] = keep
-		} else {
-			d[i] = 0
-		}
-		if i+1 < len(d) {
-			if u>>40 >= thr {
-				d[i+1] = keep
-			} else {
-				d[i+1] = 0
-			}
-		}
 	}
 }
 

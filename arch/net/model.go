@@ -5,8 +5,10 @@
 // A Model trains with TrainStep (dropout on) and predicts with Predict and
 // Evaluate (dropout off). It keeps one training machine per batch size it
 // has seen (the full batch and the epoch's last, partial batch, which is
-// trained too, as Keras does); inference calls the kernels directly,
-// without a graph (infer.go). Both read the same weight tensors, which the
+// trained too, as Keras does), whose activations and input gradients are
+// lent from one arena (ops.Arena) that the machines share, as they never
+// run at once; inference calls the kernels directly, without a graph
+// (infer.go). Both read the same weight tensors, which the
 // optimiser updates in place.
 //
 // Keras conventions are followed where they fix a number: Glorot-uniform
@@ -139,6 +141,7 @@ type Model struct {
 	pcg     *rand.PCG // dropout's random stream
 
 	train map[int]*machine
+	arena *ops.Arena  // the training machines' activations and input gradients
 	infer *inferState // nil until the first inference
 
 	frozenMasks bool // tests: keep the dropout masks drawn last
@@ -187,6 +190,7 @@ func Build(a arch.Arch, in arch.Shape, batch int, opts ...Option) (*Model, error
 		opsCfg:  ops.NewConfig(c.threads),
 		adam:    &c.adam,
 		train:   map[int]*machine{},
+		arena:   ops.NewArena(),
 	}
 	m.initParams()
 	m.pcg = rand.NewPCG(uint64(c.seed), 0x64726f706f7574) // "dropout"
@@ -263,5 +267,6 @@ func (m *Model) Close() {
 		mc.close()
 	}
 	m.train = map[int]*machine{}
+	m.arena = ops.NewArena()
 	m.infer = nil
 }

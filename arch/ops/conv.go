@@ -75,7 +75,7 @@ func (op *Conv2DOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	out := op.out.get(x.Dtype(), g.N, g.F, g.OH, g.OW)
 	forDtype(x.Dtype(), conv2DForward[float32], conv2DForward[float64])(g, x, w, b, out, op.p.ReLU)
-	return out, nil
+	return op.done(vals, out), nil
 }
 
 func conv2DForward[T float](g kernels.ConvGeom, x, w, b, out *tensor.Dense, relu bool) {
@@ -198,7 +198,7 @@ func (op *ConvBackwardDataOp) Do(vals ...G.Value) (G.Value, error) {
 	g.Workers = op.cfg.Threads()
 	out := op.out.get(w.Dtype(), g.N, g.C, g.H, g.W)
 	forDtype(w.Dtype(), conv2DBackwardData[float32], conv2DBackwardData[float64])(g, w, dz, out)
-	return out, nil
+	return op.done(vals, out), nil
 }
 
 func conv2DBackwardData[T float](g kernels.ConvGeom, w, dz, dx *tensor.Dense) {
@@ -294,7 +294,7 @@ func (op *ConvBackwardFilterOp) Do(vals ...G.Value) (G.Value, error) {
 		return out, nil
 	}
 	forDtype(x.Dtype(), conv2DBackwardFilter[float32], conv2DBackwardFilter[float64])(g, x, dz, out, db)
-	return out, nil
+	return op.done(vals, out), nil
 }
 
 func conv2DBackwardFilter[T float](g kernels.ConvGeom, x, dz, dw, db *tensor.Dense) {
@@ -368,7 +368,7 @@ func (op *ConvBiasGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if db == nil || db.Dtype() != dw.Dtype() || db.Shape()[0] != dw.Shape()[0] {
 		return nil, fmt.Errorf("%s: the filter gradient has not been computed in this run", op.name)
 	}
-	return db, nil
+	return op.done(vals, db), nil
 }
 
 // ReLUGradOp is dz = dOut where out > 0, else 0.
@@ -399,9 +399,14 @@ func (op *ReLUGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if !o.Shape().Eq(d.Shape()) {
 		return nil, fmt.Errorf("%s: output %v and gradient %v differ in shape", op.name, o.Shape(), d.Shape())
 	}
-	out := op.out.get(o.Dtype(), o.Shape()...)
+	// Elementwise, so the gradient may overwrite dOut when this is its
+	// last reader: one gradient buffer fewer alive per layer.
+	out := op.out.inPlace(d)
+	if out == nil {
+		out = op.out.get(o.Dtype(), o.Shape()...)
+	}
 	forDtype(o.Dtype(), reluGrad[float32], reluGrad[float64])(o, d, out, op.cfg.Threads())
-	return out, nil
+	return op.done(vals, out), nil
 }
 
 func reluGrad[T float](out, dOut, dz *tensor.Dense, threads int) {
@@ -452,7 +457,7 @@ func (op *BiasGradOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	out := op.out.get(d.Dtype(), s[1])
 	forDtype(d.Dtype(), biasGrad[float32], biasGrad[float64])(d, out, s[0], s[1], inner, op.cfg.Threads())
-	return out, nil
+	return op.done(vals, out), nil
 }
 
 func biasGrad[T float](dz, db *tensor.Dense, n, c, inner, threads int) {

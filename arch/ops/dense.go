@@ -58,7 +58,7 @@ func (op *DenseOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	out := op.out.get(x.Dtype(), n, u)
 	forDtype(x.Dtype(), denseForward[float32], denseForward[float64])(x, w, b, out, n, d, u, op.relu, op.cfg.Threads())
-	return out, nil
+	return op.done(vals, out), nil
 }
 
 func denseForward[T float](x, w, b, out *tensor.Dense, n, d, u int, relu bool, threads int) {
@@ -133,7 +133,7 @@ func (op *DenseBackwardDataOp) Do(vals ...G.Value) (G.Value, error) {
 	n, u, d := dz.Shape()[0], dz.Shape()[1], w.Shape()[0]
 	out := op.out.get(dz.Dtype(), n, d)
 	forDtype(dz.Dtype(), denseBackwardData[float32], denseBackwardData[float64])(dz, w, out, n, d, u, op.cfg.Threads())
-	return out, nil
+	return op.done(vals, out), nil
 }
 
 func denseBackwardData[T float](dz, w, dx *tensor.Dense, n, d, u, threads int) {
@@ -180,7 +180,7 @@ func (op *DenseBackwardFilterOp) Do(vals ...G.Value) (G.Value, error) {
 	n, d, u := x.Shape()[0], x.Shape()[1], dz.Shape()[1]
 	out := op.out.get(x.Dtype(), d, u)
 	forDtype(x.Dtype(), denseBackwardFilter[float32], denseBackwardFilter[float64])(x, dz, out, n, d, u, op.cfg.Threads())
-	return out, nil
+	return op.done(vals, out), nil
 }
 
 func denseBackwardFilter[T float](x, dz, dw *tensor.Dense, n, d, u, threads int) {

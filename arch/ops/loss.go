@@ -62,7 +62,7 @@ func (op *SoftmaxCEOp) Do(vals ...G.Value) (G.Value, error) {
 	n, k := z.Shape()[0], z.Shape()[1]
 	p := op.probs.get(z.Dtype(), n, k)
 	op.last = forDtype(z.Dtype(), softmaxCETensors[float32], softmaxCETensors[float64])(z, t, p)
-	return op.loss.set(z.Dtype(), op.last), nil
+	return op.done(vals, op.loss.set(z.Dtype(), op.last)), nil
 }
 
 func softmaxCETensors[T float](z, t, p *tensor.Dense) float64 {
@@ -154,7 +154,7 @@ func (op *SoftmaxCEGradOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	out := op.out.get(z.Dtype(), z.Shape()...)
 	forDtype(z.Dtype(), softmaxCEGradTensors[float32], softmaxCEGradTensors[float64])(z, t, out, g)
-	return out, nil
+	return op.done(vals, out), nil
 }
 
 func softmaxCEGradTensors[T float](z, t, dz *tensor.Dense, g float64) {
@@ -215,7 +215,7 @@ func (op *PenaltyOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	w := in[0]
 	op.last = L1L2(w, op.l1, op.l2)
-	return op.val.set(w.Dtype(), op.last), nil
+	return op.done(vals, op.val.set(w.Dtype(), op.last)), nil
 }
 
 // L1L2 is the penalty l1·Σ|w| + l2·Σw² of a float32 or float64 tensor,
@@ -281,7 +281,7 @@ func (op *PenaltyGradOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	out := op.out.get(w.Dtype(), w.Shape()...)
 	forDtype(w.Dtype(), penaltyGradTensors[float32], penaltyGradTensors[float64])(w, out, g*op.l1, 2*g*op.l2)
-	return out, nil
+	return op.done(vals, out), nil
 }
 
 func penaltyGradTensors[T float](w, dw *tensor.Dense, a, b float64) {

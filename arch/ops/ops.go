@@ -10,7 +10,10 @@
 // The price is that an op's output is only valid until the op runs again,
 // which is exactly gorgonia's tape-machine semantics. Ops that compute a
 // value the caller wants to read after a run (the loss, the probabilities)
-// also record it on the op (see SoftmaxCE and Penalty).
+// also record it on the op (see SoftmaxCE and Penalty). A graph whose
+// activations and input gradients are dead once a run has its loss (a
+// training graph) can have them lent from an Arena instead (Arena.Share):
+// a value is then valid only until its last reader in the graph has run.
 //
 // The ops deliberately do not implement gorgonia's UsePreallocDoer: the
 // tape machine offers as "preallocated" whatever value last sat in the
@@ -81,13 +84,25 @@ var serial atomic.Uint64
 // never merges two nodes and every op instance runs (and fills its own
 // buffers).
 type base struct {
-	id   uint64
-	name string
-	cfg  *Config
+	id    uint64
+	name  string
+	cfg   *Config
+	arena *Arena // set by Arena.Share: count inputs off when done
 }
 
 func newBase(name string, cfg *Config) base {
 	return base{id: serial.Add(1), name: name, cfg: cfg}
+}
+
+func (b *base) useArena(a *Arena) { b.arena = a }
+
+// done tells the arena, if any, that vals have been read; Do returns
+// through it.
+func (b *base) done(vals []G.Value, out G.Value) G.Value {
+	if b.arena != nil {
+		b.arena.consumed(vals)
+	}
+	return out
 }
 
 func (b *base) ReturnsPtr() bool     { return false }
@@ -106,11 +121,30 @@ func (b *base) Hashcode() uint32 {
 // tt is a tensor type of the given rank over the type variable a.
 func tt(dims int) G.TensorType { return G.TensorType{Dims: dims, Of: hm.TypeVariable('a')} }
 
-// buffer is an op-owned output tensor, reallocated only when the shape or
-// element type changes.
-type buffer struct{ t *tensor.Dense }
+// buffer is an op's output tensor: op-owned, reallocated only when the
+// shape or element type changes, or lent by an arena (see Arena.Share)
+// for each run.
+type buffer struct {
+	t       *tensor.Dense
+	arena   *Arena
+	readers int // how many op inputs read the output
+}
+
+// inPlace returns in as the output, for an elementwise op about to read
+// it for the last time, when both in and the output are lent (nil
+// otherwise): the op then writes over its input.
+func (b *buffer) inPlace(in *tensor.Dense) *tensor.Dense {
+	if b.arena == nil {
+		return nil
+	}
+	return b.arena.handOn(in, b.readers)
+}
 
 func (b *buffer) get(dt tensor.Dtype, shape ...int) *tensor.Dense {
+	if b.arena != nil {
+		b.t = b.arena.lend(b.t, dt, shape, b.readers)
+		return b.t
+	}
 	if b.t == nil || b.t.Dtype() != dt || !b.t.Shape().Eq(tensor.Shape(shape)) {
 		b.t = tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
 	}

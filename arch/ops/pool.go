@@ -56,7 +56,7 @@ func (op *MaxPool2DOp) Do(vals ...G.Value) (G.Value, error) {
 	g.Workers = op.cfg.Threads()
 	out := op.out.get(x.Dtype(), g.N, g.C, g.OH, g.OW)
 	forDtype(x.Dtype(), maxPoolForward[float32], maxPoolForward[float64])(g, x, out)
-	return out, nil
+	return op.done(vals, out), nil
 }
 
 func maxPoolForward[T float](g kernels.PoolGeom, x, out *tensor.Dense) {
@@ -108,7 +108,7 @@ func (op *MaxPool2DBackwardOp) Do(vals ...G.Value) (G.Value, error) {
 	g.Workers = op.cfg.Threads()
 	out := op.out.get(x.Dtype(), g.N, g.C, g.H, g.W)
 	forDtype(x.Dtype(), maxPoolBackward[float32], maxPoolBackward[float64])(g, x, y, dy, out)
-	return out, nil
+	return op.done(vals, out), nil
 }
 
 func maxPoolBackward[T float](g kernels.PoolGeom, x, y, dy, dx *tensor.Dense) {

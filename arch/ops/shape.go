@@ -6,6 +6,8 @@ import (
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"convlab/arch/kernels"
 )
 
 // ReshapeOp copies its input into a new shape with the same batch size
@@ -66,7 +68,7 @@ func (op *ReshapeOp) Do(vals ...G.Value) (G.Value, error) {
 	}
 	out := op.out.get(x.Dtype(), s...)
 	forDtype(x.Dtype(), copyTensor[float32], copyTensor[float64])(out, x)
-	return out, nil
+	return op.done(vals, out), nil
 }
 
 func copyTensor[T float](dst, src *tensor.Dense) { copy(floats[T](dst), floats[T](src)) }
@@ -125,15 +127,12 @@ func (op *MaskOp) Do(vals ...G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("%s: input %v and mask %v differ in shape", op.name, x.Shape(), m.Shape())
 	}
 	out := op.out.get(x.Dtype(), x.Shape()...)
-	forDtype(x.Dtype(), mul[float32], mul[float64])(x, m, out)
-	return out, nil
+	forDtype(x.Dtype(), mul[float32], mul[float64])(x, m, out, op.cfg.Threads())
+	return op.done(vals, out), nil
 }
 
-func mul[T float](a, b, out *tensor.Dense) {
-	bs, outs := floats[T](b), floats[T](out)
-	for i, v := range floats[T](a) {
-		outs[i] = v * bs[i]
-	}
+func mul[T float](a, b, out *tensor.Dense, threads int) {
+	kernels.Mul(floats[T](a), floats[T](b), floats[T](out), threads)
 }
 
 func (op *MaskOp) DiffWRT(int) []bool { return []bool{true, false} }
