@@ -283,7 +283,7 @@ func (op *ConvBackwardFilterOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 		if !op.data {
 			forDtype(x.Dtype(), conv2DBackwardFilterReLU[float32], conv2DBackwardFilterReLU[float64])(g, x, y, dy, out, db)
-			return out, nil
+			return op.done(vals, out), nil
 		}
 		w := in[1]
 		if ws := (tensor.Shape{g.F, g.C, g.K, g.K}); !w.Shape().Eq(ws) {
@@ -291,7 +291,7 @@ func (op *ConvBackwardFilterOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 		dx := op.dx.get(x.Dtype(), g.N, g.C, g.H, g.W)
 		forDtype(x.Dtype(), conv2DBackwardReLU[float32], conv2DBackwardReLU[float64])(g, x, w, y, dy, dx, out, db)
-		return out, nil
+		return op.done(vals, out), nil
 	}
 	forDtype(x.Dtype(), conv2DBackwardFilter[float32], conv2DBackwardFilter[float64])(g, x, dz, out, db)
 	return op.done(vals, out), nil
@@ -335,7 +335,7 @@ func (op *ConvInputGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if dx == nil || dx.Dtype() != in[0].Dtype() || !dx.Shape().Eq(op.shape) {
 		return nil, fmt.Errorf("%s: the input gradient has not been computed in this run", op.name)
 	}
-	return dx, nil
+	return op.done(vals, dx), nil
 }
 
 // ConvBiasGradOp returns the bias gradient its ConvBackwardFilterOp
