@@ -49,14 +49,14 @@ func (bb *benchBufs) macs() float64 {
 // sub-benchmarks for the speed-up (ref runs the reference loops).
 func BenchmarkConv(b *testing.B) {
 	for _, c := range benchLayers {
-		for _, impl := range []string{"fast1", "wide1", "im2col1", "gather1", "blocks1", "shifted1", "fast", "ref"} {
+		for _, impl := range []string{"fast1", "wide1", "im2col1", "gather1", "blocks1", "shifted1", "noshift1", "fast", "ref"} {
 			workers := 0
 			if strings.HasSuffix(impl, "1") {
 				workers = 1
 			}
 			mode := map[string]int{"wide1": wideAlways, "im2col1": wideNever}[impl]
 			gmode := map[string]int{"gather1": gatherAlways, "blocks1": gatherNever}[impl]
-			smode := map[string]int{"shifted1": shiftAlways, "im2col1": shiftNever, "gather1": shiftNever, "blocks1": shiftNever}[impl]
+			smode := map[string]int{"shifted1": shiftAlways, "im2col1": shiftNever, "gather1": shiftNever, "blocks1": shiftNever, "noshift1": shiftNever}[impl]
 			bb := newBenchBufs(b, c, workers)
 			g := bb.g
 			run := map[string]func(){
@@ -72,8 +72,8 @@ func BenchmarkConv(b *testing.B) {
 				}
 			}
 			for _, op := range []string{"fwd", "bwdd", "bwdf"} {
-				if (mode != wideAuto || smode == shiftAlways) && op != "fwd" || gmode != gatherAuto && op == "bwdd" {
-					continue // only the forward pass has wide and shifted paths, and backward data no im2col
+				if mode != wideAuto && op != "fwd" || gmode != gatherAuto && op == "bwdd" || impl == "noshift1" && op == "fwd" {
+					continue // only the forward pass has a wide path, backward data no gathered im2col
 				}
 				f := run[op]
 				b.Run(fmt.Sprintf("%s/%s/%s", c, op, impl), func(b *testing.B) {

@@ -12,6 +12,12 @@ import (
 //	backward data    dcol[KK×P] = Wᵀ[KK×F] · dz[F×P], then col2im into dx
 //	backward filter  dWᵀ[KK×F] += col[KK×P] · dzᵀ[P×F], summed over images
 //
+// Where the output rows are as wide as the (polyphase) planes ('same'
+// padding), each pass reads shifted plane copies instead of col (see
+// shifted.go and backshift.go); the backward passes do so from 8 input
+// channels up. With a fused ReLU the backward passes take its output and
+// gradient and make dz image by image (jobBack runs both for each image).
+//
 // The batch is cut into chunks of images that the workers take in turn
 // (so a worker the OS pauses delays little); each worker owns its scratch.
 // The filter gradient is summed per chunk, and the chunks' sums are added
@@ -22,10 +28,13 @@ const (
 	jobForward = iota
 	jobBackData
 	jobBackFilter
+	jobBack // both gradients, from a fused ReLU's output and gradient
 )
 
 type convScratch struct {
 	col, cbuf, dzT, sub, row []float32
+	dzn                      []float32 // one image's dz, made from y and dy
+	dcol, dcbuf, dsub        []float32 // the data gradient's, apart so that jobBack runs both
 	src                      []float32 // one image and a zero, for the gathered im2col
 }
 
@@ -36,6 +45,7 @@ type convJob struct {
 	relu  bool
 
 	x, w, b, out, dz, dx, dw, db []float32
+	y, dy                        []float32 // a fused ReLU's output and its gradient, in place of dz
 
 	// Shared, prepared by the caller before the parts start.
 	wpad, bpad, wT []float32
@@ -45,8 +55,11 @@ type convJob struct {
 	useWide        bool       // read taps from the padded images, not im2col
 	gidx           *gatherTab // the gathered im2col's table (see gather.go)
 	useGather      bool
-	sg             shiftGeom // layout of the shifted planes (forward)
-	useShift       bool      // read taps from shifted plane copies, not im2col
+	sg             shiftGeom   // layout of the shifted planes of x
+	useShift       bool        // read taps from shifted plane copies, not im2col
+	sgd            shiftGeom   // layout of the shifted planes of dz (data gradient)
+	dshift         bool        // the data gradient reads shifted copies of dz, not col2im
+	bph            []backPhase // the data gradient's phases (see backshift.go)
 
 	scr []convScratch
 	wg  sync.WaitGroup
@@ -66,11 +79,13 @@ func getConvJob(kind int, g ConvGeom) *convJob {
 		j.scr = append(j.scr, convScratch{})
 	}
 	j.taps = g.taps(j.taps)
+	data := kind == jobBackData || kind == jobBack
+	filter := kind == jobBackFilter || kind == jobBack
 	j.useGather = kind != jobBackData && g.preferGather()
 	if j.useGather {
 		j.gidx = g.gatherTable()
 	}
-	j.useWide = false
+	j.useWide, j.useShift, j.dshift = false, false, false
 	if kind == jobForward {
 		j.wg2 = g.wide()
 		j.useWide = g.preferWide(j.wg2)
@@ -82,17 +97,31 @@ func getConvJob(kind int, g ConvGeom) *convJob {
 			j.boff = g.shiftLayout(&j.sg, j.boff)
 		}
 	}
+	if filter && g.shiftOK() {
+		j.useShift = shiftMode == shiftAlways || !j.useGather && g.C >= backShiftMinC
+		if j.useShift {
+			j.useGather = false
+			j.boff = g.shiftLayout(&j.sg, j.boff)
+		}
+	}
+	if data && g.shiftOK() && (shiftMode == shiftAlways || g.C >= backShiftMinC) {
+		j.dshift = true
+		j.bph = g.backLayout(&j.sgd, j.bph)
+	}
 	j.next.Store(0)
-	j.chunks = min(g.N, 4*j.parts)
-	if kind == jobBackFilter {
+	// Eight chunks a worker: the two workers of a core's hyper-threads
+	// run at uneven speeds, and the one left with the last chunk works
+	// alone.
+	j.chunks = min(g.N, 8*j.parts)
+	if filter {
 		j.chunks = min(g.N, sumChunks)
-		kkp, f16 := roundUp(g.C*g.K*g.K, 4), roundUp(g.F, 16)
+		rows, f16 := j.accRows(), roundUp(g.F, 16)
 		for len(j.acc) < j.chunks {
 			j.acc = append(j.acc, nil)
 			j.dbs = append(j.dbs, nil)
 		}
 		for c := 0; c < j.chunks; c++ {
-			j.acc[c] = grow(j.acc[c], kkp*f16)
+			j.acc[c] = grow(j.acc[c], roundUp(rows, 4)*f16)
 			j.dbs[c] = grow(j.dbs[c], g.F)
 		}
 	}
@@ -101,6 +130,7 @@ func getConvJob(kind int, g ConvGeom) *convJob {
 
 func putConvJob(j *convJob) {
 	j.x, j.w, j.b, j.out, j.dz, j.dx, j.dw, j.db = nil, nil, nil, nil, nil, nil, nil, nil
+	j.y, j.dy = nil, nil
 	convJobs.Put(j)
 }
 
@@ -131,13 +161,36 @@ func conv2DForward32(g ConvGeom, x, w, b, out []float32, relu bool) {
 func conv2DBackwardData32(g ConvGeom, w, dz, dx []float32) {
 	j := getConvJob(jobBackData, g)
 	j.w, j.dz, j.dx = w, dz, dx
+	j.dataWeights(w)
+	runParallel(j, j.parts, &j.wg)
+	putConvJob(j)
+}
+
+// conv2DBackwardReLU32 is both gradients of a convolution with a fused
+// ReLU in one pass over the images: each image's dz, made from y and dy,
+// serves both while it is in cache.
+func conv2DBackwardReLU32(g ConvGeom, x, w, y, dy, dx, dw, db []float32) {
+	j := getConvJob(jobBack, g)
+	j.x, j.w, j.y, j.dy, j.dx, j.dw, j.db = x, w, y, dy, dx, dw, db
+	j.dataWeights(w)
+	runParallel(j, j.parts, &j.wg)
+	j.sumFilterChunks(dw, db)
+	putConvJob(j)
+}
+
+// dataWeights lays out w as the data gradient reads it: per phase (see
+// backWeights) or transposed for col2im.
+func (j *convJob) dataWeights(w []float32) {
+	g := j.g
+	if j.dshift {
+		g.backWeights(j.bph, w)
+		return
+	}
 	kk := g.C * g.K * g.K
 	kkp := roundUp(kk, 4)
 	j.wT = grow(j.wT, kkp*g.F)
 	transposeInto(w, kk, g.F, kk, j.wT, g.F) // wT[r][f] = w[f][r]
 	clear(j.wT[kk*g.F:])
-	runParallel(j, j.parts, &j.wg)
-	putConvJob(j)
 }
 
 func conv2DBackwardFilter32(g ConvGeom, x, dz, dw, db []float32) {
@@ -148,19 +201,59 @@ func conv2DBackwardFilter32(g ConvGeom, x, dz, dw, db []float32) {
 	putConvJob(j)
 }
 
-// sumFilterChunks adds up the per-chunk sums, dWᵀ[KKp×F16] and db[F], in
+// accRows is how many rows of F16 values the per-chunk sums of dWᵀ use
+// (see accRow).
+func (j *convJob) accRows() int {
+	if j.useShift {
+		return j.g.K * j.g.K * roundUp(j.g.C, 4)
+	}
+	return j.g.C * j.g.K * j.g.K
+}
+
+func conv2DBackwardFilterReLU32(g ConvGeom, x, y, dy, dw, db []float32) {
+	j := getConvJob(jobBackFilter, g)
+	j.x, j.y, j.dy, j.dw, j.db = x, y, dy, dw, db
+	runParallel(j, j.parts, &j.wg)
+	j.sumFilterChunks(dw, db)
+	putConvJob(j)
+}
+
+// imageDz is image n's dz (F·OH·OW values): its part of j.dz, or made
+// in s.dzn from the fused ReLU's output and gradient.
+func (j *convJob) imageDz(s *convScratch, n int) []float32 {
+	out := j.g.F * j.g.OH * j.g.OW
+	if j.y == nil {
+		return j.dz[n*out : (n+1)*out]
+	}
+	s.dzn = grow(s.dzn, out)
+	reluGrad32(j.y[n*out:(n+1)*out], j.dy[n*out:(n+1)*out], s.dzn)
+	return s.dzn
+}
+
+// sumFilterChunks adds up the per-chunk sums, dWᵀ[rows×F16] and db[F], in
 // chunk order into chunk 0's, and writes them to dw[F×KK] and db.
 func (j *convJob) sumFilterChunks(dw, db []float32) {
 	g := j.g
 	kk := g.C * g.K * g.K
 	f16 := roundUp(g.F, 16)
-	acc0, db0 := j.acc[0][:kk*f16], j.dbs[0][:g.F]
+	rows := j.accRows()
+	acc0, db0 := j.acc[0][:rows*f16], j.dbs[0][:g.F]
 	for c := 1; c < j.chunks; c++ {
-		add32(acc0, j.acc[c][:kk*f16])
+		add32(acc0, j.acc[c][:rows*f16])
 		add32(db0, j.dbs[c][:g.F])
 	}
 	copy(db[:g.F], db0)
-	transposeInto(acc0, f16, kk, g.F, dw[:g.F*kk], kk) // dw[f][r] = acc0[r][f]
+	if !j.useShift {
+		transposeInto(acc0, f16, kk, g.F, dw[:g.F*kk], kk) // dw[f][r] = acc0[r][f]
+		return
+	}
+	dw = dw[:g.F*kk]
+	for r := 0; r < kk; r++ {
+		src := acc0[j.accRow(r)*f16:][:g.F]
+		for f, v := range src {
+			dw[f*kk+r] = v
+		}
+	}
 }
 
 func (j *convJob) runPart(p int) {
@@ -185,10 +278,30 @@ func (j *convJob) runPart(p int) {
 			default:
 				j.forward(p, lo, hi)
 			}
-		case jobBackData:
-			j.backData(p, lo, hi)
-		case jobBackFilter:
-			j.backFilter(p, c, lo, hi)
+		default:
+			j.backward(&j.scr[p], c, lo, hi)
+		}
+	}
+}
+
+// backward runs images lo..hi of the data gradient, the filter gradient
+// or both (jobBack: each image's dz made once for the two).
+func (j *convJob) backward(s *convScratch, chunk, lo, hi int) {
+	data := j.kind == jobBackData || j.kind == jobBack
+	filter := j.kind == jobBackFilter || j.kind == jobBack
+	if data {
+		j.backDataSetup(s)
+	}
+	if filter {
+		j.backFilterSetup(s, chunk)
+	}
+	for n := lo; n < hi; n++ {
+		dz := j.imageDz(s, n)
+		if data {
+			j.backDataImage(s, n, dz)
+		}
+		if filter {
+			j.backFilterImage(s, chunk, n, dz)
 		}
 	}
 }
@@ -257,62 +370,89 @@ func (j *convJob) forwardStore(s *convScratch, n, np, npp int) {
 	}
 }
 
-func (j *convJob) backData(p, lo, hi int) {
+// backDataSetup sizes s for backDataImage, for a run of images.
+func (j *convJob) backDataSetup(s *convScratch) {
 	g := j.g
-	s := &j.scr[p]
-	kk := g.C * g.K * g.K
-	kkp := roundUp(kk, 4)
+	if j.dshift {
+		j.backDataShiftedSetup(s)
+		return
+	}
+	npp := roundUp(g.OH*g.OW, 16)
+	ld := padLd(npp)
+	s.dcol = grow(s.dcol, roundUp(g.C*g.K*g.K, 4)*ld)
+	if ld != g.OH*g.OW {
+		s.dcbuf = grow(s.dcbuf, g.F*ld)
+	}
+	if g.Stride > 1 {
+		hq, wq := g.subSize()
+		s.dsub = grow(s.dsub, g.C*g.Stride*g.Stride*hq*wq)
+	}
+}
+
+// backDataImage writes image n's dx from its dz.
+func (j *convJob) backDataImage(s *convScratch, n int, dz []float32) {
+	if j.dshift {
+		j.backDataShiftedImage(s, n, dz)
+		return
+	}
+	g := j.g
+	kkp := roundUp(g.C*g.K*g.K, 4)
 	np := g.OH * g.OW
 	npp := roundUp(np, 16)
 	in := g.C * g.H * g.W
 	ld := padLd(npp)
-	s.col = grow(s.col, kkp*ld)
 	// dz is B; it is copied into a padded buffer when its rows are not a
 	// whole number of tiles or when their stride would make the rows of a
 	// panel collide in the L1 cache.
-	copyDz := ld != np
-	if copyDz {
-		s.cbuf = grow(s.cbuf, g.F*ld)
-	}
-	for n := lo; n < hi; n++ {
-		dz := j.dz[n*g.F*np : (n+1)*g.F*np]
-		b, ldb := dz, np
-		if copyDz {
-			for f := 0; f < g.F; f++ {
-				copy(s.cbuf[f*ld:f*ld+np], dz[f*np:])
-			}
-			b, ldb = s.cbuf, ld
+	b, ldb := dz, np
+	if ld != np {
+		for f := 0; f < g.F; f++ {
+			copy(s.dcbuf[f*ld:f*ld+np], dz[f*np:])
 		}
-		gemm(kkp, npp, g.F, j.wT, g.F, b, ldb, s.col, ld, nil, 0)
-		col2im(g, j.taps, s.col, ld, j.dx[n*in:(n+1)*in], s.sub)
+		b, ldb = s.dcbuf, ld
 	}
+	gemm(kkp, npp, g.F, j.wT, g.F, b, ldb, s.dcol, ld, nil, 0)
+	col2im(g, j.taps, s.dcol, ld, j.dx[n*in:(n+1)*in], s.dsub)
 }
 
-func (j *convJob) backFilter(p, chunk, lo, hi int) {
+// backFilterSetup sizes s for backFilterImage and clears chunk's sums,
+// for a run of images.
+func (j *convJob) backFilterSetup(s *convScratch, chunk int) {
+	if j.useShift {
+		j.backFilterShiftedSetup(s, chunk)
+		return
+	}
 	g := j.g
-	s := &j.scr[p]
 	kk := g.C * g.K * g.K
-	kkp := roundUp(kk, 4)
+	ld := padLd(g.OH * g.OW)
+	s.col = grow(s.col, roundUp(kk, 4)*ld)
+	clear(s.col[kk*ld:])
+	s.dzT = grow(s.dzT, g.OH*g.OW*roundUp(g.F, 16))
+	clear(s.dzT)
+	clear(j.acc[chunk])
+	clear(j.dbs[chunk])
+}
+
+// backFilterImage adds image n's filter and bias gradients, from its dz,
+// to chunk's sums.
+func (j *convJob) backFilterImage(s *convScratch, chunk, n int, dz []float32) {
+	if j.useShift {
+		j.backFilterShiftedImage(s, chunk, n, dz)
+		return
+	}
+	g := j.g
+	kkp := roundUp(g.C*g.K*g.K, 4)
 	np := g.OH * g.OW
 	f16 := roundUp(g.F, 16)
 	in := g.C * g.H * g.W
 	ld := padLd(np)
-	s.col = grow(s.col, kkp*ld)
-	clear(s.col[kk*ld:])
-	s.dzT = grow(s.dzT, np*f16)
-	clear(s.dzT)
 	acc, dbAcc := j.acc[chunk], j.dbs[chunk]
-	clear(acc)
-	clear(dbAcc)
-	for n := lo; n < hi; n++ {
-		j.im2col(s, j.x[n*in:(n+1)*in], s.col, ld)
-		dz := j.dz[n*g.F*np : (n+1)*g.F*np]
-		transposeInto(dz, np, g.F, np, s.dzT, f16)
-		for f := 0; f < g.F; f++ {
-			dbAcc[f] += sum32(dz[f*np : f*np+np])
-		}
-		gemm(kkp, f16, np, s.col, ld, s.dzT, f16, acc, f16, nil, kAccum)
+	j.im2col(s, j.x[n*in:(n+1)*in], s.col, ld)
+	transposeInto(dz, np, g.F, np, s.dzT, f16)
+	for f := 0; f < g.F; f++ {
+		dbAcc[f] += sum32(dz[f*np : f*np+np])
 	}
+	gemm(kkp, f16, np, s.col, ld, s.dzT, f16, acc, f16, nil, kAccum)
 }
 
 // Strided convolutions work on a polyphase split of the image: for stride
@@ -421,6 +561,9 @@ func unpolyphase2(g ConvGeom, sub, dxn []float32, hq, wq int) {
 	half := g.W / 2
 	for c := 0; c < g.C; c++ {
 		plane := dxn[c*g.H*g.W : (c+1)*g.H*g.W]
+		if g.H%2 == 0 && g.W%2 == 0 && unpolyphase2Plane(sub[c*4*hq*wq:], plane, hq, wq) {
+			continue
+		}
 		for y := 0; y < g.H; y++ {
 			ty, qy := y/2, y%2
 			dst := plane[y*g.W : y*g.W+g.W]

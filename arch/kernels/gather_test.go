@@ -100,9 +100,9 @@ func TestShiftedForwardMatchesIm2col(t *testing.T) {
 	})
 }
 
-// sum32 gives the same bits on every path (the AVX paths add its eight
-// partial sums as one vector) for every length around the blocks of 8,
-// and the sum to float32 rounding.
+// sum32 gives the same bits on every path (the AVX paths add its 32
+// partial sums as four vectors) for every length around the blocks of 8
+// and 32, and the sum to float32 rounding.
 func TestSum32SameOnEveryPath(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 3))
 	s := randSlice32(r, 300)

@@ -70,8 +70,9 @@ func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 
 // panelZ is one k-block of gemm (boff nil) or gemmIB (B's rows at
 // b[boff[p]:]) on the AVX-512 kernels: 32-column strips, then a 16-column
-// one; 8-row blocks, then the AVX2 kernel for the last 4 rows when m is
-// not a multiple of 8.
+// one; 8-row blocks (16-row ones first in a direct 16-column strip, see
+// sgemm16x16z), then the AVX2 kernel for the last 4 rows when m is not a
+// multiple of 8.
 func panelZ(m, n, k int, a []float32, lda int, b []float32, ldb int, boff []int, c []float32, ldc int, bias []float32, flags int) {
 	m8 := m &^ 7
 	var tailBias []float32
@@ -83,7 +84,18 @@ func panelZ(m, n, k int, a []float32, lda int, b []float32, ldb int, boff []int,
 		if n-j >= 32 {
 			w = 32
 		}
-		kern8z(w, m8, k, a, lda, b[j:], ldb, boff, c[j:], ldc, bias, flags)
+		m16 := 0
+		if w == 16 && boff == nil {
+			m16 = m &^ 15
+			kern16z(m16, k, a, lda, b[j:], ldb, c[j:], ldc, bias, flags)
+		}
+		if m16 < m8 {
+			var bias8 []float32
+			if bias != nil {
+				bias8 = bias[m16:]
+			}
+			kern8z(w, m8-m16, k, a[m16*lda:], lda, b[j:], ldb, boff, c[m16*ldc+j:], ldc, bias8, flags)
+		}
 		if m8 < m {
 			for jj := j; jj < j+w; jj += 16 {
 				if boff == nil {
@@ -113,28 +125,35 @@ func blockFlags(flags, k0, kc, k int, bias []float32, m int) (int, []float32) {
 	return flags, bias[:m]
 }
 
-// sum32 adds up s with eight independent partial sums, so that the adds
-// pipeline instead of waiting on one another. The AVX paths add the
-// whole blocks of 8 as one vector of the eight sums (sum8), the same adds
-// in the same order: every path gives the same sum, bit for bit.
+// sum32 adds up s with 32 independent partial sums over its whole blocks
+// of 32, folded into eight, then the rest of its blocks of 8 and its tail
+// into those eight: the adds pipeline instead of waiting on one another
+// (with eight, one vector of sums, each add waits on the one before). The
+// AVX paths add the blocks of 32 as four vectors of sums (sum32x), the
+// same adds in the same order: every path gives the same sum, bit for bit.
 func sum32(s []float32) float32 {
-	var a [8]float32
-	i := sum8(s, &a)
+	var a [32]float32
+	i := sum32x(s, &a)
+	for ; i+32 <= len(s); i += 32 {
+		v := s[i : i+32 : i+32]
+		for k := range a {
+			a[k] += v[k]
+		}
+	}
+	var b [8]float32
+	for k := range b {
+		b[k] = (a[k] + a[k+8]) + (a[k+16] + a[k+24])
+	}
 	for ; i+8 <= len(s); i += 8 {
 		v := s[i : i+8 : i+8]
-		a[0] += v[0]
-		a[1] += v[1]
-		a[2] += v[2]
-		a[3] += v[3]
-		a[4] += v[4]
-		a[5] += v[5]
-		a[6] += v[6]
-		a[7] += v[7]
+		for k := range b {
+			b[k] += v[k]
+		}
 	}
 	for ; i < len(s); i++ {
-		a[i%8] += s[i]
+		b[i%8] += s[i]
 	}
-	return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]))
+	return ((b[0] + b[4]) + (b[1] + b[5])) + ((b[2] + b[6]) + (b[3] + b[7]))
 }
 
 func transpose8Go(src []float32, lds int, dst []float32, ldd int, nb int) {

@@ -353,3 +353,142 @@ i16nobias:
 	JNZ  i16block
 	VZEROUPPER
 	RET
+
+// The 16×16 kernel keeps 16 accumulators in flight: with 8 (sgemm8x16z)
+// each FMA waits on the one before in its register, and the product runs
+// at about the FMA latency, not its throughput. It is for strips 16 wide
+// of tall products (the filter gradient of 16 filters).
+//
+// Registers: as sgemm8x16z, and R12, R13 A rows 8 and 12 in the loop (C
+// rows 8 and 12 around it); the blocks left are counted in mb's slot.
+
+// C rows 4, 8 and 12 at R15, R12, R13; SI = 3·ldc.
+#define CROWS16 \
+	LEAQ (R11)(R11*2), SI; \
+	LEAQ (BX)(R11*4), R15; \
+	LEAQ (BX)(R11*8), R12; \
+	LEAQ (R12)(R11*4), R13
+
+#define ZERO1616 \
+	ZERO16; \
+	VPXORD Z8, Z8, Z8; VPXORD Z9, Z9, Z9; VPXORD Z10, Z10, Z10; VPXORD Z11, Z11, Z11; \
+	VPXORD Z12, Z12, Z12; VPXORD Z13, Z13, Z13; VPXORD Z14, Z14, Z14; VPXORD Z15, Z15, Z15
+
+#define BIAS1616 \
+	BIAS16; \
+	VBROADCASTSS 32(DX), Z8; VBROADCASTSS 36(DX), Z9; \
+	VBROADCASTSS 40(DX), Z10; VBROADCASTSS 44(DX), Z11; \
+	VBROADCASTSS 48(DX), Z12; VBROADCASTSS 52(DX), Z13; \
+	VBROADCASTSS 56(DX), Z14; VBROADCASTSS 60(DX), Z15
+
+#define LOADC1616 \
+	CROWS16; \
+	VMOVUPS (BX), Z0; VMOVUPS (BX)(R11*1), Z1; \
+	VMOVUPS (BX)(R11*2), Z2; VMOVUPS (BX)(SI*1), Z3; \
+	VMOVUPS (R15), Z4; VMOVUPS (R15)(R11*1), Z5; \
+	VMOVUPS (R15)(R11*2), Z6; VMOVUPS (R15)(SI*1), Z7; \
+	VMOVUPS (R12), Z8; VMOVUPS (R12)(R11*1), Z9; \
+	VMOVUPS (R12)(R11*2), Z10; VMOVUPS (R12)(SI*1), Z11; \
+	VMOVUPS (R13), Z12; VMOVUPS (R13)(R11*1), Z13; \
+	VMOVUPS (R13)(R11*2), Z14; VMOVUPS (R13)(SI*1), Z15
+
+#define RELU1616 \
+	RELU16; \
+	VMAXPS Z16, Z8, Z8; VMAXPS Z16, Z9, Z9; VMAXPS Z16, Z10, Z10; VMAXPS Z16, Z11, Z11; \
+	VMAXPS Z16, Z12, Z12; VMAXPS Z16, Z13, Z13; VMAXPS Z16, Z14, Z14; VMAXPS Z16, Z15, Z15
+
+#define STORE1616 \
+	CROWS16; \
+	VMOVUPS Z0, (BX); VMOVUPS Z1, (BX)(R11*1); \
+	VMOVUPS Z2, (BX)(R11*2); VMOVUPS Z3, (BX)(SI*1); \
+	VMOVUPS Z4, (R15); VMOVUPS Z5, (R15)(R11*1); \
+	VMOVUPS Z6, (R15)(R11*2); VMOVUPS Z7, (R15)(SI*1); \
+	VMOVUPS Z8, (R12); VMOVUPS Z9, (R12)(R11*1); \
+	VMOVUPS Z10, (R12)(R11*2); VMOVUPS Z11, (R12)(SI*1); \
+	VMOVUPS Z12, (R13); VMOVUPS Z13, (R13)(R11*1); \
+	VMOVUPS Z14, (R13)(R11*2); VMOVUPS Z15, (R13)(SI*1)
+
+// One step p of the 16×16 product: B's row p is in Z16.
+#define FMA1616 \
+	VBROADCASTSS (SI), Z17; \
+	VBROADCASTSS (SI)(R8*1), Z18; \
+	VBROADCASTSS (SI)(R8*2), Z19; \
+	VBROADCASTSS (SI)(R9*1), Z20; \
+	VFMADD231PS Z16, Z17, Z0; VFMADD231PS Z16, Z18, Z1; \
+	VFMADD231PS Z16, Z19, Z2; VFMADD231PS Z16, Z20, Z3; \
+	VBROADCASTSS (R15), Z21; \
+	VBROADCASTSS (R15)(R8*1), Z22; \
+	VBROADCASTSS (R15)(R8*2), Z23; \
+	VBROADCASTSS (R15)(R9*1), Z24; \
+	VFMADD231PS Z16, Z21, Z4; VFMADD231PS Z16, Z22, Z5; \
+	VFMADD231PS Z16, Z23, Z6; VFMADD231PS Z16, Z24, Z7; \
+	VBROADCASTSS (R12), Z25; \
+	VBROADCASTSS (R12)(R8*1), Z26; \
+	VBROADCASTSS (R12)(R8*2), Z27; \
+	VBROADCASTSS (R12)(R9*1), Z28; \
+	VFMADD231PS Z16, Z25, Z8; VFMADD231PS Z16, Z26, Z9; \
+	VFMADD231PS Z16, Z27, Z10; VFMADD231PS Z16, Z28, Z11; \
+	VBROADCASTSS (R13), Z29; \
+	VBROADCASTSS (R13)(R8*1), Z30; \
+	VBROADCASTSS (R13)(R8*2), Z31; \
+	VBROADCASTSS (R13)(R9*1), Z17; \
+	VFMADD231PS Z16, Z29, Z12; VFMADD231PS Z16, Z30, Z13; \
+	VFMADD231PS Z16, Z31, Z14; VFMADD231PS Z16, Z17, Z15
+
+// func sgemm16x16z(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+//
+// sgemm8x16z for blocks of 16 rows: C[r0:r0+16][0:16] for r0 = 0, 16, ...
+TEXT ·sgemm16x16z(SB), NOSPLIT, $0-80
+	ARGS
+	MOVQ ldb+40(FP), R10
+	SHLQ $2, R10
+
+q16block:
+	TESTQ $1, AX
+	JNZ   q16loadc
+	TESTQ DX, DX
+	JNZ   q16bias
+	ZERO1616
+	JMP   q16body
+q16bias:
+	BIAS1616
+	JMP q16body
+q16loadc:
+	LOADC1616
+
+q16body:
+	MOVQ k+8(FP), CX
+	MOVQ R14, SI
+	LEAQ (R14)(R8*4), R15
+	LEAQ (R14)(R8*8), R12
+	LEAQ (R12)(R8*4), R13
+	MOVQ b+32(FP), DI
+
+q16loop:
+	VMOVUPS (DI), Z16
+	FMA1616
+	ADDQ $4, SI
+	ADDQ $4, R15
+	ADDQ $4, R12
+	ADDQ $4, R13
+	ADDQ R10, DI
+	DECQ CX
+	JNZ  q16loop
+
+	TESTQ $2, AX
+	JZ    q16write
+	RELU1616
+q16write:
+	STORE1616
+	LEAQ (R14)(R8*8), R14
+	LEAQ (R14)(R8*8), R14
+	LEAQ (BX)(R11*8), BX
+	LEAQ (BX)(R11*8), BX
+	TESTQ DX, DX
+	JZ    q16nobias
+	ADDQ  $64, DX
+q16nobias:
+	DECQ mb+0(FP)
+	JNZ  q16block
+	VZEROUPPER
+	RET

@@ -519,22 +519,18 @@ mpdone:
 	VZEROUPPER
 	RET
 
-// func polyphase2PlaneAVX(src, sub *float32, hq, wq int)
+// func polyphase2PlaneAVX(src, d00, d01, d10, d11 *float32, hq, wq int)
 // Splits one 2hq×2wq plane (row-major, src) into its four hq×wq
-// sub-images at sub, sub+hq·wq, sub+2hq·wq, sub+3hq·wq, (qy, qx) =
-// (0,0), (0,1), (1,0), (1,1): sub(qy,qx)[ty][tx] = src[2ty+qy][2tx+qx].
+// sub-images (qy, qx) at dqyqx: sub(qy,qx)[ty][tx] = src[2ty+qy][2tx+qx].
 // wq must be a positive multiple of 8.
-TEXT ·polyphase2PlaneAVX(SB), NOSPLIT, $0-32
+TEXT ·polyphase2PlaneAVX(SB), NOSPLIT, $0-56
 	MOVQ src+0(FP), SI
-	MOVQ sub+8(FP), R8
-	MOVQ hq+16(FP), R12
-	MOVQ wq+24(FP), R13
-	MOVQ R12, AX
-	IMULQ R13, AX
-	SHLQ $2, AX         // AX = hq·wq bytes, one sub-image
-	LEAQ (R8)(AX*1), R9  // (0,1)
-	LEAQ (R9)(AX*1), R10 // (1,0)
-	LEAQ (R10)(AX*1), R11 // (1,1)
+	MOVQ d00+8(FP), R8
+	MOVQ d01+16(FP), R9
+	MOVQ d10+24(FP), R10
+	MOVQ d11+32(FP), R11
+	MOVQ hq+40(FP), R12
+	MOVQ wq+48(FP), R13
 	SHRQ $3, R13        // wq/8 steps a row
 	TESTQ R12, R12
 	JZ    ppdone
@@ -562,22 +558,85 @@ ppdone:
 	VZEROUPPER
 	RET
 
-// func sum8AVX(s *float32, n int, acc *[8]float32)
-// acc[k] += s[8b+k] for every block b of 8 in n rounded down to 8, in
-// order of b: lane k is sum32's partial sum k, add for add.
-TEXT ·sum8AVX(SB), NOSPLIT, $0-24
+// func sum32AVX(s *float32, n int, acc *[32]float32)
+// acc[k] += s[32b+k] for every block b of 32 in n (a multiple of 32), in
+// order of b: lane k of the four vectors is sum32's partial sum k, add for
+// add.
+TEXT ·sum32AVX(SB), NOSPLIT, $0-24
 	MOVQ s+0(FP), SI
 	MOVQ n+8(FP), CX
 	MOVQ acc+16(FP), BX
 	VMOVUPS (BX), Y0
-	SHRQ $3, CX
-	JZ   s8done
-s8loop:
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+	VMOVUPS 96(BX), Y3
+	SHRQ $5, CX
+	JZ   s32done
+s32loop:
 	VADDPS  (SI), Y0, Y0
-	ADDQ    $32, SI
+	VADDPS  32(SI), Y1, Y1
+	VADDPS  64(SI), Y2, Y2
+	VADDPS  96(SI), Y3, Y3
+	ADDQ    $128, SI
 	DECQ    CX
-	JNZ     s8loop
-s8done:
+	JNZ     s32loop
+s32done:
 	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, 64(BX)
+	VMOVUPS Y3, 96(BX)
+	VZEROUPPER
+	RET
+
+// Interleaves 8 values at (e) and 8 at (o) into 16 at (DI).
+#define INTERLEAVE8(e, o) \
+	VMOVUPS    (e), Y0; \
+	VMOVUPS    (o), Y1; \
+	VUNPCKLPS  Y1, Y0, Y2; \
+	VUNPCKHPS  Y1, Y0, Y3; \
+	VPERM2F128 $0x20, Y3, Y2, Y4; \
+	VPERM2F128 $0x31, Y3, Y2, Y5; \
+	VMOVUPS    Y4, (DI); \
+	VMOVUPS    Y5, 32(DI)
+
+// func unpolyphase2PlaneAVX(sub, dst *float32, hq, wq int)
+// polyphase2PlaneAVX's inverse: writes the 2hq×2wq plane dst from its
+// four hq×wq sub-images at sub, one after another. wq must be a positive
+// multiple of 8.
+TEXT ·unpolyphase2PlaneAVX(SB), NOSPLIT, $0-32
+	MOVQ sub+0(FP), R8
+	MOVQ dst+8(FP), DI
+	MOVQ hq+16(FP), R12
+	MOVQ wq+24(FP), R13
+	MOVQ R12, AX
+	IMULQ R13, AX
+	SHLQ $2, AX          // AX = hq·wq bytes, one sub-image
+	LEAQ (R8)(AX*1), R9   // (0,1)
+	LEAQ (R9)(AX*1), R10  // (1,0)
+	LEAQ (R10)(AX*1), R11 // (1,1)
+	SHRQ $3, R13         // wq/8 steps a row
+	TESTQ R12, R12
+	JZ    updone
+uprow:
+	// Row 2ty from (0,0) and (0,1), then row 2ty+1 from (1,0) and (1,1).
+	MOVQ R13, CX
+up0:
+	INTERLEAVE8(R8, R9)
+	ADDQ $64, DI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	DECQ CX
+	JNZ  up0
+	MOVQ R13, CX
+up1:
+	INTERLEAVE8(R10, R11)
+	ADDQ $64, DI
+	ADDQ $32, R10
+	ADDQ $32, R11
+	DECQ CX
+	JNZ  up1
+	DECQ R12
+	JNZ  uprow
+updone:
 	VZEROUPPER
 	RET

@@ -124,6 +124,52 @@ func Conv2DBackwardFilter[T Float](g ConvGeom, x, dz, dw, db []T) {
 	refConv2DBackwardFilter(g, x, dz, dw, db)
 }
 
+// Conv2DBackwardReLU sets dx as Conv2DBackwardData and dw and db as
+// Conv2DBackwardFilterReLU do, for a convolution with a fused ReLU, in one
+// pass over the images: each image's dz is made once, from out and dOut,
+// for both. The results are ReLUGrad's then the two gradients', bit for
+// bit.
+func Conv2DBackwardReLU[T Float](g ConvGeom, x, w, out, dOut, dx, dw, db []T) {
+	if x32, ok := as32(x); ok && !forceRef && g.geomOK() && len(x) >= g.InSize() && len(w) >= g.WeightSize() &&
+		len(out) >= g.OutSize() && len(dOut) >= g.OutSize() && len(dx) >= g.InSize() && len(dw) >= g.WeightSize() && len(db) >= g.F {
+		w32, _ := as32(w)
+		o32, _ := as32(out)
+		d32, _ := as32(dOut)
+		dx32, _ := as32(dx)
+		dw32, _ := as32(dw)
+		db32, _ := as32(db)
+		conv2DBackwardReLU32(g, x32, w32, o32, d32, dx32, dw32, db32)
+		return
+	}
+	n := g.OutSize()
+	dz := make([]T, n)
+	refReLUGrad(out[:n], dOut[:n], dz)
+	refConv2DBackwardData(g, w, dz, dx)
+	refConv2DBackwardFilter(g, x, dz, dw, db)
+}
+
+// Conv2DBackwardFilterReLU is Conv2DBackwardFilter for a convolution
+// with a fused ReLU, given its output out and the gradient dOut with
+// respect to that output instead of dz: dz = dOut where out > 0, else 0,
+// made image by image as the filter gradient reads it, where a separate
+// ReLUGrad would write all of dz and read it back. The results are
+// ReLUGrad's then Conv2DBackwardFilter's, bit for bit.
+func Conv2DBackwardFilterReLU[T Float](g ConvGeom, x, out, dOut, dw, db []T) {
+	if x32, ok := as32(x); ok && !forceRef && g.geomOK() && len(x) >= g.InSize() && len(out) >= g.OutSize() &&
+		len(dOut) >= g.OutSize() && len(dw) >= g.WeightSize() && len(db) >= g.F {
+		o32, _ := as32(out)
+		d32, _ := as32(dOut)
+		dw32, _ := as32(dw)
+		db32, _ := as32(db)
+		conv2DBackwardFilterReLU32(g, x32, o32, d32, dw32, db32)
+		return
+	}
+	n := g.OutSize()
+	dz := make([]T, n)
+	refReLUGrad(out[:n], dOut[:n], dz)
+	refConv2DBackwardFilter(g, x, dz, dw, db)
+}
+
 // BiasGrad sets db[j] to the sum of dz over every axis but axis 1, where
 // dz is n×c×inner: the gradient of a bias added along axis 1 (inner = 1
 // for a dense layer, OH·OW for a convolution). workers bounds the

@@ -250,9 +250,10 @@ func TestFilterGradChunkSum(t *testing.T) {
 				}
 				wantDb[f] = s
 				for row := 0; row < kk; row++ {
-					v := j.acc[0][row*f16+f]
+					ar := j.accRow(row)
+					v := j.acc[0][ar*f16+f]
 					for ck := 1; ck < j.chunks; ck++ {
-						v += j.acc[ck][row*f16+f]
+						v += j.acc[ck][ar*f16+f]
 					}
 					wantDw[f*kk+row] = v
 				}
@@ -557,6 +558,8 @@ func TestNoAllocs(t *testing.T) {
 		ReLUGrad(out, dz, dz, 2)
 		Conv2DBackwardData(g, w, dz, dx)
 		Conv2DBackwardFilter(g, x, dz, dw, db)
+		Conv2DBackwardFilterReLU(g, x, out, dz, dw, db)
+		Conv2DBackwardReLU(g, x, w, out, dz, dx, dw, db)
 		MaxPoolForward(pg, x, pout)
 		MaxPoolBackward(pg, x, pout, pout, dx)
 		BiasGrad(dz, db, g.N, g.F, g.OH*g.OW, 2)
@@ -617,7 +620,7 @@ func TestGEMMKernels(t *testing.T) {
 	// gemm against a plain triple loop, with bias, accumulation, ReLU and
 	// depths that cross the kcBlock boundary.
 	r := rand.New(rand.NewPCG(9, 9))
-	for _, s := range [][3]int{{4, 16, 1}, {8, 32, 27}, {12, 48, 257}, {4, 16, 600}, {24, 16, 5}, {16, 80, 3}} {
+	for _, s := range [][3]int{{4, 16, 1}, {8, 32, 27}, {12, 48, 257}, {4, 16, 600}, {24, 16, 5}, {16, 80, 3}, {44, 16, 260}} {
 		m, n, k := s[0], s[1], s[2]
 		for _, flags := range []int{0, kReLU, kAccum, kAccum | kReLU} {
 			for _, withBias := range []bool{false, true} {
@@ -670,7 +673,7 @@ func TestGEMMAVX512MatchesAVX2Bitwise(t *testing.T) {
 		t.Skip("this CPU has no AVX-512F")
 	}
 	r := rand.New(rand.NewPCG(5, 6))
-	for _, s := range [][3]int{{8, 32, 1}, {4, 16, 7}, {12, 48, 300}, {16, 64, 27}, {20, 112, 513}, {144, 16, 40}} {
+	for _, s := range [][3]int{{8, 32, 1}, {4, 16, 7}, {12, 48, 300}, {16, 64, 27}, {20, 112, 513}, {144, 16, 40}, {44, 48, 260}, {16, 16, 1}} {
 		m, n, k := s[0], s[1], s[2]
 		a, b := randSlice32(r, m*k), randSlice32(r, k*n)
 		bias, c0 := randSlice32(r, m), randSlice32(r, m*n)

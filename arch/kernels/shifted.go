@@ -1,5 +1,7 @@
 package kernels
 
+import "math"
+
 // A forward pass whose output rows are as wide as its (sub-)image planes
 // (OW = Wq: 'same' padding) needs no im2col matrix. Each kernel tap's row
 // of col is the plane shifted by dy rows and dx columns, with zeros where
@@ -35,6 +37,57 @@ type shiftGeom struct {
 	hq, wq, mt, mb, span int
 	vars                 []shiftVariant
 	size                 int
+	// masks[v] is variant v's column pattern for maskCopy (see
+	// planMasks; all ones for dx = 0: one call copies every channel), or
+	// empty where its planes do not suit maskCopy.
+	masks [][]float32
+}
+
+// maskPeriodMax bounds the length of a column mask, lcm(Wq, 16).
+const maskPeriodMax = 1024
+
+// planMasks makes each shifting variant's mask: the all-ones bit
+// pattern, but 0 in the columns a shift by dx wraps (the first dx of a
+// row for dx > 0, the last −dx for dx < 0), repeated over lcm(Wq, 16)
+// values so that 16-value steps never straddle a period.
+func (sg *shiftGeom) planMasks() {
+	// Reslice rather than append nil, which would drop the masks of
+	// slots past the length that a layout with fewer variants left.
+	for cap(sg.masks) < len(sg.vars) {
+		sg.masks = append(sg.masks[:cap(sg.masks)], nil)
+	}
+	sg.masks = sg.masks[:len(sg.vars)]
+	period := sg.wq * 16 / gcd(sg.wq, 16)
+	ones := math.Float32frombits(^uint32(0))
+	for v, sv := range sg.vars {
+		m := sg.masks[v][:0]
+		if (sg.hq*sg.wq)%16 == 0 && period <= maskPeriodMax {
+			n := min(abs(sv.dx), sg.wq)
+			for i := 0; i < period; i++ {
+				x := i % sg.wq
+				if sv.dx > 0 && x < n || sv.dx < 0 && x >= sg.wq-n {
+					m = append(m, 0)
+				} else {
+					m = append(m, ones)
+				}
+			}
+		}
+		sg.masks[v] = m
+	}
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+func abs(a int) int {
+	if a < 0 {
+		return -a
+	}
+	return a
 }
 
 // shiftOK reports whether g's forward pass can read shifted planes, and
@@ -57,7 +110,7 @@ func (g ConvGeom) shiftLayout(sg *shiftGeom, boff []int) []int {
 	if s > 1 {
 		hq, wq = g.subSize()
 	}
-	*sg = shiftGeom{hq: hq, wq: wq, vars: sg.vars[:0]}
+	*sg = shiftGeom{hq: hq, wq: wq, vars: sg.vars[:0], masks: sg.masks}
 	np := g.OH * g.OW
 	variant := func(q, dx int) int {
 		for v, sv := range sg.vars {
@@ -97,6 +150,7 @@ func (g ConvGeom) shiftLayout(sg *shiftGeom, boff []int) []int {
 		}
 	}
 	sg.size = len(sg.vars)*g.C*sg.span + roundUp(np, 16) - np + 16
+	sg.planMasks()
 	return boff
 }
 
@@ -123,6 +177,9 @@ func buildShifted(g ConvGeom, sg *shiftGeom, planes, buf []float32) {
 	// The columns zeroed are a column or two a row: indexed loops, not
 	// clear, which would call memclr for each.
 	for v, sv := range sg.vars {
+		if len(sg.masks[v]) > 0 && maskCopy(buf[v*g.C*sg.span+sg.mt*wq:], planes[sv.q*hq*wq:], sg.masks[v], hq*wq, g.C, sg.span, ss*hq*wq) {
+			continue
+		}
 		for c := 0; c < g.C; c++ {
 			body := buf[(v*g.C+c)*sg.span+sg.mt*wq:][:hq*wq]
 			copy(body, planes[(c*ss+sv.q)*hq*wq:][:hq*wq])
@@ -146,6 +203,59 @@ func buildShifted(g ConvGeom, sg *shiftGeom, planes, buf []float32) {
 	}
 }
 
+// shiftImage writes the plane copies of image xn into buf: through its
+// polyphase split in s.sub at stride > 1 unless buildShiftedPoly2 can
+// split it straight into the copies.
+func (j *convJob) shiftImage(s *convScratch, xn, buf []float32) {
+	g := j.g
+	switch {
+	case g.Stride == 1:
+		buildShifted(g, &j.sg, xn, buf)
+	case !buildShiftedPoly2(g, &j.sg, xn, buf):
+		polyphase(g, xn, s.sub)
+		buildShifted(g, &j.sg, s.sub, buf)
+	}
+}
+
+// buildShiftedPoly2 is polyphase and buildShifted in one at stride 2: the
+// sub-images go straight into the copies of the variants that do not
+// shift (dx = 0), and the others copy from those, on the avx512 path with
+// even image sides and Wq a multiple of 8. It reports false, doing
+// nothing, elsewhere.
+func buildShiftedPoly2(g ConvGeom, sg *shiftGeom, xn, buf []float32) bool {
+	hq, wq := sg.hq, sg.wq
+	n := hq * wq
+	if g.Stride != 2 || g.H%2 != 0 || g.W%2 != 0 || !useAVX512 || wq%8 != 0 || n%16 != 0 {
+		return false
+	}
+	plain := [4]int{-1, -1, -1, -1}
+	for v, sv := range sg.vars {
+		if len(sg.masks[v]) == 0 {
+			return false
+		}
+		if sv.dx == 0 {
+			plain[sv.q] = v
+		}
+	}
+	for _, v := range plain {
+		if v < 0 {
+			return false
+		}
+	}
+	buf = buf[:sg.size]
+	body := func(v, c int) []float32 { return buf[(v*g.C+c)*sg.span+sg.mt*wq:][:n] }
+	for c := 0; c < g.C; c++ {
+		plane := xn[c*g.H*g.W:][:g.H*g.W]
+		polyphase2PlaneTo(plane, body(plain[0], c), body(plain[1], c), body(plain[2], c), body(plain[3], c), hq, wq)
+	}
+	for v, sv := range sg.vars {
+		if sv.dx != 0 {
+			maskCopy(buf[v*g.C*sg.span+sg.mt*wq:], buf[plain[sv.q]*g.C*sg.span+sg.mt*wq:], sg.masks[v], n, g.C, sg.span, sg.span)
+		}
+	}
+	return true
+}
+
 func (j *convJob) forwardShifted(p, lo, hi int) {
 	g := j.g
 	s := &j.scr[p]
@@ -158,13 +268,7 @@ func (j *convJob) forwardShifted(p, lo, hi int) {
 	zeroShifted(g, &j.sg, s.col)
 	a, bias, flags := j.forwardOperands(s, np, npp, fp)
 	for n := lo; n < hi; n++ {
-		xn := j.x[n*in : (n+1)*in]
-		planes := xn
-		if g.Stride > 1 {
-			polyphase(g, xn, s.sub)
-			planes = s.sub
-		}
-		buildShifted(g, &j.sg, planes, s.col)
+		j.shiftImage(s, j.x[n*in:(n+1)*in], s.col)
 		dst, ldc := j.forwardDst(s, n, np, npp)
 		gemmIB(fp, npp, kk, a, kk, s.col, j.boff, dst, ldc, bias, flags)
 		j.forwardStore(s, n, np, npp)

@@ -22,6 +22,27 @@ func sgemm8x32z(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32,
 func sgemm8x16z(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
 //go:noescape
+func sgemm16x16z(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+
+// kern16z computes m16/16 row blocks of 16×16 on zmm registers: see
+// sgemm16x16z. m16 is a multiple of 16.
+func kern16z(m16, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	if m16 <= 0 || k <= 0 {
+		return
+	}
+	// Bounds checks standing in for the assembly's reads and writes.
+	_ = a[(m16-1)*lda+k-1]
+	_ = b[(k-1)*ldb+15]
+	_ = c[(m16-1)*ldc+15]
+	var bp *float32
+	if bias != nil {
+		_ = bias[m16-1]
+		bp = &bias[0]
+	}
+	sgemm16x16z(m16/16, k, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags)
+}
+
+//go:noescape
 func sgemm8x32zib(mb, k int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, bias *float32, flags int)
 
 //go:noescape
@@ -249,32 +270,56 @@ func maxPool2BwdRow(r0, r1, m, g, d0, d1 []float32) bool {
 }
 
 //go:noescape
-func polyphase2PlaneAVX(src, sub *float32, hq, wq int)
+func polyphase2PlaneAVX(src, d00, d01, d10, d11 *float32, hq, wq int)
 
 // polyphase2Plane splits the 2hq×2wq plane src into its four hq×wq
 // sub-images, one after another in sub (see polyphase2PlaneAVX), in one
 // call instead of one per row; it reports false, doing nothing, unless
 // wq is a multiple of 8 and the AVX2 kernels are in use.
 func polyphase2Plane(src, sub []float32, hq, wq int) bool {
+	n := hq * wq
+	return polyphase2PlaneTo(src, sub[:n], sub[n:2*n], sub[2*n:3*n], sub[3*n:4*n], hq, wq)
+}
+
+// polyphase2PlaneTo is polyphase2Plane with the sub-images (qy, qx) at
+// dqyqx, each hq·wq long.
+func polyphase2PlaneTo(src, d00, d01, d10, d11 []float32, hq, wq int) bool {
 	if !useAVX || hq <= 0 || wq <= 0 || wq%8 != 0 {
 		return false
 	}
-	_, _ = src[4*hq*wq-1], sub[4*hq*wq-1]
-	polyphase2PlaneAVX(&src[0], &sub[0], hq, wq)
+	n := hq * wq
+	_, _, _, _, _ = src[4*n-1], d00[n-1], d01[n-1], d10[n-1], d11[n-1]
+	polyphase2PlaneAVX(&src[0], &d00[0], &d01[0], &d10[0], &d11[0], hq, wq)
 	return true
 }
 
 //go:noescape
-func sum8AVX(s *float32, n int, acc *[8]float32)
+func unpolyphase2PlaneAVX(sub, dst *float32, hq, wq int)
 
-// sum8 adds s's whole blocks of 8 into sum32's partial sums acc on the
+// unpolyphase2Plane is polyphase2Plane's inverse: it writes the 2hq×2wq
+// plane dst from its four sub-images, one after another in sub, in one
+// call; it reports false, doing nothing, unless wq is a multiple of 8 and
+// the AVX2 kernels are in use.
+func unpolyphase2Plane(sub, dst []float32, hq, wq int) bool {
+	if !useAVX || hq <= 0 || wq <= 0 || wq%8 != 0 {
+		return false
+	}
+	_, _ = sub[4*hq*wq-1], dst[4*hq*wq-1]
+	unpolyphase2PlaneAVX(&sub[0], &dst[0], hq, wq)
+	return true
+}
+
+//go:noescape
+func sum32AVX(s *float32, n int, acc *[32]float32)
+
+// sum32x adds s's whole blocks of 32 into sum32's partial sums acc on the
 // AVX paths and returns how many values it took (0 on the Go path).
-func sum8(s []float32, acc *[8]float32) int {
-	n := len(s) &^ 7
+func sum32x(s []float32, acc *[32]float32) int {
+	n := len(s) &^ 31
 	if !useAVX || n == 0 {
 		return 0
 	}
-	sum8AVX(&s[0], n, acc)
+	sum32AVX(&s[0], n, acc)
 	return n
 }
 
@@ -291,5 +336,23 @@ func gatherRows(idx []int32, np int, src, col []float32, ld int) bool {
 	}
 	_ = col[(rows-1)*ld+np-1]
 	gather16Z(&src[0], &idx[0], &col[0], rows, np, ld)
+	return true
+}
+
+//go:noescape
+func maskCopyZ(dst, src, mask *float32, n, period, planes, ldd, lds int)
+
+// maskCopy sets, for planes k < planes, dst[k·ldd + i] = src[k·lds + i]
+// where mask[i mod len(mask)] is all ones and 0 where it is zero (mask
+// holds those two bit patterns), for i < n, in one call on the avx512
+// path; it reports false, doing nothing, elsewhere or unless n and
+// len(mask) are multiples of 16.
+func maskCopy(dst, src, mask []float32, n, planes, ldd, lds int) bool {
+	p := len(mask)
+	if !useAVX512 || planes <= 0 || n <= 0 || n%16 != 0 || p == 0 || p%16 != 0 {
+		return false
+	}
+	_, _ = dst[(planes-1)*ldd+n-1], src[(planes-1)*lds+n-1]
+	maskCopyZ(&dst[0], &src[0], &mask[0], n, p, planes, ldd, lds)
 	return true
 }

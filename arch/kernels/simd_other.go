@@ -10,6 +10,10 @@ func kern8z(w, m8, k int, a []float32, lda int, b []float32, ldb int, boff []int
 	panic("kernels: no AVX-512 kernels in this build")
 }
 
+func kern16z(m16, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
+	panic("kernels: no AVX-512 kernels in this build")
+}
+
 func kern4x16(mb, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
 	kern4x16Go(mb, k, a, lda, b, ldb, c, ldc, bias, flags)
 }
@@ -40,6 +44,12 @@ func maxPool2BwdRow(r0, r1, m, g, d0, d1 []float32) bool { return false }
 
 func polyphase2Plane(src, sub []float32, hq, wq int) bool { return false }
 
-func sum8(s []float32, acc *[8]float32) int { return 0 }
+func polyphase2PlaneTo(src, d00, d01, d10, d11 []float32, hq, wq int) bool { return false }
+
+func unpolyphase2Plane(sub, dst []float32, hq, wq int) bool { return false }
+
+func sum32x(s []float32, acc *[32]float32) int { return 0 }
 
 func gatherRows(idx []int32, np int, src, col []float32, ld int) bool { return false }
+
+func maskCopy(dst, src, mask []float32, n, planes, ldd, lds int) bool { return false }

@@ -73,7 +73,8 @@ func (a *Arena) Reset() {
 // Share makes the ops of g lend their outputs from a where that is safe:
 // every convlab op counts its inputs off, and the ops whose output is an
 // activation or an input gradient (convolution, pooling, masking,
-// reshaping, the data gradients) take their output from a. Outputs read
+// reshaping, the data gradients, a fused ReLU convolution's input
+// gradient) take their output from a. Outputs read
 // after the run (keep: the weight gradients, say) and outputs no op reads
 // stay owned by their op.
 func (a *Arena) Share(g *G.ExprGraph, keep ...*G.Node) {
@@ -189,3 +190,8 @@ func (op *MaxPool2DBackwardOp) output() *buffer { return &op.out }
 func (op *MaskOp) output() *buffer              { return &op.out }
 func (op *ReshapeOp) output() *buffer           { return &op.out }
 func (op *DenseBackwardDataOp) output() *buffer { return &op.out }
+
+// A fused ReLU convolution's input gradient is made by its
+// ConvBackwardFilterOp, into the buffer this op hands on: lent for as
+// long as this op's readers need it.
+func (op *ConvInputGradOp) output() *buffer { return &op.src.dx }

@@ -89,32 +89,62 @@ func (op *Conv2DOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, erro
 		return nil, err
 	}
 	x, w := inputs[0], inputs[1]
-	dz := grad
-	var err error
 	if op.p.ReLU {
-		if dz, err = ReLUGrad(op.cfg, output, grad); err != nil {
-			return nil, err
-		}
+		return op.reluGrads(x, w, output, grad)
 	}
 	xs := x.Shape()
 	var dx *G.Node
+	var err error
 	if !op.p.NoInputGrad {
 		bd := &ConvBackwardDataOp{base: newBase("Conv2DBackwardData", op.cfg), p: op.p, c: xs[1], h: xs[2], w: xs[3]}
-		if dx, err = apply(op.name+": backward data", bd, w, dz); err != nil {
+		if dx, err = apply(op.name+": backward data", bd, w, grad); err != nil {
 			return nil, err
 		}
 	}
 	bf := &ConvBackwardFilterOp{base: newBase("Conv2DBackwardFilter", op.cfg), p: op.p, k: w.Shape()[2]}
-	dw, err := apply(op.name+": backward filter", bf, x, dz)
+	dw, err := apply(op.name+": backward filter", bf, x, grad)
 	if err != nil {
 		return nil, err
 	}
-	// The filter kernel computes the bias gradient too; hand it on.
-	db, err := apply(op.name+": bias gradient", &ConvBiasGradOp{base: newBase("Conv2DBiasGrad", op.cfg), src: bf}, dw)
+	db, err := op.biasGrad(bf, dw)
 	if err != nil {
 		return nil, err
 	}
 	return G.Nodes{dx, dw, db}, nil
+}
+
+// reluGrads is SymDiff with a fused ReLU: one op takes the ReLU's output
+// and its gradient and makes dz image by image as it reads it, for the
+// filter gradient and (unless the input needs none) the input gradient in
+// the same pass (see kernels.Conv2DBackwardReLU). No ReLUGrad writes all
+// of dz, and nothing reads it back.
+func (op *Conv2DOp) reluGrads(x, w, output, grad *G.Node) (G.Nodes, error) {
+	bf := &ConvBackwardFilterOp{base: newBase("Conv2DBackwardFilter", op.cfg), p: op.p, k: w.Shape()[2], relu: true, data: !op.p.NoInputGrad}
+	in := G.Nodes{x, output, grad}
+	if bf.data {
+		in = G.Nodes{x, w, output, grad}
+	}
+	dw, err := apply(op.name+": backward", bf, in...)
+	if err != nil {
+		return nil, err
+	}
+	var dx *G.Node
+	if bf.data {
+		ig := &ConvInputGradOp{base: newBase("Conv2DInputGrad", op.cfg), src: bf, shape: x.Shape().Clone()}
+		if dx, err = apply(op.name+": input gradient", ig, dw); err != nil {
+			return nil, err
+		}
+	}
+	db, err := op.biasGrad(bf, dw)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx, dw, db}, nil
+}
+
+// biasGrad hands on the bias gradient the filter kernel computes too.
+func (op *Conv2DOp) biasGrad(bf *ConvBackwardFilterOp, dw *G.Node) (*G.Node, error) {
+	return apply(op.name+": bias gradient", &ConvBiasGradOp{base: newBase("Conv2DBiasGrad", op.cfg), src: bf}, dw)
 }
 
 // ConvBackwardDataOp is dx = the gradient of a convolution with respect
@@ -183,11 +213,30 @@ type ConvBackwardFilterOp struct {
 	k   int
 	out buffer
 	db  buffer // the bias gradient, which the kernel computes too
+	// relu: dz is made from the ReLU's output and its gradient, the
+	// inputs x, out, dOut (see kernels.Conv2DBackwardFilterReLU). data
+	// (with relu): the input gradient is made in the same pass into dx,
+	// which ConvInputGradOp hands on; the inputs x, w, out, dOut (see
+	// kernels.Conv2DBackwardReLU).
+	relu, data bool
+	dx         buffer
 }
 
-func (op *ConvBackwardFilterOp) Arity() int { return 2 }
+func (op *ConvBackwardFilterOp) Arity() int {
+	switch {
+	case op.data:
+		return 4
+	case op.relu:
+		return 3
+	}
+	return 2
+}
 func (op *ConvBackwardFilterOp) Type() hm.Type {
-	return hm.NewFnType(tt(4), tt(4), tt(4))
+	ts := make([]hm.Type, op.Arity()+1)
+	for i := range ts {
+		ts[i] = tt(4)
+	}
+	return hm.NewFnType(ts...)
 }
 func (op *ConvBackwardFilterOp) geom(x, dz tensor.Shape) (kernels.ConvGeom, error) {
 	if x.Dims() != 4 || dz.Dims() != 4 {
@@ -203,22 +252,23 @@ func (op *ConvBackwardFilterOp) geom(x, dz tensor.Shape) (kernels.ConvGeom, erro
 	return g, nil
 }
 func (op *ConvBackwardFilterOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapes(op.name, ds, 2)
+	s, err := shapes(op.name, ds, op.Arity())
 	if err != nil {
 		return nil, err
 	}
-	g, err := op.geom(s[0], s[1])
+	g, err := op.geom(s[0], s[op.Arity()-1]) // the last input has dz's shape
 	if err != nil {
 		return nil, err
 	}
 	return tensor.Shape{g.F, g.C, g.K, g.K}, nil
 }
 func (op *ConvBackwardFilterOp) Do(vals ...G.Value) (G.Value, error) {
-	in, err := inputs(op.name, vals, 2, 4, 4)
+	n := op.Arity()
+	in, err := inputs(op.name, vals, n, []int{4, 4, 4, 4}[:n]...)
 	if err != nil {
 		return nil, err
 	}
-	x, dz := in[0], in[1]
+	x, dz := in[0], in[n-1]
 	g, err := op.geom(x.Shape(), dz.Shape())
 	if err != nil {
 		return nil, err
@@ -226,12 +276,66 @@ func (op *ConvBackwardFilterOp) Do(vals ...G.Value) (G.Value, error) {
 	g.Workers = op.cfg.Threads()
 	out := op.out.get(x.Dtype(), g.F, g.C, g.K, g.K)
 	db := op.db.get(x.Dtype(), g.F)
+	if op.relu {
+		y, dy := in[n-2], in[n-1]
+		if !y.Shape().Eq(dy.Shape()) {
+			return nil, fmt.Errorf("%s: output %v and gradient %v differ in shape", op.name, y.Shape(), dy.Shape())
+		}
+		if !op.data {
+			forDtype(x.Dtype(), conv2DBackwardFilterReLU[float32], conv2DBackwardFilterReLU[float64])(g, x, y, dy, out, db)
+			return op.done(vals, out), nil
+		}
+		w := in[1]
+		if ws := (tensor.Shape{g.F, g.C, g.K, g.K}); !w.Shape().Eq(ws) {
+			return nil, fmt.Errorf("%s: filters %v, want %v", op.name, w.Shape(), ws)
+		}
+		dx := op.dx.get(x.Dtype(), g.N, g.C, g.H, g.W)
+		forDtype(x.Dtype(), conv2DBackwardReLU[float32], conv2DBackwardReLU[float64])(g, x, w, y, dy, dx, out, db)
+		return op.done(vals, out), nil
+	}
 	forDtype(x.Dtype(), conv2DBackwardFilter[float32], conv2DBackwardFilter[float64])(g, x, dz, out, db)
 	return op.done(vals, out), nil
 }
 
 func conv2DBackwardFilter[T float](g kernels.ConvGeom, x, dz, dw, db *tensor.Dense) {
 	kernels.Conv2DBackwardFilter(g, floats[T](x), floats[T](dz), floats[T](dw), floats[T](db))
+}
+
+func conv2DBackwardFilterReLU[T float](g kernels.ConvGeom, x, y, dy, dw, db *tensor.Dense) {
+	kernels.Conv2DBackwardFilterReLU(g, floats[T](x), floats[T](y), floats[T](dy), floats[T](dw), floats[T](db))
+}
+
+func conv2DBackwardReLU[T float](g kernels.ConvGeom, x, w, y, dy, dx, dw, db *tensor.Dense) {
+	kernels.Conv2DBackwardReLU(g, floats[T](x), floats[T](w), floats[T](y), floats[T](dy), floats[T](dx), floats[T](dw), floats[T](db))
+}
+
+// ConvInputGradOp returns the input gradient its ConvBackwardFilterOp
+// (in data mode) computed along with the filter gradient. Its input is
+// that op's output, so that it runs after it.
+type ConvInputGradOp struct {
+	base
+	src   *ConvBackwardFilterOp
+	shape tensor.Shape // the convolution's input's
+}
+
+func (op *ConvInputGradOp) Arity() int    { return 1 }
+func (op *ConvInputGradOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(4)) }
+func (op *ConvInputGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	if _, err := shapes(op.name, ds, 1); err != nil {
+		return nil, err
+	}
+	return op.shape.Clone(), nil
+}
+func (op *ConvInputGradOp) Do(vals ...G.Value) (G.Value, error) {
+	in, err := inputs(op.name, vals, 1, 4)
+	if err != nil {
+		return nil, err
+	}
+	dx := op.src.dx.t
+	if dx == nil || dx.Dtype() != in[0].Dtype() || !dx.Shape().Eq(op.shape) {
+		return nil, fmt.Errorf("%s: the input gradient has not been computed in this run", op.name)
+	}
+	return op.done(vals, dx), nil
 }
 
 // ConvBiasGradOp returns the bias gradient its ConvBackwardFilterOp

@@ -131,6 +131,16 @@ func TestGradients(t *testing.T) {
 			func(cfg *Config, xs []*G.Node) (*G.Node, error) {
 				return Conv2D(cfg, xs[0], xs[1], xs[2], ConvParams{Stride: 1, Padding: "same", ReLU: true})
 			}},
+		// The first layer's case: no input gradient, the ReLU's gradient
+		// fused into the filter gradient.
+		{"conv same stride 1 relu no input grad", []input{{[]int{2, 3, 6, 6}, nil, false}, {[]int{4, 3, 3, 3}, nil, true}, {[]int{4}, nil, true}},
+			func(cfg *Config, xs []*G.Node) (*G.Node, error) {
+				return Conv2D(cfg, xs[0], xs[1], xs[2], ConvParams{Stride: 1, Padding: "same", ReLU: true, NoInputGrad: true})
+			}},
+		{"conv same stride 2 relu no input grad", []input{{[]int{1, 2, 8, 8}, nil, false}, {[]int{3, 2, 3, 3}, nil, true}, {[]int{3}, nil, true}},
+			func(cfg *Config, xs []*G.Node) (*G.Node, error) {
+				return Conv2D(cfg, xs[0], xs[1], xs[2], ConvParams{Stride: 2, Padding: "same", ReLU: true, NoInputGrad: true})
+			}},
 		{"conv same stride 2 even input", []input{{[]int{2, 2, 6, 6}, nil, true}, {[]int{3, 2, 3, 3}, nil, true}, {[]int{3}, nil, true}},
 			func(cfg *Config, xs []*G.Node) (*G.Node, error) {
 				return Conv2D(cfg, xs[0], xs[1], xs[2], ConvParams{Stride: 2, Padding: "same", ReLU: true})

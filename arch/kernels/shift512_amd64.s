@@ -1,0 +1,53 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func maskCopyZ(dst, src, mask *float32, n, period, planes, ldd, lds int)
+//
+// For each of planes planes k: dst[k·ldd + i] = src[k·lds + i] AND
+// mask[i mod period] (bitwise) for i < n. n and period are positive
+// multiples of 16, the strides in elements.
+TEXT ·maskCopyZ(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ mask+16(FP), R8
+	MOVQ n+24(FP), R11
+	MOVQ period+32(FP), R10
+	MOVQ planes+40(FP), R12
+	MOVQ ldd+48(FP), R13
+	MOVQ lds+56(FP), R14
+	SHLQ $2, R10
+	SHLQ $2, R13
+	SHLQ $2, R14
+	SHRQ $4, R11 // 16-value steps a plane
+	TESTQ R12, R12
+	JZ    mcdone
+
+mcplane:
+	MOVQ DI, AX
+	MOVQ SI, BX
+	XORQ R9, R9 // byte offset into the mask
+	MOVQ R11, CX
+
+mcloop:
+	VMOVUPS (BX), Z0
+	VANDPS  (R8)(R9*1), Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    $64, AX
+	ADDQ    $64, BX
+	ADDQ    $64, R9
+	CMPQ    R9, R10
+	JNE     mcnext
+	XORQ    R9, R9
+
+mcnext:
+	DECQ CX
+	JNZ  mcloop
+	ADDQ R13, DI
+	ADDQ R14, SI
+	DECQ R12
+	JNZ  mcplane
+
+mcdone:
+	VZEROUPPER
+	RET
