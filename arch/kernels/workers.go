@@ -4,7 +4,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // parter is one parallel call: runPart(p) does the p-th of its parts.
@@ -14,7 +13,6 @@ type task struct {
 	job  parter
 	part int
 	wg   *sync.WaitGroup
-	left *atomic.Int32 // parts of the call not yet done
 }
 
 // The worker pool is shared by every call: a small fixed set of goroutines
@@ -24,65 +22,7 @@ var (
 	poolMu    sync.Mutex
 	poolSize  atomic.Int64
 	poolTasks = make(chan task, 256)
-	counters  = sync.Pool{New: func() any { return new(atomic.Int32) }}
 )
-
-// spinFor is how long an idle worker polls for its next part, and a caller
-// for its last part to finish, before blocking. A training step hands work
-// to the pool some 20 times with short serial stretches in between; a
-// worker that had blocked took about 100 µs to wake each time (a futex
-// wake-up on this VM), and two thirds of a strided step's handoffs were
-// late by more than 20 µs. Polling for 1 ms covers every gap within a step
-// but the one between steps. The poll yields now and then, so the Go
-// scheduler still runs the GC and any other goroutine that is ready.
-//
-// Polling only pays while the thread keeps its CPU. When other processes
-// want the CPUs too, a polling thread spends the share the OS gives it on
-// nothing and then waits behind them when work arrives (a strided step
-// took 20% longer with polling than without, at a load average of 3). So
-// a poll that finds itself descheduled (a turn longer than preempted)
-// blocks at once, and every poll is off for the next pollBackoff.
-var spinFor = time.Millisecond // a variable for BenchmarkHandoff
-
-const (
-	preempted   = 50 * time.Microsecond
-	pollBackoff = 100 * time.Millisecond
-)
-
-// pollOffUntil is when polling may resume, in time.Now().UnixNano().
-var pollOffUntil atomic.Int64
-
-// poll calls done until it reports true, for up to spinFor; it reports
-// whether done did before time ran out or the thread was descheduled.
-// The clock is read, and the scheduler given a turn, once every
-// pollBatch calls: both cost more than a call of done. A batch of calls
-// takes well under a microsecond, so one that spans more than preempted
-// was interrupted by the OS; the scheduler's turn is left out of the
-// span, since it may rightly run another goroutine for a while.
-func poll(done func() bool) bool {
-	const pollBatch = 64
-	start := time.Now()
-	if start.UnixNano() < pollOffUntil.Load() {
-		return done()
-	}
-	batch := start
-	for i := 1; !done(); i++ {
-		if i%pollBatch != 0 {
-			continue
-		}
-		now := time.Now()
-		if now.Sub(batch) > preempted {
-			pollOffUntil.Store(now.Add(pollBackoff).UnixNano())
-			return false
-		}
-		if now.Sub(start) > spinFor {
-			return false
-		}
-		runtime.Gosched()
-		batch = time.Now()
-	}
-	return true
-}
 
 func ensureWorkers(n int) {
 	if int(poolSize.Load()) >= n {
@@ -92,33 +32,13 @@ func ensureWorkers(n int) {
 	defer poolMu.Unlock()
 	for int(poolSize.Load()) < n {
 		go func() {
-			for {
-				t := nextTask()
+			for t := range poolTasks {
 				t.job.runPart(t.part)
-				// Done before the count, so that a caller that sees the
-				// count at zero finds the WaitGroup done and does not block.
 				t.wg.Done()
-				t.left.Add(-1)
 			}
 		}()
 		poolSize.Add(1)
 	}
-}
-
-// nextTask polls the pool's queue, then blocks on it.
-func nextTask() task {
-	var t task
-	if poll(func() bool {
-		select {
-		case t = <-poolTasks:
-			return true
-		default:
-			return false
-		}
-	}) {
-		return t
-	}
-	return <-poolTasks
 }
 
 // runParallel runs job's parts 0..parts-1, part 0 on the calling
@@ -129,21 +49,12 @@ func runParallel(job parter, parts int, wg *sync.WaitGroup) {
 		return
 	}
 	ensureWorkers(parts - 1)
-	left := counters.Get().(*atomic.Int32)
-	left.Store(int32(parts - 1))
 	wg.Add(parts - 1)
 	for p := 1; p < parts; p++ {
-		poolTasks <- task{job: job, part: p, wg: wg, left: left}
+		poolTasks <- task{job: job, part: p, wg: wg}
 	}
 	job.runPart(0)
-	poll(func() bool { return left.Load() == 0 })
 	wg.Wait()
-	// A worker may still be between Done and its count; the counter goes
-	// back to the pool only once no worker will touch it again.
-	for left.Load() != 0 {
-		runtime.Gosched()
-	}
-	counters.Put(left)
 }
 
 // resolveWorkers is the number of parts for n independent items given a

@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// countingJob records how often each part ran; a part sleeps now and then
-// so that workers block and wake as well as catch parts while polling.
+// countingJob records how often each part ran; odd parts sleep, so that
+// callers finish their own part first and wait.
 type countingJob struct {
 	runs  []atomic.Int32
 	sleep time.Duration
@@ -24,10 +24,9 @@ func (j *countingJob) runPart(p int) {
 }
 
 func TestRunParallelRunsEachPartOnceBeforeReturning(t *testing.T) {
-	// Callers on several goroutines share the pool; gaps between calls
-	// range from none to past spinFor, so that parts meet polling workers
-	// and blocked ones.
-	gaps := []time.Duration{0, 10 * time.Microsecond, 3 * spinFor / 2}
+	// Callers on several goroutines share the pool, with and without gaps
+	// between calls, so that parts meet busy workers and blocked ones.
+	gaps := []time.Duration{0, 10 * time.Microsecond, time.Millisecond}
 	var callers sync.WaitGroup
 	for c := 0; c < 4; c++ {
 		callers.Go(func() {
@@ -53,50 +52,22 @@ type nopJob struct{ wg sync.WaitGroup }
 func (*nopJob) runPart(int) {}
 
 // BenchmarkHandoff is the time of a two-part call of nothing after a
-// stretch of serial work, with workers that poll (spinFor as set) or that
-// block at once: what each of a training step's ~20 parallel calls pays
-// to hand a part to a worker and wait for it.
+// stretch of serial work: what each of a training step's ~20 parallel
+// calls pays to hand a part to a worker and wait for it.
 func BenchmarkHandoff(b *testing.B) {
-	for _, spin := range []time.Duration{0, spinFor} {
-		for _, gap := range []time.Duration{0, 100 * time.Microsecond} {
-			b.Run(fmt.Sprintf("poll=%v/gap=%v", spin, gap), func(b *testing.B) {
-				defer func(old time.Duration) { spinFor = old }(spinFor)
-				spinFor = spin
-				j := &nopJob{}
-				runParallel(j, 2, &j.wg)
-				var calls time.Duration
-				for b.Loop() {
-					for t := time.Now(); time.Since(t) < gap; {
-					}
-					t := time.Now()
-					runParallel(j, 2, &j.wg)
-					calls += time.Since(t)
+	for _, gap := range []time.Duration{0, 100 * time.Microsecond} {
+		b.Run(fmt.Sprintf("gap=%v", gap), func(b *testing.B) {
+			j := &nopJob{}
+			runParallel(j, 2, &j.wg)
+			var calls time.Duration
+			for b.Loop() {
+				for t := time.Now(); time.Since(t) < gap; {
 				}
-				b.ReportMetric(float64(calls.Nanoseconds())/float64(b.N)/1e3, "µs/call")
-			})
-		}
-	}
-}
-
-func TestPollBacksOff(t *testing.T) {
-	pollOffUntil.Store(0)
-	defer pollOffUntil.Store(0)
-	calls := 0
-	if !poll(func() bool { calls++; return calls == 100 }) || calls != 100 {
-		t.Fatalf("poll stopped after %d calls of done; want true at the 100th", calls)
-	}
-	// Turned off, poll asks done once and does not wait.
-	pollOffUntil.Store(time.Now().Add(time.Hour).UnixNano())
-	calls = 0
-	if poll(func() bool { calls++; return false }) || calls != 1 {
-		t.Fatalf("poll while off called done %d times; want once, and false", calls)
-	}
-	// Given no time, poll gives up after a batch of calls.
-	pollOffUntil.Store(0)
-	defer func(old time.Duration) { spinFor = old }(spinFor)
-	spinFor = 0
-	calls = 0
-	if poll(func() bool { calls++; return false }) || calls > 64 {
-		t.Fatalf("poll with spinFor 0 called done %d times; want false within one batch of 64", calls)
+				t := time.Now()
+				runParallel(j, 2, &j.wg)
+				calls += time.Since(t)
+			}
+			b.ReportMetric(float64(calls.Nanoseconds())/float64(b.N)/1e3, "µs/call")
+		})
 	}
 }
