@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -76,16 +77,9 @@ func TestBackwardFilterShiftedBitwise(t *testing.T) {
 			}
 			dw0, db0 := run(shiftNever)
 			dw1, db1 := run(shiftAlways)
-			for k := range dw0 {
-				if math.Float32bits(dw0[k]) != math.Float32bits(dw1[k]) {
-					t.Fatalf("%v: dw[%d] = %g shifted, %g by im2col", c, k, dw1[k], dw0[k])
-				}
-			}
-			for k := range db0 {
-				if math.Float32bits(db0[k]) != math.Float32bits(db1[k]) {
-					t.Fatalf("%v: db[%d] = %g shifted, %g by im2col", c, k, db1[k], db0[k])
-				}
-			}
+			// want: im2col's; got: the shifted copies'.
+			sameBits(t, fmt.Sprintf("%v: shifted dw", c), dw1, dw0)
+			sameBits(t, fmt.Sprintf("%v: shifted db", c), db1, db0)
 		}
 	})
 }
@@ -247,11 +241,7 @@ func TestBuildShiftedPoly2(t *testing.T) {
 		if !even {
 			continue
 		}
-		for k := range want {
-			if math.Float32bits(got[k]) != math.Float32bits(want[k]) {
-				t.Fatalf("%v: copy value %d = %g, want %g", c, k, got[k], want[k])
-			}
-		}
+		sameBits(t, fmt.Sprintf("%v: copy", c), got, want)
 	}
 }
 

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -86,11 +87,7 @@ func TestShiftedForwardMatchesIm2col(t *testing.T) {
 						return out
 					}
 					want, got := run(shiftNever), run(shiftAlways)
-					for k := range want {
-						if math.Float32bits(got[k]) != math.Float32bits(want[k]) {
-							t.Fatalf("relu %t: out[%d] = %v shifted, %v by im2col", relu, k, got[k], want[k])
-						}
-					}
+					sameBits(t, fmt.Sprintf("relu %t: shifted out", relu), got, want)
 				}
 			})
 		}

@@ -261,16 +261,8 @@ func TestFilterGradChunkSum(t *testing.T) {
 			dw, db := randSlice32(r, g.WeightSize()), randSlice32(r, g.F)
 			j.sumFilterChunks(dw, db)
 			putConvJob(j)
-			for k := range wantDw {
-				if math.Float32bits(dw[k]) != math.Float32bits(wantDw[k]) {
-					t.Fatalf("%v: dw[%d] = %g, want %g", c, k, dw[k], wantDw[k])
-				}
-			}
-			for k := range wantDb {
-				if math.Float32bits(db[k]) != math.Float32bits(wantDb[k]) {
-					t.Fatalf("%v: db[%d] = %g, want %g", c, k, db[k], wantDb[k])
-				}
-			}
+			sameBits(t, fmt.Sprintf("%v: dw", c), dw, wantDw)
+			sameBits(t, fmt.Sprintf("%v: db", c), db, wantDb)
 		}
 	})
 }
@@ -915,16 +907,8 @@ func TestMaxPoolNaN(t *testing.T) {
 		refMaxPoolBackward(g, x, want, dOut, wantDx)
 		dx := randSlice32(r, g.InSize())
 		MaxPoolBackward(g, x, got, dOut, dx)
-		for k := range want {
-			if math.Float32bits(got[k]) != math.Float32bits(want[k]) {
-				t.Fatalf("out[%d] = %g, want %g", k, got[k], want[k])
-			}
-		}
-		for k := range wantDx {
-			if math.Float32bits(dx[k]) != math.Float32bits(wantDx[k]) {
-				t.Fatalf("dx[%d] = %g, want %g", k, dx[k], wantDx[k])
-			}
-		}
+		sameBits(t, "out", got, want)
+		sameBits(t, "dx", dx, wantDx)
 	})
 }
 
@@ -957,4 +941,15 @@ func FuzzSetPath(f *testing.F) {
 			t.Fatalf("SetPath(%q) failed but changed the path from %q to %q", s, prev, Path())
 		}
 	})
+}
+
+// sameBits fails t at the first value of got whose bits are not want's
+// (the length is want's).
+func sameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for k := range want {
+		if math.Float32bits(got[k]) != math.Float32bits(want[k]) {
+			t.Fatalf("%s[%d] = %g, want %g", what, k, got[k], want[k])
+		}
+	}
 }
