@@ -155,16 +155,28 @@ func (a *Arena) lend(prev *tensor.Dense, dt tensor.Dtype, shape []int, readers i
 }
 
 // handOn lends the slab of the lent value in to the output of the op
-// reading in, when that op is in's last reader (nil otherwise): in's
-// tensor becomes the output, read by readers inputs once the op has
-// counted its own read of in off.
-func (a *Arena) handOn(in *tensor.Dense, readers int) *tensor.Dense {
+// reading in, when that op is in's last reader (nil otherwise), read by
+// readers inputs once the op has counted its own read of in off. The
+// output is in's tensor when shape is in's, else a view of the slab in
+// shape (of in's size; prev when prev is that view already).
+func (a *Arena) handOn(in, prev *tensor.Dense, shape tensor.Shape, readers int) *tensor.Dense {
 	s := a.views[in]
-	if s == nil || s.readers != 1 {
+	if s == nil || s.readers != 1 || shape.TotalSize() != in.Shape().TotalSize() {
 		return nil
 	}
 	s.readers = 1 + readers
-	return in
+	if shape.Eq(in.Shape()) {
+		return in
+	}
+	if prev != nil && prev != in && a.views[prev] == s && prev.Shape().Eq(shape) {
+		return prev
+	}
+	if prev != nil && prev != in {
+		delete(a.views, prev)
+	}
+	t := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(in.Data()))
+	a.views[t] = s
+	return t
 }
 
 // consumed counts one read off for each lent value among vals.

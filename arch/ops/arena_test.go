@@ -99,7 +99,7 @@ func TestArenaLending(t *testing.T) {
 		}},
 		{"the last reader of a value is handed its slab", func(t *testing.T, a *Arena) {
 			x := a.lend(nil, f32, []int{10}, 1)
-			if got := a.handOn(x, 2); got != x {
+			if got := a.handOn(x, nil, x.Shape(), 2); got != x {
 				t.Fatalf("handOn returned %p; want the input %p", got, x)
 			}
 			a.consumed([]G.Value{x}) // the handing op's own read
@@ -112,13 +112,37 @@ func TestArenaLending(t *testing.T) {
 				t.Error("the handed-on slab not freed by its readers")
 			}
 		}},
+		{"a reshape is handed a view of its input's slab", func(t *testing.T, a *Arena) {
+			x := a.lend(nil, f32, []int{2, 6}, 1)
+			if got := a.handOn(x, nil, tensor.Shape{5, 2}, 1); got != nil {
+				t.Fatal("handed on a slab to an output of another size")
+			}
+			v := a.handOn(x, nil, tensor.Shape{3, 4}, 1)
+			if v == nil || !v.Shape().Eq(tensor.Shape{3, 4}) || first(v) != first(x) {
+				t.Fatalf("handOn in shape (3, 4) = %v; want a 3×4 view of the input's slab", v)
+			}
+			a.consumed([]G.Value{x}) // the reshape's own read
+			if y := a.lend(nil, f32, []int{12}, 1); first(y) == first(x) {
+				t.Error("the viewed slab lent again before the view's reader")
+			}
+			a.consumed([]G.Value{v})
+			if y := a.lend(nil, f32, []int{12}, 1); first(y) != first(x) {
+				t.Error("the viewed slab not freed by the view's reader")
+			}
+			// The next run's same hand-over reuses the view.
+			a.Reset()
+			x2 := a.lend(x, f32, []int{2, 6}, 1)
+			if v2 := a.handOn(x2, v, tensor.Shape{3, 4}, 1); v2 != v {
+				t.Errorf("the second run's view %p; want the first's %p again", v2, v)
+			}
+		}},
 		{"a value with readers to come is not handed on", func(t *testing.T, a *Arena) {
 			x := a.lend(nil, f32, []int{10}, 2)
-			if got := a.handOn(x, 1); got != nil {
+			if got := a.handOn(x, nil, x.Shape(), 1); got != nil {
 				t.Error("handed on a value another op still reads")
 			}
 			own := tensor.New(tensor.WithShape(10), tensor.WithBacking(make([]float32, 10)))
-			if got := a.handOn(own, 1); got != nil {
+			if got := a.handOn(own, nil, own.Shape(), 1); got != nil {
 				t.Error("handed on a value the arena did not lend")
 			}
 			var owned buffer

@@ -137,7 +137,21 @@ func (b *buffer) inPlace(in *tensor.Dense) *tensor.Dense {
 	if b.arena == nil {
 		return nil
 	}
-	return b.arena.handOn(in, b.readers)
+	return b.arena.handOn(in, nil, in.Shape(), b.readers)
+}
+
+// asView returns a view of in in the given shape as the output, for a
+// reshape about to read in for the last time, when both are lent (nil
+// otherwise): the reshape then copies nothing.
+func (b *buffer) asView(in *tensor.Dense, shape tensor.Shape) *tensor.Dense {
+	if b.arena == nil {
+		return nil
+	}
+	t := b.arena.handOn(in, b.t, shape, b.readers)
+	if t != nil && t != in {
+		b.t = t
+	}
+	return t
 }
 
 func (b *buffer) get(dt tensor.Dtype, shape ...int) *tensor.Dense {

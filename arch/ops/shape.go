@@ -10,10 +10,12 @@ import (
 	"convlab/arch/kernels"
 )
 
-// ReshapeOp copies its input into a new shape with the same batch size
-// (axis 0): Flatten turns N×C×H×W into N×(C·H·W), and its gradient turns
-// it back. The copy keeps every op's output its own (gorgonia's stock
-// reshape may reshape a shared tensor in place).
+// ReshapeOp gives its input a new shape with the same batch size (axis
+// 0): Flatten turns N×C×H×W into N×(C·H·W), and its gradient turns it
+// back. Where an arena lends both and the reshape reads its input last,
+// the output is a view of the input's buffer; otherwise a copy, which
+// keeps every op's output its own (gorgonia's stock reshape may reshape
+// a shared tensor in place).
 type ReshapeOp struct {
 	base
 	inRank int
@@ -65,6 +67,9 @@ func (op *ReshapeOp) Do(vals ...G.Value) (G.Value, error) {
 	s, err := op.outShape(x.Shape())
 	if err != nil {
 		return nil, err
+	}
+	if out := op.out.asView(x, s); out != nil {
+		return op.done(vals, out), nil
 	}
 	out := op.out.get(x.Dtype(), s...)
 	forDtype(x.Dtype(), copyTensor[float32], copyTensor[float64])(out, x)
