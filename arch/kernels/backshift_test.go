@@ -279,6 +279,15 @@ func TestBackwardFilterReLUFused(t *testing.T) {
 					if !slices.Equal(dx, wantDx) || !slices.Equal(dw, wantDw) || !slices.Equal(db, wantDb) {
 						t.Fatalf("%v workers=%d: both gradients in one pass differ from ReLUGrad then each", c, workers)
 					}
+					if g.InSize() == g.OutSize() {
+						// dx written over dOut, as a training graph's arena does.
+						over := slices.Clone(dOut)
+						dw, db = randSlice32(r, g.WeightSize()), randSlice32(r, g.F)
+						Conv2DBackwardReLU(g, x, w, out, over, over, dw, db)
+						if !slices.Equal(over, wantDx) || !slices.Equal(dw, wantDw) || !slices.Equal(db, wantDb) {
+							t.Fatalf("%v workers=%d: the gradients with dx over dOut differ", c, workers)
+						}
+					}
 				}
 			}
 		})
@@ -303,5 +312,17 @@ func TestBackwardFilterReLUFused(t *testing.T) {
 	Conv2DBackwardReLU(g, x, w, out, dOut, dx, dw, db)
 	if !slices.Equal(dx, wantDx) || !slices.Equal(dw, wantDw) || !slices.Equal(db, wantDb) {
 		t.Fatal("float64: both gradients in one pass differ from ReLUGrad then each")
+	}
+	// float64 with dx over dOut, on a layer whose input and output are one size.
+	g = newGeom(t, convCase{2, 32, 8, 8, 32, 3, 1, "same"})
+	x, out, dOut = to64(randSlice32(r, g.InSize())), to64(randSlice32(r, g.OutSize())), to64(randSlice32(r, g.OutSize()))
+	w = to64(randSlice32(r, g.WeightSize()))
+	dz = make([]float64, g.OutSize())
+	refReLUGrad(out, dOut, dz)
+	wantDx = make([]float64, g.InSize())
+	refConv2DBackwardData(g, w, dz, wantDx)
+	Conv2DBackwardReLU(g, x, w, out, dOut, dOut, make([]float64, g.WeightSize()), make([]float64, g.F))
+	if !slices.Equal(dOut, wantDx) {
+		t.Fatal("float64: dx written over dOut differs")
 	}
 }

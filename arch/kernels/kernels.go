@@ -128,7 +128,8 @@ func Conv2DBackwardFilter[T Float](g ConvGeom, x, dz, dw, db []T) {
 // Conv2DBackwardFilterReLU do, for a convolution with a fused ReLU, in one
 // pass over the images: each image's dz is made once, from out and dOut,
 // for both. The results are ReLUGrad's then the two gradients', bit for
-// bit.
+// bit. dx may be dOut itself when the two are the same size: an image's
+// dz is made in full before its dx is written, and images do not overlap.
 func Conv2DBackwardReLU[T Float](g ConvGeom, x, w, out, dOut, dx, dw, db []T) {
 	if x32, ok := as32(x); ok && !forceRef && g.geomOK() && len(x) >= g.InSize() && len(w) >= g.WeightSize() &&
 		len(out) >= g.OutSize() && len(dOut) >= g.OutSize() && len(dx) >= g.InSize() && len(dw) >= g.WeightSize() && len(db) >= g.F {

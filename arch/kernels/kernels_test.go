@@ -29,6 +29,7 @@ var convCases = []convCase{
 	{2, 8, 32, 32, 8, 3, 2, "same"},
 	{2, 32, 8, 8, 32, 3, 2, "same"},
 	{2, 32, 8, 8, 32, 3, 1, "same"},
+	{2, 4, 8, 8, 16, 3, 2, "same"}, // input and output of one size
 	// Odd sizes, valid padding, k = 1 and 5, stride 2 and 3, F not a
 	// multiple of 4, outputs not a multiple of 16.
 	{1, 1, 1, 1, 1, 1, 1, "same"},

@@ -220,6 +220,7 @@ type ConvBackwardFilterOp struct {
 	// kernels.Conv2DBackwardReLU).
 	relu, data bool
 	dx         buffer
+	dxOut      *tensor.Dense // this run's input gradient, for ConvInputGradOp
 }
 
 func (op *ConvBackwardFilterOp) Arity() int {
@@ -289,7 +290,14 @@ func (op *ConvBackwardFilterOp) Do(vals ...G.Value) (G.Value, error) {
 		if ws := (tensor.Shape{g.F, g.C, g.K, g.K}); !w.Shape().Eq(ws) {
 			return nil, fmt.Errorf("%s: filters %v, want %v", op.name, w.Shape(), ws)
 		}
-		dx := op.dx.get(x.Dtype(), g.N, g.C, g.H, g.W)
+		// dx takes over dy's buffer when this op reads dy last and the two
+		// are one size (see kernels.Conv2DBackwardReLU): where a layer keeps
+		// its channels and size, one input-gradient buffer fewer alive.
+		dx := op.dx.asView(dy, tensor.Shape{g.N, g.C, g.H, g.W})
+		if dx == nil {
+			dx = op.dx.get(x.Dtype(), g.N, g.C, g.H, g.W)
+		}
+		op.dxOut = dx
 		forDtype(x.Dtype(), conv2DBackwardReLU[float32], conv2DBackwardReLU[float64])(g, x, w, y, dy, dx, out, db)
 		return op.done(vals, out), nil
 	}
@@ -331,7 +339,7 @@ func (op *ConvInputGradOp) Do(vals ...G.Value) (G.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	dx := op.src.dx.t
+	dx := op.src.dxOut
 	if dx == nil || dx.Dtype() != in[0].Dtype() || !dx.Shape().Eq(op.shape) {
 		return nil, fmt.Errorf("%s: the input gradient has not been computed in this run", op.name)
 	}

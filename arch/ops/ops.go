@@ -140,9 +140,11 @@ func (b *buffer) inPlace(in *tensor.Dense) *tensor.Dense {
 	return b.arena.handOn(in, nil, in.Shape(), b.readers)
 }
 
-// asView returns a view of in in the given shape as the output, for a
-// reshape about to read in for the last time, when both are lent (nil
-// otherwise): the reshape then copies nothing.
+// asView returns a view of in in the given shape as the output (in
+// itself when the shape is in's), for an op about to read in for the last
+// time, when both are lent and of one size (nil otherwise): a reshape then
+// copies nothing, an input gradient takes over its output gradient's
+// buffer.
 func (b *buffer) asView(in *tensor.Dense, shape tensor.Shape) *tensor.Dense {
 	if b.arena == nil {
 		return nil
