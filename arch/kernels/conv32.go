@@ -273,8 +273,6 @@ func (j *convJob) runPart(p int) {
 			switch {
 			case j.useWide:
 				j.forwardWide(p, lo, hi)
-			case j.useShift:
-				j.forwardShifted(p, lo, hi)
 			default:
 				j.forward(p, lo, hi)
 			}
@@ -306,6 +304,9 @@ func (j *convJob) backward(s *convScratch, chunk, lo, hi int) {
 	}
 }
 
+// forward runs images lo..hi-1 through the im2col layout or, with
+// useShift, the shifted plane copies (see shifted.go), whose product
+// reads its rows in place (gemmIB).
 func (j *convJob) forward(p, lo, hi int) {
 	g := j.g
 	s := &j.scr[p]
@@ -315,12 +316,23 @@ func (j *convJob) forward(p, lo, hi int) {
 	fp := roundUp(g.F, 4)
 	in := g.C * g.H * g.W
 	ld := padLd(npp)
-	s.col = grow(s.col, kk*ld)
+	if j.useShift {
+		s.col = grow(s.col, j.sg.size)
+		zeroShifted(g, &j.sg, s.col)
+	} else {
+		s.col = grow(s.col, kk*ld)
+	}
 	a, bias, flags := j.forwardOperands(s, np, npp, fp)
 	for n := lo; n < hi; n++ {
-		j.im2col(s, j.x[n*in:(n+1)*in], s.col, ld)
+		xn := j.x[n*in : (n+1)*in]
 		dst, ldc := j.forwardDst(s, n, np, npp)
-		gemm(fp, npp, kk, a, kk, s.col, ld, dst, ldc, bias, flags)
+		if j.useShift {
+			j.shiftImage(s, xn, s.col)
+			gemmIB(fp, npp, kk, a, kk, s.col, j.boff, dst, ldc, bias, flags)
+		} else {
+			j.im2col(s, xn, s.col, ld)
+			gemm(fp, npp, kk, a, kk, s.col, ld, dst, ldc, bias, flags)
+		}
 		j.forwardStore(s, n, np, npp)
 	}
 }

@@ -255,22 +255,3 @@ func buildShiftedPoly2(g ConvGeom, sg *shiftGeom, xn, buf []float32) bool {
 	}
 	return true
 }
-
-func (j *convJob) forwardShifted(p, lo, hi int) {
-	g := j.g
-	s := &j.scr[p]
-	kk := g.C * g.K * g.K
-	np := g.OH * g.OW
-	npp := roundUp(np, 16)
-	fp := roundUp(g.F, 4)
-	in := g.C * g.H * g.W
-	s.col = grow(s.col, j.sg.size)
-	zeroShifted(g, &j.sg, s.col)
-	a, bias, flags := j.forwardOperands(s, np, npp, fp)
-	for n := lo; n < hi; n++ {
-		j.shiftImage(s, j.x[n*in:(n+1)*in], s.col)
-		dst, ldc := j.forwardDst(s, n, np, npp)
-		gemmIB(fp, npp, kk, a, kk, s.col, j.boff, dst, ldc, bias, flags)
-		j.forwardStore(s, n, np, npp)
-	}
-}
