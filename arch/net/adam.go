@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 
+	"convlab/arch/kernels"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -92,22 +94,13 @@ func (a *Adam) Step(vgs []G.ValueGrad) error {
 		switch w.Dtype() {
 		case tensor.Float32:
 			wd := w.Float32s()
-			adamUpdate(wd, g.Float32s(), a.m[i], a.v[i], a.Beta1, a.Beta2, a.Eps, lr)
+			kernels.Adam(wd, g.Float32s(), a.m[i], a.v[i], a.Beta1, a.Beta2, a.Eps, lr)
 		case tensor.Float64:
 			wd := w.Float64s()
-			adamUpdate(wd, g.Float64s(), a.m[i], a.v[i], a.Beta1, a.Beta2, a.Eps, lr)
+			kernels.Adam(wd, g.Float64s(), a.m[i], a.v[i], a.Beta1, a.Beta2, a.Eps, lr)
 		default:
 			return fmt.Errorf("adam: weight %d has element type %v, want float32 or float64", i, w.Dtype())
 		}
 	}
 	return nil
-}
-
-func adamUpdate[T float32 | float64](w, g []T, m, v []float64, b1, b2, eps, lr float64) {
-	for j, gj := range g {
-		gf := float64(gj)
-		m[j] = b1*m[j] + (1-b1)*gf
-		v[j] = b2*v[j] + (1-b2)*gf*gf
-		w[j] = T(float64(w[j]) - lr*m[j]/(math.Sqrt(v[j])+eps))
-	}
 }

@@ -285,18 +285,5 @@ func (op *PenaltyGradOp) Do(vals ...G.Value) (G.Value, error) {
 }
 
 func penaltyGradTensors[T float](w, dw *tensor.Dense, a, b float64) {
-	penaltyGrad(floats[T](w), floats[T](dw), a, b)
-}
-
-func penaltyGrad[T kernels.Float](w, dw []T, a, b float64) {
-	for i, v := range w {
-		f := float64(v)
-		d := b * f
-		if f > 0 {
-			d += a
-		} else if f < 0 {
-			d -= a
-		}
-		dw[i] = T(d)
-	}
+	kernels.PenaltyGrad(floats[T](w), floats[T](dw), a, b)
 }

@@ -259,13 +259,6 @@ func TestPenaltyHandWorked(t *testing.T) {
 	}
 }
 
-func TestPenaltyGradAtZeroIsZero(t *testing.T) {
-	// TensorFlow's sign(0) = 0: a zero weight gets no L1 gradient.
-	dw := make([]float64, 3)
-	penaltyGrad([]float64{0, 2, -3}, dw, 0.5, 0.1)
-	closeAll(t, "penalty gradient", dw, []float64{0, 0.5 + 0.2, -0.5 - 0.3}, 1e-15)
-}
-
 func TestOpErrors(t *testing.T) {
 	g := G.NewGraph()
 	cfg := NewConfig(1)
