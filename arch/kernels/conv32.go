@@ -113,6 +113,12 @@ func getConvJob(kind int, g ConvGeom) *convJob {
 	// run at uneven speeds, and the one left with the last chunk works
 	// alone.
 	j.chunks = min(g.N, 8*j.parts)
+	if j.parts == 1 {
+		// One worker takes every image anyway: one chunk, so that the
+		// per-chunk setup (zeroing the copies' margins, sizing scratch)
+		// runs once, not once an image, for inference's groups of 8.
+		j.chunks = 1
+	}
 	if filter {
 		j.chunks = min(g.N, sumChunks)
 		rows, f16 := j.accRows(), roundUp(g.F, 16)

@@ -954,3 +954,37 @@ func sameBits(t *testing.T, what string, got, want []float32) {
 		}
 	}
 }
+
+// TestPadRows checks the dense weights' padding on every path: rows of
+// u values (1, 10 and 16) copied into rows of 16, the rest zero, and the
+// rows past the last untouched.
+func TestPadRows(t *testing.T) {
+	withKernels(t, func(t *testing.T) {
+		for _, u := range []int{1, 10, 16} {
+			const rows = 3
+			src := make([]float32, rows*u)
+			for i := range src {
+				src[i] = float32(i + 1)
+			}
+			dst := make([]float32, (rows+1)*16)
+			for i := range dst {
+				dst[i] = -1
+			}
+			padRows(dst, src, rows, u, 16)
+			for k := 0; k < rows+1; k++ {
+				for i := 0; i < 16; i++ {
+					want := float32(0)
+					switch {
+					case k == rows:
+						want = -1
+					case i < u:
+						want = float32(k*u + i + 1)
+					}
+					if got := dst[k*16+i]; got != want {
+						t.Fatalf("u %d: row %d value %d = %v, want %v", u, k, i, got, want)
+					}
+				}
+			}
+		}
+	})
+}

@@ -51,3 +51,32 @@ mcnext:
 mcdone:
 	VZEROUPPER
 	RET
+
+// func padRows16Z(dst, src *float32, rows, u int)
+//
+// For each row k < rows: dst[16k .. 16k+15] = src[k·u .. k·u+u−1] and
+// then zeros; u is 1 to 16. The masked load reads no lane past the row.
+TEXT ·padRows16Z(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), R8
+	MOVQ u+24(FP), CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1
+	SHLQ $2, CX
+	TESTQ R8, R8
+	JZ    prdone
+
+prloop:
+	VMOVUPS.Z (SI), K1, Z0
+	VMOVUPS   Z0, (DI)
+	ADDQ      CX, SI
+	ADDQ      $64, DI
+	DECQ      R8
+	JNZ       prloop
+
+prdone:
+	VZEROUPPER
+	RET

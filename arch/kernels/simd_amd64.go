@@ -356,3 +356,17 @@ func maskCopy(dst, src, mask []float32, n, planes, ldd, lds int) bool {
 	maskCopyZ(&dst[0], &src[0], &mask[0], n, p, planes, ldd, lds)
 	return true
 }
+
+//go:noescape
+func padRows16Z(dst, src *float32, rows, u int)
+
+// padRows16 is padRows for rows of 16 values on the avx512 path; it
+// reports false, doing nothing, elsewhere.
+func padRows16(dst, src []float32, rows, u, ld int) bool {
+	if !useAVX512 || ld != 16 || u < 1 || u > 16 || rows <= 0 {
+		return false
+	}
+	_, _ = dst[rows*16-1], src[rows*u-1]
+	padRows16Z(&dst[0], &src[0], rows, u)
+	return true
+}

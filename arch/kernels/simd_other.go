@@ -53,3 +53,5 @@ func sum32x(s []float32, acc *[32]float32) int { return 0 }
 func gatherRows(idx []int32, np int, src, col []float32, ld int) bool { return false }
 
 func maskCopy(dst, src, mask []float32, n, planes, ldd, lds int) bool { return false }
+
+func padRows16(dst, src []float32, rows, u, ld int) bool { return false }
