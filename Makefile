@@ -54,9 +54,13 @@ bench: build
 	$(BIN) bench --threads $(BENCH_THREADS)
 
 # Ours and PyTorch's side by side (alternating rounds), our throughput as a
-# ratio of PyTorch's, per preset, per wall second and per CPU second.
+# ratio of PyTorch's, per preset, per wall second and per CPU second. Six
+# rounds of 5 repeats of 20 steps (about 2.5 minutes on 2 vCPUs): with the
+# command's defaults (2 rounds of 3 × 10 steps) PyTorch's own swings from
+# one repeat to the next, up to 4.5x, decide the ratio (see README, Speed).
+BENCH_PEER_FLAGS ?= --rounds 6 --repeats 5 --steps 20
 bench-peer: build
-	$(BIN) bench --threads $(BENCH_THREADS) --peer --peer-script $(PEER_SCRIPT) --python $(PYTHON)
+	$(BIN) bench --threads $(BENCH_THREADS) --peer $(BENCH_PEER_FLAGS) --peer-script $(PEER_SCRIPT) --python $(PYTHON)
 
 # The same comparison without the CLI: the peer's JSON lines, then ours.
 bench-peer-raw: build
