@@ -204,11 +204,10 @@ func (j *convJob) backDataShiftedImage(s *convScratch, n int, dz []float32) {
 	}
 }
 
-// backFilterShiftedSetup sizes s for backFilterShiftedImage, zeroes
-// the margins of the plane copies and clears chunk's sums, for a run of
-// images. The sums hold dWᵀ by tap, row (t·C4 + c) for tap t = i·K+j of
+// backFilterShiftedSetup sizes s for backFilterShiftedImage and zeroes
+// the margins of the plane copies, for a run of images. The sums hold dWᵀ by tap, row (t·C4 + c) for tap t = i·K+j of
 // channel c.
-func (j *convJob) backFilterShiftedSetup(s *convScratch, chunk int) {
+func (j *convJob) backFilterShiftedSetup(s *convScratch) {
 	g := j.g
 	// The padded channels' rows read up to C4−C spans past the copies.
 	extra := (roundUp(g.C, 4) - g.C) * j.sg.span
@@ -217,8 +216,6 @@ func (j *convJob) backFilterShiftedSetup(s *convScratch, chunk int) {
 	clear(s.col[j.sg.size:])
 	s.dzT = grow(s.dzT, g.OH*g.OW*roundUp(g.F, 16))
 	clear(s.dzT)
-	clear(j.acc[chunk])
-	clear(j.dbs[chunk])
 }
 
 // backFilterShiftedImage adds image n's filter and bias gradients, from

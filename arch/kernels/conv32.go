@@ -109,16 +109,9 @@ func getConvJob(kind int, g ConvGeom) *convJob {
 		j.bph = g.backLayout(&j.sgd, j.bph)
 	}
 	j.next.Store(0)
-	// Eight chunks a worker: the two workers of a core's hyper-threads
-	// run at uneven speeds, and the one left with the last chunk works
-	// alone.
+	// Eight chunks a worker: workers run at uneven speeds (the host's
+	// other work), and the one left with the last chunk works alone.
 	j.chunks = min(g.N, 8*j.parts)
-	if j.parts == 1 {
-		// One worker takes every image anyway: one chunk, so that the
-		// per-chunk setup (zeroing the copies' margins, sizing scratch)
-		// runs once, not once an image, for inference's groups of 8.
-		j.chunks = 1
-	}
 	if filter {
 		j.chunks = min(g.N, sumChunks)
 		rows, f16 := j.accRows(), roundUp(g.F, 16)
@@ -262,11 +255,29 @@ func (j *convJob) sumFilterChunks(dw, db []float32) {
 	}
 }
 
+// runPart takes chunks until none is left. Its scratch is sized, and the
+// zero margins of its plane copies written, once, before the first: the
+// chunks only overwrite the copies' bodies (inference's groups of 8
+// images on one worker took 8 chunks, and zeroed them 8 times).
 func (j *convJob) runPart(p int) {
 	g := j.g
+	s := &j.scr[p]
 	if g.Stride > 1 {
 		hq, wq := g.subSize()
-		j.scr[p].sub = grow(j.scr[p].sub, g.C*g.Stride*g.Stride*hq*wq)
+		s.sub = grow(s.sub, g.C*g.Stride*g.Stride*hq*wq)
+	}
+	switch j.kind {
+	case jobForward:
+		if !j.useWide {
+			j.forwardSetup(s)
+		}
+	default:
+		if j.kind == jobBackData || j.kind == jobBack {
+			j.backDataSetup(s)
+		}
+		if j.kind == jobBackFilter || j.kind == jobBack {
+			j.backFilterSetup(s)
+		}
 	}
 	for {
 		c := int(j.next.Add(1)) - 1
@@ -283,21 +294,20 @@ func (j *convJob) runPart(p int) {
 				j.forward(p, lo, hi)
 			}
 		default:
-			j.backward(&j.scr[p], c, lo, hi)
+			j.backward(s, c, lo, hi)
 		}
 	}
 }
 
 // backward runs images lo..hi of the data gradient, the filter gradient
-// or both (jobBack: each image's dz made once for the two).
+// or both (jobBack: each image's dz made once for the two), the filter
+// gradient into chunk's sums.
 func (j *convJob) backward(s *convScratch, chunk, lo, hi int) {
 	data := j.kind == jobBackData || j.kind == jobBack
 	filter := j.kind == jobBackFilter || j.kind == jobBack
-	if data {
-		j.backDataSetup(s)
-	}
 	if filter {
-		j.backFilterSetup(s, chunk)
+		clear(j.acc[chunk])
+		clear(j.dbs[chunk])
 	}
 	for n := lo; n < hi; n++ {
 		dz := j.imageDz(s, n)
@@ -322,12 +332,6 @@ func (j *convJob) forward(p, lo, hi int) {
 	fp := roundUp(g.F, 4)
 	in := g.C * g.H * g.W
 	ld := padLd(npp)
-	if j.useShift {
-		s.col = grow(s.col, j.sg.size)
-		zeroShifted(g, &j.sg, s.col)
-	} else {
-		s.col = grow(s.col, kk*ld)
-	}
 	a, bias, flags := j.forwardOperands(s, np, npp, fp)
 	for n := lo; n < hi; n++ {
 		xn := j.x[n*in : (n+1)*in]
@@ -341,6 +345,17 @@ func (j *convJob) forward(p, lo, hi int) {
 		}
 		j.forwardStore(s, n, np, npp)
 	}
+}
+
+// forwardSetup sizes s.col for forward, its copies' margins zeroed.
+func (j *convJob) forwardSetup(s *convScratch) {
+	g := j.g
+	if j.useShift {
+		s.col = grow(s.col, j.sg.size)
+		zeroShifted(g, &j.sg, s.col)
+		return
+	}
+	s.col = grow(s.col, g.C*g.K*g.K*padLd(roundUp(g.OH*g.OW, 16)))
 }
 
 // forwardOperands is what both forward layouts (im2col and shifted planes)
@@ -433,11 +448,10 @@ func (j *convJob) backDataImage(s *convScratch, n int, dz []float32) {
 	col2im(g, j.taps, s.dcol, ld, j.dx[n*in:(n+1)*in], s.dsub)
 }
 
-// backFilterSetup sizes s for backFilterImage and clears chunk's sums,
-// for a run of images.
-func (j *convJob) backFilterSetup(s *convScratch, chunk int) {
+// backFilterSetup sizes s for backFilterImage, for a run of images.
+func (j *convJob) backFilterSetup(s *convScratch) {
 	if j.useShift {
-		j.backFilterShiftedSetup(s, chunk)
+		j.backFilterShiftedSetup(s)
 		return
 	}
 	g := j.g
@@ -447,8 +461,6 @@ func (j *convJob) backFilterSetup(s *convScratch, chunk int) {
 	clear(s.col[kk*ld:])
 	s.dzT = grow(s.dzT, g.OH*g.OW*roundUp(g.F, 16))
 	clear(s.dzT)
-	clear(j.acc[chunk])
-	clear(j.dbs[chunk])
 }
 
 // backFilterImage adds image n's filter and bias gradients, from its dz,
