@@ -165,17 +165,15 @@ func (j *convJob) dataDirect(np, npp int) bool {
 	return roundUp(j.g.C, 4) == j.g.C && npp == np
 }
 
-// backDataShiftedImage writes image n's dx from its dz, through shifted
+// backDataShiftedImage writes an image's dx from its dz, through shifted
 // copies of dz.
-func (j *convJob) backDataShiftedImage(s *convScratch, n int, dz []float32) {
+func (j *convJob) backDataShiftedImage(s *convScratch, dz, dxn []float32) {
 	g := j.g
 	ss := g.Stride * g.Stride
 	np, npp := j.dataPlane()
 	c4 := roundUp(g.C, 4)
-	in := g.C * g.H * g.W
 	direct := j.dataDirect(np, npp)
 	buildShifted(ConvGeom{C: g.F, Stride: 1}, &j.sgd, dz, s.dcol)
-	dxn := j.dx[n*in : (n+1)*in]
 	planes := dxn
 	if g.Stride > 1 {
 		planes = s.dsub[:g.C*ss*np]

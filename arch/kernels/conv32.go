@@ -34,6 +34,7 @@ const (
 type convScratch struct {
 	col, cbuf, dzT, sub, row []float32
 	dzn                      []float32 // one image's dz, made from y and dy
+	pairDy                   []float32 // one image's gradient of a pair's first output (pair.go)
 	dcol, dcbuf, dsub        []float32 // the data gradient's, apart so that jobBack runs both
 	src                      []float32 // one image and a zero, for the gathered im2col
 }
@@ -141,6 +142,14 @@ func (g ConvGeom) geomOK() bool {
 }
 
 func conv2DForward32(g ConvGeom, x, w, b, out []float32, relu bool) {
+	j := newForwardJob(g, x, w, b, out, relu)
+	runParallel(j, j.parts, &j.wg)
+	putConvJob(j)
+}
+
+// newForwardJob is a forward job with its shared operands ready: the
+// filters and biases padded to whole 4-row tiles.
+func newForwardJob(g ConvGeom, x, w, b, out []float32, relu bool) *convJob {
 	j := getConvJob(jobForward, g)
 	j.x, j.w, j.b, j.out, j.relu = x, w, b, out, relu
 	kk := g.C * g.K * g.K
@@ -153,8 +162,7 @@ func conv2DForward32(g ConvGeom, x, w, b, out []float32, relu bool) {
 		copy(j.bpad, b[:g.F])
 		clear(j.bpad[g.F:])
 	}
-	runParallel(j, j.parts, &j.wg)
-	putConvJob(j)
+	return j
 }
 
 func conv2DBackwardData32(g ConvGeom, w, dz, dx []float32) {
@@ -224,8 +232,14 @@ func (j *convJob) imageDz(s *convScratch, n int) []float32 {
 	if j.y == nil {
 		return j.dz[n*out : (n+1)*out]
 	}
-	s.dzn = grow(s.dzn, out)
-	reluGrad32(j.y[n*out:(n+1)*out], j.dy[n*out:(n+1)*out], s.dzn)
+	return reluDz(s, j.y[n*out:(n+1)*out], j.dy[n*out:(n+1)*out])
+}
+
+// reluDz makes one image's dz in s.dzn from its ReLU's output y and
+// gradient dy.
+func reluDz(s *convScratch, y, dy []float32) []float32 {
+	s.dzn = grow(s.dzn, len(y))
+	reluGrad32(y, dy, s.dzn)
 	return s.dzn
 }
 
@@ -260,6 +274,25 @@ func (j *convJob) sumFilterChunks(dw, db []float32) {
 // chunks only overwrite the copies' bodies (inference's groups of 8
 // images on one worker took 8 chunks, and zeroed them 8 times).
 func (j *convJob) runPart(p int) {
+	s := j.setupPart(p)
+	for {
+		c := int(j.next.Add(1)) - 1
+		if c >= j.chunks {
+			return
+		}
+		lo, hi := split(j.g.N, j.chunks, c)
+		switch j.kind {
+		case jobForward:
+			j.forwardImages(p, lo, hi)
+		default:
+			j.backward(s, c, lo, hi)
+		}
+	}
+}
+
+// setupPart sizes part p's scratch for the job's kind and zeroes the
+// margins of its plane copies.
+func (j *convJob) setupPart(p int) *convScratch {
 	g := j.g
 	s := &j.scr[p]
 	if g.Stride > 1 {
@@ -279,44 +312,51 @@ func (j *convJob) runPart(p int) {
 			j.backFilterSetup(s)
 		}
 	}
-	for {
-		c := int(j.next.Add(1)) - 1
-		if c >= j.chunks {
-			return
-		}
-		lo, hi := split(g.N, j.chunks, c)
-		switch j.kind {
-		case jobForward:
-			switch {
-			case j.useWide:
-				j.forwardWide(p, lo, hi)
-			default:
-				j.forward(p, lo, hi)
-			}
-		default:
-			j.backward(s, c, lo, hi)
-		}
+	return s
+}
+
+// forwardImages runs images lo..hi-1 forward, through the layout the job
+// chose.
+func (j *convJob) forwardImages(p, lo, hi int) {
+	if j.useWide {
+		j.forwardWide(p, lo, hi)
+		return
 	}
+	j.forward(p, lo, hi)
 }
 
 // backward runs images lo..hi of the data gradient, the filter gradient
 // or both (jobBack: each image's dz made once for the two), the filter
 // gradient into chunk's sums.
 func (j *convJob) backward(s *convScratch, chunk, lo, hi int) {
-	data := j.kind == jobBackData || j.kind == jobBack
-	filter := j.kind == jobBackFilter || j.kind == jobBack
-	if filter {
+	j.clearChunk(chunk)
+	in := j.g.C * j.g.H * j.g.W
+	for n := lo; n < hi; n++ {
+		var dx []float32
+		if j.dx != nil {
+			dx = j.dx[n*in : (n+1)*in]
+		}
+		j.backImage(s, chunk, n, j.imageDz(s, n), dx)
+	}
+}
+
+// clearChunk zeroes chunk's filter and bias gradient sums, if the job
+// has them, before its first image.
+func (j *convJob) clearChunk(chunk int) {
+	if j.kind == jobBackFilter || j.kind == jobBack {
 		clear(j.acc[chunk])
 		clear(j.dbs[chunk])
 	}
-	for n := lo; n < hi; n++ {
-		dz := j.imageDz(s, n)
-		if data {
-			j.backDataImage(s, n, dz)
-		}
-		if filter {
-			j.backFilterImage(s, chunk, n, dz)
-		}
+}
+
+// backImage runs image n's data gradient into dx and its filter gradient
+// into chunk's sums, as the job's kind asks, from its dz.
+func (j *convJob) backImage(s *convScratch, chunk, n int, dz, dx []float32) {
+	if j.kind == jobBackData || j.kind == jobBack {
+		j.backDataImage(s, dz, dx)
+	}
+	if j.kind == jobBackFilter || j.kind == jobBack {
+		j.backFilterImage(s, chunk, n, dz)
 	}
 }
 
@@ -422,17 +462,16 @@ func (j *convJob) backDataSetup(s *convScratch) {
 	}
 }
 
-// backDataImage writes image n's dx from its dz.
-func (j *convJob) backDataImage(s *convScratch, n int, dz []float32) {
+// backDataImage writes an image's dx from its dz.
+func (j *convJob) backDataImage(s *convScratch, dz, dx []float32) {
 	if j.dshift {
-		j.backDataShiftedImage(s, n, dz)
+		j.backDataShiftedImage(s, dz, dx)
 		return
 	}
 	g := j.g
 	kkp := roundUp(g.C*g.K*g.K, 4)
 	np := g.OH * g.OW
 	npp := roundUp(np, 16)
-	in := g.C * g.H * g.W
 	ld := padLd(npp)
 	// dz is B; it is copied into a padded buffer when its rows are not a
 	// whole number of tiles or when their stride would make the rows of a
@@ -445,7 +484,7 @@ func (j *convJob) backDataImage(s *convScratch, n int, dz []float32) {
 		b, ldb = s.dcbuf, ld
 	}
 	gemm(kkp, npp, g.F, j.wT, g.F, b, ldb, s.dcol, ld, nil, 0)
-	col2im(g, j.taps, s.dcol, ld, j.dx[n*in:(n+1)*in], s.dsub)
+	col2im(g, j.taps, s.dcol, ld, dx, s.dsub)
 }
 
 // backFilterSetup sizes s for backFilterImage, for a run of images.

@@ -55,14 +55,31 @@ func (m *Model) build(n int, training bool) (*machine, error) {
 	pi := 0
 	var err error
 	var penalties G.Nodes
+	paired := false // layer i is the second of a pair built with the first
 	for i, li := range m.infos {
 		l := li.Layer
 		fail := func(err error) (*machine, error) {
 			return nil, fmt.Errorf("build %s: layer %d (%s): %w", m.arch.Name, i+1, li.Name, err)
 		}
+		if paired {
+			paired = false
+			mc.layers = append(mc.layers, cur)
+			continue
+		}
 		switch l.Kind {
 		case arch.KindConv2D:
-			p := ops.ConvParams{Stride: l.Stride, Padding: l.Padding, ReLU: l.Activation == arch.ActReLU, NoInputGrad: cur == x}
+			p := convParams(l, cur == x)
+			if next, ok := m.pairedWith(i, cur == x); ok {
+				// The pair's output is the second layer's; the first's
+				// output is inside the op.
+				mc.layers = append(mc.layers, nil)
+				if cur, err = ops.Conv2DPair(m.opsCfg, cur, weights[pi], weights[pi+1], weights[pi+2], weights[pi+3], p, convParams(next, false)); err != nil {
+					return fail(err)
+				}
+				pi += 4
+				paired = true
+				continue
+			}
 			if cur, err = ops.Conv2D(m.opsCfg, cur, weights[pi], weights[pi+1], p); err != nil {
 				return fail(err)
 			}
@@ -138,6 +155,23 @@ func (m *Model) build(n int, training bool) (*machine, error) {
 	m.arena.Share(g, append(G.Nodes{mc.logits}, mc.grads...)...)
 	mc.vm = G.NewTapeMachine(g)
 	return mc, nil
+}
+
+func convParams(l arch.Layer, first bool) ops.ConvParams {
+	return ops.ConvParams{Stride: l.Stride, Padding: l.Padding, ReLU: l.Activation == arch.ActReLU, NoInputGrad: first}
+}
+
+// pairedWith reports whether conv layer i, first when its input is the
+// data, runs as one op with the layer after it (see ops.Conv2DPair),
+// and returns that layer: both have ReLUs and the first needs no input
+// gradient.
+func (m *Model) pairedWith(i int, first bool) (arch.Layer, bool) {
+	if !first || i+1 >= len(m.infos) {
+		return arch.Layer{}, false
+	}
+	l, next := m.infos[i].Layer, m.infos[i+1].Layer
+	ok := l.Activation == arch.ActReLU && next.Kind == arch.KindConv2D && next.Activation == arch.ActReLU
+	return next, ok
 }
 
 // close releases the machine. gorgonia's tape machine carries a finalizer

@@ -15,6 +15,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"convlab/arch"
+	"convlab/arch/ops"
 )
 
 var cifar = arch.Shape{C: 3, H: 32, W: 32}
@@ -105,6 +106,13 @@ func TestLayerShapesMatchInfer(t *testing.T) {
 			}
 			for i, li := range m.infos {
 				n := mc.layers[i]
+				if _, paired := m.pairedWith(i, i == 0); paired {
+					// The first of a pair has its output inside the pair's op.
+					if n != nil {
+						t.Errorf("%s layer %d (%s): a node of its own, but paired with the next", name, i+1, li.Name)
+					}
+					continue
+				}
 				if n == nil {
 					if training || li.Layer.Kind != arch.KindDropout {
 						t.Errorf("%s layer %d (%s): no node", name, i+1, li.Name)
@@ -712,5 +720,41 @@ func TestDropoutMask(t *testing.T) {
 				t.Errorf("rate %v %v: %v of the values dropped", rate, dt, got)
 			}
 		}
+	}
+}
+
+// TestPresetsPairTheirFirstLayers checks that every preset's first two
+// convolutions (both with ReLUs, the first on the data) run as one
+// Conv2DPair op in the training graph, and no other layers do.
+func TestPresetsPairTheirFirstLayers(t *testing.T) {
+	for _, name := range arch.PresetNames() {
+		a, _ := arch.Preset(name)
+		m, err := Build(a, cifar, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mc, err := m.build(4, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pairs, convs := 0, 0
+		for _, n := range mc.g.AllNodes() {
+			switch n.Op().(type) {
+			case *ops.Conv2DPairOp:
+				pairs++
+			case *ops.Conv2DOp:
+				convs++
+			}
+		}
+		want := 0
+		for _, l := range a.Layers {
+			if l.Kind == arch.KindConv2D {
+				want++
+			}
+		}
+		if pairs != 1 || convs != want-2 {
+			t.Errorf("%s: %d pair ops and %d conv ops; want 1 and %d", name, pairs, convs, want-2)
+		}
+		mc.vm.Close()
 	}
 }

@@ -144,7 +144,8 @@ func (op *Conv2DOp) reluGrads(x, w, output, grad *G.Node) (G.Nodes, error) {
 
 // biasGrad hands on the bias gradient the filter kernel computes too.
 func (op *Conv2DOp) biasGrad(bf *ConvBackwardFilterOp, dw *G.Node) (*G.Node, error) {
-	return apply(op.name+": bias gradient", &ConvBiasGradOp{base: newBase("Conv2DBiasGrad", op.cfg), src: bf}, dw)
+	return side(op.cfg, op.name+": bias gradient", "Conv2DBiasGrad", dw, tensor.Shape{dw.Shape()[0]},
+		func() *tensor.Dense { return bf.db.t })
 }
 
 // ConvBackwardDataOp is dx = the gradient of a convolution with respect
@@ -346,37 +347,39 @@ func (op *ConvInputGradOp) Do(vals ...G.Value) (G.Value, error) {
 	return op.done(vals, dx), nil
 }
 
-// ConvBiasGradOp returns the bias gradient its ConvBackwardFilterOp
-// computed along with the filter gradient. Its input is that op's output,
-// so that it runs after it.
-type ConvBiasGradOp struct {
+// sideOp hands on a value another op computed along with its output (a
+// filter gradient's bias gradient, say). Its one input is that op's
+// output, so that it runs after it.
+type sideOp struct {
 	base
-	src *ConvBackwardFilterOp
+	rank  int                  // the input's
+	value func() *tensor.Dense // the value, once its op has run
+	shape tensor.Shape
 }
 
-func (op *ConvBiasGradOp) Arity() int    { return 1 }
-func (op *ConvBiasGradOp) Type() hm.Type { return hm.NewFnType(tt(4), tt(1)) }
-func (op *ConvBiasGradOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
-	s, err := shapes(op.name, ds, 1)
-	if err != nil {
-		return nil, err
-	}
-	if s[0].Dims() != 4 {
-		return nil, fmt.Errorf("%s: filter gradient %v must have rank 4", op.name, s[0])
-	}
-	return tensor.Shape{s[0][0]}, nil
+// side adds a sideOp handing on value, of the given shape, after src's op.
+func side(cfg *Config, what, name string, src *G.Node, shape tensor.Shape, value func() *tensor.Dense) (*G.Node, error) {
+	return apply(what, &sideOp{base: newBase(name, cfg), rank: src.Dims(), value: value, shape: shape}, src)
 }
-func (op *ConvBiasGradOp) Do(vals ...G.Value) (G.Value, error) {
-	in, err := inputs(op.name, vals, 1, 4)
+
+func (op *sideOp) Arity() int    { return 1 }
+func (op *sideOp) Type() hm.Type { return hm.NewFnType(tt(op.rank), tt(op.shape.Dims())) }
+func (op *sideOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
+	if _, err := shapes(op.name, ds, 1); err != nil {
+		return nil, err
+	}
+	return op.shape.Clone(), nil
+}
+func (op *sideOp) Do(vals ...G.Value) (G.Value, error) {
+	in, err := inputs(op.name, vals, 1, op.rank)
 	if err != nil {
 		return nil, err
 	}
-	dw := in[0]
-	db := op.src.db.t
-	if db == nil || db.Dtype() != dw.Dtype() || db.Shape()[0] != dw.Shape()[0] {
-		return nil, fmt.Errorf("%s: the filter gradient has not been computed in this run", op.name)
+	v := op.value()
+	if v == nil || v.Dtype() != in[0].Dtype() || !v.Shape().Eq(op.shape) {
+		return nil, fmt.Errorf("%s: the value has not been computed in this run", op.name)
 	}
-	return op.done(vals, db), nil
+	return op.done(vals, v), nil
 }
 
 // ReLUGradOp is dz = dOut where out > 0, else 0.

@@ -272,6 +272,20 @@ func TestOpErrors(t *testing.T) {
 	if _, err := Conv2D(cfg, x, w2, b, ConvParams{Stride: 1, Padding: "full"}); err == nil || !strings.Contains(err.Error(), "same or valid") {
 		t.Errorf("conv with padding full: %v", err)
 	}
+	relu1 := ConvParams{Stride: 1, Padding: "same", ReLU: true, NoInputGrad: true}
+	relu := ConvParams{Stride: 1, Padding: "same", ReLU: true}
+	if _, err := Conv2DPair(cfg, x, w2, b, w2, b, relu1, ConvParams{Stride: 1, Padding: "same"}); err == nil || !strings.Contains(err.Error(), "need a ReLU") {
+		t.Errorf("pair without the second ReLU: %v", err)
+	}
+	if _, err := Conv2DPair(cfg, x, w2, b, w2, b, relu1, relu); err == nil || !strings.Contains(err.Error(), "second") || !strings.Contains(err.Error(), "do not fit") {
+		t.Errorf("pair whose second filters take 2 channels of the first's 3: %v", err)
+	}
+	pair := &Conv2DPairOp{base: newBase("Conv2DPair", cfg), first: relu1, second: relu}
+	back := &Conv2DPairBackwardOp{base: newBase("Conv2DPairBackward", cfg), src: pair}
+	t4 := tensor.New(tensor.WithShape(1, 2, 5, 5), tensor.WithBacking(make([]float32, 50)))
+	if _, err := back.Do(t4, t4, t4, t4); err == nil || !strings.Contains(err.Error(), "forward pass has not run") {
+		t.Errorf("pair backward before the forward pass: %v", err)
+	}
 	if _, err := MaxPool2D(cfg, x, 6); err == nil {
 		t.Error("pool 6 on a 5x5 input accepted")
 	}
