@@ -34,7 +34,7 @@ const (
 type convScratch struct {
 	col, cbuf, dzT, sub, row []float32
 	dzn                      []float32 // one image's dz, made from y and dy
-	pairDy                   []float32 // one image's gradient of a pair's first output (pair.go)
+	dxn                      []float32 // one image's input gradient, in a chain (chain.go)
 	dcol, dcbuf, dsub        []float32 // the data gradient's, apart so that jobBack runs both
 	src                      []float32 // one image and a zero, for the gathered im2col
 }

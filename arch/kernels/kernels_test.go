@@ -562,9 +562,12 @@ func TestNoAllocs(t *testing.T) {
 	}
 	wp, bp := randSlice32(r, gp.WeightSize()), randSlice32(r, gp.F)
 	yp, dyp, dwp := make([]float32, gp.OutSize()), randSlice32(r, gp.OutSize()), make([]float32, gp.WeightSize())
+	chain := []ConvGeom{g0, gp}
+	ws, bs, ys := [][]float32{w0, wp}, [][]float32{b0, bp}, [][]float32{y0, yp}
+	dws, dbs := [][]float32{dw0, dwp}, [][]float32{db0, make([]float32, gp.F)}
 	step := func() {
-		Conv2DPairForward(g0, gp, x0, w0, b0, y0, wp, bp, yp)
-		Conv2DPairBackward(g0, gp, x0, y0, wp, yp, dyp, dw0, db0, dwp, bp)
+		Conv2DChainForward(chain, x0, ws, bs, ys)
+		Conv2DChainBackward(chain, x0, ys, ws, dyp, dws, dbs)
 		Conv2DForward(g, x, w, b, out, true)
 		ReLUGrad(out, dz, dz, 2)
 		Conv2DBackwardData(g, w, dz, dx)

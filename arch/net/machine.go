@@ -55,29 +55,35 @@ func (m *Model) build(n int, training bool) (*machine, error) {
 	pi := 0
 	var err error
 	var penalties G.Nodes
-	paired := false // layer i is the second of a pair built with the first
+	chained := 0 // layers left of a chain built with the one before
 	for i, li := range m.infos {
 		l := li.Layer
 		fail := func(err error) (*machine, error) {
 			return nil, fmt.Errorf("build %s: layer %d (%s): %w", m.arch.Name, i+1, li.Name, err)
 		}
-		if paired {
-			paired = false
-			mc.layers = append(mc.layers, cur)
+		if chained > 0 {
+			chained--
+			mc.layers = append(mc.layers, nil)
+			if chained == 0 {
+				mc.layers[i] = cur // the chain's output is its last layer's
+			}
 			continue
 		}
 		switch l.Kind {
 		case arch.KindConv2D:
 			p := convParams(l, cur == x)
-			if next, ok := m.pairedWith(i, cur == x); ok {
-				// The pair's output is the second layer's; the first's
-				// output is inside the op.
-				mc.layers = append(mc.layers, nil)
-				if cur, err = ops.Conv2DPair(m.opsCfg, cur, weights[pi], weights[pi+1], weights[pi+2], weights[pi+3], p, convParams(next, false)); err != nil {
+			if k := m.chainLength(i, cur == x); k > 1 {
+				// The layers' outputs but the last are inside the op.
+				layers := []ops.ConvParams{p}
+				for _, next := range m.infos[i+1 : i+k] {
+					layers = append(layers, convParams(next.Layer, false))
+				}
+				if cur, err = ops.Conv2DChain(m.opsCfg, cur, weights[pi:pi+2*k], layers); err != nil {
 					return fail(err)
 				}
-				pi += 4
-				paired = true
+				pi += 2 * k
+				mc.layers = append(mc.layers, nil)
+				chained = k - 1
 				continue
 			}
 			if cur, err = ops.Conv2D(m.opsCfg, cur, weights[pi], weights[pi+1], p); err != nil {
@@ -161,17 +167,21 @@ func convParams(l arch.Layer, first bool) ops.ConvParams {
 	return ops.ConvParams{Stride: l.Stride, Padding: l.Padding, ReLU: l.Activation == arch.ActReLU, NoInputGrad: first}
 }
 
-// pairedWith reports whether conv layer i, first when its input is the
-// data, runs as one op with the layer after it (see ops.Conv2DPair),
-// and returns that layer: both have ReLUs and the first needs no input
-// gradient.
-func (m *Model) pairedWith(i int, first bool) (arch.Layer, bool) {
-	if !first || i+1 >= len(m.infos) {
-		return arch.Layer{}, false
+// chainLength is how many layers from conv layer i on, first when its
+// input is the data, run as one op (see ops.Conv2DChain): the leading
+// run of convolutions with ReLUs, the first needing no input gradient.
+func (m *Model) chainLength(i int, first bool) int {
+	if !first {
+		return 0
 	}
-	l, next := m.infos[i].Layer, m.infos[i+1].Layer
-	ok := l.Activation == arch.ActReLU && next.Kind == arch.KindConv2D && next.Activation == arch.ActReLU
-	return next, ok
+	k := 0
+	for _, li := range m.infos[i:] {
+		if li.Layer.Kind != arch.KindConv2D || li.Layer.Activation != arch.ActReLU {
+			break
+		}
+		k++
+	}
+	return k
 }
 
 // close releases the machine. gorgonia's tape machine carries a finalizer

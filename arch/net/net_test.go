@@ -106,10 +106,10 @@ func TestLayerShapesMatchInfer(t *testing.T) {
 			}
 			for i, li := range m.infos {
 				n := mc.layers[i]
-				if _, paired := m.pairedWith(i, i == 0); paired {
-					// The first of a pair has its output inside the pair's op.
+				if i < m.chainLength(0, true)-1 {
+					// The outputs of a chain's layers but the last are inside its op.
 					if n != nil {
-						t.Errorf("%s layer %d (%s): a node of its own, but paired with the next", name, i+1, li.Name)
+						t.Errorf("%s layer %d (%s): a node of its own inside a chain", name, i+1, li.Name)
 					}
 					continue
 				}
@@ -723,12 +723,15 @@ func TestDropoutMask(t *testing.T) {
 	}
 }
 
-// TestPresetsPairTheirFirstLayers checks that every preset's first two
-// convolutions (both with ReLUs, the first on the data) run as one
-// Conv2DPair op in the training graph, and no other layers do.
-func TestPresetsPairTheirFirstLayers(t *testing.T) {
-	for _, name := range arch.PresetNames() {
-		a, _ := arch.Preset(name)
+// TestPresetsChainTheirLeadingConvolutions checks that every preset's
+// leading convolutions (all with ReLUs, the first on the data) run as one
+// Conv2DChain op in the training graph, and the others one op each.
+func TestPresetsChainTheirLeadingConvolutions(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		chain, convs int
+	}{{"strided", 4, 0}, {"maxpool", 2, 2}, {"deeper", 6, 0}} {
+		a, _ := arch.Preset(tc.name)
 		m, err := Build(a, cifar, 4)
 		if err != nil {
 			t.Fatal(err)
@@ -737,23 +740,18 @@ func TestPresetsPairTheirFirstLayers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pairs, convs := 0, 0
+		var chains []int
+		convs := 0
 		for _, n := range mc.g.AllNodes() {
 			switch n.Op().(type) {
-			case *ops.Conv2DPairOp:
-				pairs++
+			case *ops.Conv2DChainOp:
+				chains = append(chains, (n.Op().Arity()-1)/2)
 			case *ops.Conv2DOp:
 				convs++
 			}
 		}
-		want := 0
-		for _, l := range a.Layers {
-			if l.Kind == arch.KindConv2D {
-				want++
-			}
-		}
-		if pairs != 1 || convs != want-2 {
-			t.Errorf("%s: %d pair ops and %d conv ops; want 1 and %d", name, pairs, convs, want-2)
+		if len(chains) != 1 || chains[0] != tc.chain || convs != tc.convs {
+			t.Errorf("%s: chains of %v layers and %d conv ops; want one of %d and %d", tc.name, chains, convs, tc.chain, tc.convs)
 		}
 		mc.vm.Close()
 	}

@@ -72,8 +72,8 @@ func (a *Arena) Reset() {
 
 // Share makes the ops of g lend their outputs from a where that is safe:
 // every convlab op counts its inputs off, and the ops whose output is an
-// activation or an input gradient (convolution, a pair of them and the
-// first's output inside, pooling, masking, reshaping, the data
+// activation or an input gradient (convolution, a chain of them and the
+// outputs inside, pooling, masking, reshaping, the data
 // gradients, a fused ReLU convolution's input gradient) take their
 // output from a. Outputs read
 // after the run (keep: the weight gradients, say) and outputs no op reads
@@ -196,7 +196,7 @@ func (a *Arena) consumed(vals []G.Value) {
 // The ops whose outputs are activations or input gradients: the bulk of a
 // training graph's memory.
 func (op *Conv2DOp) output() *buffer            { return &op.out }
-func (op *Conv2DPairOp) output() *buffer        { return &op.out }
+func (op *Conv2DChainOp) output() *buffer       { return &op.out }
 func (op *ConvBackwardDataOp) output() *buffer  { return &op.out }
 func (op *ReLUGradOp) output() *buffer          { return &op.out }
 func (op *MaxPool2DOp) output() *buffer         { return &op.out }

@@ -192,7 +192,7 @@ func floats[T float](t *tensor.Dense) []T {
 }
 
 // maxInputs is the most tensor inputs an op takes.
-const maxInputs = 5
+const maxInputs = 4
 
 // inputs makes the checks every op's Do opens with: vals holds n values,
 // and the first len(ranks) of them are float32 or float64 dense tensors of

@@ -157,19 +157,19 @@ func TestGradients(t *testing.T) {
 			func(cfg *Config, xs []*G.Node) (*G.Node, error) {
 				return Conv2D(cfg, xs[0], xs[1], xs[2], ConvParams{Stride: 2, Padding: "valid"})
 			}},
-		// A net's first two layers as one op: stride 1 then 2, 'valid'
-		// then 'same', the second's F not a multiple of 4.
-		{"conv pair", []input{{[]int{2, 3, 6, 5}, nil, false}, {[]int{4, 3, 3, 3}, nil, true}, {[]int{4}, nil, true},
-			{[]int{3, 4, 3, 3}, nil, true}, {[]int{3}, nil, true}},
+		// A net's leading layers as one op: stride 1, 2, 1; 'same' and
+		// 'valid'; F not a multiple of 4.
+		{"conv chain", []input{{[]int{2, 3, 6, 5}, nil, false}, {[]int{4, 3, 3, 3}, nil, true}, {[]int{4}, nil, true},
+			{[]int{3, 4, 3, 3}, nil, true}, {[]int{3}, nil, true}, {[]int{2, 3, 3, 3}, nil, true}, {[]int{2}, nil, true}},
 			func(cfg *Config, xs []*G.Node) (*G.Node, error) {
-				return Conv2DPair(cfg, xs[0], xs[1], xs[2], xs[3], xs[4],
-					ConvParams{Stride: 1, Padding: "same", ReLU: true, NoInputGrad: true}, ConvParams{Stride: 2, Padding: "same", ReLU: true})
+				return Conv2DChain(cfg, xs[0], xs[1:], []ConvParams{{Stride: 1, Padding: "same", ReLU: true, NoInputGrad: true},
+					{Stride: 2, Padding: "same", ReLU: true}, {Stride: 1, Padding: "valid", ReLU: true}})
 			}},
-		{"conv pair valid", []input{{[]int{1, 2, 7, 7}, nil, false}, {[]int{3, 2, 3, 3}, nil, true}, {[]int{3}, nil, true},
+		{"conv chain of two", []input{{[]int{1, 2, 7, 7}, nil, false}, {[]int{3, 2, 3, 3}, nil, true}, {[]int{3}, nil, true},
 			{[]int{5, 3, 3, 3}, nil, true}, {[]int{5}, nil, true}},
 			func(cfg *Config, xs []*G.Node) (*G.Node, error) {
-				return Conv2DPair(cfg, xs[0], xs[1], xs[2], xs[3], xs[4],
-					ConvParams{Stride: 2, Padding: "valid", ReLU: true, NoInputGrad: true}, ConvParams{Stride: 1, Padding: "same", ReLU: true})
+				return Conv2DChain(cfg, xs[0], xs[1:], []ConvParams{{Stride: 2, Padding: "valid", ReLU: true, NoInputGrad: true},
+					{Stride: 1, Padding: "same", ReLU: true}})
 			}},
 		{"maxpool 2", []input{{[]int{2, 2, 4, 5}, nil, true}},
 			func(cfg *Config, xs []*G.Node) (*G.Node, error) { return MaxPool2D(cfg, xs[0], 2) }},

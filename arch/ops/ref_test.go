@@ -274,17 +274,20 @@ func TestOpErrors(t *testing.T) {
 	}
 	relu1 := ConvParams{Stride: 1, Padding: "same", ReLU: true, NoInputGrad: true}
 	relu := ConvParams{Stride: 1, Padding: "same", ReLU: true}
-	if _, err := Conv2DPair(cfg, x, w2, b, w2, b, relu1, ConvParams{Stride: 1, Padding: "same"}); err == nil || !strings.Contains(err.Error(), "need a ReLU") {
-		t.Errorf("pair without the second ReLU: %v", err)
+	if _, err := Conv2DChain(cfg, x, G.Nodes{w2, b, w2, b}, []ConvParams{relu1, {Stride: 1, Padding: "same"}}); err == nil || !strings.Contains(err.Error(), "needs a ReLU") {
+		t.Errorf("chain without the second ReLU: %v", err)
 	}
-	if _, err := Conv2DPair(cfg, x, w2, b, w2, b, relu1, relu); err == nil || !strings.Contains(err.Error(), "second") || !strings.Contains(err.Error(), "do not fit") {
-		t.Errorf("pair whose second filters take 2 channels of the first's 3: %v", err)
+	if _, err := Conv2DChain(cfg, x, G.Nodes{w2, b}, []ConvParams{relu1}); err == nil || !strings.Contains(err.Error(), "two layers or more") {
+		t.Errorf("chain of one layer: %v", err)
 	}
-	pair := &Conv2DPairOp{base: newBase("Conv2DPair", cfg), first: relu1, second: relu}
-	back := &Conv2DPairBackwardOp{base: newBase("Conv2DPairBackward", cfg), src: pair}
+	if _, err := Conv2DChain(cfg, x, G.Nodes{w2, b, w2, b}, []ConvParams{relu1, relu}); err == nil || !strings.Contains(err.Error(), "layer 2") || !strings.Contains(err.Error(), "do not fit") {
+		t.Errorf("chain whose second filters take 2 channels of the first's 3: %v", err)
+	}
+	chain := &Conv2DChainOp{base: newBase("Conv2DChain", cfg), layers: []ConvParams{relu1, relu}, mids: make([]buffer, 1)}
+	back := &Conv2DChainBackwardOp{base: newBase("Conv2DChainBackward", cfg), src: chain}
 	t4 := tensor.New(tensor.WithShape(1, 2, 5, 5), tensor.WithBacking(make([]float32, 50)))
 	if _, err := back.Do(t4, t4, t4, t4); err == nil || !strings.Contains(err.Error(), "forward pass has not run") {
-		t.Errorf("pair backward before the forward pass: %v", err)
+		t.Errorf("chain backward before the forward pass: %v", err)
 	}
 	if _, err := MaxPool2D(cfg, x, 6); err == nil {
 		t.Error("pool 6 on a 5x5 input accepted")
