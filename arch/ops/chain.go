@@ -31,10 +31,6 @@ type Conv2DChainOp struct {
 	back   bool // a backward op reads mids
 	// The geometries of the last forward pass, which made mids.
 	geoms []kernels.ConvGeom
-	// Scratch for the kernels' arguments, kept from run to run.
-	ws, bs, ys [][]float32
-	ws64, bs64 [][]float64
-	ys64       [][]float64
 }
 
 // Conv2DChain applies convolutions with fused ReLUs, each to the one
@@ -174,26 +170,27 @@ func (op *Conv2DChainOp) Do(vals ...G.Value) (G.Value, error) {
 		}
 		ys[i] = b.get(x.Dtype(), g.N, g.F, g.OH, g.OW)
 	}
-	if x.Dtype() == tensor.Float32 {
-		op.ws, op.bs, op.ys = chainArgs(op.ws, in[1:], 0), chainArgs(op.bs, in[1:], 1), chainArgs(op.ys, ys, -1)
-		kernels.Conv2DChainForward(gs, x.Float32s(), op.ws, op.bs, op.ys)
-	} else {
-		op.ws64, op.bs64, op.ys64 = chainArgs(op.ws64, in[1:], 0), chainArgs(op.bs64, in[1:], 1), chainArgs(op.ys64, ys, -1)
-		kernels.Conv2DChainForward(gs, x.Float64s(), op.ws64, op.bs64, op.ys64)
+	wts, bts := make([]*tensor.Dense, len(gs)), make([]*tensor.Dense, len(gs))
+	for i := range gs {
+		wts[i], bts[i] = in[1+2*i], in[2+2*i]
 	}
+	forDtype(x.Dtype(), chainForward[float32], chainForward[float64])(gs, x, wts, bts, ys)
 	return op.done(vals, ys[len(ys)-1]), nil
 }
 
-// chainArgs fills dst with the data of ts: every tensor (every < 0), or
-// of the interleaved weights and biases, every other one from every.
-func chainArgs[T float](dst [][]T, ts []*tensor.Dense, every int) [][]T {
-	dst = dst[:0]
+func chainForward[T float](gs []kernels.ConvGeom, x *tensor.Dense, ws, bs, ys []*tensor.Dense) {
+	kernels.Conv2DChainForward(gs, floats[T](x), chainArgs[T](ws), chainArgs[T](bs), chainArgs[T](ys))
+}
+
+// chainArgs is the data of each tensor of ts, nil for a nil tensor.
+func chainArgs[T float](ts []*tensor.Dense) [][]T {
+	d := make([][]T, len(ts))
 	for i, t := range ts {
-		if every < 0 || i%2 == every {
-			dst = append(dst, floats[T](t))
+		if t != nil {
+			d[i] = floats[T](t)
 		}
 	}
-	return dst
+	return d
 }
 
 // useArena lends the layers' outputs but the last from a too, each read
@@ -262,10 +259,7 @@ type Conv2DChainBackwardOp struct {
 	base
 	src      *Conv2DChainOp
 	dws, dbs []buffer
-	// Scratch for the kernels' arguments, kept from run to run.
-	ws, ys, gw, gb         [][]float32
-	ws64, ys64, gw64, gb64 [][]float64
-	read                   []G.Value
+	read     []G.Value // the chain's outputs inside, counted off the arena
 }
 
 func (op *Conv2DChainBackwardOp) Arity() int { return len(op.src.layers) + 2 }
@@ -329,17 +323,9 @@ func (op *Conv2DChainBackwardOp) Do(vals ...G.Value) (G.Value, error) {
 		dws[i] = op.dws[i].get(dt, g.F, g.C, g.K, g.K)
 		dbs[i] = op.dbs[i].get(dt, g.F)
 	}
-	ys[k-1], ws[0] = y, y // the first filters are not read: any tensor stands in
+	ys[k-1] = y // ws[0] stays nil: the first filters are not read
 	gs[0].Workers = op.cfg.Threads()
-	if dt == tensor.Float32 {
-		op.ws, op.ys, op.gw, op.gb = chainArgs(op.ws, ws, -1), chainArgs(op.ys, ys, -1), chainArgs(op.gw, dws, -1), chainArgs(op.gb, dbs, -1)
-		op.ws[0] = nil
-		kernels.Conv2DChainBackward(gs, x.Float32s(), op.ys, op.ws, dy.Float32s(), op.gw, op.gb)
-	} else {
-		op.ws64, op.ys64, op.gw64, op.gb64 = chainArgs(op.ws64, ws, -1), chainArgs(op.ys64, ys, -1), chainArgs(op.gw64, dws, -1), chainArgs(op.gb64, dbs, -1)
-		op.ws64[0] = nil
-		kernels.Conv2DChainBackward(gs, x.Float64s(), op.ys64, op.ws64, dy.Float64s(), op.gw64, op.gb64)
-	}
+	forDtype(dt, chainBackward[float32], chainBackward[float64])(gs, x, ys, ws, dy, dws, dbs)
 	if op.arena != nil {
 		op.read = op.read[:0]
 		for _, t := range ys[:k-1] {
@@ -349,4 +335,8 @@ func (op *Conv2DChainBackwardOp) Do(vals ...G.Value) (G.Value, error) {
 		clear(op.read)
 	}
 	return op.done(vals, dws[k-1]), nil
+}
+
+func chainBackward[T float](gs []kernels.ConvGeom, x *tensor.Dense, ys, ws []*tensor.Dense, dy *tensor.Dense, dws, dbs []*tensor.Dense) {
+	kernels.Conv2DChainBackward(gs, floats[T](x), chainArgs[T](ys), chainArgs[T](ws), floats[T](dy), chainArgs[T](dws), chainArgs[T](dbs))
 }
