@@ -62,11 +62,7 @@ func (m *Model) build(n int, training bool) (*machine, error) {
 			return nil, fmt.Errorf("build %s: layer %d (%s): %w", m.arch.Name, i+1, li.Name, err)
 		}
 		if chained > 0 {
-			chained--
-			mc.layers = append(mc.layers, nil)
-			if chained == 0 {
-				mc.layers[i] = cur // the chain's output is its last layer's
-			}
+			chained-- // built with the chain's first layer
 			continue
 		}
 		switch l.Kind {
@@ -82,7 +78,9 @@ func (m *Model) build(n int, training bool) (*machine, error) {
 					return fail(err)
 				}
 				pi += 2 * k
-				mc.layers = append(mc.layers, nil)
+				// The chain's output is its last layer's.
+				mc.layers = append(mc.layers, make(G.Nodes, k-1)...)
+				mc.layers = append(mc.layers, cur)
 				chained = k - 1
 				continue
 			}

@@ -120,29 +120,12 @@ func (op *Conv2DChainOp) InferShape(ds ...G.DimSizer) (tensor.Shape, error) {
 	return tensor.Shape{g.N, g.F, g.OH, g.OW}, nil
 }
 
-// denseInputs checks the values as inputs does, for any number of them:
-// dense float tensors of one element type and the given ranks.
-func denseInputs(op string, vals []G.Value, ranks []int) ([]*tensor.Dense, error) {
-	if err := checkArity(op, len(vals), len(ranks)); err != nil {
-		return nil, err
-	}
-	ts := make([]*tensor.Dense, len(vals))
-	for i, rank := range ranks {
-		d, err := dense(op, vals, i, rank)
-		if err != nil {
-			return nil, err
-		}
-		ts[i] = d
-	}
-	return ts, sameDtype(op, ts...)
-}
-
 func (op *Conv2DChainOp) Do(vals ...G.Value) (G.Value, error) {
 	ranks := []int{4}
 	for range op.layers {
 		ranks = append(ranks, 4, 1)
 	}
-	in, err := denseInputs(op.name, vals, ranks)
+	in, err := denseInputs(op.name, vals, len(ranks), ranks...)
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +270,7 @@ func (op *Conv2DChainBackwardOp) Do(vals ...G.Value) (G.Value, error) {
 	for i := range ranks {
 		ranks[i] = 4
 	}
-	in, err := denseInputs(op.name, vals, ranks)
+	in, err := denseInputs(op.name, vals, len(ranks), ranks...)
 	if err != nil {
 		return nil, err
 	}

@@ -200,17 +200,31 @@ const maxInputs = 4
 // tensors, in order.
 func inputs(op string, vals []G.Value, n int, ranks ...int) ([maxInputs]*tensor.Dense, error) {
 	var ts [maxInputs]*tensor.Dense
+	err := checkInputs(op, vals, n, ranks, ts[:len(ranks)])
+	return ts, err
+}
+
+// denseInputs is inputs for ops with any number of inputs (a chain of
+// convolutions has two a layer and one), the tensors in a slice.
+func denseInputs(op string, vals []G.Value, n int, ranks ...int) ([]*tensor.Dense, error) {
+	ts := make([]*tensor.Dense, len(ranks))
+	err := checkInputs(op, vals, n, ranks, ts)
+	return ts, err
+}
+
+// checkInputs makes inputs' checks, the tensors into ts.
+func checkInputs(op string, vals []G.Value, n int, ranks []int, ts []*tensor.Dense) error {
 	if err := checkArity(op, len(vals), n); err != nil {
-		return ts, err
+		return err
 	}
 	for i, rank := range ranks {
 		d, err := dense(op, vals, i, rank)
 		if err != nil {
-			return ts, err
+			return err
 		}
 		ts[i] = d
 	}
-	return ts, sameDtype(op, ts[:len(ranks)]...)
+	return sameDtype(op, ts...)
 }
 
 // dense returns the i-th input as a *tensor.Dense of the given rank (any
