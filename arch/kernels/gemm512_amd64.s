@@ -253,7 +253,12 @@ d16nobias:
 // func sgemm8x32zib(mb, k int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, bias *float32, flags int)
 //
 // sgemm8x32z with an indirect B: row p of B starts at b + boff[p]
-// (elements) instead of b + p·ldb.
+// (elements) instead of b + p·ldb. Each step prefetches row p's next 32
+// columns, the next strip's: its k rows are scattered through the shifted
+// copies, too many streams for the hardware prefetchers, and the strip's
+// first row block would otherwise wait on L2 for each of them (on an
+// Intel Xeon with AVX-512, training 3% to 7% faster a step, median of
+// alternating rounds). A prefetch past the buffer's end does not fault.
 TEXT ·sgemm8x32zib(SB), NOSPLIT, $0-80
 	ARGS
 	MOVQ b+32(FP), DI
@@ -281,6 +286,8 @@ i32loop:
 	MOVQ    (R12), R10
 	VMOVUPS (DI)(R10*4), Z16
 	VMOVUPS 64(DI)(R10*4), Z17
+	PREFETCHT0 128(DI)(R10*4)
+	PREFETCHT0 192(DI)(R10*4)
 	FMA32
 	ADDQ $4, SI
 	ADDQ $4, R15
@@ -305,7 +312,7 @@ i32nobias:
 
 // func sgemm8x16zib(mb, k int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, bias *float32, flags int)
 //
-// sgemm8x32zib for 16 columns.
+// sgemm8x32zib for 16 columns, prefetching the next 16.
 TEXT ·sgemm8x16zib(SB), NOSPLIT, $0-80
 	ARGS
 	MOVQ b+32(FP), DI
@@ -332,6 +339,7 @@ i16body:
 i16loop:
 	MOVQ    (R12), R10
 	VMOVUPS (DI)(R10*4), Z16
+	PREFETCHT0 64(DI)(R10*4)
 	FMA16
 	ADDQ $4, SI
 	ADDQ $4, R15
