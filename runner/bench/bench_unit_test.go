@@ -263,3 +263,30 @@ func TestSpread(t *testing.T) {
 		t.Errorf("strided row = %q", got)
 	}
 }
+
+func TestSharesAreOfTheRunsHighestPeak(t *testing.T) {
+	// Two rounds whose probes read 480 and 240 GFLOP/s (the host took a
+	// vCPU during the second). strided at 5,000 img/s is 80.2 GFLOP/s
+	// (see TestGFLOPSAndPeakShare): 17% of 480 in both rounds, not 33%
+	// of 240 in the second; the peer's rates are shares of 480 too.
+	in := arch.Shape{C: 3, H: 32, W: 32}
+	round := func(peak float64) []Result {
+		r := Result{Preset: "strided", Impl: "convlab", Threads: 2, Batch: 128, TrainImagesPerS: 5000, InferImagesPerS: 20000}
+		setGFLOPS(&r, in, peak)
+		return []Result{r}
+	}
+	ours := [][]Result{round(480), round(240)}
+	peer := [][]Result{{{Preset: "strided", Impl: "pytorch", Threads: 2, Batch: 128, TrainImagesPerS: 2500}}, {{Preset: "strided", Impl: "pytorch", Threads: 2, Batch: 128, TrainImagesPerS: 2500}}}
+	shareOfHighestPeak(ours, peer, in)
+	for i, rs := range append(ours, peer...) {
+		if rs[0].PeakGFLOPS != 480 {
+			t.Errorf("result %d: peak %v, want 480", i, rs[0].PeakGFLOPS)
+		}
+	}
+	if f := Format(ours[1]); !strings.Contains(f, "80 (17%)") {
+		t.Errorf("second round's share is not of the highest peak:\n%s", f)
+	}
+	if f := Format(peer[1]); !strings.Contains(f, "40 (8%)") {
+		t.Errorf("peer's share is not of the highest peak:\n%s", f)
+	}
+}
