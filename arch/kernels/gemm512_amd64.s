@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "flush_amd64.h"
 
 // AVX-512 (F) GEMM micro-kernels: 8 rows of C at a time, 32 or 16 columns
 // (two or one zmm register per row), the same contract as sgemm4x16 in
@@ -150,7 +151,8 @@
 // For each of mb row blocks r0 = 0, 8, 16, ...:
 // C[r0:r0+8][0:32] = init + A[r0:r0+8][0:k] · B[0:k][0:32], init and
 // flags as for sgemm4x16. k must be at least 1.
-TEXT ·sgemm8x32z(SB), NOSPLIT, $0-80
+TEXT ·sgemm8x32z(SB), NOSPLIT, $8-80
+	FLUSH_ON
 	ARGS
 	MOVQ ldb+40(FP), R10
 	SHLQ $2, R10
@@ -197,12 +199,14 @@ d32nobias:
 	DECQ R13
 	JNZ  d32block
 	VZEROUPPER
+	FLUSH_OFF
 	RET
 
 // func sgemm8x16z(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 //
 // sgemm8x32z for 16 columns.
-TEXT ·sgemm8x16z(SB), NOSPLIT, $0-80
+TEXT ·sgemm8x16z(SB), NOSPLIT, $8-80
+	FLUSH_ON
 	ARGS
 	MOVQ ldb+40(FP), R10
 	SHLQ $2, R10
@@ -248,6 +252,7 @@ d16nobias:
 	DECQ R13
 	JNZ  d16block
 	VZEROUPPER
+	FLUSH_OFF
 	RET
 
 // func sgemm8x32zib(mb, k int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, bias *float32, flags int)
@@ -259,7 +264,8 @@ d16nobias:
 // first row block would otherwise wait on L2 for each of them (on an
 // Intel Xeon with AVX-512, training 3% to 7% faster a step, median of
 // alternating rounds). A prefetch past the buffer's end does not fault.
-TEXT ·sgemm8x32zib(SB), NOSPLIT, $0-80
+TEXT ·sgemm8x32zib(SB), NOSPLIT, $8-80
+	FLUSH_ON
 	ARGS
 	MOVQ b+32(FP), DI
 
@@ -308,12 +314,14 @@ i32nobias:
 	DECQ R13
 	JNZ  i32block
 	VZEROUPPER
+	FLUSH_OFF
 	RET
 
 // func sgemm8x16zib(mb, k int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, bias *float32, flags int)
 //
 // sgemm8x32zib for 16 columns, prefetching the next 16.
-TEXT ·sgemm8x16zib(SB), NOSPLIT, $0-80
+TEXT ·sgemm8x16zib(SB), NOSPLIT, $8-80
+	FLUSH_ON
 	ARGS
 	MOVQ b+32(FP), DI
 
@@ -360,6 +368,7 @@ i16nobias:
 	DECQ R13
 	JNZ  i16block
 	VZEROUPPER
+	FLUSH_OFF
 	RET
 
 // The 16×16 kernel keeps 16 accumulators in flight: with 8 (sgemm8x16z)
@@ -446,7 +455,8 @@ i16nobias:
 // func sgemm16x16z(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 //
 // sgemm8x16z for blocks of 16 rows: C[r0:r0+16][0:16] for r0 = 0, 16, ...
-TEXT ·sgemm16x16z(SB), NOSPLIT, $0-80
+TEXT ·sgemm16x16z(SB), NOSPLIT, $8-80
+	FLUSH_ON
 	ARGS
 	MOVQ ldb+40(FP), R10
 	SHLQ $2, R10
@@ -499,4 +509,5 @@ q16nobias:
 	DECQ mb+0(FP)
 	JNZ  q16block
 	VZEROUPPER
+	FLUSH_OFF
 	RET

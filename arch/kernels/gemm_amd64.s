@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "flush_amd64.h"
 
 // DEINTERLEAVE8 stores the 8 even and the 8 odd values of the 16 at SI
 // at dst0 and dst1.
@@ -23,7 +24,8 @@
 // flags&1, else bias[r] broadcast along row r when bias is not nil, else
 // zero. When flags&2 the result is clamped at zero (ReLU) before it is
 // stored. k must be at least 1.
-TEXT ·sgemm4x16(SB), NOSPLIT, $0-80
+TEXT ·sgemm4x16(SB), NOSPLIT, $8-80
+	FLUSH_ON
 	MOVQ mb+0(FP), R13
 	MOVQ a+16(FP), R14
 	MOVQ lda+24(FP), R8
@@ -168,6 +170,7 @@ nobias:
 	DECQ R13
 	JNZ  block
 	VZEROUPPER
+	FLUSH_OFF
 	RET
 
 // func reluGradAVX(out, dOut, dz *float32, n int)
@@ -336,7 +339,8 @@ trdone:
 //
 // sgemm4x16 with an indirect B: row p of B starts at b + boff[p]
 // (elements) instead of b + p·ldb.
-TEXT ·sgemm4x16ib(SB), NOSPLIT, $0-80
+TEXT ·sgemm4x16ib(SB), NOSPLIT, $8-80
+	FLUSH_ON
 	MOVQ mb+0(FP), R13
 	MOVQ a+16(FP), R14
 	MOVQ lda+24(FP), R8
@@ -483,6 +487,7 @@ ibnobias:
 	DECQ R13
 	JNZ  ibblock
 	VZEROUPPER
+	FLUSH_OFF
 	RET
 
 // func maxPool2AVX(r0, r1, out *float32, n int)
