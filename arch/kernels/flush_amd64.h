@@ -1,8 +1,8 @@
 // Denormals are flushed to zero inside the matrix products, as TensorFlow
 // (and so Keras) does in every op it runs (port::ScopedFlushDenormal): on
 // Intel CPUs a multiply-add whose input or result is subnormal takes a
-// microcode assist, and a net whose gradients underflow trained 7 times
-// slower a step. The products run with the MXCSR's flush-to-zero (bit 15)
+// microcode assist, and a net whose gradients underflow trained up to 25
+// times slower a step. The products run with the MXCSR's flush-to-zero (bit 15)
 // and denormals-are-zero (bit 6) flags set and restore the caller's MXCSR
 // before they return, so Go code never sees the flags. Go does not
 // preempt assembly, so the flags never leave the function's thread.

@@ -78,7 +78,7 @@ func TestIntegrityIsNotTrainingCode(t *testing.T) {
 }
 
 // Every source file of a hashed package is embedded: a package that gains
-// assembly, say, must embed *.s too.
+// assembly, say, must embed *.s too, and the assembly's headers *.h.
 func TestEveryFileIsEmbedded(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("needs the go tool to find the packages' directories")
@@ -94,7 +94,7 @@ func TestEveryFileIsEmbedded(t *testing.T) {
 		}
 		for _, e := range entries {
 			name := e.Name()
-			source := strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go") || strings.HasSuffix(name, ".s")
+			source := strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go") || strings.HasSuffix(name, ".s") || strings.HasSuffix(name, ".h")
 			if !source || e.IsDir() {
 				continue
 			}
