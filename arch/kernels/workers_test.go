@@ -52,10 +52,11 @@ type nopJob struct{ wg sync.WaitGroup }
 func (*nopJob) runPart(int) {}
 
 // BenchmarkHandoff is the time of a two-part call of nothing after a
-// stretch of serial work: what each of a training step's ~20 parallel
-// calls pays to hand a part to a worker and wait for it.
+// stretch of serial work: what each of a training step's 7 to 15 parallel
+// calls pays to hand a part to a worker and wait for it. A gap longer
+// than spinFor finds the worker blocked.
 func BenchmarkHandoff(b *testing.B) {
-	for _, gap := range []time.Duration{0, 100 * time.Microsecond} {
+	for _, gap := range []time.Duration{0, 100 * time.Microsecond, 2*spinFor + time.Millisecond} {
 		b.Run(fmt.Sprintf("gap=%v", gap), func(b *testing.B) {
 			j := &nopJob{}
 			runParallel(j, 2, &j.wg)
@@ -68,6 +69,51 @@ func BenchmarkHandoff(b *testing.B) {
 				calls += time.Since(t)
 			}
 			b.ReportMetric(float64(calls.Nanoseconds())/float64(b.N)/1e3, "µs/call")
+		})
+	}
+}
+
+// TestPollBacksOffWhenTheCPUIsWanted: a poll whose yields to the OS are
+// taken twice gives up, and polls in the next pollBackoff do not wait;
+// one taken yield, or none, keeps polling until done or spinFor.
+func TestPollBacksOffWhenTheCPUIsWanted(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		taken   []bool // the yield's answers, in turn (then false)
+		doneAt  int    // the call of done that first reports true
+		want    bool
+		backOff bool
+	}{
+		{"no yield taken", nil, 2000, true, false},
+		{"one yield taken", []bool{false, true, false}, 2000, true, false},
+		{"two yields taken", []bool{true, false, true}, 1 << 30, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			yields := 0
+			// Only done or the yields end the poll: not the clock, nor the
+			// OS taking the CPU for a while from a loaded test machine.
+			pl := &poller{spinFor: time.Hour, preempted: time.Hour, yield: func() bool {
+				yields++
+				return yields <= len(tc.taken) && tc.taken[yields-1]
+			}}
+			calls := 0
+			got := pl.poll(func() bool { calls++; return calls >= tc.doneAt })
+			if got != tc.want {
+				t.Fatalf("poll = %v after %d calls of done and %d yields; want %v", got, calls, yields, tc.want)
+			}
+			if tc.want && calls != tc.doneAt {
+				t.Errorf("poll returned after %d calls of done; want %d, the first true", calls, tc.doneAt)
+			}
+			off := pl.offUntil.Load() > time.Now().UnixNano()
+			if off != tc.backOff {
+				t.Fatalf("polling off afterwards: %v; want %v", off, tc.backOff)
+			}
+			if off {
+				calls = 0
+				if pl.poll(func() bool { calls++; return false }) || calls != 1 {
+					t.Errorf("a poll while backed off called done %d times and reported true; want one call, false", calls)
+				}
+			}
 		})
 	}
 }
