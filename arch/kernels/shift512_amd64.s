@@ -80,3 +80,59 @@ prloop:
 prdone:
 	VZEROUPPER
 	RET
+
+// func copyRowsZ(dst *float32, ldd int, src *float32, lds, rows, w int)
+//
+// For each row r < rows: dst[r·ldd .. r·ldd+w) = src[r·lds .. r·lds+w),
+// w ≥ 1, the strides in elements: whole vectors of 16, then the row's
+// last w mod 16 values with a masked load and store, which touch no
+// value past the row.
+TEXT ·copyRowsZ(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), DI
+	MOVQ ldd+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ lds+24(FP), R9
+	MOVQ rows+32(FP), R10
+	MOVQ w+40(FP), R11
+	SHLQ $2, R8
+	SHLQ $2, R9
+	MOVQ R11, CX
+	ANDQ $15, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVW AX, K1 // the tail's lanes
+	SHRQ $4, R11 // whole vectors a row
+	TESTQ R10, R10
+	JZ    crdone
+
+crrow:
+	MOVQ DI, AX
+	MOVQ SI, BX
+	MOVQ R11, CX
+	TESTQ CX, CX
+	JZ    crtail
+
+crvec:
+	VMOVUPS (BX), Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    $64, AX
+	ADDQ    $64, BX
+	DECQ    CX
+	JNZ     crvec
+
+crtail:
+	KORTESTW K1, K1
+	JZ       crnext
+	VMOVUPS.Z (BX), K1, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+crnext:
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R10
+	JNZ  crrow
+
+crdone:
+	VZEROUPPER
+	RET

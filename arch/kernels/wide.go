@@ -83,6 +83,9 @@ func (g ConvGeom) tapOffsets(w wideGeom, boff []int) []int {
 func buildWide(g ConvGeom, w wideGeom, xn, buf, row []float32) {
 	s := g.Stride
 	buf = buf[:w.size]
+	if s == 1 && buildWide1(g, w, xn, buf) {
+		return
+	}
 	row = row[:w.wq*s]
 	for c := 0; c < g.C; c++ {
 		plane := xn[c*g.H*g.W : (c+1)*g.H*g.W]
@@ -122,6 +125,23 @@ func buildWide(g ConvGeom, w wideGeom, xn, buf, row []float32) {
 	clear(buf[g.C*s*s*w.plane:])
 }
 
+// buildWide1 is buildWide at stride 1 in two calls a channel, on the
+// avx512 path: the padded plane is zeroed, then the image's rows are
+// copied into it in one copyRows call. It reports false, doing nothing,
+// elsewhere.
+func buildWide1(g ConvGeom, w wideGeom, xn, buf []float32) bool {
+	rows, cols := min(g.H, w.hp-g.PadTop), min(g.W, w.wp-g.PadLeft)
+	if !useAVX512 || rows <= 0 || cols <= 0 {
+		return false
+	}
+	clear(buf)
+	for c := 0; c < g.C; c++ {
+		dst := buf[c*w.plane+g.PadTop*w.wq+g.PadLeft:]
+		copyRows(dst, w.wq, xn[c*g.H*g.W:], g.W, rows, cols)
+	}
+	return true
+}
+
 func (j *convJob) forwardWide(p, lo, hi int) {
 	g := j.g
 	s := &j.scr[p]
@@ -149,6 +169,9 @@ func (j *convJob) forwardWide(p, lo, hi int) {
 		for f := 0; f < g.F; f++ {
 			cw := s.cbuf[f*ld:]
 			o := out[f*np : (f+1)*np]
+			if copyRows(o, g.OW, cw, w.wq, g.OH, g.OW) {
+				continue
+			}
 			for oy := 0; oy < g.OH; oy++ {
 				copy(o[oy*g.OW:(oy+1)*g.OW], cw[oy*w.wq:])
 			}
