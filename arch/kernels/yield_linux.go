@@ -21,5 +21,5 @@ func threadSwitches() int64 {
 	if syscall.Getrusage(rusageThread, &ru) != nil {
 		return 0
 	}
-	return ru.Nivcsw
+	return int64(ru.Nivcsw)
 }
