@@ -201,3 +201,25 @@ func padLd(n int) int {
 	}
 	return n
 }
+
+// Parallel calls f(lo, hi) on contiguous ranges that cover [0, n), one
+// range a part, on up to workers goroutines (0 or less: GOMAXPROCS) of the
+// pool the kernels share, and returns when all are done.
+func Parallel(n, workers int, f func(lo, hi int)) {
+	if n <= 0 {
+		return
+	}
+	j := &rangeJob{n: n, parts: resolveWorkers(workers, n), f: f}
+	runParallel(j, j.parts, &j.wg)
+}
+
+type rangeJob struct {
+	n, parts int
+	f        func(lo, hi int)
+	wg       sync.WaitGroup
+}
+
+func (j *rangeJob) runPart(p int) {
+	lo, hi := split(j.n, j.parts, p)
+	j.f(lo, hi)
+}

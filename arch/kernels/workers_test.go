@@ -117,3 +117,28 @@ func TestPollBacksOffWhenTheCPUIsWanted(t *testing.T) {
 		})
 	}
 }
+
+// TestParallelCoversTheRangeOnce: the ranges f is called with cover
+// [0, n) exactly once, one range a part, for any worker count.
+func TestParallelCoversTheRangeOnce(t *testing.T) {
+	for _, n := range []int{0, 1, 5, 100} {
+		for _, workers := range []int{0, 1, 2, 3, 200} {
+			seen := make([]atomic.Int32, n)
+			var calls atomic.Int32
+			Parallel(n, workers, func(lo, hi int) {
+				calls.Add(1)
+				for i := lo; i < hi; i++ {
+					seen[i].Add(1)
+				}
+			})
+			for i := range seen {
+				if c := seen[i].Load(); c != 1 {
+					t.Fatalf("n=%d workers=%d: index %d covered %d times; want once", n, workers, i, c)
+				}
+			}
+			if want := resolveWorkers(workers, n); n > 0 && int(calls.Load()) != want {
+				t.Errorf("n=%d workers=%d: %d calls of f; want %d, one a part", n, workers, calls.Load(), want)
+			}
+		}
+	}
+}
