@@ -370,19 +370,3 @@ func padRows16(dst, src []float32, rows, u, ld int) bool {
 	padRows16Z(&dst[0], &src[0], rows, u)
 	return true
 }
-
-//go:noescape
-func copyRowsZ(dst *float32, ldd int, src *float32, lds, rows, w int)
-
-// copyRows sets dst[r·ldd+i] = src[r·lds+i] for r < rows and i < w in one
-// call on the avx512 path: a row of the study's images is 16 or 32
-// values, and a copy call a row cost more than the row's values. It
-// reports false, doing nothing, elsewhere.
-func copyRows(dst []float32, ldd int, src []float32, lds, rows, w int) bool {
-	if !useAVX512 || rows <= 0 || w <= 0 || ldd < w || lds < w {
-		return false
-	}
-	_, _ = dst[(rows-1)*ldd+w-1], src[(rows-1)*lds+w-1]
-	copyRowsZ(&dst[0], ldd, &src[0], lds, rows, w)
-	return true
-}

@@ -54,5 +54,4 @@ func gatherRows(idx []int32, np int, src, col []float32, ld int) bool { return f
 
 func maskCopy(dst, src, mask []float32, n, planes, ldd, lds int) bool { return false }
 
-func padRows16(dst, src []float32, rows, u, ld int) bool                    { return false }
-func copyRows(dst []float32, ldd int, src []float32, lds, rows, w int) bool { return false }
+func padRows16(dst, src []float32, rows, u, ld int) bool { return false }

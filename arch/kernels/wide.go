@@ -1,5 +1,7 @@
 package kernels
 
+import "math"
+
 // The forward pass can read the kernel taps straight from a zero-padded
 // (and, for stride s > 1, polyphase-split) copy of each image instead of
 // from an im2col matrix. The padded image is
@@ -125,13 +127,32 @@ func buildWide(g ConvGeom, w wideGeom, xn, buf, row []float32) {
 	clear(buf[g.C*s*s*w.plane:])
 }
 
-// buildWide1 is buildWide at stride 1 in two calls a channel, on the
-// avx512 path: the padded plane is zeroed, then the image's rows are
-// copied into it in one copyRows call. It reports false, doing nothing,
-// elsewhere.
+// allOnes is maskCopy's mask for a plain copy: every bit set.
+var allOnes = func() (m [16]float32) {
+	for i := range m {
+		m[i] = math.Float32frombits(^uint32(0))
+	}
+	return m
+}()
+
+// copyRows sets dst[r·ldd+i] = src[r·lds+i] for r < rows and i < w in one
+// maskCopy call with an all-ones mask: a row of the study's images is 16
+// or 32 values, and a copy call a row cost more than the row's values. It
+// reports false, doing nothing, where maskCopy does (off the avx512 path,
+// or w not a multiple of 16).
+func copyRows(dst []float32, ldd int, src []float32, lds, rows, w int) bool {
+	if rows <= 0 || w <= 0 || ldd < w || lds < w {
+		return false
+	}
+	return maskCopy(dst, src, allOnes[:], w, rows, ldd, lds)
+}
+
+// buildWide1 is buildWide at stride 1 in one clear and a copyRows call a
+// channel, on the avx512 path with rows of whole 16-value vectors. It
+// reports false, doing nothing, elsewhere.
 func buildWide1(g ConvGeom, w wideGeom, xn, buf []float32) bool {
 	rows, cols := min(g.H, w.hp-g.PadTop), min(g.W, w.wp-g.PadLeft)
-	if !useAVX512 || rows <= 0 || cols <= 0 {
+	if !useAVX512 || rows <= 0 || cols <= 0 || cols%16 != 0 {
 		return false
 	}
 	clear(buf)
