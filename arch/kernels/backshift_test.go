@@ -164,10 +164,10 @@ func TestPolyphase(t *testing.T) {
 // zeroed, the others copied bit for bit (NaN payloads included), nothing
 // written between the planes.
 func TestMaskCopy(t *testing.T) {
-	if !slices.Contains(Paths(), PathAVX512) {
-		t.Skip("maskCopy runs on the avx512 path only")
-	}
-	withPath(t, PathAVX512)
+	withSIMDPaths(t, testMaskCopy)
+}
+
+func testMaskCopy(t *testing.T) {
 	r := rand.New(rand.NewPCG(4, 4))
 	ones := math.Float32frombits(^uint32(0))
 	for _, sz := range [][4]int{{16, 16, 1, 16}, {64, 16, 3, 70}, {256, 48, 5, 300}, {1024, 32, 2, 1030}} {
@@ -215,10 +215,10 @@ func TestMaskCopy(t *testing.T) {
 // against polyphase followed by buildShifted, value for value, and that
 // it takes the study's strided layers.
 func TestBuildShiftedPoly2(t *testing.T) {
-	if !slices.Contains(Paths(), PathAVX512) {
-		t.Skip("the one-pass split runs on the avx512 path only")
-	}
-	withPath(t, PathAVX512)
+	withSIMDPaths(t, testBuildShiftedPoly2)
+}
+
+func testBuildShiftedPoly2(t *testing.T) {
 	for i, c := range append(slices.Clone(convCases), benchLayers[1], benchLayers[3]) {
 		g := newGeom(t, c)
 		if g.Stride != 2 || !g.shiftOK() {

@@ -58,12 +58,15 @@ func gemm(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, 
 	for k0 := 0; k0 < k; k0 += kcBlock {
 		kc := min(kcBlock, k-k0)
 		fl, bi := blockFlags(flags, k0, kc, k, bias, m)
-		if useAVX512 {
+		switch {
+		case useAVX512:
 			panelZ(m, n, kc, a[k0:], lda, b[k0*ldb:], ldb, nil, c, ldc, bi, fl)
-			continue
-		}
-		for j := 0; j < n; j += 16 {
-			kern4x16(m/4, kc, a[k0:], lda, b[k0*ldb+j:], ldb, c[j:], ldc, bi, fl)
+		case useAVX:
+			panelY(m, n, kc, a[k0:], lda, b[k0*ldb:], ldb, nil, c, ldc, bi, fl)
+		default:
+			for j := 0; j < n; j += 16 {
+				kern4x16(m/4, kc, a[k0:], lda, b[k0*ldb+j:], ldb, c[j:], ldc, bi, fl)
+			}
 		}
 	}
 }
@@ -106,6 +109,28 @@ func panelZ(m, n, k int, a []float32, lda int, b []float32, ldb int, boff []int,
 			}
 		}
 		j += w
+	}
+}
+
+// panelY is one k-block of gemm (boff nil) or gemmIB (B's rows at
+// b[boff[p]:]) on the AVX2 kernels: per 16-column strip, 6-row blocks
+// (sgemm6x16) over the rows they can take while leaving a multiple of 4,
+// an even number of them, then 4-row blocks for the rest.
+func panelY(m, n, k int, a []float32, lda int, b []float32, ldb int, boff []int, c []float32, ldc int, bias []float32, flags int) {
+	m6 := m / 12 * 12
+	var tailBias []float32
+	if bias != nil {
+		tailBias = bias[m6:]
+	}
+	for j := 0; j < n; j += 16 {
+		kern6x16(m6/6, k, a, lda, b[j:], ldb, boff, c[j:], ldc, bias, flags)
+		switch {
+		case m6 == m:
+		case boff == nil:
+			kern4x16((m-m6)/4, k, a[m6*lda:], lda, b[j:], ldb, c[m6*ldc+j:], ldc, tailBias, flags)
+		default:
+			kern4x16ib((m-m6)/4, k, a[m6*lda:], lda, b[j:], boff, c[m6*ldc+j:], ldc, tailBias, flags)
+		}
 	}
 }
 

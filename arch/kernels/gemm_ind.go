@@ -69,12 +69,15 @@ func gemmIB(m, n, k int, a []float32, lda int, b []float32, boff []int, c []floa
 	for k0 := 0; k0 < k; k0 += kcBlock {
 		kc := min(kcBlock, k-k0)
 		fl, bi := blockFlags(flags, k0, kc, k, bias, m)
-		if useAVX512 {
+		switch {
+		case useAVX512:
 			panelZ(m, n, kc, a[k0:], lda, b, 0, boff[k0:k0+kc], c, ldc, bi, fl)
-			continue
-		}
-		for j := 0; j < n; j += 16 {
-			kern4x16ib(m/4, kc, a[k0:], lda, b[j:], boff[k0:k0+kc], c[j:], ldc, bi, fl)
+		case useAVX:
+			panelY(m, n, kc, a[k0:], lda, b, 0, boff[k0:k0+kc], c, ldc, bi, fl)
+		default:
+			for j := 0; j < n; j += 16 {
+				kern4x16ib(m/4, kc, a[k0:], lda, b[j:], boff[k0:k0+kc], c[j:], ldc, bi, fl)
+			}
 		}
 	}
 }

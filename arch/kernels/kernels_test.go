@@ -146,6 +146,25 @@ func withKernels(t *testing.T, f func(t *testing.T)) {
 	}
 }
 
+// withSIMDPaths runs f as a subtest on each assembly path this CPU has
+// (avx512, avx2), skipping where it has neither.
+func withSIMDPaths(t *testing.T, f func(t *testing.T)) {
+	ran := false
+	for _, p := range Paths() {
+		if p == PathGo {
+			continue
+		}
+		ran = true
+		t.Run(p, func(t *testing.T) {
+			withPath(t, p)
+			f(t)
+		})
+	}
+	if !ran {
+		t.Skip("this CPU has neither AVX-512F nor AVX2 with FMA")
+	}
+}
+
 // withPath selects kernel path p until t ends.
 func withPath(t testing.TB, p string) {
 	t.Helper()
@@ -712,6 +731,61 @@ func TestGEMMAVX512MatchesAVX2Bitwise(t *testing.T) {
 			}
 			if !slices.Equal(i5, i2) {
 				t.Errorf("gemmIB %v flags=%d: avx512 differs bitwise from avx2", s, flags)
+			}
+		}
+	}
+}
+
+// TestGEMMSixRowBlocksMatchFourRowBlocksBitwise: on the avx2 path gemm
+// and gemmIB run 6-row blocks (sgemm6x16, sgemm6x16ib) where they fit and
+// 4-row ones for the rest; each value gets the same fused multiply-adds
+// in the same order as with 4-row blocks alone, so the two agree bit for
+// bit, for row counts with no 6-row block (4, 8), all 6-row blocks (12,
+// 144) and both (16, 28, 32), across k-block boundaries.
+func TestGEMMSixRowBlocksMatchFourRowBlocksBitwise(t *testing.T) {
+	if !slices.Contains(Paths(), PathAVX2) {
+		t.Skip("this CPU has no AVX2 with FMA")
+	}
+	withPath(t, PathAVX2)
+	// fourRows is gemm and gemmIB as they were before the 6-row blocks:
+	// 4-row blocks down each 16-column strip.
+	fourRows := func(m, n, k int, a []float32, b []float32, boff []int, c []float32, bias []float32, flags int) {
+		for k0 := 0; k0 < k; k0 += kcBlock {
+			kc := min(kcBlock, k-k0)
+			fl, bi := blockFlags(flags, k0, kc, k, bias, m)
+			for j := 0; j < n; j += 16 {
+				if boff == nil {
+					kern4x16(m/4, kc, a[k0:], k, b[k0*n+j:], n, c[j:], n, bi, fl)
+				} else {
+					kern4x16ib(m/4, kc, a[k0:], k, b[j:], boff[k0:k0+kc], c[j:], n, bi, fl)
+				}
+			}
+		}
+	}
+	r := rand.New(rand.NewPCG(6, 12))
+	for _, s := range [][3]int{{4, 16, 3}, {8, 32, 1}, {12, 16, 2}, {16, 48, 27}, {28, 16, 300}, {32, 64, 144}, {144, 16, 513}, {144, 32, 16}} {
+		m, n, k := s[0], s[1], s[2]
+		a, b := randSlice32(r, m*k), randSlice32(r, k*n)
+		bias, c0 := randSlice32(r, m), randSlice32(r, m*n)
+		buf := randSlice32(r, 2*k*n+n)
+		boff := make([]int, k)
+		for p := range boff {
+			boff[p] = r.IntN(len(buf) - n + 1)
+		}
+		for _, flags := range []int{0, kReLU, kAccum, kAccum | kReLU} {
+			for _, bi := range [][]float32{nil, bias} {
+				want, got := slices.Clone(c0), slices.Clone(c0)
+				fourRows(m, n, k, a, b, nil, want, bi, flags)
+				gemm(m, n, k, a, k, b, n, got, n, bi, flags)
+				if !slices.Equal(got, want) {
+					t.Errorf("gemm %v flags=%d bias=%v: differs bitwise from 4-row blocks", s, flags, bi != nil)
+				}
+				want, got = slices.Clone(c0), slices.Clone(c0)
+				fourRows(m, n, k, a, buf, boff, want, bi, flags)
+				gemmIB(m, n, k, a, k, buf, boff, got, n, bi, flags)
+				if !slices.Equal(got, want) {
+					t.Errorf("gemmIB %v flags=%d bias=%v: differs bitwise from 4-row blocks", s, flags, bi != nil)
+				}
 			}
 		}
 	}

@@ -80,3 +80,55 @@ prloop:
 prdone:
 	VZEROUPPER
 	RET
+
+// func maskCopyY(dst, src, mask *float32, n, period, planes, ldd, lds int)
+//
+// maskCopyZ on ymm registers, for the avx2 path: two 8-value halves a
+// 16-value step, with the same arguments and constraints.
+TEXT ·maskCopyY(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ mask+16(FP), R8
+	MOVQ n+24(FP), R11
+	MOVQ period+32(FP), R10
+	MOVQ planes+40(FP), R12
+	MOVQ ldd+48(FP), R13
+	MOVQ lds+56(FP), R14
+	SHLQ $2, R10
+	SHLQ $2, R13
+	SHLQ $2, R14
+	SHRQ $4, R11
+	TESTQ R12, R12
+	JZ    mcydone
+
+mcyplane:
+	MOVQ DI, AX
+	MOVQ SI, BX
+	XORQ R9, R9
+	MOVQ R11, CX
+
+mcyloop:
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+	VANDPS  (R8)(R9*1), Y0, Y0
+	VANDPS  32(R8)(R9*1), Y1, Y1
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    $64, AX
+	ADDQ    $64, BX
+	ADDQ    $64, R9
+	CMPQ    R9, R10
+	JNE     mcynext
+	XORQ    R9, R9
+
+mcynext:
+	DECQ CX
+	JNZ  mcyloop
+	ADDQ R13, DI
+	ADDQ R14, SI
+	DECQ R12
+	JNZ  mcyplane
+
+mcydone:
+	VZEROUPPER
+	RET

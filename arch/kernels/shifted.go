@@ -219,13 +219,13 @@ func (j *convJob) shiftImage(s *convScratch, xn, buf []float32) {
 
 // buildShiftedPoly2 is polyphase and buildShifted in one at stride 2: the
 // sub-images go straight into the copies of the variants that do not
-// shift (dx = 0), and the others copy from those, on the avx512 path with
+// shift (dx = 0), and the others copy from those, on the avx512 and avx2 paths with
 // even image sides and Wq a multiple of 8. It reports false, doing
 // nothing, elsewhere.
 func buildShiftedPoly2(g ConvGeom, sg *shiftGeom, xn, buf []float32) bool {
 	hq, wq := sg.hq, sg.wq
 	n := hq * wq
-	if g.Stride != 2 || g.H%2 != 0 || g.W%2 != 0 || !useAVX512 || wq%8 != 0 || n%16 != 0 {
+	if g.Stride != 2 || g.H%2 != 0 || g.W%2 != 0 || !useAVX || wq%8 != 0 || n%16 != 0 {
 		return false
 	}
 	plain := [4]int{-1, -1, -1, -1}

@@ -82,6 +82,37 @@ func kern8z(w, m8, k int, a []float32, lda int, b []float32, ldb int, boff []int
 }
 
 //go:noescape
+func sgemm6x16(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+
+//go:noescape
+func sgemm6x16ib(mb, k int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, bias *float32, flags int)
+
+// kern6x16 computes mb row blocks of 6×16 on the AVX2 path: see
+// sgemm6x16. With boff set, B's rows are at b[boff[p]:] (see
+// sgemm6x16ib), and the caller has checked that every row's 16 values
+// lie inside b.
+func kern6x16(mb, k int, a []float32, lda int, b []float32, ldb int, boff []int, c []float32, ldc int, bias []float32, flags int) {
+	if mb <= 0 || k <= 0 {
+		return
+	}
+	// Bounds checks standing in for the assembly's reads and writes.
+	_ = a[(6*mb-1)*lda+k-1]
+	_ = c[(6*mb-1)*ldc+15]
+	var bp *float32
+	if bias != nil {
+		_ = bias[6*mb-1]
+		bp = &bias[0]
+	}
+	if boff != nil {
+		_, _ = boff[k-1], b[15]
+		sgemm6x16ib(mb, k, &a[0], lda, &b[0], &boff[0], &c[0], ldc, bp, flags)
+		return
+	}
+	_ = b[(k-1)*ldb+15]
+	sgemm6x16(mb, k, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags)
+}
+
+//go:noescape
 func sgemm4x16(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
 // kern4x16 computes mb row blocks of 4×16: see sgemm4x16.
@@ -342,18 +373,25 @@ func gatherRows(idx []int32, np int, src, col []float32, ld int) bool {
 //go:noescape
 func maskCopyZ(dst, src, mask *float32, n, period, planes, ldd, lds int)
 
+//go:noescape
+func maskCopyY(dst, src, mask *float32, n, period, planes, ldd, lds int)
+
 // maskCopy sets, for planes k < planes, dst[k·ldd + i] = src[k·lds + i]
 // where mask[i mod len(mask)] is all ones and 0 where it is zero (mask
 // holds those two bit patterns), for i < n, in one call on the avx512
-// path; it reports false, doing nothing, elsewhere or unless n and
-// len(mask) are multiples of 16.
+// and avx2 paths; it reports false, doing nothing, on the go path or
+// unless n and len(mask) are multiples of 16.
 func maskCopy(dst, src, mask []float32, n, planes, ldd, lds int) bool {
 	p := len(mask)
-	if !useAVX512 || planes <= 0 || n <= 0 || n%16 != 0 || p == 0 || p%16 != 0 {
+	if !useAVX || planes <= 0 || n <= 0 || n%16 != 0 || p == 0 || p%16 != 0 {
 		return false
 	}
 	_, _ = dst[(planes-1)*ldd+n-1], src[(planes-1)*lds+n-1]
-	maskCopyZ(&dst[0], &src[0], &mask[0], n, p, planes, ldd, lds)
+	if useAVX512 {
+		maskCopyZ(&dst[0], &src[0], &mask[0], n, p, planes, ldd, lds)
+	} else {
+		maskCopyY(&dst[0], &src[0], &mask[0], n, p, planes, ldd, lds)
+	}
 	return true
 }
 

@@ -138,7 +138,7 @@ var allOnes = func() (m [16]float32) {
 // copyRows sets dst[r·ldd+i] = src[r·lds+i] for r < rows and i < w in one
 // maskCopy call with an all-ones mask: a row of the study's images is 16
 // or 32 values, and a copy call a row cost more than the row's values. It
-// reports false, doing nothing, where maskCopy does (off the avx512 path,
+// reports false, doing nothing, where maskCopy does (on the go path,
 // or w not a multiple of 16).
 func copyRows(dst []float32, ldd int, src []float32, lds, rows, w int) bool {
 	if rows <= 0 || w <= 0 || ldd < w || lds < w {
@@ -148,11 +148,11 @@ func copyRows(dst []float32, ldd int, src []float32, lds, rows, w int) bool {
 }
 
 // buildWide1 is buildWide at stride 1 in one clear and a copyRows call a
-// channel, on the avx512 path with rows of whole 16-value vectors. It
+// channel, on the avx512 and avx2 paths with rows of whole 16-value vectors. It
 // reports false, doing nothing, elsewhere.
 func buildWide1(g ConvGeom, w wideGeom, xn, buf []float32) bool {
 	rows, cols := min(g.H, w.hp-g.PadTop), min(g.W, w.wp-g.PadLeft)
-	if !useAVX512 || rows <= 0 || cols <= 0 || cols%16 != 0 {
+	if !useAVX || rows <= 0 || cols <= 0 || cols%16 != 0 {
 		return false
 	}
 	clear(buf)

@@ -11,9 +11,10 @@ import (
 // for strides at, and past, the width; a width that is not whole vectors
 // is declined, with nothing written.
 func TestCopyRowsCopiesRowsAndNothingElse(t *testing.T) {
-	if !useAVX512 {
-		t.Skip("copyRows is the avx512 path's; it reports false elsewhere")
-	}
+	withSIMDPaths(t, testCopyRows)
+}
+
+func testCopyRows(t *testing.T) {
 	const sentinel = -7
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, tc := range []struct{ rows, w, ldd, lds int }{
@@ -34,7 +35,7 @@ func TestCopyRowsCopiesRowsAndNothingElse(t *testing.T) {
 			}
 			whole := tc.w%16 == 0
 			if got := copyRows(dst[:(tc.rows-1)*tc.ldd+tc.w], tc.ldd, src, tc.lds, tc.rows, tc.w); got != whole {
-				t.Fatalf("copyRows reported %v on the avx512 path; want %v", got, whole)
+				t.Fatalf("copyRows reported %v on the %s path; want %v", got, Path(), whole)
 			}
 			for i, v := range dst {
 				row, col := i/tc.ldd, i%tc.ldd
@@ -50,14 +51,16 @@ func TestCopyRowsCopiesRowsAndNothingElse(t *testing.T) {
 	}
 }
 
-// TestBuildWideOneCallPerChannel: at stride 1 the avx512 path's padded
+// TestBuildWideOneCallPerChannel: at stride 1 the avx512 and avx2 paths' padded
 // planes are the general loop's, value for value, with the padding zero
 // even where the buffer held other values before (padding 1 and 2, and
 // none, where 'valid' crops the copied columns).
 func TestBuildWideOneCallPerChannel(t *testing.T) {
-	if !useAVX512 {
-		t.Skip("buildWide1 is the avx512 path's")
-	}
+	withSIMDPaths(t, testBuildWide1)
+}
+
+func testBuildWide1(t *testing.T) {
+	simd := Path()
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, c := range []convCase{
 		{1, 16, 32, 32, 16, 3, 1, "same"},
@@ -75,7 +78,7 @@ func TestBuildWideOneCallPerChannel(t *testing.T) {
 			want := make([]float32, w.size)
 			withPath(t, PathGo)
 			buildWide(g, w, xn, want, make([]float32, w.wq))
-			withPath(t, PathAVX512)
+			withPath(t, simd)
 			got := randSlice32(r, w.size) // stale values the padding must overwrite
 			buildWide(g, w, xn, got, make([]float32, w.wq))
 			for i := range want {
