@@ -645,3 +645,71 @@ up1:
 updone:
 	VZEROUPPER
 	RET
+
+// func maxPool2BwdAVX(r0, r1, m, grad, d0, d1 *float32, n int)
+//
+// maxPool2BwdZ on ymm registers, for t < n rounded down to 8: the window
+// r0[2t], r0[2t+1], r1[2t], r1[2t+1] passes grad[t] to the first of them
+// equal to m[t] (EQ_OQ: NaN equals nothing) and 0 to the other three, all
+// of d0[0:2t] and d1[0:2t] written. The even/odd split by VSHUFPS leaves
+// the 8 windows in the order 0 1 4 5 2 3 6 7, which VPERMPD $0xD8 gives
+// m and grad too, and which VUNPCKLPS/VUNPCKHPS undo on the way out.
+TEXT ·maxPool2BwdAVX(SB), NOSPLIT, $0-56
+	MOVQ r0+0(FP), SI
+	MOVQ r1+8(FP), DI
+	MOVQ m+16(FP), R8
+	MOVQ grad+24(FP), R9
+	MOVQ d0+32(FP), BX
+	MOVQ d1+40(FP), DX
+	MOVQ n+48(FP), CX
+	SHRQ $3, CX
+	JZ   pbydone
+
+pbyloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS (DI), Y2
+	VMOVUPS 32(DI), Y3
+	VSHUFPS $0x88, Y1, Y0, Y4 // r0 even
+	VSHUFPS $0xDD, Y1, Y0, Y5 // r0 odd
+	VSHUFPS $0x88, Y3, Y2, Y6 // r1 even
+	VSHUFPS $0xDD, Y3, Y2, Y7 // r1 odd
+	VPERMPD $0xD8, (R8), Y8
+	VPERMPD $0xD8, (R9), Y9
+
+	VCMPPS  $0, Y8, Y4, Y4
+	VCMPPS  $0, Y8, Y5, Y5
+	VCMPPS  $0, Y8, Y6, Y6
+	VCMPPS  $0, Y8, Y7, Y7
+	VANDNPS Y5, Y4, Y5      // only the first match counts
+	VORPS   Y4, Y5, Y10
+	VANDNPS Y6, Y10, Y6
+	VORPS   Y10, Y6, Y10
+	VANDNPS Y7, Y10, Y7
+
+	VANDPS Y9, Y4, Y4
+	VANDPS Y9, Y5, Y5
+	VANDPS Y9, Y6, Y6
+	VANDPS Y9, Y7, Y7
+
+	VUNPCKLPS Y5, Y4, Y0
+	VUNPCKHPS Y5, Y4, Y1
+	VUNPCKLPS Y7, Y6, Y2
+	VUNPCKHPS Y7, Y6, Y3
+	VMOVUPS   Y0, (BX)
+	VMOVUPS   Y1, 32(BX)
+	VMOVUPS   Y2, (DX)
+	VMOVUPS   Y3, 32(DX)
+
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $32, R8
+	ADDQ $32, R9
+	ADDQ $64, BX
+	ADDQ $64, DX
+	DECQ CX
+	JNZ  pbyloop
+
+pbydone:
+	VZEROUPPER
+	RET

@@ -127,6 +127,25 @@ func poolFwdPlanes(g PoolGeom, x, out []float32, lo, hi int) {
 	}
 }
 
+// maxPool2BwdWindows is maxPool2BwdRow's loop: each of the len(m) 2×2
+// windows passes g[t] to its first position holding m[t] and 0 to the
+// other three.
+func maxPool2BwdWindows(r0, r1, m, g, d0, d1 []float32) {
+	for t, mt := range m {
+		d0[2*t], d0[2*t+1], d1[2*t], d1[2*t+1] = 0, 0, 0, 0
+		switch gv := g[t]; mt {
+		case r0[2*t]:
+			d0[2*t] = gv
+		case r0[2*t+1]:
+			d0[2*t+1] = gv
+		case r1[2*t]:
+			d1[2*t] = gv
+		case r1[2*t+1]:
+			d1[2*t+1] = gv
+		}
+	}
+}
+
 func poolBwdPlanes(g PoolGeom, x, out, dOut, dx []float32, lo, hi int) {
 	hw, ohw := g.H*g.W, g.OH*g.OW
 	for nc := lo; nc < hi; nc++ {
@@ -134,9 +153,9 @@ func poolBwdPlanes(g PoolGeom, x, out, dOut, dx []float32, lo, hi int) {
 		d := dx[nc*hw : (nc+1)*hw]
 		o := out[nc*ohw : (nc+1)*ohw]
 		do := dOut[nc*ohw : (nc+1)*ohw]
-		// The 2×2 kernel writes every position of its windows; the rest
+		// The 2×2 loops write every position of their windows; the rest
 		// (an odd last row or column, or any other pool) starts at zero.
-		whole := g.P == 2 && useAVX512 && g.H == 2*g.OH && g.W == 2*g.OW
+		whole := g.P == 2 && g.H == 2*g.OH && g.W == 2*g.OW
 		if !whole {
 			clear(d)
 		}
@@ -148,20 +167,8 @@ func poolBwdPlanes(g PoolGeom, x, out, dOut, dx []float32, lo, hi int) {
 				d1 := d[(2*oy+1)*g.W : (2*oy+1)*g.W+2*g.OW]
 				mo := o[oy*g.OW : oy*g.OW+g.OW]
 				gr := do[oy*g.OW : oy*g.OW+g.OW]
-				if maxPool2BwdRow(r0, r1, mo, gr, d0, d1) {
-					continue
-				}
-				for ox, m := range mo {
-					switch gv := gr[ox]; m {
-					case r0[2*ox]:
-						d0[2*ox] = gv
-					case r0[2*ox+1]:
-						d0[2*ox+1] = gv
-					case r1[2*ox]:
-						d1[2*ox] = gv
-					case r1[2*ox+1]:
-						d1[2*ox+1] = gv
-					}
+				if !maxPool2BwdRow(r0, r1, mo, gr, d0, d1) {
+					maxPool2BwdWindows(r0, r1, mo, gr, d0, d1)
 				}
 			}
 			continue

@@ -217,3 +217,41 @@ g16vec:
 g16done:
 	VZEROUPPER
 	RET
+
+// func gather8AVX(src *float32, idx *int32, dst *float32, rows, np, ld int)
+//
+// gather16Z on ymm registers, for the avx2 path: 8 values a gather, np a
+// multiple of 16 as there. The gather clears its mask (Y2) as it goes, so
+// each one starts from a fresh all-ones mask.
+TEXT ·gather8AVX(SB), NOSPLIT, $0-48
+	MOVQ src+0(FP), SI
+	MOVQ idx+8(FP), DI
+	MOVQ dst+16(FP), BX
+	MOVQ rows+24(FP), R8
+	MOVQ np+32(FP), R9
+	MOVQ ld+40(FP), R10
+	SHLQ $2, R10
+	SHRQ $3, R9
+	TESTQ R8, R8
+	JZ    g8done
+	TESTQ R9, R9
+	JZ    g8done
+	VPCMPEQD Y3, Y3, Y3
+g8row:
+	MOVQ BX, DX
+	MOVQ R9, CX
+g8vec:
+	VMOVDQU    (DI), Y1
+	VMOVDQA    Y3, Y2
+	VGATHERDPS Y2, (SI)(Y1*4), Y0
+	VMOVUPS    Y0, (DX)
+	ADDQ       $32, DI
+	ADDQ       $32, DX
+	DECQ       CX
+	JNZ        g8vec
+	ADDQ       R10, BX
+	DECQ       R8
+	JNZ        g8row
+g8done:
+	VZEROUPPER
+	RET

@@ -286,17 +286,28 @@ func probeFLOPPerRound() float64 {
 //go:noescape
 func maxPool2BwdZ(r0, r1, m, grad, d0, d1 *float32, n int)
 
+//go:noescape
+func maxPool2BwdAVX(r0, r1, m, grad, d0, d1 *float32, n int)
+
 // maxPool2BwdRow routes the gradient of n = len(m) 2×2 windows, the
 // columns 2t, 2t+1 of rows r0 and r1: g[t] to the first position holding
 // m[t], in d0 or d1; it writes all of d0[:2n] and d1[:2n]. It reports
-// false, doing nothing, where there is no AVX-512 kernel.
+// false, doing nothing, on the go path.
 func maxPool2BwdRow(r0, r1, m, g, d0, d1 []float32) bool {
 	n := len(m)
-	if !useAVX512 || n == 0 {
+	if !useAVX || n == 0 {
 		return false
 	}
 	_, _, _, _, _ = r0[2*n-1], r1[2*n-1], g[n-1], d0[2*n-1], d1[2*n-1]
-	maxPool2BwdZ(&r0[0], &r1[0], &m[0], &g[0], &d0[0], &d1[0], n)
+	if useAVX512 {
+		maxPool2BwdZ(&r0[0], &r1[0], &m[0], &g[0], &d0[0], &d1[0], n)
+		return true
+	}
+	done := n &^ 7
+	if done > 0 {
+		maxPool2BwdAVX(&r0[0], &r1[0], &m[0], &g[0], &d0[0], &d1[0], done)
+	}
+	maxPool2BwdWindows(r0[2*done:], r1[2*done:], m[done:], g[done:], d0[2*done:], d1[2*done:])
 	return true
 }
 
@@ -357,16 +368,24 @@ func sum32x(s []float32, acc *[32]float32) int {
 //go:noescape
 func gather16Z(src *float32, idx *int32, dst *float32, rows, np, ld int)
 
+//go:noescape
+func gather8AVX(src *float32, idx *int32, dst *float32, rows, np, ld int)
+
 // gatherRows is im2colGather's loop on AVX-512 gathers, 16 values at a
-// time: it reports false, doing nothing, off the avx512 path or unless np
-// is a multiple of 16. Every offset in idx must lie inside src.
+// time, or AVX2 ones, 8: it reports false, doing nothing, on the go path
+// or unless np is a multiple of 16. Every offset in idx must lie inside
+// src.
 func gatherRows(idx []int32, np int, src, col []float32, ld int) bool {
 	rows := len(idx) / np
-	if !useAVX512 || np%16 != 0 || rows == 0 {
+	if !useAVX || np%16 != 0 || rows == 0 {
 		return false
 	}
 	_ = col[(rows-1)*ld+np-1]
-	gather16Z(&src[0], &idx[0], &col[0], rows, np, ld)
+	if useAVX512 {
+		gather16Z(&src[0], &idx[0], &col[0], rows, np, ld)
+	} else {
+		gather8AVX(&src[0], &idx[0], &col[0], rows, np, ld)
+	}
 	return true
 }
 
