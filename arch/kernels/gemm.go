@@ -113,23 +113,33 @@ func panelZ(m, n, k int, a []float32, lda int, b []float32, ldb int, boff []int,
 }
 
 // panelY is one k-block of gemm (boff nil) or gemmIB (B's rows at
-// b[boff[p]:]) on the AVX2 kernels: per 16-column strip, 6-row blocks
-// (sgemm6x16) over the rows they can take while leaving a multiple of 4,
-// an even number of them, then 4-row blocks for the rest.
+// b[boff[p]:]) on the avx2 kernels. 6-row blocks (sgemm6x16, 12
+// accumulators) take, per 16-column strip, the rows they can while
+// leaving a multiple of 4, an even number of them; the 4-row blocks left
+// over run along pairs of 24-column strips (sgemm4x24, 12 accumulators
+// too) and the 16 or 32 columns those leave (sgemm4x16, 8).
 func panelY(m, n, k int, a []float32, lda int, b []float32, ldb int, boff []int, c []float32, ldc int, bias []float32, flags int) {
 	m6 := m / 12 * 12
-	var tailBias []float32
-	if bias != nil {
-		tailBias = bias[m6:]
-	}
 	for j := 0; j < n; j += 16 {
 		kern6x16(m6/6, k, a, lda, b[j:], ldb, boff, c[j:], ldc, bias, flags)
-		switch {
-		case m6 == m:
-		case boff == nil:
-			kern4x16((m-m6)/4, k, a[m6*lda:], lda, b[j:], ldb, c[m6*ldc+j:], ldc, tailBias, flags)
-		default:
-			kern4x16ib((m-m6)/4, k, a[m6*lda:], lda, b[j:], boff, c[m6*ldc+j:], ldc, tailBias, flags)
+	}
+	if m6 == m {
+		return
+	}
+	a, c = a[m6*lda:], c[m6*ldc:]
+	if bias != nil {
+		bias = bias[m6:]
+	}
+	mb := (m - m6) / 4
+	n24 := n / 48 * 48
+	for j := 0; j < n24; j += 24 {
+		kern4x24(mb, k, a, lda, b[j:], ldb, boff, c[j:], ldc, bias, flags)
+	}
+	for j := n24; j < n; j += 16 {
+		if boff == nil {
+			kern4x16(mb, k, a, lda, b[j:], ldb, c[j:], ldc, bias, flags)
+		} else {
+			kern4x16ib(mb, k, a, lda, b[j:], boff, c[j:], ldc, bias, flags)
 		}
 	}
 }

@@ -738,10 +738,12 @@ func TestGEMMAVX512MatchesAVX2Bitwise(t *testing.T) {
 
 // TestGEMMSixRowBlocksMatchFourRowBlocksBitwise: on the avx2 path gemm
 // and gemmIB run 6-row blocks (sgemm6x16, sgemm6x16ib) where they fit and
-// 4-row ones for the rest; each value gets the same fused multiply-adds
-// in the same order as with 4-row blocks alone, so the two agree bit for
-// bit, for row counts with no 6-row block (4, 8), all 6-row blocks (12,
-// 144) and both (16, 28, 32), across k-block boundaries.
+// 4-row ones, 24 columns wide where they can be (sgemm4x24, sgemm4x24ib),
+// for the rest; each value gets the same fused multiply-adds in the same
+// order as with 4×16 blocks alone, so the two agree bit for bit, for row
+// counts with no 6-row block (4, 8), all 6-row blocks (12, 144) and both
+// (16, 28, 32), widths with and without 24-column strips, across k-block
+// boundaries.
 func TestGEMMSixRowBlocksMatchFourRowBlocksBitwise(t *testing.T) {
 	if !slices.Contains(Paths(), PathAVX2) {
 		t.Skip("this CPU has no AVX2 with FMA")
@@ -763,7 +765,7 @@ func TestGEMMSixRowBlocksMatchFourRowBlocksBitwise(t *testing.T) {
 		}
 	}
 	r := rand.New(rand.NewPCG(6, 12))
-	for _, s := range [][3]int{{4, 16, 3}, {8, 32, 1}, {12, 16, 2}, {16, 48, 27}, {28, 16, 300}, {32, 64, 144}, {144, 16, 513}, {144, 32, 16}} {
+	for _, s := range [][3]int{{4, 16, 3}, {4, 48, 5}, {8, 32, 1}, {8, 112, 40}, {12, 16, 2}, {16, 48, 27}, {28, 16, 300}, {28, 96, 2}, {32, 64, 144}, {144, 16, 513}, {144, 32, 16}} {
 		m, n, k := s[0], s[1], s[2]
 		a, b := randSlice32(r, m*k), randSlice32(r, k*n)
 		bias, c0 := randSlice32(r, m), randSlice32(r, m*n)

@@ -113,6 +113,35 @@ func kern6x16(mb, k int, a []float32, lda int, b []float32, ldb int, boff []int,
 }
 
 //go:noescape
+func sgemm4x24(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
+
+//go:noescape
+func sgemm4x24ib(mb, k int, a *float32, lda int, b *float32, boff *int, c *float32, ldc int, bias *float32, flags int)
+
+// kern4x24 computes mb row blocks of 4×24 on the avx2 path: see
+// sgemm4x24, and sgemm4x24ib with boff set (B's rows at b[boff[p]:], each
+// row's 24 values checked by the caller to lie inside b).
+func kern4x24(mb, k int, a []float32, lda int, b []float32, ldb int, boff []int, c []float32, ldc int, bias []float32, flags int) {
+	if mb <= 0 || k <= 0 {
+		return
+	}
+	_ = a[(4*mb-1)*lda+k-1]
+	_ = c[(4*mb-1)*ldc+23]
+	var bp *float32
+	if bias != nil {
+		_ = bias[4*mb-1]
+		bp = &bias[0]
+	}
+	if boff != nil {
+		_, _ = boff[k-1], b[23]
+		sgemm4x24ib(mb, k, &a[0], lda, &b[0], &boff[0], &c[0], ldc, bp, flags)
+		return
+	}
+	_ = b[(k-1)*ldb+23]
+	sgemm4x24(mb, k, &a[0], lda, &b[0], ldb, &c[0], ldc, bp, flags)
+}
+
+//go:noescape
 func sgemm4x16(mb, k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, bias *float32, flags int)
 
 // kern4x16 computes mb row blocks of 4×16: see sgemm4x16.

@@ -18,6 +18,10 @@ func kern6x16(mb, k int, a []float32, lda int, b []float32, ldb int, boff []int,
 	panic("kernels: no AVX2 kernels in this build")
 }
 
+func kern4x24(mb, k int, a []float32, lda int, b []float32, ldb int, boff []int, c []float32, ldc int, bias []float32, flags int) {
+	panic("kernels: no AVX2 kernels in this build")
+}
+
 func kern4x16(mb, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, bias []float32, flags int) {
 	kern4x16Go(mb, k, a, lda, b, ldb, c, ldc, bias, flags)
 }
