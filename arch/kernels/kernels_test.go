@@ -1057,7 +1057,7 @@ func sameBits(t *testing.T, what string, got, want []float32) {
 // rows past the last untouched.
 func TestPadRows(t *testing.T) {
 	withKernels(t, func(t *testing.T) {
-		for _, u := range []int{1, 10, 16} {
+		for _, u := range []int{1, 8, 9, 10, 16} {
 			const rows = 3
 			src := make([]float32, rows*u)
 			for i := range src {

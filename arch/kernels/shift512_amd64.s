@@ -132,3 +132,34 @@ mcynext:
 mcydone:
 	VZEROUPPER
 	RET
+
+// func padRows16Y(dst, src *float32, rows, u int, mask *int32)
+//
+// padRows16Z on ymm registers, for the avx2 path: mask holds 16 lanes,
+// all ones for the first u and zero after. The masked loads read no lane
+// past the row (VMASKMOVPS neither faults on nor reads a masked lane).
+TEXT ·padRows16Y(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ rows+16(FP), R8
+	MOVQ u+24(FP), CX
+	MOVQ mask+32(FP), AX
+	VMOVDQU (AX), Y2
+	VMOVDQU 32(AX), Y3
+	SHLQ $2, CX
+	TESTQ R8, R8
+	JZ    pryDone
+
+pryLoop:
+	VMASKMOVPS (SI), Y2, Y0
+	VMASKMOVPS 32(SI), Y3, Y1
+	VMOVUPS    Y0, (DI)
+	VMOVUPS    Y1, 32(DI)
+	ADDQ       CX, SI
+	ADDQ       $64, DI
+	DECQ       R8
+	JNZ        pryLoop
+
+pryDone:
+	VZEROUPPER
+	RET

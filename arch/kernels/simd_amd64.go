@@ -446,13 +446,24 @@ func maskCopy(dst, src, mask []float32, n, planes, ldd, lds int) bool {
 //go:noescape
 func padRows16Z(dst, src *float32, rows, u int)
 
-// padRows16 is padRows for rows of 16 values on the avx512 path; it
-// reports false, doing nothing, elsewhere.
+//go:noescape
+func padRows16Y(dst, src *float32, rows, u int, mask *int32)
+
+// padRows16 is padRows for rows of 16 values on the avx512 and avx2
+// paths; it reports false, doing nothing, on the go path.
 func padRows16(dst, src []float32, rows, u, ld int) bool {
-	if !useAVX512 || ld != 16 || u < 1 || u > 16 || rows <= 0 {
+	if !useAVX || ld != 16 || u < 1 || u > 16 || rows <= 0 {
 		return false
 	}
 	_, _ = dst[rows*16-1], src[rows*u-1]
-	padRows16Z(&dst[0], &src[0], rows, u)
+	if useAVX512 {
+		padRows16Z(&dst[0], &src[0], rows, u)
+		return true
+	}
+	var mask [16]int32
+	for i := range u {
+		mask[i] = -1
+	}
+	padRows16Y(&dst[0], &src[0], rows, u, &mask[0])
 	return true
 }
