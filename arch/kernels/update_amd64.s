@@ -79,3 +79,82 @@ pgloop:
 	JNZ       pgloop
 	VZEROUPPER
 	RET
+
+// func adam32Y(w, grad *float32, m, v *float64, n int, b1, c1, b2, c2, eps, lr float64)
+//
+// adam32Z on ymm registers, for the avx2 path: four values a step (n a
+// positive multiple of 4), the same operations in the same order.
+TEXT ·adam32Y(SB), NOSPLIT, $0-88
+	MOVQ         w+0(FP), DI
+	MOVQ         grad+8(FP), SI
+	MOVQ         m+16(FP), R8
+	MOVQ         v+24(FP), R9
+	MOVQ         n+32(FP), CX
+	VBROADCASTSD b1+40(FP), Y10
+	VBROADCASTSD c1+48(FP), Y11
+	VBROADCASTSD b2+56(FP), Y12
+	VBROADCASTSD c2+64(FP), Y13
+	VBROADCASTSD eps+72(FP), Y14
+	VBROADCASTSD lr+80(FP), Y15
+	SHRQ         $2, CX
+
+adamyloop:
+	VCVTPS2PD  (SI), Y0      // g
+	VMULPD     (R8), Y10, Y1 // b1·m
+	VMULPD     Y0, Y11, Y2   // (1−b1)·g
+	VADDPD     Y2, Y1, Y1    // m
+	VMOVUPD    Y1, (R8)
+	VMULPD     (R9), Y12, Y3 // b2·v
+	VMULPD     Y0, Y13, Y4   // (1−b2)·g
+	VMULPD     Y0, Y4, Y4    // ·g
+	VADDPD     Y4, Y3, Y3    // v
+	VMOVUPD    Y3, (R9)
+	VSQRTPD    Y3, Y5
+	VADDPD     Y14, Y5, Y5   // sqrt(v) + eps
+	VMULPD     Y1, Y15, Y6   // lr·m
+	VDIVPD     Y5, Y6, Y6
+	VCVTPS2PD  (DI), Y7      // w
+	VSUBPD     Y6, Y7, Y7
+	VCVTPD2PSY Y7, X7
+	VMOVUPS    X7, (DI)
+	ADDQ       $16, SI
+	ADDQ       $16, DI
+	ADDQ       $32, R8
+	ADDQ       $32, R9
+	DECQ       CX
+	JNZ        adamyloop
+	VZEROUPPER
+	RET
+
+// func penaltyGrad32Y(w, dw *float32, n int, a, b float64)
+//
+// penaltyGrad32Z on ymm registers, for the avx2 path: four values a step
+// (n a positive multiple of 4). b·w ± a is blended in where w > 0 or
+// w < 0 rather than ±(a masked) added everywhere, which would turn a −0
+// b·w into +0.
+TEXT ·penaltyGrad32Y(SB), NOSPLIT, $0-40
+	MOVQ         w+0(FP), SI
+	MOVQ         dw+8(FP), DI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSD a+24(FP), Y10
+	VBROADCASTSD b+32(FP), Y11
+	VXORPD       Y12, Y12, Y12
+	SHRQ         $2, CX
+
+pgyloop:
+	VCVTPS2PD  (SI), Y0
+	VMULPD     Y0, Y11, Y1
+	VCMPPD     $0x1e, Y12, Y0, Y2 // w > 0 (GT_OQ)
+	VCMPPD     $0x11, Y12, Y0, Y3 // w < 0 (LT_OQ)
+	VADDPD     Y10, Y1, Y4
+	VSUBPD     Y10, Y1, Y5
+	VBLENDVPD  Y2, Y4, Y1, Y1
+	VBLENDVPD  Y3, Y5, Y1, Y1
+	VCVTPD2PSY Y1, X1
+	VMOVUPS    X1, (DI)
+	ADDQ       $16, SI
+	ADDQ       $16, DI
+	DECQ       CX
+	JNZ        pgyloop
+	VZEROUPPER
+	RET
