@@ -697,6 +697,20 @@ func TestGEMMKernels(t *testing.T) {
 	}
 }
 
+// randProduct draws the operands of an m×n×k product: A, a direct B,
+// the bias, a starting C, and a buffer with one random offset a row of
+// the indirect B.
+func randProduct(r *rand.Rand, m, n, k int) (a, b, bias, c0, buf []float32, boff []int) {
+	a, b = randSlice32(r, m*k), randSlice32(r, k*n)
+	bias, c0 = randSlice32(r, m), randSlice32(r, m*n)
+	buf = randSlice32(r, 2*k*n+n)
+	boff = make([]int, k)
+	for p := range boff {
+		boff[p] = r.IntN(len(buf) - n + 1)
+	}
+	return a, b, bias, c0, buf, boff
+}
+
 func TestGEMMAVX512MatchesAVX2Bitwise(t *testing.T) {
 	// Both assembly paths add the products of each element with one fused
 	// multiply-add per step in the same order: their results must agree
@@ -708,13 +722,7 @@ func TestGEMMAVX512MatchesAVX2Bitwise(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	for _, s := range [][3]int{{8, 32, 1}, {4, 16, 7}, {12, 48, 300}, {16, 64, 27}, {20, 112, 513}, {144, 16, 40}, {44, 48, 260}, {16, 16, 1}} {
 		m, n, k := s[0], s[1], s[2]
-		a, b := randSlice32(r, m*k), randSlice32(r, k*n)
-		bias, c0 := randSlice32(r, m), randSlice32(r, m*n)
-		buf := randSlice32(r, 2*k*n+n)
-		boff := make([]int, k)
-		for p := range boff {
-			boff[p] = r.IntN(len(buf) - n + 1)
-		}
+		a, b, bias, c0, buf, boff := randProduct(r, m, n, k)
 		for _, flags := range []int{0, kReLU, kAccum, kAccum | kReLU} {
 			run := func(p string) (direct, indirect []float32) {
 				withPath(t, p)
@@ -767,13 +775,7 @@ func TestGEMMSixRowBlocksMatchFourRowBlocksBitwise(t *testing.T) {
 	r := rand.New(rand.NewPCG(6, 12))
 	for _, s := range [][3]int{{4, 16, 3}, {4, 48, 5}, {8, 32, 1}, {8, 112, 40}, {12, 16, 2}, {16, 48, 27}, {28, 16, 300}, {28, 96, 2}, {32, 64, 144}, {144, 16, 513}, {144, 32, 16}} {
 		m, n, k := s[0], s[1], s[2]
-		a, b := randSlice32(r, m*k), randSlice32(r, k*n)
-		bias, c0 := randSlice32(r, m), randSlice32(r, m*n)
-		buf := randSlice32(r, 2*k*n+n)
-		boff := make([]int, k)
-		for p := range boff {
-			boff[p] = r.IntN(len(buf) - n + 1)
-		}
+		a, b, bias, c0, buf, boff := randProduct(r, m, n, k)
 		for _, flags := range []int{0, kReLU, kAccum, kAccum | kReLU} {
 			for _, bi := range [][]float32{nil, bias} {
 				want, got := slices.Clone(c0), slices.Clone(c0)
